@@ -1,0 +1,83 @@
+"""The `agentci` entry point: parse argv, dispatch to agentci.commands.<name>, map errors to exits.
+
+This is the one error boundary (STYLE habit 3): an AgentciError prints its message and
+hint; anything else prints where to report it, with the traceback only under --debug.
+Command modules stay import-light so `agentci validate` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from agentci import __version__
+from agentci.errors import EXIT_USAGE, AgentciError
+
+#: command name -> one-line help. Each lives in agentci/commands/<name>.py with
+#: `add_arguments(parser)` and `run(args) -> int`.
+COMMANDS: dict[str, str] = {
+    "init": "scaffold a working example repo",
+    "validate": "check manifests, prompts, tools, evals and secrets",
+    "eval": "run golden sets, compare with the base ref, gate",
+    "report": "render results: markdown, PR comment, job summary, JUnit, SARIF",
+    "diff": "desired (git) vs live (workspace)",
+    "deploy": "reconcile the workspace with the repo and write status",
+    "status": "what is deployed where: sync and health per agent",
+    "ci": "what the GitHub Action runs: picks the steps from the event",
+    "schema": "print a JSON Schema (agent, tools, swarm, eval-set, config)",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentci",
+        description="GitOps for AI agents: validate, evaluate, report, deploy.",
+    )
+    parser.add_argument("--version", action="version", version=f"agentci {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for unexpected errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"agentci.commands.{name}")
+        p = sub.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # deepeval phones home unless told not to; agentci contacts only endpoints the user configured.
+    os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "1")
+    os.environ.setdefault("DEEPEVAL_UPDATE_WARNING_OPT_IN", "0")
+    os.environ.setdefault("ERROR_REPORTING", "0")
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args._run(args))
+    except AgentciError as exc:
+        print(f"agentci: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("agentci: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if getattr(args, "debug", False):
+            raise
+        print(
+            f"agentci: internal error: {type(exc).__name__}: {exc}\n"
+            "  This is a bug in agentci. Re-run with --debug for the traceback and report it at "
+            "https://github.com/agentci/agentci/issues",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE

@@ -1,0 +1,238 @@
+"""Parse YAML and JSON files into plain data while remembering where each key came from.
+
+`load_document` never raises on bad input: it returns a `Document` whose `data` is
+None and whose `findings` say what is wrong (syntax with line and column, encoding,
+size, nesting, binary content), so one bad file never stops a run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from agentci.findings import Finding, error, warning
+from agentci.source import MAX_FILE_BYTES, PathEscape, Source
+
+Path_ = tuple[str | int, ...]
+
+#: Deeper documents are refused; PyYAML composes recursively and real configs are shallow.
+MAX_DEPTH = 64
+
+
+@dataclass
+class Document:
+    path: str  # repo-relative
+    text: str = ""
+    data: Any = None
+    lines: dict[Path_, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None
+
+    def line_of(self, key_path: Path_ | list[str | int]) -> int:
+        """Line of the deepest known prefix of `key_path` (1 when nothing is known)."""
+        parts = tuple(key_path)
+        while parts:
+            if parts in self.lines:
+                return self.lines[parts]
+            parts = parts[:-1]
+        return self.lines.get((), 1)
+
+
+def read_text(source: Source, path: str, *, limit: int = MAX_FILE_BYTES) -> tuple[str | None, list[Finding]]:
+    """Read a file as UTF-8 text, or say why not (missing, too big, binary, not UTF-8)."""
+    try:
+        size = source.size(path)
+        if size is None:
+            return None, [error("missing-file", path, 0, f"{path} does not exist", "create it or fix the reference")]
+        if size > limit:
+            return None, [
+                error(
+                    "file-too-large",
+                    path,
+                    0,
+                    f"{path} is {size / 1e6:.1f} MB; agentci reads files up to {limit / 1e6:.0f} MB",
+                    "split the file or keep large data out of agent configuration",
+                )
+            ]
+        raw = source.read_bytes(path)
+    except PathEscape as exc:
+        return None, [error("path-escape", path, 0, str(exc), "keep every referenced file inside the repository")]
+    except OSError as exc:
+        return None, [error("unreadable-file", path, 0, f"cannot read {path}: {exc.strerror or exc}")]
+    if b"\x00" in raw[:8192]:
+        return None, [error("binary-file", path, 0, f"{path} is binary, not text", "commit a UTF-8 text file here")]
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [
+            error("encoding", path, line, f"{path} is not valid UTF-8 (byte {exc.start})", "re-save the file as UTF-8")
+        ]
+
+
+def load_document(source: Source, path: str) -> Document:
+    text, problems = read_text(source, path)
+    doc = Document(path, text or "", findings=problems)
+    if text is None:
+        return doc
+    if path.endswith(".json"):
+        _parse_json(doc)
+    else:
+        _parse_yaml(doc)
+    return doc
+
+
+def parse_text(path: str, text: str) -> Document:
+    doc = Document(path, text)
+    if path.endswith(".json"):
+        _parse_json(doc)
+    else:
+        _parse_yaml(doc)
+    return doc
+
+
+def _parse_json(doc: Document) -> None:
+    try:
+        doc.data = json.loads(doc.text)
+    except json.JSONDecodeError as exc:
+        doc.findings.append(
+            error("json-syntax", doc.path, exc.lineno, f"invalid JSON: {exc.msg}", "fix the JSON syntax", exc.colno)
+        )
+        return
+    except RecursionError:
+        doc.findings.append(error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels"))
+        return
+    # JSON is (nearly) YAML: compose it only to learn line numbers; on failure keep line 1.
+    try:
+        node = yaml.compose(doc.text, Loader=_Loader)
+        if node is not None:
+            _walk(node, (), doc, set(), 0, warn_dupes=False)
+    except (yaml.YAMLError, RecursionError):
+        doc.lines = {(): 1}
+    if _depth(doc.data) > MAX_DEPTH:
+        doc.findings.append(error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels"))
+        doc.data = None
+
+
+def _parse_yaml(doc: Document) -> None:
+    try:
+        loader = _Loader(doc.text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                doc.data = {}
+                doc.lines = {(): 1}
+                return
+            _walk(node, (), doc, set(), 0, warn_dupes=True)
+            doc.data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        col = mark.column + 1 if mark else 0
+        problem = exc.problem or exc.context or "syntax error"
+        doc.findings.append(error("yaml-syntax", doc.path, line, f"invalid YAML: {problem}", _yaml_hint(problem), col))
+    except _TooDeep:
+        doc.findings.append(
+            error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels", "flatten the structure")
+        )
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
+        doc.findings.append(error("yaml-syntax", doc.path, 1, f"invalid YAML: {type(exc).__name__}: {exc}"))
+
+
+def _yaml_hint(problem: str) -> str:
+    if "tab" in problem:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        return "quote the value if it contains ': '"
+    if "could not find expected ':'" in problem or "expected <block end>" in problem:
+        return "check indentation and unclosed quotes or brackets above this line"
+    return "fix the YAML syntax at this position"
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with a compose depth limit (PyYAML recurses per level)."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep()
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _walk(node: yaml.Node, path: Path_, doc: Document, seen: set[int], depth: int, *, warn_dupes: bool) -> None:
+    """Record the line of every key path; warn on duplicate keys (PyYAML silently keeps the last)."""
+    doc.lines.setdefault(path, node.start_mark.line + 1)
+    if id(node) in seen or depth > MAX_DEPTH:  # aliases: visit each node once (no billion laughs)
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        keys: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            if warn_dupes and key in keys:
+                doc.findings.append(
+                    warning(
+                        "duplicate-key",
+                        doc.path,
+                        key_node.start_mark.line + 1,
+                        f"key {key!r} appears twice; the last one wins",
+                        "remove one of them",
+                    )
+                )
+            keys.add(key)
+            doc.lines[(*path, key)] = key_node.start_mark.line + 1
+            _walk(value_node, (*path, key), doc, seen, depth + 1, warn_dupes=warn_dupes)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, i), doc, seen, depth + 1, warn_dupes=warn_dupes)
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def load_jsonl(source: Source, path: str) -> Document:
+    """A JSONL eval set: one case per line; data becomes {"cases": [...]}."""
+    text, problems = read_text(source, path)
+    doc = Document(path, text or "", findings=problems)
+    if text is None:
+        return doc
+    cases: list[Any] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            case = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nesting too deep"
+            doc.findings.append(error("json-syntax", path, n, f"invalid JSON on this line: {msg}", "one JSON object per line"))
+            continue
+        doc.lines[("cases", len(cases))] = n
+        cases.append(case)
+    doc.lines[()] = 1
+    doc.lines[("cases",)] = 1
+    doc.data = {"cases": cases}
+    return doc

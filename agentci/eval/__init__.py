@@ -1,0 +1,1 @@
+"""Evaluation: run golden sets against providers, score them, compare with the base ref."""

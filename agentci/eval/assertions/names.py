@@ -1,0 +1,35 @@
+"""The single list of assertion types. Kept import-light: the schema reads it at validate time.
+
+Each name maps to the module in this package that implements it (one module per
+assertion or family); `agentci.eval.assertions.registry` imports them lazily.
+"""
+
+from __future__ import annotations
+
+ASSERTION_MODULES: dict[str, str] = {
+    "equals": "text",
+    "contains": "text",
+    "icontains": "text",
+    "not-contains": "text",
+    "not-icontains": "text",
+    "starts-with": "text",
+    "regex": "text",
+    "not-regex": "text",
+    "contains-any": "text",
+    "contains-all": "text",
+    "is-json": "structured",
+    "json-schema": "structured",
+    "similar": "similar",
+    "llm-rubric": "judged",
+    "g-eval": "judged",
+    "answer-relevancy": "judged",
+    "faithfulness": "judged",
+    "latency": "runtime",
+    "max-tokens": "runtime",
+    "tool-call": "tool_call",
+}
+
+ASSERTION_TYPES: frozenset[str] = frozenset(ASSERTION_MODULES)
+
+#: Types that need a judge model (their cases cannot run without one).
+JUDGED_TYPES: frozenset[str] = frozenset({"llm-rubric", "g-eval", "answer-relevancy", "faithfulness"})

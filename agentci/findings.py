@@ -1,0 +1,47 @@
+"""Findings: what validation (and loading) reports, each pointing at file:line with a fix."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # stable id, e.g. "yaml-syntax"; see agentci.validate.rules.RULES
+    severity: Severity
+    path: str  # repo-relative, POSIX
+    line: int  # 1-based; 0 when the finding is about the whole file
+    message: str
+    hint: str = ""
+    column: int = 0  # 1-based; 0 when unknown
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        return data
+
+    @property
+    def location(self) -> str:
+        if not self.line:
+            return self.path
+        return f"{self.path}:{self.line}" + (f":{self.column}" if self.column else "")
+
+
+def error(rule: str, path: str, line: int, message: str, hint: str = "", column: int = 0) -> Finding:
+    return Finding(rule, Severity.ERROR, path, line, message, hint, column)
+
+
+def warning(rule: str, path: str, line: int, message: str, hint: str = "", column: int = 0) -> Finding:
+    return Finding(rule, Severity.WARNING, path, line, message, hint, column)
+
+
+def sort_key(f: Finding) -> tuple[str, int, int, str]:
+    return (f.path, f.line, f.column, f.rule)

@@ -1,0 +1,262 @@
+"""The repo model: discover agents from agentci.yaml globs and load every file they name.
+
+`load_repo(source)` reads a work tree or a git commit (see agentci.source) and returns
+a `Repo`: the config, one `Agent` record per manifest, every parsed document by path
+(with line numbers), and the findings loading produced. It never raises on bad input.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentci import schema
+from agentci.config import CONFIG_FILE, Config, from_data
+from agentci.documents import Document, load_document, load_jsonl, read_text
+from agentci.findings import Finding, error, sort_key
+from agentci.source import PathEscape, Source, files_under, glob, resolve
+
+EVAL_SUFFIXES = (".yaml", ".yml", ".jsonl", ".json")
+DEFAULT_EVAL_GLOBS = ["evals/*.yaml", "evals/*.yml", "evals/*.jsonl"]
+DEFAULT_PROMPTS = ["system_prompt.md", "prompts/system.md"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    provider: str = "local"
+    name: str = "smollm2-135m-instruct"
+    params: dict[str, Any] = field(default_factory=dict)  # temperature, max_tokens, top_p, seed
+    base_url: str | None = None
+    api_key_env: str | None = None
+    context_window: int | None = None
+
+
+@dataclass(frozen=True)
+class LockSpec:
+    path: str
+    on_busy: str = "wait"  # wait | fail | pause
+    timeout: float = 300.0
+
+
+@dataclass(frozen=True, eq=False)
+class Agent:
+    name: str
+    manifest: str  # repo-relative path of agent.yaml
+    dir: str  # directory of the manifest ("" for the repo root)
+    description: str = ""
+    model: ModelSpec = ModelSpec()
+    prompt: str | None = None  # repo-relative; None when missing or escaping
+    variables: dict[str, Any] = field(default_factory=dict)
+    tools: str | None = None
+    capabilities: list[str] = field(default_factory=list)
+    knowledge: list[str] = field(default_factory=list)  # repo-relative files or directories
+    memory_path: str | None = None
+    read: list[str] = field(default_factory=list)  # workspace paths, absolute ("/knowledge")
+    write: list[str] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+    evals: list[str] = field(default_factory=list)  # repo-relative eval set files
+    smoke: dict[str, Any] | None = None
+    lock: LockSpec | None = None
+
+    def files(self, source: Source) -> list[str]:
+        """Every repo file this agent's behaviour depends on (for change detection and deploy)."""
+        out = {self.manifest}
+        out.update(p for p in (self.prompt, self.tools) if p)
+        out.update(self.evals)
+        for k in self.knowledge:
+            out.update(files_under(source, k))
+        return sorted(out)
+
+    def knowledge_files(self, source: Source) -> list[str]:
+        return sorted({f for k in self.knowledge for f in files_under(source, k)})
+
+
+@dataclass
+class Repo:
+    source: Source
+    config: Config
+    agents: list[Agent] = field(default_factory=list)
+    documents: dict[str, Document] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    swarm: Document | None = None
+
+    def agent(self, name: str) -> Agent | None:
+        return next((a for a in self.agents if a.name == name), None)
+
+    def read_text(self, path: str) -> str | None:
+        text, _ = read_text(self.source, path)
+        return text
+
+
+def guess_provider(model: str) -> str:
+    low = model.lower()
+    if low.startswith("claude"):
+        return "anthropic"
+    if low in {"local", "smollm2", "smollm2-135m-instruct"}:
+        return "local"
+    return "openai"
+
+
+def load_repo(source: Source) -> Repo:
+    config_doc = None
+    if source.size(CONFIG_FILE) is not None:
+        config_doc = load_document(source, CONFIG_FILE)
+        config_doc.findings += schema.check(config_doc, "config")
+    repo = Repo(source, from_data(config_doc.data if config_doc else None))
+    if config_doc:
+        repo.documents[CONFIG_FILE] = config_doc
+
+    manifests: list[str] = []
+    for pattern in repo.config.agents:
+        for path in glob(source, pattern):
+            if path not in manifests:
+                manifests.append(path)
+    for path in manifests:
+        agent = _load_agent(repo, path)
+        if agent:
+            repo.agents.append(agent)
+
+    if source.size(repo.config.swarm) is not None:
+        repo.swarm = load_document(source, repo.config.swarm)
+        repo.swarm.findings += schema.check(repo.swarm, "swarm")
+        repo.documents[repo.swarm.path] = repo.swarm
+
+    for doc in repo.documents.values():
+        repo.findings += doc.findings
+    repo.findings.sort(key=sort_key)
+    return repo
+
+
+def _load_agent(repo: Repo, manifest: str) -> Agent | None:
+    source = repo.source
+    doc = load_document(source, manifest)
+    doc.findings += schema.check(doc, "agent")
+    repo.documents[manifest] = doc
+    spec = doc.data.get("agent") if isinstance(doc.data, dict) else None
+    if not isinstance(spec, dict):
+        return None
+    name = spec.get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    base = posixpath.dirname(manifest)
+
+    def ref(key: str, value: Any, *keys: str | int) -> str | None:
+        """Resolve one path field; report escapes and missing files on its line."""
+        if not isinstance(value, str):
+            return None
+        line = doc.line_of(["agent", key, *keys])
+        try:
+            path = resolve(base, value)
+        except PathEscape as exc:
+            doc.findings.append(
+                error("path-escape", manifest, line, f"agent.{key}: {exc}", "use a path inside the repository")
+            )
+            return None
+        if source.size(path) is None and not source.is_dir(path):
+            doc.findings.append(
+                error("missing-file", manifest, line, f"agent.{key}: {value!r} does not exist", f"create {path} or fix the path")
+            )
+            return None
+        return path
+
+    prompt_value = spec.get("prompt")
+    if prompt_value is None:
+        prompt = next((p for p in (resolve(base, d) for d in DEFAULT_PROMPTS) if source.size(p) is not None), None)
+        if prompt is None:
+            doc.findings.append(
+                error("missing-file", manifest, doc.line_of(["agent"]), f"agent {name!r} has no prompt",
+                      f"add `prompt:` or create {posixpath.join(base, 'system_prompt.md')}")
+            )
+    else:
+        prompt = ref("prompt", prompt_value)
+
+    tools = ref("tools", spec.get("tools")) if "tools" in spec else None
+    knowledge = [p for i, k in enumerate(_list(spec.get("knowledge"))) if (p := ref("knowledge", k, i))]
+    evals: list[str] = []
+    if "evals" in spec:
+        for i, pattern in enumerate(_list(spec.get("evals"))):
+            if not isinstance(pattern, str):
+                continue
+            if any(c in pattern for c in "*?["):
+                try:
+                    full = resolve(base, pattern)
+                except PathEscape as exc:
+                    doc.findings.append(error("path-escape", manifest, doc.line_of(["agent", "evals", i]), f"agent.evals: {exc}"))
+                    continue
+                evals += [p for p in glob(source, full) if p not in evals]
+            elif (p := ref("evals", pattern, i)) and p not in evals:
+                evals += [f for f in files_under(source, p) if f.endswith(EVAL_SUFFIXES)] if source.is_dir(p) else [p]
+    else:
+        for pattern in DEFAULT_EVAL_GLOBS:
+            evals += [p for p in glob(source, resolve(base, pattern)) if p not in evals]
+    for path in evals:
+        _load_eval_set(repo, path)
+
+    if tools:
+        tools_doc = load_document(source, tools)
+        tools_doc.findings += schema.check(tools_doc, "tools")
+        repo.documents[tools] = tools_doc
+
+    perms = spec.get("permissions") if isinstance(spec.get("permissions"), dict) else {}
+    lock = spec.get("lock")
+    return Agent(
+        name=name,
+        manifest=manifest,
+        dir=base,
+        description=spec.get("description") if isinstance(spec.get("description"), str) else "",
+        model=_model(spec.get("model")),
+        prompt=prompt,
+        variables=spec.get("variables") if isinstance(spec.get("variables"), dict) else {},
+        tools=tools,
+        capabilities=[c for c in _list(spec.get("capabilities")) if isinstance(c, str)],
+        knowledge=knowledge,
+        memory_path=spec.get("memory_path") if isinstance(spec.get("memory_path"), str) else None,
+        read=[p for p in _list(perms.get("read")) if isinstance(p, str)],
+        write=[p for p in _list(perms.get("write")) if isinstance(p, str)],
+        secrets=[s for s in _list(spec.get("secrets")) if isinstance(s, str)],
+        evals=evals,
+        smoke=spec.get("smoke") if isinstance(spec.get("smoke"), dict) else None,
+        lock=_lock(lock),
+    )
+
+
+def _load_eval_set(repo: Repo, path: str) -> None:
+    if path in repo.documents:
+        return
+    if path.endswith(".jsonl"):
+        doc = load_jsonl(repo.source, path)
+    else:
+        doc = load_document(repo.source, path)
+    # GitHub Models files have their own shape; the eval engine maps them.
+    if not path.endswith((".prompt.yml", ".prompt.yaml")):
+        doc.findings += schema.check(doc, "eval-set")
+    repo.documents[path] = doc
+
+
+def _model(value: Any) -> ModelSpec:
+    if isinstance(value, str) and value:
+        return ModelSpec(provider=guess_provider(value), name=value)
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        return ModelSpec()
+    params = {k: value[k] for k in ("temperature", "max_tokens", "top_p", "seed") if k in value}
+    return ModelSpec(
+        provider=value.get("provider") if isinstance(value.get("provider"), str) else guess_provider(value["name"]),
+        name=value["name"],
+        params=params,
+        base_url=value.get("base_url") if isinstance(value.get("base_url"), str) else None,
+        api_key_env=value.get("api_key_env") if isinstance(value.get("api_key_env"), str) else None,
+        context_window=value.get("context_window") if isinstance(value.get("context_window"), int) else None,
+    )
+
+
+def _lock(value: Any) -> LockSpec | None:
+    if not isinstance(value, dict) or not isinstance(value.get("path"), str):
+        return None
+    on_busy = value.get("on_busy") if value.get("on_busy") in ("wait", "fail", "pause") else "wait"
+    timeout = value.get("timeout")
+    return LockSpec(value["path"], on_busy, float(timeout) if isinstance(timeout, (int, float)) else 300.0)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -1,0 +1,211 @@
+"""Where repository files come from: the work tree, or a git commit read without checkout.
+
+Every reader of the user's repository goes through a `Source`, so the same loader
+serves `validate` (work tree), `eval --base REF` (the base commit) and
+`deploy --ref SHA` (any commit). Paths are POSIX, relative to the repo root, and
+never leave it: `resolve()` is the one place that decides.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from agentci.errors import AgentciError
+
+#: Files larger than this are not parsed (a finding says so); 50 MB junk must not hang us.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+class PathEscape(ValueError):
+    """A path in a repo file points outside the repository."""
+
+
+def resolve(base_dir: str, ref: str) -> str:
+    """Join a path written in a file at `base_dir` (repo-relative) and normalise it.
+
+    Absolute host paths and `..` that climb out of the repo raise PathEscape; the
+    caller turns that into a finding. Nothing is ever read at an escaping path.
+    """
+    if not isinstance(ref, str) or not ref.strip():
+        raise PathEscape("empty path")
+    if "\x00" in ref:
+        raise PathEscape("path contains a NUL byte")
+    if ref.startswith(("/", "\\")) or (len(ref) > 1 and ref[1] == ":"):
+        raise PathEscape(f"absolute path {ref!r}")
+    joined = posixpath.normpath(posixpath.join(base_dir or ".", ref.replace("\\", "/")))
+    if joined == ".." or joined.startswith("../"):
+        raise PathEscape(f"{ref!r} climbs out of the repository")
+    return "" if joined == "." else joined
+
+
+class Source(Protocol):
+    """Read-only view of a repository tree."""
+
+    label: str
+
+    def read_bytes(self, path: str) -> bytes: ...
+    def size(self, path: str) -> int | None: ...  # None: not a regular file
+    def is_dir(self, path: str) -> bool: ...
+    def files(self) -> list[str]: ...  # every regular file, repo-relative, sorted
+
+
+def glob(source: Source, pattern: str) -> list[str]:
+    """Files matching a glob (`*` stays within a directory, `**` spans directories)."""
+    rx = _glob_regex(pattern)
+    return [f for f in source.files() if rx.fullmatch(f)]
+
+
+def files_under(source: Source, path: str) -> list[str]:
+    """The file itself, or every file below a directory."""
+    if path == "":
+        return source.files()
+    if source.size(path) is not None:
+        return [path]
+    prefix = path.rstrip("/") + "/"
+    return [f for f in source.files() if f.startswith(prefix)]
+
+
+def _glob_regex(pattern: str):  # type: ignore[no-untyped-def]
+    import re
+
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+@dataclass
+class WorkTree:
+    """The files on disk under `root`. Symlinks that lead outside the root are not followed."""
+
+    root: Path
+    label: str = "work tree"
+    _files: list[str] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
+
+    def _real(self, path: str) -> Path:
+        full = self.root / path if path else self.root
+        real = Path(os.path.realpath(full))
+        if real != self.root and self.root not in real.parents:
+            raise PathEscape(f"{path!r} is a symlink that leads outside the repository")
+        return real
+
+    def read_bytes(self, path: str) -> bytes:
+        return self._real(path).read_bytes()
+
+    def size(self, path: str) -> int | None:
+        try:
+            real = self._real(path)
+        except PathEscape:
+            return None
+        return real.stat().st_size if real.is_file() else None
+
+    def is_dir(self, path: str) -> bool:
+        try:
+            return self._real(path).is_dir()
+        except PathEscape:
+            return False
+
+    def files(self) -> list[str]:
+        if self._files is None:
+            found: list[str] = []
+            for dirpath, dirnames, filenames in os.walk(self.root):
+                rel = os.path.relpath(dirpath, self.root)
+                rel = "" if rel == "." else rel.replace(os.sep, "/")
+                # Never descend into VCS data, the workspace or caches agentci writes itself.
+                dirnames[:] = sorted(
+                    d for d in dirnames if d not in {".git", ".agentci", "node_modules", "__pycache__"}
+                    and not (rel == "" and d.startswith(".venv"))
+                )
+                for name in filenames:
+                    found.append(f"{rel}/{name}" if rel else name)
+            self._files = sorted(found)
+        return self._files
+
+
+@dataclass
+class GitTree:
+    """The files of one commit, read with `git cat-file` (the work tree is never touched)."""
+
+    root: Path
+    ref: str
+    label: str = ""
+    _index: dict[str, tuple[str, int]] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+        self.label = self.label or f"git {self.ref}"
+
+    def _git(self, *args: str, input: bytes | None = None) -> bytes:
+        proc = subprocess.run(
+            ["git", "-C", str(self.root), *args], input=input, capture_output=True, check=False
+        )
+        if proc.returncode != 0:
+            msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise AgentciError(
+                f"git {' '.join(args[:2])} failed: {msg[-1] if msg else 'unknown error'}",
+                hint=f"check that {self.ref!r} is a commit in {self.root} (fetch-depth: 0 in actions/checkout)",
+            )
+        return proc.stdout
+
+    def commit(self) -> str:
+        return self._git("rev-parse", "--verify", f"{self.ref}^{{commit}}").decode().strip()
+
+    def _load(self) -> dict[str, tuple[str, int]]:
+        if self._index is None:
+            out = self._git("ls-tree", "-r", "-z", "--long", self.ref)
+            index: dict[str, tuple[str, int]] = {}
+            for entry in out.split(b"\x00"):
+                if not entry:
+                    continue
+                meta, _, name = entry.partition(b"\t")
+                mode, kind, sha, size = meta.split()
+                # Symlinks (120000) and submodules are not regular files: never followed.
+                if kind == b"blob" and mode != b"120000":
+                    index[name.decode("utf-8", "surrogateescape")] = (sha.decode(), int(size))
+            self._index = index
+        return self._index
+
+    def read_bytes(self, path: str) -> bytes:
+        entry = self._load().get(path)
+        if entry is None:
+            raise FileNotFoundError(path)
+        return self._git("cat-file", "blob", entry[0])
+
+    def size(self, path: str) -> int | None:
+        entry = self._load().get(path)
+        return entry[1] if entry else None
+
+    def is_dir(self, path: str) -> bool:
+        prefix = path.rstrip("/") + "/"
+        return any(f.startswith(prefix) for f in self._load())
+
+    def files(self) -> list[str]:
+        return sorted(self._load())
+
+
+def match_any(path: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(path, p) for p in patterns)
