@@ -1,0 +1,127 @@
+"""The provider interface: one method to implement, `complete`. Everything else lives here.
+
+A provider turns a `Request` (system prompt + user turn + params + tool definitions)
+into a `Response`. Providers are synchronous and thread-safe; the runner calls them
+from a bounded thread pool and does retries, limits and caching around them, so a
+provider only speaks its API. Third-party providers register under the entry-point
+group `agentci.providers` (see agentci.eval.providers.registry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from agentci.errors import AgentciError
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str  # system | user | assistant
+    content: str
+
+
+@dataclass(frozen=True)
+class Request:
+    model: str
+    messages: tuple[Message, ...]
+    params: dict[str, Any] = field(default_factory=dict)  # temperature, max_tokens, top_p, seed
+    tools: tuple[dict[str, Any], ...] = ()  # MCP tool definitions (name, description, inputSchema)
+
+    def cache_key(self, provider_id: str) -> str:
+        """Everything that decides an answer, hashed."""
+        blob = json.dumps(
+            {
+                "provider": provider_id,
+                "model": self.model,
+                "messages": [[m.role, m.content] for m in self.messages],
+                "params": self.params,
+                "tools": list(self.tools),
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+            default=str,
+        )
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Response:
+    text: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: float = 0.0
+    cached: bool = False
+
+
+class ProviderError(Exception):
+    """A failed call. `retryable` (429, 5xx, timeouts, dropped connections) lets the runner retry."""
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class MissingKey(AgentciError):
+    """The provider needs a key that is not in the environment."""
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """How to reach a provider: from the agent's `model:` block or agentci.yaml's judge."""
+
+    provider: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+    timeout: float = 60.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider:
+    #: registry name, e.g. "openai"
+    name: ClassVar[str] = ""
+    #: env var holding the key; None when the provider needs no key
+    key_env: ClassVar[str | None] = None
+    #: whether tool definitions are passed to the model
+    supports_tools: ClassVar[bool] = False
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+
+    @property
+    def id(self) -> str:
+        """Identity for cache keys: the provider and where it points (never the key)."""
+        return f"{self.name}:{self.config.base_url or ''}"
+
+    def api_key(self) -> str:
+        env = self.config.api_key_env or self.key_env
+        if env is None:
+            return ""
+        value = os.environ.get(env, "")
+        if not value:
+            raise MissingKey(
+                f"the {self.name} provider needs an API key: {env} is not set",
+                hint=f"export {env}=... (in Actions: env: {env}: ${{{{ secrets.{env} }}}}), or run with --provider local",
+            )
+        return value
+
+    def complete(self, request: Request) -> Response:  # the one method to implement
+        raise NotImplementedError
+
+    def embed(self, texts: list[str], model: str | None = None) -> list[list[float]]:
+        """Embeddings for `similar`; providers without an embedding endpoint raise ProviderError."""
+        raise ProviderError(f"the {self.name} provider has no embedding endpoint")
+
+    def close(self) -> None:
+        pass
