@@ -1,0 +1,140 @@
+"""agentci eval vs promptfoo vs deepeval on one dataset and one loopback server.
+
+Each tool runs at its own default concurrency and at equal concurrency (4, 16, 64),
+with its cache off (promptfoo --no-cache, agentci --no-cache; deepeval has none), for
+every N. Then the cached re-run (agentci and promptfoo: cold run filling a fresh
+cache, then the same run again) and a PR that touches 1 of 50 agents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from benchmarks import dataset, peers
+from benchmarks.harness import PY, LatencyServer, Run, base_env, measure
+
+AGENTCI_DEFAULT_CONCURRENCY = 8  # SPEC §3: agentci.yaml eval.concurrency, else 8
+
+
+def agentci_cmd(concurrency: int | None, output: Path, *, cache: bool = False, extra: list[str] | None = None) -> list[str]:
+    cmd = [PY, "-m", "agentci", "eval", "--output", str(output), *(extra or [])]
+    if not cache:
+        cmd.append("--no-cache")
+    if concurrency is not None:
+        cmd += ["--concurrency", str(concurrency)]
+    return cmd
+
+
+def agentci_passed(results: Path) -> str:
+    try:
+        totals = json.loads(results.read_text())["totals"]
+        return f"passed {totals['passed']}/{totals['cases']}, cached {totals.get('cached')}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "no results JSON"
+
+
+def _pf_passed(log: Path) -> str:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    m = re.search(r"(\d+) passed", text) or re.search(r"Successes:\s*(\d+)", text)
+    return f"passed {m.group(1)}" if m else ""
+
+
+def _de_passed(log: Path) -> str:
+    m = re.search(r"scored=(\d+) passed=(\d+)", log.read_text(errors="replace") if log.exists() else "")
+    return f"passed {m.group(2)}/{m.group(1)}" if m else ""
+
+
+def eval_matrix(server: LatencyServer, work: Path, logs: Path, sizes: list[int], concurrencies: list[int],
+                peers_ok: bool, note: str) -> list[Run]:
+    runs: list[Run] = []
+    env = base_env(server)
+    for n in sizes:
+        data = work / f"n{n}"
+        cases = dataset.peer_dataset(n, data, server.url + "/v1")
+        repo = work / f"agentci-n{n}"
+        if not repo.exists():
+            dataset.agentci_repo(cases, repo)
+            dataset.commit_all(repo, "bench")
+        configs: list[tuple[str, int | None, int]] = [("default", None, 0)] + [(f"c{c}", c, c) for c in concurrencies]
+        for label, conc, _ in configs:
+            out = work / f"results-n{n}-{label}.json"
+            r = Run("eval", f"n{n}-{label}", "agentci", n, conc or AGENTCI_DEFAULT_CONCURRENCY)
+            measure(server, r, agentci_cmd(conc, out), cwd=repo,
+                    env={**env, "AGENTCI_CACHE_DIR": str(work / "agentci-cache-off")}, logs=logs)
+            r.note = agentci_passed(out)
+            runs.append(r)
+            if not peers_ok:
+                runs.append(Run("eval", f"n{n}-{label}", "promptfoo", n, note=note, rc=-1))
+                runs.append(Run("eval", f"n{n}-{label}", "deepeval", n, note=note, rc=-1))
+                continue
+            r = Run("eval", f"n{n}-{label}", "promptfoo", n, conc or peers.PF_DEFAULT_CONCURRENCY)
+            measure(server, r, peers.promptfoo_cmd(conc), cwd=data,
+                    env=peers.promptfoo_env(env, work / "pfhome", None), logs=logs)
+            r.note = _pf_passed(logs / f"eval.{r.label}.log")
+            runs.append(r)
+            r = Run("eval", f"n{n}-{label}", "deepeval", n, conc or peers.DE_DEFAULT_CONCURRENCY)
+            dehome = work / "dehome"
+            dehome.mkdir(exist_ok=True)
+            measure(server, r, peers.deepeval_cmd(data, conc), cwd=dehome, env=env, logs=logs)
+            r.note = _de_passed(logs / f"eval.{r.label}.log")
+            runs.append(r)
+    return runs
+
+
+def cached_rerun(server: LatencyServer, work: Path, logs: Path, n: int, peers_ok: bool) -> list[Run]:
+    """Cold run into a fresh cache, then the unchanged run again: requests must be 0."""
+    env = base_env(server)
+    data = work / f"n{n}"
+    cases = dataset.peer_dataset(n, data, server.url + "/v1")
+    repo = work / f"agentci-n{n}"
+    if not repo.exists():
+        dataset.agentci_repo(cases, repo)
+        dataset.commit_all(repo, "bench")
+    runs = []
+    cache = work / "agentci-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    for label in ("cold", "warm"):
+        out = work / f"results-cache-{label}.json"
+        r = Run("cache", f"n{n}-{label}", "agentci", n, AGENTCI_DEFAULT_CONCURRENCY)
+        measure(server, r, agentci_cmd(None, out, cache=True), cwd=repo,
+                env={**env, "AGENTCI_CACHE_DIR": str(cache)}, logs=logs)
+        r.note = agentci_passed(out)
+        runs.append(r)
+    if peers_ok:
+        pfcache = work / "pfcache"
+        shutil.rmtree(pfcache, ignore_errors=True)
+        for label in ("cold", "warm"):
+            r = Run("cache", f"n{n}-{label}", "promptfoo", n, peers.PF_DEFAULT_CONCURRENCY)
+            measure(server, r, peers.promptfoo_cmd(None, cache=True), cwd=data,
+                    env=peers.promptfoo_env(env, work / "pfhome", pfcache), logs=logs)
+            runs.append(r)
+    return runs
+
+
+def pr_one_of_many(server: LatencyServer, work: Path, logs: Path, agents: int = 50, per_agent: int = 10) -> list[Run]:
+    """A PR that edits one agent's prompt in a 50-agent repo: only it and its base are evaluated."""
+    env = base_env(server)
+    repo = work / f"pr-{agents}"
+    shutil.rmtree(repo, ignore_errors=True)
+    cases = dataset.peer_dataset(agents * per_agent, work / f"pr-data-{agents}", server.url + "/v1")
+    dataset.agentci_repo(cases, repo, agents=agents)
+    dataset.commit_all(repo, "base")
+    dataset.git(repo, "checkout", "-q", "-b", "pr")
+    prompt = repo / "agents" / "bench-007" / "system_prompt.md"
+    prompt.write_text("You answer questions briefly and correctly.\n")
+    dataset.commit_all(repo, "edit one agent")
+    out = work / "results-pr.json"
+    r = Run("pr", f"{agents}-agents-1-changed", "agentci", per_agent, AGENTCI_DEFAULT_CONCURRENCY)
+    measure(server, r, agentci_cmd(None, out, cache=True, extra=["--base", "main"]), cwd=repo,
+            env={**env, "AGENTCI_CACHE_DIR": str(work / "pr-cache")}, logs=logs)
+    try:
+        data = json.loads(out.read_text())
+        evaluated = [a["name"] for a in data["agents"] if not a.get("skipped")]
+        r.extra = {"agents_evaluated": evaluated, "expected_requests": 2 * per_agent}
+        r.note = f"evaluated {evaluated}; expected {2 * per_agent} requests (head + base)"
+    except (OSError, ValueError, KeyError, TypeError):
+        r.note = "no results JSON"
+    return [r]
