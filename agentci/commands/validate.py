@@ -1,19 +1,35 @@
-"""Check manifests, prompts, tools, eval sets, swarm and secrets. Exit 0 clean, 1 findings, 2 usage."""
+"""Check manifests, prompts, tools, eval sets, swarm and secrets; report every finding at once.
+
+Exit 0 when clean, 1 when there are errors (with --strict: warnings too), 2 on usage errors.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from agentci.errors import UsageError
+from agentci.errors import EXIT_FAIL, EXIT_OK, UsageError
+
+FORMATS = ("text", "json", "github", "sarif")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
-    parser.add_argument("--format", choices=["text", "json", "github", "sarif"], default="text")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (default), json, github (workflow annotations) or sarif (code scanning)")
     parser.add_argument("--strict", action="store_true", help="warnings fail the run too")
     parser.add_argument("--output", "-o", help="write the report to a file instead of stdout")
+
+
+def use_color(stream: object) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,10 +44,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.path} is not a directory", hint="pass the repository root")
     repo = load_repo(WorkTree(root))
     findings = validate(repo)
-    text = render(findings, args.format, agents=len(repo.agents), color=args.output is None and sys.stdout.isatty())
+    color = args.format == "text" and args.output is None and use_color(sys.stdout)
+    text = render(findings, args.format, agents=len(repo.agents), color=color)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
     else:
         sys.stdout.write(text)
     failing = {Severity.ERROR, Severity.WARNING} if args.strict else {Severity.ERROR}
-    return 1 if any(f.severity in failing for f in findings) else 0
+    return EXIT_FAIL if any(f.severity in failing for f in findings) else EXIT_OK

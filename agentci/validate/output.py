@@ -1,4 +1,4 @@
-"""Render findings: text (grouped by file), json, github (annotations), sarif."""
+"""Render findings: text (grouped by file), json, github (workflow-command annotations), sarif."""
 
 from __future__ import annotations
 
@@ -7,11 +7,31 @@ from itertools import groupby
 
 from agentci.findings import Finding, Severity
 
+FORMATS = ("text", "json", "github", "sarif")
+
 
 def render(findings: list[Finding], fmt: str, *, agents: int = 0, color: bool = False) -> str:
     if fmt == "json":
-        return json.dumps({"agents": agents, "findings": [f.to_json() for f in findings]}, indent=2) + "\n"
+        return json.dumps({"agents": agents, "summary": _counts(findings),
+                           "findings": [f.to_json() for f in findings]}, indent=2) + "\n"
+    if fmt == "github":
+        return github(findings)
+    if fmt == "sarif":
+        from agentci.validate.sarif import sarif
+
+        return json.dumps(sarif(findings), indent=2) + "\n"
     return _text(findings, agents, color)
+
+
+def _counts(findings: list[Finding]) -> dict[str, int]:
+    return {
+        "errors": sum(f.severity is Severity.ERROR for f in findings),
+        "warnings": sum(f.severity is Severity.WARNING for f in findings),
+        "notes": sum(f.severity is Severity.NOTE for f in findings),
+    }
+
+
+_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTE: "36"}
 
 
 def _text(findings: list[Finding], agents: int, color: bool) -> str:
@@ -22,11 +42,52 @@ def _text(findings: list[Finding], agents: int, color: bool) -> str:
     for path, group in groupby(findings, key=lambda f: f.path):
         lines.append(paint("1", path))
         for f in group:
-            sev = paint("31" if f.severity is Severity.ERROR else "33", f.severity.value)
-            lines.append(f"  {f.line or '-'}:{f.column or '-'}  {sev}  {f.message}  [{f.rule}]")
+            where = f"{f.line}:{f.column}" if f.column else f"{f.line or '-'}"
+            sev = paint(_COLORS.get(f.severity, "0"), f"{f.severity.value:<7}")
+            lines.append(f"  {where:>7}  {sev}  {_one_line(f.message)}  {paint('2', f'[{f.rule}]')}")
             if f.hint:
-                lines.append(f"      fix: {f.hint}")
-    errors = sum(f.severity is Severity.ERROR for f in findings)
-    warnings = sum(f.severity is Severity.WARNING for f in findings)
-    lines.append(f"{agents} agent(s) checked: {errors} error(s), {warnings} warning(s)")
+                lines.append(f"{'':>11}{paint('2', 'fix:')} {_one_line(f.hint)}")
+    c = _counts(findings)
+    summary = f"{agents} agent(s) checked: {c['errors']} error(s), {c['warnings']} warning(s)"
+    if not findings:
+        summary = paint("32", summary + " — all clean")
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    # Messages can quote file content; never let it start a new line in the terminal.
+    return " ".join(text.split()) if ("\n" in text or "\r" in text) else text
+
+
+# --- GitHub workflow commands ------------------------------------------------------------
+
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
+def escape_data(value: str) -> str:
+    """Escape a workflow-command message (%, CR, LF), as @actions/core does."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """Escape a workflow-command property value: the message escapes plus ':' and ','."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(f: Finding) -> str:
+    props = [f"file={escape_property(f.path)}"]
+    if f.line:
+        props.append(f"line={f.line}")
+        if f.column:
+            props.append(f"col={f.column}")
+    props.append(f"title={escape_property(f'agentci {f.rule}')}")
+    message = f.message + (f"\nfix: {f.hint}" if f.hint else "")
+    return f"::{_LEVEL.get(f.severity, 'notice')} {','.join(props)}::{escape_data(message)}"
+
+
+def github(findings: list[Finding]) -> str:
+    lines = [annotation(f) for f in findings]
+    c = _counts(findings)
+    lines.append(f"agentci validate: {c['errors']} error(s), {c['warnings']} warning(s)")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,78 @@
+"""Eval sets: regex values compile and json-schema values are valid schemas."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from agentci.documents import Document
+from agentci.findings import Finding, error
+from agentci.validate.context import Context
+from agentci.validate.tools import schema_errors
+
+REGEX_TYPES = {"regex", "not-regex"}
+
+
+def _assertions(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
+    defaults = data.get("defaults")
+    if isinstance(defaults, dict) and isinstance(defaults.get("assert"), list):
+        for j, a in enumerate(defaults["assert"]):
+            if isinstance(a, dict):
+                yield ("defaults", "assert", j), a
+    cases = data.get("cases")
+    for i, case in enumerate(cases if isinstance(cases, list) else []):
+        if isinstance(case, dict) and isinstance(case.get("assert"), list):
+            for j, a in enumerate(case["assert"]):
+                if isinstance(a, dict):
+                    yield ("cases", i, "assert", j), a
+
+
+def check(ctx: Context) -> list[Finding]:
+    out: list[Finding] = []
+    seen: set[str] = set()
+    for agent in ctx.repo.agents:
+        for path in agent.evals:
+            doc = ctx.repo.documents.get(path)
+            if doc is None or path in seen or not isinstance(doc.data, dict):
+                continue
+            seen.add(path)
+            out += _check_set(doc)
+    return out
+
+
+def _check_set(doc: Document) -> list[Finding]:
+    out: list[Finding] = []
+    for key_path, a in _assertions(doc.data):
+        kind, value = a.get("type"), a.get("value")
+        line = doc.line_of([*key_path, "value"])
+        if kind in REGEX_TYPES and isinstance(value, str):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                out.append(error("eval-regex", doc.path, line, f"{kind} value {value[:60]!r} does not compile: {exc}",
+                                 "fix the pattern; in double-quoted YAML write \\\\d for \\d"))
+        elif kind in REGEX_TYPES and value is not None:
+            out.append(error("eval-regex", doc.path, line, f"{kind} value must be a string",
+                             "write the pattern as a string"))
+        elif kind == "json-schema" and value is not None:
+            schema = value
+            if isinstance(value, str):
+                try:
+                    schema = json.loads(value)
+                except (json.JSONDecodeError, RecursionError):
+                    out.append(error("eval-json-schema", doc.path, line, "json-schema value is a string but not JSON",
+                                     "write the schema as a YAML mapping"))
+                    continue
+            if not isinstance(schema, (dict, bool)):
+                out.append(error("eval-json-schema", doc.path, line,
+                                 f"json-schema value must be a schema object, got {type(schema).__name__}",
+                                 "write the schema as a YAML mapping"))
+                continue
+            for err in schema_errors(schema):
+                msg = err.message if len(err.message) < 160 else err.message[:160] + "…"
+                out.append(error("eval-json-schema", doc.path, doc.line_of([*key_path, "value", *err.absolute_path]),
+                                 f"json-schema value is not a valid JSON Schema: {msg}",
+                                 "fix the schema keyword in the assertion's value"))
+    return out

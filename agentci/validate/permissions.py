@@ -1,0 +1,133 @@
+"""Least privilege over workspace paths: what each agent may read and write."""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from typing import Any
+
+from agentci.documents import Document
+from agentci.findings import Finding, error, warning
+from agentci.repo import Agent
+from agentci.validate.context import Context
+
+WILDCARDS = "*?["
+#: Deployed by agentci from git: an agent that may write here can rewrite its own instructions.
+PROTECTED = {"/knowledge": "write-knowledge", "/agents": "write-config", "/.agentci": "write-config"}
+
+
+def normalise(path: str) -> str:
+    norm = posixpath.normpath(path)
+    return "/" if norm in ("/", "//") else norm
+
+
+def covers(scope: str, path: str) -> bool:
+    """True when access to `scope` includes `path` (the same path or one below it)."""
+    scope, path = normalise(scope), normalise(path)
+    if scope == "/":
+        return True
+    if any(c in scope for c in WILDCARDS):
+        return fnmatch.fnmatchcase(path, scope) or fnmatch.fnmatchcase(path, scope + "/*")
+    return path == scope or path.startswith(scope + "/")
+
+
+def overlaps(a: str, b: str) -> bool:
+    return covers(a, b) or covers(b, a)
+
+
+def path_problem(value: str) -> str | None:
+    """Why a workspace path is unsafe to act on, or None."""
+    if not value.startswith("/"):
+        return None  # the schema reports it (workspace paths are absolute)
+    if ".." in value.split("/"):
+        return f"{value!r} contains '..'"
+    if "\\" in value or "\x00" in value:
+        return f"{value!r} contains a backslash or NUL"
+    return None
+
+
+def _dotted(key_path: list[str | int]) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in key_path).lstrip(".")
+
+
+def _spec(doc: Document) -> dict[str, Any]:
+    spec = doc.data.get("agent") if isinstance(doc.data, dict) else None
+    return spec if isinstance(spec, dict) else {}
+
+
+def check(ctx: Context) -> list[Finding]:
+    out: list[Finding] = []
+    memories = {a.name: a.memory_path for a in ctx.repo.agents if a.memory_path}
+    for agent in ctx.repo.agents:
+        doc = ctx.repo.documents[agent.manifest]
+        out += _paths(agent, doc)
+        out += _writes(agent, doc, memories)
+        out += _reads(agent, doc)
+    return out
+
+
+def _paths(agent: Agent, doc: Document) -> list[Finding]:
+    spec = _spec(doc)
+    fields: list[tuple[list[str | int], Any]] = [(["agent", "memory_path"], spec.get("memory_path"))]
+    lock = spec.get("lock")
+    if isinstance(lock, dict):
+        fields.append((["agent", "lock", "path"], lock.get("path")))
+    for kind in ("read", "write"):
+        for i, p in enumerate(getattr(agent, kind)):
+            fields.append((["agent", "permissions", kind, i], p))
+    out = []
+    for key_path, value in fields:
+        if isinstance(value, str) and (problem := path_problem(value)):
+            out.append(error("workspace-path", agent.manifest, doc.line_of(key_path),
+                             f"{_dotted(key_path)}: {problem}",
+                             "write an absolute workspace path without '..'"))
+    return out
+
+
+def _writes(agent: Agent, doc: Document, memories: dict[str, str]) -> list[Finding]:
+    out = []
+    for i, scope in enumerate(agent.write):
+        line = doc.line_of(["agent", "permissions", "write", i])
+        if not scope.startswith("/"):
+            continue
+        if normalise(scope) == "/":
+            out.append(error("write-root", agent.manifest, line,
+                             f"agent {agent.name!r} may write the whole workspace ('/')",
+                             "grant write access to the directories it produces, e.g. /drafts"))
+            continue
+        for protected, rule_id in PROTECTED.items():
+            if overlaps(scope, protected):
+                out.append(error(rule_id, agent.manifest, line,
+                                 f"agent {agent.name!r} may write {scope!r}, which covers {protected} (deployed from git)",
+                                 "agents must not rewrite what agentci deploys; give it its own output directory"))
+        for other, memory in sorted(memories.items()):
+            if other != agent.name and overlaps(scope, memory):
+                out.append(error("write-other-memory", agent.manifest, line,
+                                 f"agent {agent.name!r} may write {scope!r}, which covers agent {other!r}'s memory {memory}",
+                                 "narrow the write scope so it excludes other agents' memory"))
+        if any(c in scope for c in WILDCARDS):
+            out.append(warning("wildcard-scope", agent.manifest, line,
+                               f"write scope {scope!r} uses a wildcard", "list the directories explicitly"))
+        for read in agent.read:
+            if normalise(read) != "/" and covers(read, scope):  # reading "/" already warns
+                out.append(warning("read-write-overlap", agent.manifest, line,
+                                   f"agent {agent.name!r} may both read and write {scope!r} (read scope {read!r})",
+                                   "keep inputs and outputs in separate directories"))
+                break
+    return out
+
+
+def _reads(agent: Agent, doc: Document) -> list[Finding]:
+    out = []
+    for i, scope in enumerate(agent.read):
+        if not scope.startswith("/"):
+            continue
+        line = doc.line_of(["agent", "permissions", "read", i])
+        if normalise(scope) == "/":
+            out.append(warning("wildcard-scope", agent.manifest, line,
+                               f"agent {agent.name!r} may read the whole workspace ('/'), including other agents' memory",
+                               "list the directories it needs"))
+        elif any(c in scope for c in WILDCARDS):
+            out.append(warning("wildcard-scope", agent.manifest, line,
+                               f"read scope {scope!r} uses a wildcard", "list the directories explicitly"))
+    return out

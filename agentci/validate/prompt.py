@@ -1,0 +1,93 @@
+"""Prompt templates: Jinja2 syntax, variables used but never defined, variables defined but unused."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from agentci.findings import Finding, error, warning
+from agentci.repo import Agent
+from agentci.validate.context import Context
+
+
+@cache
+def _env() -> Any:
+    # Imported here: jinja2 costs ~40 ms and only prompt checks need it.
+    import jinja2
+
+    return jinja2.Environment(autoescape=False)
+
+
+def check(ctx: Context) -> list[Finding]:
+    out: list[Finding] = []
+    parsed: dict[str, Any] = {}
+    for agent in ctx.repo.agents:
+        if not agent.prompt:
+            continue
+        if agent.prompt not in parsed:
+            parsed[agent.prompt] = _parse(ctx, agent.prompt, out)
+        ast = parsed[agent.prompt]
+        if ast is not None:
+            out += _variables(ctx, agent, ast)
+    return out
+
+
+def _parse(ctx: Context, path: str, out: list[Finding]) -> Any:
+    import jinja2
+
+    text, problems = ctx.read(path)
+    out += problems
+    if text is None:
+        return None
+    try:
+        return _env().parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        out.append(error("prompt-syntax", path, exc.lineno or 1, f"Jinja2 syntax error: {exc.message}",
+                         "close every {{ }} / {% %} tag and match each {% if %} with {% endif %}"))
+        return None
+
+
+def _defined_by_evals(ctx: Context, agent: Agent) -> set[str]:
+    names: set[str] = set()
+    for path in agent.evals:
+        doc = ctx.repo.documents.get(path)
+        data = doc.data if doc else None
+        if not isinstance(data, dict):
+            continue
+        defaults = data.get("defaults")
+        if isinstance(defaults, dict) and isinstance(defaults.get("vars"), dict):
+            names.update(map(str, defaults["vars"]))
+        cases = data.get("cases")
+        for case in cases if isinstance(cases, list) else []:
+            if isinstance(case, dict) and isinstance(case.get("vars"), dict):
+                names.update(map(str, case["vars"]))
+    return names
+
+
+def _variables(ctx: Context, agent: Agent, ast: Any) -> list[Finding]:
+    from jinja2 import meta, nodes
+
+    assert agent.prompt is not None
+    env = _env()
+    used = meta.find_undeclared_variables(ast) - set(env.globals)
+    manifest_vars = set(map(str, agent.variables))
+    defined = manifest_vars | _defined_by_evals(ctx, agent)
+    out: list[Finding] = []
+    first_line: dict[str, int] = {}
+    for node in ast.find_all(nodes.Name):
+        if node.ctx == "load":
+            first_line.setdefault(node.name, node.lineno)
+    for name in sorted(used - defined):
+        out.append(error(
+            "prompt-undefined-variable", agent.prompt, first_line.get(name, 1),
+            f"{{{{ {name} }}}} is used but agent {agent.name!r} defines no variable {name!r}",
+            f"add {name} to agent.variables in {agent.manifest} or to an eval set's vars",
+        ))
+    doc = ctx.repo.documents[agent.manifest]
+    for name in sorted(manifest_vars - used):
+        out.append(warning(
+            "prompt-unused-variable", agent.manifest, doc.line_of(["agent", "variables", name]),
+            f"variable {name!r} is defined but {agent.prompt} never uses it",
+            f"use {{{{ {name} }}}} in the prompt or remove it from agent.variables",
+        ))
+    return out

@@ -1,0 +1,104 @@
+"""tools.json: each inputSchema valid against its JSON Schema metaschema, unique tool names,
+and capabilities that name a tool. (The MCP shape itself is the `tools` schema's job.)"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from agentci.documents import Document
+from agentci.findings import Finding, error
+from agentci.validate.context import Context
+
+
+def tool_list(doc: Document | None) -> tuple[tuple[str | int, ...], list[Any]]:
+    """(key-path prefix, tools) for both accepted shapes: a list, or {"tools": [...]}."""
+    data = doc.data if doc else None
+    if isinstance(data, list):
+        return (), data
+    if isinstance(data, dict) and isinstance(data.get("tools"), list):
+        return ("tools",), data["tools"]
+    return (), []
+
+
+@cache
+def _meta_validator(cls: Any) -> Any:
+    # One metaschema validator per draft: building it resolves $refs, which costs more than a check.
+    meta_cls = _validator_for(cls.META_SCHEMA, cls)
+    return meta_cls(cls.META_SCHEMA, format_checker=meta_cls.FORMAT_CHECKER)
+
+
+def _validator_for(schema: Any, default: Any) -> Any:
+    from jsonschema.validators import validator_for
+
+    return validator_for(schema, default=default)
+
+
+def schema_errors(schema: Any) -> list[Any]:
+    """Errors of `schema` against its metaschema ($schema, else draft 2020-12), best first."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    if not isinstance(schema, (dict, bool)):
+        return []
+    cls = _validator_for(schema, Draft202012Validator)
+    errors = list(_meta_validator(cls).iter_errors(schema))
+    best = best_match(errors)
+    return [best] if best is not None else []
+
+
+def check(ctx: Context) -> list[Finding]:
+    out: list[Finding] = []
+    checked: set[str] = set()
+    for agent in ctx.repo.agents:
+        doc = ctx.repo.documents.get(agent.tools) if agent.tools else None
+        prefix, tools = tool_list(doc)
+        names = {t["name"] for t in tools if isinstance(t, dict) and isinstance(t.get("name"), str)}
+        if doc is not None and doc.path not in checked:
+            checked.add(doc.path)
+            out += _check_tools(doc, prefix, tools)
+        manifest = ctx.repo.documents[agent.manifest]
+        for i, cap in enumerate(_capabilities(manifest)):
+            if isinstance(cap, str) and cap not in names:
+                where = f"in {agent.tools}" if agent.tools else "because the agent has no tools.json"
+                out.append(error(
+                    "unknown-capability", agent.manifest, manifest.line_of(["agent", "capabilities", i]),
+                    f"capability {cap!r} names no tool {where}",
+                    "add the tool to tools.json (and agent.tools) or remove the capability",
+                ))
+    return out
+
+
+def _capabilities(doc: Document) -> list[Any]:
+    spec = doc.data.get("agent") if isinstance(doc.data, dict) else None
+    caps = spec.get("capabilities") if isinstance(spec, dict) else None
+    return caps if isinstance(caps, list) else []
+
+
+def _check_tools(doc: Document, prefix: tuple[str | int, ...], tools: list[Any]) -> list[Finding]:
+    out: list[Finding] = []
+    seen: dict[str, int] = {}
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict):
+            continue
+        name = tool.get("name")
+        if isinstance(name, str):
+            if name in seen:
+                out.append(error(
+                    "duplicate-tool", doc.path, doc.line_of([*prefix, i, "name"]),
+                    f"tool {name!r} is defined twice (first at line {seen[name]})",
+                    "give every tool a unique name",
+                ))
+            else:
+                seen[name] = doc.line_of([*prefix, i, "name"])
+        schema = tool.get("inputSchema")
+        for err in schema_errors(schema):
+            key_path = [*prefix, i, "inputSchema", *err.absolute_path]
+            at = "inputSchema" + "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in err.absolute_path)
+            msg = err.message if len(err.message) < 160 else err.message[:160] + "…"
+            out.append(error(
+                "tool-input-schema", doc.path, doc.line_of(key_path),
+                f"tool {name!r}: {at} is not a valid JSON Schema: {msg}",
+                "fix the schema keyword; see https://json-schema.org/understanding-json-schema",
+            ))
+    return out
