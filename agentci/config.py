@@ -112,7 +112,7 @@ def from_data(data: Any) -> Config:
             options=_dict(ws.get("options")),
         ),
         status_file=_str(data.get("status_file"), "deployment-status.json"),
-        status=StatusConfig(**{k: v for k, v in _dict(data.get("status")).items() if isinstance(v, str)}),
+        status=StatusConfig(**{k: v for k, v in _dict(data.get("status")).items() if isinstance(v, str) and k in StatusConfig.__dataclass_fields__}),
         report=ReportConfig(
             marker=_str(_dict(data.get("report")).get("marker"), "agentci"),
             max_output_chars=_int(_dict(data.get("report")).get("max_output_chars"), 600, minimum=50),
