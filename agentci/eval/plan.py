@@ -1,0 +1,155 @@
+"""Turn an agent (at head or at the base ref) into runnable jobs: provider, rendered prompt, tools.
+
+Everything that can be wrong with one case (an undefined template variable, a set
+that does not parse) becomes that job's error, so the run goes on and says why.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentci.config import ModelRef
+from agentci.eval.assertions.names import JUDGED_TYPES
+from agentci.eval.cases import Case, EvalSet, load_set
+from agentci.eval.providers import registry
+from agentci.eval.providers.base import Message, MissingKey, Provider, ProviderConfig, Request
+from agentci.eval.render import RenderError, render
+from agentci.eval.runner import Job
+from agentci.repo import Agent, Repo
+
+LOCAL_MODEL = "smollm2-135m-instruct"
+
+
+class Providers:
+    """One provider instance (one pooled HTTP client) per provider, endpoint and key for the run."""
+
+    def __init__(self, *, timeout: float, pool: int) -> None:
+        self.timeout = timeout
+        self.pool = pool
+        self._made: dict[tuple[str, str | None, str | None], Provider] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, base_url: str | None = None, api_key_env: str | None = None) -> Provider:
+        key = (name, base_url, api_key_env)
+        with self._lock:
+            if key not in self._made:
+                config = ProviderConfig(name, base_url, api_key_env, self.timeout, {"max_connections": self.pool})
+                self._made[key] = registry.create(config)
+            return self._made[key]
+
+    def close(self) -> None:
+        for p in self._made.values():
+            p.close()
+
+
+@dataclass
+class AgentPlan:
+    agent: Agent
+    side: str
+    provider: str
+    model: str
+    sets: list[EvalSet] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    skipped: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    provider: str | None = None  # --provider: every agent (and the judge) on this provider
+    skip_missing_keys: bool = False
+    judge: ModelRef | None = None
+    embedding: ModelRef | None = None
+
+
+def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: PlanOptions,
+               select: Any = None) -> AgentPlan:
+    """`select(case) -> bool` keeps a subset (shards)."""
+    spec = agent.model
+    overridden = opts.provider is not None and opts.provider != spec.provider
+    name = opts.provider if opts.provider else spec.provider
+    model = LOCAL_MODEL if overridden and name == "local" else spec.name
+    base_url = None if overridden else spec.base_url
+    key_env = None if overridden else spec.api_key_env
+    plan = AgentPlan(agent, side, name, model)
+    plan.sets = [load_set(agent.name, repo.documents.get(p), p) for p in agent.evals]
+    cases = [(s, c) for s in plan.sets for c in s.cases if select is None or select(c)]
+
+    provider = providers.get(name, base_url, key_env)
+    try:
+        provider.api_key()
+    except MissingKey as exc:
+        if not opts.skip_missing_keys:
+            raise
+        plan.skipped = f"{exc.message} (skipped: no key)"
+        return plan
+
+    prompt_text, prompt_error = _prompt(repo, agent)
+    tools = _tools(repo, agent) if provider.supports_tools else ()
+    judged = any(a.type in JUDGED_TYPES for _, c in cases for a in c.asserts)
+    judge, judge_model = (None, None)
+    if judged:
+        judge, judge_model = _model_ref(providers, opts.judge, opts.provider, provider, model)
+    embedder, embedding_model = None, None
+    if any(a.type == "similar" for _, c in cases for a in c.asserts):
+        embedder, embedding_model = _model_ref(providers, opts.embedding, opts.provider, provider, None)
+    knowledge = _knowledge(repo, agent) if any(a.type == "faithfulness" for _, c in cases for a in c.asserts) else []
+
+    for s in plan.sets:
+        if s.error:  # a broken set is one error result, so the gate cannot pass over it silently
+            broken = Case(agent.name, s.path, "(eval set)", 0, "")
+            if select is None or select(broken):
+                plan.jobs.append(Job(broken, side, None, None, error=s.error))
+    for _, case in cases:
+        job = Job(case, side, provider, None, context=knowledge, judge=judge, judge_model=judge_model,
+                  embedder=embedder, embedding_model=embedding_model)
+        try:
+            job.request = _request(case, agent, prompt_text, prompt_error, model, tools)
+        except RenderError as exc:
+            job.error = str(exc).replace("\n  hint: ", " (") + (")" if exc.hint else "")
+        plan.jobs.append(job)
+    return plan
+
+
+def _request(case: Case, agent: Agent, prompt: str | None, prompt_error: str | None, model: str,
+             tools: tuple[dict[str, Any], ...]) -> Request:
+    template = case.system if case.system is not None else prompt
+    if template is None:
+        raise RenderError(prompt_error or f"agent {agent.name!r} has no system prompt")
+    path = case.set_path if case.system is not None else (agent.prompt or agent.manifest)
+    system = render(template, {**agent.variables, **case.vars}, path=path)
+    messages = (Message("system", system), Message("user", case.input)) if system.strip() else (Message("user", case.input),)
+    return Request(model=model, messages=messages, params=dict(agent.model.params), tools=tools)
+
+
+def _prompt(repo: Repo, agent: Agent) -> tuple[str | None, str | None]:
+    if agent.prompt is None:
+        return None, f"{agent.manifest}: agent {agent.name!r} has no readable prompt (run `agentci validate`)"
+    text = repo.read_text(agent.prompt)
+    if text is None:
+        return None, f"{agent.prompt}: cannot be read (run `agentci validate`)"
+    return text, None
+
+
+def _tools(repo: Repo, agent: Agent) -> tuple[dict[str, Any], ...]:
+    doc = repo.documents.get(agent.tools) if agent.tools else None
+    data = doc.data if doc else None
+    if isinstance(data, dict):
+        data = data.get("tools")
+    return tuple(t for t in data if isinstance(t, dict) and isinstance(t.get("name"), str)) if isinstance(data, list) else ()
+
+
+def _knowledge(repo: Repo, agent: Agent) -> list[str]:
+    texts = (repo.read_text(p) for p in agent.knowledge_files(repo.source))
+    return [t for t in texts if t]
+
+
+def _model_ref(providers: Providers, ref: ModelRef | None, override: str | None, fallback: Provider,
+               fallback_model: str | None) -> tuple[Provider, str | None]:
+    """The judge/embedder from agentci.yaml; --provider moves it too (fork PRs have no keys)."""
+    if override and (ref is None or ref.provider != override):
+        return providers.get(override), LOCAL_MODEL if override == "local" else (ref.name if ref else fallback_model)
+    if ref is None:
+        return fallback, fallback_model
+    return providers.get(ref.provider, ref.base_url, ref.api_key_env), ref.name

@@ -1,0 +1,114 @@
+"""Shared HTTP plumbing for the API providers: one pooled httpx.Client, error classification.
+
+Providers only speak their API; this module turns transport trouble into
+`ProviderError`s the runner knows how to retry (429, 5xx, timeouts, dropped
+connections, unparseable bodies) and everything else into a stated, final error.
+httpx is imported here, lazily, so commands that never call a model start fast.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from agentci.eval.providers.base import ProviderConfig, ProviderError
+
+if TYPE_CHECKING:
+    import httpx
+
+#: Longest Retry-After we honour; a server asking for more is treated as this.
+MAX_RETRY_AFTER = 120.0
+
+
+def make_client(config: ProviderConfig) -> httpx.Client:
+    import httpx
+
+    pool = int(config.options.get("max_connections") or 8)
+    return httpx.Client(
+        timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0)),
+        limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+        # Keys live in headers; never follow a redirect that could carry them elsewhere.
+        follow_redirects=False,
+    )
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, min(float(value), MAX_RETRY_AFTER))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min(when.timestamp() - time.time(), MAX_RETRY_AFTER))
+
+
+def post_json(client: httpx.Client, url: str, headers: dict[str, str], body: dict[str, Any], who: str) -> Any:
+    """POST a JSON body and return the parsed JSON answer, or raise ProviderError."""
+    import httpx
+
+    try:
+        resp = client.post(url, headers=headers, json=body)
+    except httpx.TimeoutException as exc:
+        raise ProviderError(f"{who}: request timed out ({type(exc).__name__})", retryable=True) from None
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        raise ProviderError(f"{who}: connection dropped ({_short(exc)})", retryable=True) from None
+    except httpx.ConnectError as exc:
+        raise ProviderError(f"{who}: cannot connect to {_origin(url)} ({_short(exc)})", retryable=True) from None
+    except httpx.HTTPError as exc:
+        raise ProviderError(f"{who}: HTTP error {type(exc).__name__}: {_short(exc)}", retryable=True) from None
+    status = resp.status_code
+    if status >= 400:
+        detail = _error_detail(resp)
+        retryable = status in (408, 409, 429) or status >= 500
+        raise ProviderError(
+            f"{who}: HTTP {status}{': ' + detail if detail else ''}",
+            retryable=retryable,
+            retry_after=retry_after(resp.headers.get("retry-after")) if retryable else None,
+        )
+    try:
+        return resp.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        snippet = resp.text[:80].replace("\n", " ")
+        raise ProviderError(f"{who}: response is not valid JSON: {snippet!r}", retryable=True) from None
+
+
+def _error_detail(resp: httpx.Response) -> str:
+    try:
+        data = resp.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return resp.text[:200].strip()
+    err = data.get("error") if isinstance(data, dict) else None
+    if isinstance(err, dict):
+        return str(err.get("message") or err.get("type") or "")[:300]
+    if isinstance(err, str):
+        return err[:300]
+    return ""
+
+
+def _origin(url: str) -> str:
+    return url.split("/", 3)[2] if "://" in url else url
+
+
+def _short(exc: Exception) -> str:
+    return (str(exc) or type(exc).__name__).splitlines()[0][:200]
+
+
+def parse_arguments(raw: Any) -> dict[str, Any]:
+    """Tool-call arguments arrive as a JSON string (OpenAI) or an object (Anthropic)."""
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, str) and raw.strip():
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            return {"_raw": raw}
+        return value if isinstance(value, dict) else {"_value": value}
+    return {}

@@ -1,0 +1,171 @@
+"""The results JSON (SPEC §3): the one source every report is rendered from.
+
+Built in two steps so shard files can be merged: case entries first, then every
+count, rate and set verdict is derived from the case entries alone (`summarize`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from agentci import __version__
+from agentci.errors import AgentciError
+from agentci.eval import gates
+from agentci.eval.baseline import change
+from agentci.eval.cases import EvalSet
+from agentci.eval.runner import CaseResult
+
+VERSION = 1
+
+
+def case_entry(head: CaseResult, base: CaseResult | None, compared: bool) -> dict[str, Any]:
+    c = head.case
+    entry: dict[str, Any] = {
+        "id": c.id,
+        "set": c.set_path,
+        "line": c.line,
+        "input": c.input,
+        "expected": c.expected,
+        "vars": c.vars,
+        "status": head.status,
+        "score": head.score,
+        "threshold": c.threshold,
+        "output": head.output,
+        "error": head.error,
+        "latency_ms": head.latency_ms,
+        "tokens": {"input": head.input_tokens, "output": head.output_tokens},
+        "cached": head.cached,
+        "runs": head.runs,
+        "runs_passed": head.runs_passed,
+        "assertions": [
+            {"type": r.type, "value": spec.value, "passed": r.passed, "score": r.score, "reason": r.reason,
+             "weight": r.weight}
+            for spec, r in zip(c.asserts, head.assertions, strict=False)
+        ],
+        "tool_calls": head.tool_calls,
+        "base": None,
+        "change": None,
+    }
+    if base is not None:
+        entry["base"] = {"status": base.status, "score": base.score, "output": base.output, "error": base.error}
+    if compared:
+        entry["change"] = change(head.status, base.status if base else None)
+    return entry
+
+
+def skipped_entry(c: Any) -> dict[str, Any]:
+    return {"id": c.id, "set": c.set_path, "line": c.line, "input": c.input, "expected": c.expected, "vars": c.vars,
+            "status": "skipped", "score": None, "threshold": c.threshold, "output": None, "error": None,
+            "latency_ms": None, "tokens": {"input": None, "output": None}, "cached": False, "runs": 0,
+            "runs_passed": 0, "assertions": [], "tool_calls": [], "base": None, "change": None}
+
+
+def set_entry(s: EvalSet) -> dict[str, Any]:
+    return {"path": s.path, "threshold": s.threshold, "min_pass_rate": s.min_pass_rate, "error": s.error}
+
+
+def _rate(passed: int, scored: int) -> float | None:
+    return round(passed / scored, 4) if scored else None
+
+
+def summarize(agent: dict[str, Any]) -> dict[str, Any]:
+    """Fill an agent block's totals, pass rates and set verdicts from its case entries."""
+    cases = agent["cases"]
+    count = {s: sum(1 for c in cases if c["status"] == s) for s in ("pass", "fail", "error", "skipped")}
+    changes = {k: sum(1 for c in cases if c.get("change") == k) for k in ("regression", "fix", "new")}
+    agent["totals"] = {"cases": len(cases), "passed": count["pass"], "failed": count["fail"], "errors": count["error"],
+                       "skipped": count["skipped"], "regressions": changes["regression"], "fixes": changes["fix"],
+                       "new": changes["new"]}
+    agent["pass_rate"] = _rate(count["pass"], count["pass"] + count["fail"] + count["error"])
+    based = [c["base"] for c in cases if c.get("base")]
+    agent["base_pass_rate"] = _rate(sum(1 for b in based if b["status"] == "pass"), len(based)) if based else None
+    for s in agent["sets"]:
+        mine = [c for c in cases if c["set"] == s["path"] and c["status"] != "skipped"]
+        passed = sum(1 for c in mine if c["status"] == "pass")
+        s["cases"] = len(mine)
+        s["passed"] = passed
+        s["pass_rate"] = _rate(passed, len(mine))
+        s["gate_passed"] = s.get("min_pass_rate") is None or not mine or (s["pass_rate"] or 0) >= s["min_pass_rate"] - 1e-9
+    return agent
+
+
+def totals(agents: list[dict[str, Any]], requests: int, cached: int, duration: float) -> dict[str, Any]:
+    t = {k: sum(a["totals"][k] for a in agents)
+         for k in ("cases", "passed", "failed", "errors", "skipped", "regressions", "fixes", "new")}
+    scored = t["passed"] + t["failed"] + t["errors"]
+    return {"agents": len(agents), **t, "pass_rate": _rate(t["passed"], scored), "requests": requests,
+            "cached": cached, "duration_s": round(duration, 3)}
+
+
+def document(*, repo: Path, commit: str | None, base: dict[str, str] | None, shard: str | None,
+             agents: list[dict[str, Any]], totals_: dict[str, Any], gate: gates.GateConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "version": VERSION,
+        "tool": f"agentci {__version__}",
+        "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "repo": str(repo),
+        "commit": commit,
+        "base": base,
+        "shard": shard,
+        "gate": {},
+        "totals": totals_,
+        "agents": agents,
+    }
+    out["gate"] = gates.evaluate(out, gate)
+    return out
+
+
+def write(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1, ensure_ascii=False, default=str)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+def load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AgentciError(f"cannot read results {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise AgentciError(f"{path} is not valid JSON: {exc}", hint="pass the file `agentci eval --output` wrote") from None
+    if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("agents"), list):
+        raise AgentciError(f"{path} is not an agentci results file (version {VERSION})")
+    return data
+
+
+def merge(paths: list[Path]) -> dict[str, Any]:
+    """Join shard results into one document, as if one job had run every case."""
+    docs = [load(p) for p in paths]
+    if not docs:
+        raise AgentciError("nothing to merge", hint="pass the results files of every shard")
+    agents: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        for a in doc["agents"]:
+            into = agents.get(a["name"])
+            if into is None:
+                agents[a["name"]] = {**a, "cases": list(a["cases"]), "sets": [dict(s) for s in a["sets"]]}
+                continue
+            seen = {(c["set"], c["id"]) for c in into["cases"]}
+            into["cases"] += [c for c in a["cases"] if (c["set"], c["id"]) not in seen]
+            into["skipped"] = into["skipped"] if a["skipped"] is None else (into["skipped"] or a["skipped"])
+            into["changed"] = bool(into.get("changed")) or bool(a.get("changed"))
+            known = {s["path"] for s in into["sets"]}
+            into["sets"] += [dict(s) for s in a["sets"] if s["path"] not in known]
+    merged = [summarize(a) for a in agents.values()]
+    for a in merged:
+        a["cases"].sort(key=lambda c: (c["set"], c["line"], c["id"]))
+    first = docs[0]
+    gate = gates.GateConfig(first["gate"].get("min_pass_rate", gates.DEFAULT_MIN_PASS_RATE),
+                            first["gate"].get("max_regressions", gates.DEFAULT_MAX_REGRESSIONS))
+    t = totals(merged, sum(d["totals"].get("requests", 0) for d in docs), sum(d["totals"].get("cached", 0) for d in docs),
+               max(d["totals"].get("duration_s", 0.0) for d in docs))
+    return document(repo=Path(first["repo"]), commit=first.get("commit"), base=first.get("base"), shard=None,
+                    agents=merged, totals_=t, gate=gate)

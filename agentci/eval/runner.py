@@ -1,0 +1,222 @@
+"""Run jobs (one case on one side: head or base) on a bounded thread pool.
+
+Around each provider call: the cache, in-flight de-duplication (the same request on
+base and head is sent once), a per-provider concurrency limit, and retries with
+exponential backoff and full jitter on retryable errors, honouring Retry-After.
+A failing case becomes a result with status "error"; nothing aborts the run, and
+every job yields exactly one result, in the order given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentci.errors import AgentciError
+from agentci.eval.assertions.base import AssertionResult, Context
+from agentci.eval.cache import Cache
+from agentci.eval.cases import Case
+from agentci.eval.providers.base import Provider, ProviderError, Request, Response
+from agentci.eval.scoring import RunScore, combine, score_run
+
+
+@dataclass
+class Job:
+    case: Case
+    side: str  # "head" | "base"
+    provider: Provider | None
+    request: Request | None
+    error: str | None = None  # set when the job cannot run (render error, bad set)
+    context: list[str] = field(default_factory=list)  # knowledge texts (faithfulness)
+    judge: Provider | None = None
+    judge_model: str | None = None
+    embedder: Provider | None = None
+    embedding_model: str | None = None
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    side: str
+    status: str  # pass | fail | error | skipped
+    score: float | None = None
+    output: str | None = None
+    error: str | None = None
+    latency_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached: bool = False
+    runs: int = 0
+    runs_passed: int = 0
+    assertions: list[AssertionResult] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RunStats:
+    requests: int = 0  # attempts sent to providers, retries included
+    cached: int = 0  # answers served from the cache
+    retries: int = 0
+
+
+class Runner:
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        concurrency: int = 8,
+        limits: dict[str, int] | None = None,
+        retries: int = 4,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        on_done: Callable[[CaseResult], None] | None = None,
+    ) -> None:
+        self.cache = cache
+        self.concurrency = max(1, concurrency)
+        self.limits = {name: threading.BoundedSemaphore(n) for name, n in (limits or {}).items() if n > 0}
+        self.retries = max(0, retries)
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.on_done = on_done
+        self.stats = RunStats()
+        self._lock = threading.Lock()
+        self._inflight: dict[str, Future[Response]] = {}
+
+    def run(self, jobs: list[Job]) -> list[CaseResult]:
+        if not jobs:
+            return []
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs)), thread_name_prefix="agentci-eval") as pool:
+            futures = [pool.submit(self._execute, job) for job in jobs]
+            return [f.result() for f in futures]
+
+    # -- one job -------------------------------------------------------------------------
+
+    def _execute(self, job: Job) -> CaseResult:
+        try:
+            result = self._run_case(job)
+        except Exception as exc:  # never let one case take the run down
+            result = CaseResult(job.case, job.side, "error", error=f"internal error: {type(exc).__name__}: {exc}")
+        if self.on_done:
+            with contextlib.suppress(Exception):
+                self.on_done(result)
+        return result
+
+    def _run_case(self, job: Job) -> CaseResult:
+        case = job.case
+        if job.error or job.provider is None or job.request is None:
+            return CaseResult(case, job.side, "error", error=job.error or "nothing to run")
+        runs: list[RunScore] = []
+        first: Response | None = None
+        latencies: list[float] = []
+        all_cached = True
+        for n in range(case.repeat):
+            key = job.request.cache_key(job.provider.id)
+            if n:  # each repetition is its own answer, cached on its own
+                key = hashlib.sha256(f"{key}:{n}".encode()).hexdigest()
+            try:
+                response = self._fetch(job.provider, job.request, key)
+            except (ProviderError, AgentciError) as exc:
+                return CaseResult(case, job.side, "error", error=str(exc).splitlines()[0], runs=len(runs),
+                                  output=first.text if first else None)
+            first = first or response
+            latencies.append(response.latency_ms)
+            all_cached = all_cached and response.cached
+            ctx = Context(
+                input=case.input,
+                output=response.text,
+                response=response,
+                expected=case.expected,
+                vars=case.vars,
+                context=[*job.context, *case.context],
+                judge=job.judge,
+                judge_model=job.judge_model,
+                embedder=job.embedder,
+                embedding_model=job.embedding_model,
+            )
+            try:
+                runs.append(score_run(case, ctx))
+            except Exception as exc:
+                return CaseResult(case, job.side, "error", output=response.text, runs=len(runs),
+                                  error=f"an assertion could not run: {type(exc).__name__}: {exc}".splitlines()[0])
+        assert first is not None
+        scored = combine(case, runs)
+        return CaseResult(
+            case,
+            job.side,
+            "pass" if scored.passed else "fail",
+            score=scored.score,
+            output=first.text,
+            latency_ms=round(sum(latencies) / len(latencies), 1),
+            input_tokens=first.input_tokens,
+            output_tokens=first.output_tokens,
+            cached=all_cached,
+            runs=scored.runs,
+            runs_passed=scored.runs_passed,
+            assertions=scored.assertions,
+            tool_calls=[{"name": c.name, "arguments": c.arguments} for c in first.tool_calls],
+        )
+
+    # -- one answer ----------------------------------------------------------------------
+
+    def _fetch(self, provider: Provider, request: Request, key: str) -> Response:
+        hit = self.cache.get(key)
+        if hit is not None:
+            with self._lock:
+                self.stats.cached += 1
+            return hit
+        with self._lock:
+            pending = self._inflight.get(key)
+            owner = pending is None
+            if owner:
+                pending = self._inflight[key] = Future()
+        assert pending is not None
+        if not owner:
+            response = pending.result()
+            with self._lock:
+                self.stats.cached += 1
+            return Response(**{**response.__dict__, "cached": True})
+        try:
+            response = self._call(provider, request)
+        except BaseException as exc:
+            pending.set_exception(exc)
+            with self._lock:
+                del self._inflight[key]
+            raise
+        self.cache.put(key, response)
+        pending.set_result(response)
+        with self._lock:
+            del self._inflight[key]
+        return response
+
+    def _call(self, provider: Provider, request: Request) -> Response:
+        limit = self.limits.get(provider.name)
+        attempt = 0
+        while True:
+            with limit or contextlib.nullcontext():
+                with self._lock:
+                    self.stats.requests += 1
+                try:
+                    return provider.complete(request)
+                except ProviderError as exc:
+                    error = exc
+            if not error.retryable or attempt >= self.retries:
+                if attempt:
+                    raise ProviderError(f"{error} (gave up after {attempt + 1} attempts)") from None
+                raise error
+            attempt += 1
+            with self._lock:
+                self.stats.retries += 1
+            time.sleep(self._delay(attempt, error.retry_after))
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        # Full jitter (AWS architecture blog): spreads retries of many workers apart.
+        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
