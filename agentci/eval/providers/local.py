@@ -145,6 +145,10 @@ class LocalProvider(Provider):
             kwargs["top_p"] = float(params["top_p"])
         if params.get("seed") is not None:
             kwargs["seed"] = int(params["seed"])
+        if isinstance(params.get("json_schema"), dict):
+            # Grammar-constrained decoding: even a 135M model then emits parseable JSON,
+            # which is what makes it usable as an LLM judge (see agentci.eval.judge).
+            kwargs["response_format"] = {"type": "json_object", "schema": params["json_schema"]}
         started = time.perf_counter()
         with _call_lock:
             try:
