@@ -1,0 +1,103 @@
+"""The event that triggered the workflow: GITHUB_EVENT_NAME + the JSON at GITHUB_EVENT_PATH."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentci.errors import AgentciError
+
+PR_EVENTS = ("pull_request", "pull_request_target")
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    repository: str = ""  # owner/name
+    sha: str = ""  # GITHUB_SHA
+    ref: str = ""  # GITHUB_REF
+    run_url: str | None = None
+
+    @property
+    def is_pr(self) -> bool:
+        return self.name in PR_EVENTS
+
+    @property
+    def pr(self) -> dict[str, Any]:
+        pr = self.payload.get("pull_request")
+        return pr if isinstance(pr, dict) else {}
+
+    @property
+    def pr_number(self) -> int | None:
+        number = self.pr.get("number", self.payload.get("number"))
+        return number if isinstance(number, int) else None
+
+    @property
+    def base_sha(self) -> str | None:
+        return _get(self.pr, "base", "sha")
+
+    @property
+    def head_sha(self) -> str | None:
+        """The PR head (what the author pushed); GITHUB_SHA is the test merge commit."""
+        return _get(self.pr, "head", "sha") or self.sha or None
+
+    @property
+    def base_ref(self) -> str | None:
+        return _get(self.pr, "base", "ref")
+
+    @property
+    def is_fork(self) -> bool:
+        """A fork PR runs without secrets and with a read-only token."""
+        if not self.is_pr or not self.pr:
+            return False
+        head = self.pr.get("head")
+        if isinstance(head, dict) and "repo" in head and head["repo"] is None:
+            return True  # the fork was deleted after the PR was opened
+        head_name = _get(self.pr, "head", "repo", "full_name")
+        base_name = _get(self.pr, "base", "repo", "full_name")
+        return bool(head_name and base_name and head_name != base_name)
+
+    @property
+    def default_branch(self) -> str | None:
+        return _get(self.payload, "repository", "default_branch")
+
+    @property
+    def is_default_branch_push(self) -> bool:
+        branch = self.default_branch
+        return self.name == "push" and bool(branch) and self.ref == f"refs/heads/{branch}"
+
+
+def load_event(env: Mapping[str, str] | None = None) -> Event | None:
+    """The current event, or None outside GitHub Actions (no GITHUB_EVENT_NAME)."""
+    env = env if env is not None else os.environ
+    name = env.get("GITHUB_EVENT_NAME")
+    if not name:
+        return None
+    payload: dict[str, Any] = {}
+    path = env.get("GITHUB_EVENT_PATH")
+    if path:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise AgentciError(f"GITHUB_EVENT_PATH={path}: cannot read the event: {exc}",
+                               hint="run inside GitHub Actions, or unset GITHUB_EVENT_NAME to run locally") from None
+        payload = data if isinstance(data, dict) else {}
+    repository = env.get("GITHUB_REPOSITORY") or _get(payload, "repository", "full_name") or ""
+    server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    run_id = env.get("GITHUB_RUN_ID")
+    run_url = f"{server}/{repository}/actions/runs/{run_id}" if repository and run_id else None
+    return Event(name=name, payload=payload, repository=repository, sha=env.get("GITHUB_SHA", ""),
+                 ref=env.get("GITHUB_REF", ""), run_url=run_url)
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data if data not in ("", None) else None

@@ -1,0 +1,149 @@
+"""All GitHub Actions runner I/O: outputs, job summary, annotations, masks, log groups.
+
+Each function does nothing (and returns False) when its environment variable is unset,
+so the same code runs on a laptop. Workflow commands are escaped as @actions/core does,
+and untrusted text is printed between stop-commands markers so a model cannot issue
+`::add-mask::` or `::error::` by writing it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+#: GitHub shows at most this many annotations of each type per step.
+ANNOTATIONS_PER_TYPE = 10
+#: GitHub drops a step summary larger than this (bytes).
+SUMMARY_LIMIT = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Annotation:
+    level: str  # error | warning | notice
+    message: str
+    file: str = ""
+    line: int = 0
+    col: int = 0
+    title: str = ""
+
+
+def in_actions(env: Mapping[str, str] | None = None) -> bool:
+    return (env if env is not None else os.environ).get("GITHUB_ACTIONS") == "true"
+
+
+def set_output(name: str, value: object, env: Mapping[str, str] | None = None) -> bool:
+    """Append `name` to $GITHUB_OUTPUT; multi-line values use the `name<<DELIM` form."""
+    return _append_kv("GITHUB_OUTPUT", name, value, env)
+
+
+def set_outputs(values: Mapping[str, object], env: Mapping[str, str] | None = None) -> bool:
+    return all([set_output(k, v, env) for k, v in values.items()])
+
+
+def export_env(name: str, value: object, env: Mapping[str, str] | None = None) -> bool:
+    return _append_kv("GITHUB_ENV", name, value, env)
+
+
+def _append_kv(var: str, name: str, value: object, env: Mapping[str, str] | None) -> bool:
+    path = (env if env is not None else os.environ).get(var)
+    if not path:
+        return False
+    text = "" if value is None else str(value)
+    if "\n" in text or "\r" in text:
+        delim = f"ghadelimiter_{secrets.token_hex(8)}"
+        while delim in text:  # pragma: no cover - 64 random bits
+            delim = f"ghadelimiter_{secrets.token_hex(8)}"
+        record = f"{name}<<{delim}\n{text}\n{delim}\n"
+    else:
+        record = f"{name}={text}\n"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(record)
+    return True
+
+
+def append_summary(markdown: str, env: Mapping[str, str] | None = None) -> bool:
+    """Append to $GITHUB_STEP_SUMMARY, keeping the step's file under GitHub's 1 MiB cap:
+    what does not fit is cut at a line boundary with a note saying so."""
+    path = (env if env is not None else os.environ).get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return False
+    used = Path(path).stat().st_size if Path(path).exists() else 0
+    room = SUMMARY_LIMIT - used
+    data = markdown.encode("utf-8")
+    if len(data) > room:
+        note = ("\n\n> **Summary cut at GitHub's 1 MiB limit.** The full results are in the "
+                "`agentci-results` artifact.\n").encode()
+        keep = max(0, room - len(note))
+        cut = data[:keep].decode("utf-8", errors="ignore")
+        cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
+        data = cut.encode("utf-8") + note if room > len(note) else b""
+    with open(path, "ab") as fh:
+        fh.write(data)
+    return True
+
+
+def annotate(annotations: Iterable[Annotation], out: TextIO | None = None,
+             env: Mapping[str, str] | None = None) -> list[Annotation]:
+    """Print up to 10 annotations per level (GitHub shows no more); returns the rest so the
+    caller can put them in the summary. Prints nothing outside GitHub Actions."""
+    out = out or sys.stdout
+    shown: dict[str, int] = {}
+    rest: list[Annotation] = []
+    active = in_actions(env)
+    for a in annotations:
+        if shown.get(a.level, 0) >= ANNOTATIONS_PER_TYPE:
+            rest.append(a)
+            continue
+        shown[a.level] = shown.get(a.level, 0) + 1
+        if active:
+            props = {"file": a.file, "line": a.line or "", "col": a.col or "", "title": a.title}
+            prop_text = ",".join(f"{k}={_escape_prop(str(v))}" for k, v in props.items() if v)
+            out.write(f"::{a.level}{' ' + prop_text if prop_text else ''}::{_escape_data(a.message)}\n")
+    out.flush()
+    return rest
+
+
+def add_mask(value: str, out: TextIO | None = None, env: Mapping[str, str] | None = None) -> bool:
+    if not value or not in_actions(env):
+        return False
+    out = out or sys.stdout
+    for line in value.splitlines():
+        if line.strip():
+            out.write(f"::add-mask::{_escape_data(line)}\n")
+    out.flush()
+    return True
+
+
+def print_untrusted(text: str, out: TextIO | None = None, env: Mapping[str, str] | None = None) -> None:
+    """Print text that may contain model output. In Actions, wrap it in stop-commands so
+    nothing in it is taken as a workflow command."""
+    out = out or sys.stdout
+    if in_actions(env):
+        token = secrets.token_hex(16)
+        out.write(f"::stop-commands::{token}\n{text}\n::{token}::\n")
+    else:
+        out.write(text if text.endswith("\n") else text + "\n")
+    out.flush()
+
+
+def group(title: str, out: TextIO | None = None, env: Mapping[str, str] | None = None) -> None:
+    if in_actions(env):
+        (out or sys.stdout).write(f"::group::{_escape_data(title)}\n")
+
+
+def endgroup(out: TextIO | None = None, env: Mapping[str, str] | None = None) -> None:
+    if in_actions(env):
+        (out or sys.stdout).write("::endgroup::\n")
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_prop(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,248 @@
+"""The report's view model: what the templates see, built from results JSON and findings.
+
+Results files come from disk (possibly from another version, or hand-edited), so every
+field is read defensively: a missing or mistyped field shows as unknown, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentci.errors import AgentciError
+
+FAILING = ("fail", "error")
+
+
+@dataclass
+class CaseView:
+    agent: str
+    id: str
+    set: str
+    line: int
+    status: str
+    change: str | None
+    input: str
+    expected: str | None
+    output: str
+    reason: str
+    score: float | None
+    threshold: float | None
+    base_status: str | None
+    cached: bool
+
+
+@dataclass
+class AgentView:
+    name: str
+    provider: str
+    model: str
+    changed: bool
+    skipped: str | None
+    pass_rate: float | None
+    base_pass_rate: float | None
+    cases: int
+    passed: int
+    failed: int
+    errors: int
+    regressions: list[CaseView] = field(default_factory=list)
+    new_failures: list[CaseView] = field(default_factory=list)
+    still_failing: list[CaseView] = field(default_factory=list)
+    fixes: list[CaseView] = field(default_factory=list)
+
+    @property
+    def delta(self) -> float | None:
+        if self.pass_rate is None or self.base_pass_rate is None:
+            return None
+        return self.pass_rate - self.base_pass_rate
+
+    @property
+    def arrow(self) -> str:
+        d = self.delta
+        if d is None:
+            return ""
+        return "🔺" if d > 1e-9 else "🔻" if d < -1e-9 else "➖"
+
+
+@dataclass
+class FindingView:
+    severity: str
+    path: str
+    line: int
+    rule: str
+    message: str
+    hint: str
+
+
+@dataclass
+class Report:
+    agents: list[AgentView]
+    totals: dict[str, Any]
+    gate_passed: bool | None
+    gate_reasons: list[str]
+    findings: list[FindingView]
+    commit: str | None
+    base: str | None
+    run_url: str | None
+    marker: str
+    max_output: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        """pass | fail | error: the one word the status, the outputs and the gate share."""
+        if self.gate_passed is False or any(f.severity == "error" for f in self.findings):
+            return "fail"
+        return "pass"
+
+    @property
+    def regressions(self) -> int:
+        return sum(len(a.regressions) for a in self.agents)
+
+    @property
+    def pass_rate(self) -> float | None:
+        rate = self.totals.get("pass_rate")
+        return float(rate) if isinstance(rate, (int, float)) else None
+
+    @property
+    def chart_agents(self) -> list[AgentView]:
+        """Agents for the pass-rate chart: only drawn when more than one agent changed."""
+        changed = [a for a in self.agents if a.changed and a.pass_rate is not None]
+        return changed if len(changed) > 1 else []
+
+
+def load_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AgentciError(f"{path}: {what} not found", hint="run `agentci eval` first, or pass --results PATH") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AgentciError(f"{path}: cannot read {what}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise AgentciError(
+            f"{path}:{exc.lineno}: {what} is not valid JSON: {exc.msg}",
+            hint="regenerate it with `agentci eval --output PATH`",
+        ) from None
+
+
+def build(results: dict[str, Any] | None, findings: list[dict[str, Any]] | None = None, *,
+          run_url: str | None = None, marker: str = "agentci", max_output: int = 600) -> Report:
+    results = results if isinstance(results, dict) else {}
+    gate = _dict(results.get("gate"))
+    base = _dict(results.get("base"))
+    agents = [_agent(a) for a in _list(results.get("agents")) if isinstance(a, dict)]
+    passed = gate.get("passed")
+    return Report(
+        agents=agents,
+        totals=_dict(results.get("totals")),
+        gate_passed=passed if isinstance(passed, bool) else None,
+        gate_reasons=[str(r) for r in _list(gate.get("reasons"))],
+        findings=[_finding(f) for f in findings or [] if isinstance(f, dict)],
+        commit=_opt_str(results.get("commit")),
+        base=_opt_str(base.get("ref")) or _opt_str(base.get("commit")),
+        run_url=run_url,
+        marker=marker,
+        max_output=max_output,
+    )
+
+
+def _agent(data: dict[str, Any]) -> AgentView:
+    name = str(data.get("name") or "?")
+    totals = _dict(data.get("totals"))
+    view = AgentView(
+        name=name,
+        provider=str(data.get("provider") or ""),
+        model=str(data.get("model") or ""),
+        changed=data.get("changed") is not False,
+        skipped=_opt_str(data.get("skipped")),
+        pass_rate=_rate(data.get("pass_rate")),
+        base_pass_rate=_rate(data.get("base_pass_rate")),
+        cases=_int(totals.get("cases")),
+        passed=_int(totals.get("passed")),
+        failed=_int(totals.get("failed")),
+        errors=_int(totals.get("errors")),
+    )
+    for raw in _list(data.get("cases")):
+        if not isinstance(raw, dict):
+            continue
+        case = _case(name, raw)
+        if case.change == "regression":
+            view.regressions.append(case)
+        elif case.change == "fix":
+            view.fixes.append(case)
+        elif case.status in FAILING and case.change == "same":
+            view.still_failing.append(case)
+        elif case.status in FAILING:
+            view.new_failures.append(case)
+    return view
+
+
+def _case(agent: str, data: dict[str, Any]) -> CaseView:
+    base = _dict(data.get("base"))
+    return CaseView(
+        agent=agent,
+        id=str(data.get("id") or "?"),
+        set=str(data.get("set") or ""),
+        line=_int(data.get("line")),
+        status=str(data.get("status") or "unknown"),
+        change=_opt_str(data.get("change")),
+        input=_text(data.get("input")),
+        expected=None if data.get("expected") is None else _text(data.get("expected")),
+        output=_text(data.get("output")),
+        reason=_reason(data),
+        score=_rate(data.get("score")),
+        threshold=_rate(data.get("threshold")),
+        base_status=_opt_str(base.get("status")),
+        cached=data.get("cached") is True,
+    )
+
+
+def _reason(case: dict[str, Any]) -> str:
+    """Why the case failed: the provider error, else the failing assertions' reasons."""
+    if case.get("error"):
+        return str(case["error"])
+    reasons = [
+        str(a.get("reason") or f"{a.get('type', 'assertion')} failed")
+        for a in _list(case.get("assertions"))
+        if isinstance(a, dict) and a.get("passed") is False
+    ]
+    return "; ".join(reasons)
+
+
+def _finding(data: dict[str, Any]) -> FindingView:
+    return FindingView(
+        severity=str(data.get("severity") or "error"),
+        path=str(data.get("path") or ""),
+        line=_int(data.get("line")),
+        rule=str(data.get("rule") or ""),
+        message=str(data.get("message") or ""),
+        hint=str(data.get("hint") or ""),
+    )
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _rate(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
