@@ -1,15 +1,66 @@
-"""agentci diff (not built yet)."""
+"""Desired (git) vs live (workspace), per agent and file, by content hash.
+
+Exit 0 in sync, 1 drift (a changed commit or a hand edit in the workspace), 2 error.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import json
+from pathlib import Path
 
-from agentci.errors import AgentciError
+MAX_DIFF_LINES = 40
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
+    parser.add_argument("--ref", help="commit to compare with (default: HEAD)")
+    parser.add_argument("--workspace", metavar="PATH", help="local workspace directory (overrides workspace.path)")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise AgentciError("agentci diff is not available yet")
+    from agentci.deploy.backends.registry import open_workspace
+    from agentci.deploy.desired import load_desired
+    from agentci.deploy.plan import make_plan
+
+    root = Path(args.path).resolve()
+    desired = load_desired(root, args.ref)
+    backend = open_workspace(desired.config, root, args.workspace)
+    try:
+        plan = make_plan(backend, desired)
+        if args.format == "json":
+            print(json.dumps({"commit": desired.commit, "workspace": backend.describe(), "in_sync": not plan.drift,
+                              "areas": [a.to_json() for a in plan.areas]}, indent=2))
+        else:
+            print(f"diff {(desired.commit or 'work tree')[:12]} (git) vs {backend.describe()} ({backend.name})")
+            files = {a.ref.key: a for a in desired.areas()}
+            for ap in plan.areas:
+                label = f"agent {ap.name}" if ap.kind == "agent" else ap.name
+                note = " (live but not in git; deploy --prune removes it)" if ap.extra else ""
+                note = note or (" (not deployed)" if ap.live is None else "")
+                print(f"{label}: {ap.sync}{note}")
+                for path, change in sorted(ap.changes.items()):
+                    print(f"  {'+' if change == 'added' else '-' if change == 'removed' else '~'} {path}")
+                    area = files.get(ap.ref.key)
+                    if change == "modified" and area is not None:
+                        live = backend.read(f"{ap.ref.path}/{path}") or b""
+                        _unified(live, area.files[path], path)
+            print("in sync" if not plan.drift else "drift detected")
+    finally:
+        backend.close()
+    return 1 if plan.drift else 0
+
+
+def _unified(live: bytes, want: bytes, path: str) -> None:
+    try:
+        a, b = live.decode("utf-8").splitlines(), want.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        print("    (binary files differ)")
+        return
+    lines = list(difflib.unified_diff(a, b, f"live/{path}", f"git/{path}", lineterm="", n=1))
+    for line in lines[:MAX_DIFF_LINES]:
+        print(f"    {line}")
+    if len(lines) > MAX_DIFF_LINES:
+        print(f"    ... {len(lines) - MAX_DIFF_LINES} more lines")

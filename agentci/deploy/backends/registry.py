@@ -1,0 +1,69 @@
+"""Find a backend by name: the built-ins, then plugins in the `agentci.backends` entry-point group.
+
+A plugin is a `Backend` subclass with a classmethod `from_config(options: dict) -> Backend`;
+`options` is the `workspace:` block of agentci.yaml (plus `path` resolved for local).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from agentci.deploy.backends.base import Backend
+from agentci.errors import AgentciError
+
+ENTRY_POINT_GROUP = "agentci.backends"
+BUILTIN = {"local": "agentci.deploy.backends.local:LocalBackend", "fastio": "agentci.deploy.backends.fastio:FastioBackend"}
+
+
+def _load(ref: str) -> type[Backend]:
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def available() -> list[str]:
+    from importlib.metadata import entry_points
+
+    return sorted(set(BUILTIN) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+
+
+def get_backend_class(name: str) -> type[Backend]:
+    if name in BUILTIN:
+        return _load(BUILTIN[name])
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            cls = ep.load()
+            if not (isinstance(cls, type) and issubclass(cls, Backend)):
+                raise AgentciError(f"backend plugin {name!r} ({ep.value}) is not an agentci Backend subclass")
+            return cls
+    raise AgentciError(
+        f"unknown workspace backend {name!r}",
+        hint=f"agentci.yaml workspace.backend: one of {', '.join(available())}, or install a plugin "
+        f"that registers it under the {ENTRY_POINT_GROUP!r} entry-point group",
+    )
+
+
+def open_backend(name: str, options: dict[str, Any]) -> Backend:
+    cls = get_backend_class(name)
+    factory = getattr(cls, "from_config", None)
+    if factory is None:
+        raise AgentciError(f"backend {name!r} has no from_config(options) classmethod")
+    return factory(options)
+
+
+def open_workspace(config: Any, root: Any, override: str | None = None) -> Backend:
+    """The backend agentci.yaml names; `--workspace PATH` points the local backend elsewhere."""
+    from pathlib import Path
+
+    ws = config.workspace
+    if override and ws.backend != "local":
+        raise AgentciError(f"--workspace applies to the local backend; agentci.yaml selects {ws.backend!r}",
+                           hint="drop --workspace, or set workspace.backend: local")
+    options: dict[str, Any] = {**ws.options, **(ws.fastio if ws.backend == "fastio" else {})}
+    if ws.backend == "local":
+        # A flag is relative to where the user stands; the config value to the repo root.
+        options["path"] = str(Path(override).resolve() if override else Path(root) / ws.path)
+    options.setdefault("index_timeout", ws.index_timeout)
+    return open_backend(ws.backend, options)

@@ -1,0 +1,169 @@
+"""Desired state: what a commit says the workspace should hold.
+
+Per agent, the area `agents/<name>` holds `system_prompt.md` (rendered with the
+manifest's variables, StrictUndefined), `agent.yaml` (as committed) and `tools.json`.
+Knowledge files go to the `knowledge` area (a repo path `knowledge/x.md` is live at
+`knowledge/x.md`; one outside `knowledge/` keeps its repo path below `knowledge/`).
+Access policies derived from `permissions:` and swarm roles go to `.agentci/policies`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentci.config import Config
+from agentci.deploy.backends.base import AreaRef
+from agentci.errors import AgentciError
+from agentci.findings import Severity
+from agentci.repo import Agent, Repo, load_repo
+from agentci.source import GitTree, Source, WorkTree
+
+KNOWLEDGE = AreaRef("knowledge", "knowledge")
+POLICIES = AreaRef("policies", ".agentci/policies")
+
+
+def agent_area(name: str) -> AreaRef:
+    return AreaRef(f"agents/{name}", f"agents/{name}")
+
+
+@dataclass
+class Area:
+    ref: AreaRef
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def hashes(self, algo: str) -> dict[str, str]:
+        return {p: hashlib.new(algo, d).hexdigest() for p, d in self.files.items()}
+
+    def release_id(self, algo: str) -> str:
+        """Content address: the same files give the same release, so a rollback reuses it."""
+        h = hashlib.sha256()
+        for path, digest in sorted(self.hashes(algo).items()):
+            h.update(f"{path}\0{digest}\n".encode())
+        return h.hexdigest()[:16]
+
+
+@dataclass
+class DesiredAgent:
+    agent: Agent
+    area: Area
+    knowledge: list[str]  # workspace paths below knowledge/
+
+    @property
+    def name(self) -> str:
+        return self.agent.name
+
+
+@dataclass
+class Desired:
+    root: Path
+    commit: str | None
+    label: str
+    config: Config
+    repo: Repo
+    agents: dict[str, DesiredAgent]
+    knowledge: Area
+    policies: Area
+
+    def areas(self) -> list[Area]:
+        """In sync-wave order: knowledge and policies before the agents that use them."""
+        return [self.knowledge, self.policies, *(a.area for a in self.agents.values())]
+
+
+def workspace_path(path: str) -> str:
+    """`/memory/x.json` (as written in agent.yaml) -> `memory/x.json` inside the workspace."""
+    return posixpath.normpath("/" + path).lstrip("/")
+
+
+def knowledge_path(repo_path: str) -> str:
+    return repo_path[len("knowledge/"):] if repo_path.startswith("knowledge/") else repo_path
+
+
+def open_source(root: Path, ref: str | None) -> tuple[Source, str | None]:
+    """`--ref` (or HEAD when the repo is a git repo) read from git; otherwise the work tree."""
+    if ref is None:
+        inside = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "HEAD"],
+                                capture_output=True, text=True, check=False)
+        if inside.returncode != 0:
+            return WorkTree(root), None
+        ref = "HEAD"
+    tree = GitTree(root, ref)
+    return tree, tree.commit()
+
+
+def load_desired(root: Path, ref: str | None = None) -> Desired:
+    source, commit = open_source(root, ref)
+    repo = load_repo(source)
+    errors = [f for f in repo.findings if f.severity == Severity.ERROR]
+    if errors:
+        lines = "\n".join(f"  {f.location}: {f.message}" for f in errors[:10])
+        raise AgentciError(
+            f"{source.label}: the repository has {len(errors)} error(s); refusing to deploy it:\n{lines}",
+            hint="run `agentci validate` and fix them, then deploy again",
+        )
+    seen: dict[str, str] = {}
+    agents: dict[str, DesiredAgent] = {}
+    knowledge = Area(KNOWLEDGE)
+    for agent in repo.agents:
+        if agent.name in seen:
+            raise AgentciError(f"{agent.manifest}: agent name {agent.name!r} is also used by {seen[agent.name]}",
+                               hint="give each agent a unique agent.name")
+        seen[agent.name] = agent.manifest
+        area = Area(agent_area(agent.name))
+        area.files["agent.yaml"] = source.read_bytes(agent.manifest)
+        if agent.prompt:
+            area.files["system_prompt.md"] = render_prompt(source, agent, agent.prompt).encode("utf-8")
+        if agent.tools:
+            area.files["tools.json"] = source.read_bytes(agent.tools)
+        paths = []
+        for f in agent.knowledge_files(source):
+            kp = knowledge_path(f)
+            knowledge.files[kp] = source.read_bytes(f)
+            paths.append(kp)
+        agents[agent.name] = DesiredAgent(agent, area, paths)
+    policies = Area(POLICIES, {f"{name}.json": policy_json(d, repo) for name, d in agents.items()})
+    return Desired(root, commit, source.label, repo.config, repo, agents, knowledge, policies)
+
+
+def render_prompt(source: Source, agent: Agent, path: str) -> str:
+    import jinja2
+
+    text = source.read_bytes(path).decode("utf-8", "replace")
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    try:
+        return env.from_string(text).render(**agent.variables)
+    except jinja2.TemplateSyntaxError as exc:
+        raise AgentciError(f"{path}:{exc.lineno}: template syntax error: {exc.message}",
+                           hint="fix the Jinja2 syntax in the prompt") from None
+    except jinja2.UndefinedError as exc:
+        raise AgentciError(f"{path}: {exc.message} (agent {agent.name!r})",
+                           hint=f"add the variable to agent.variables in {agent.manifest}") from None
+
+
+def policy(d: DesiredAgent, repo: Repo) -> dict[str, Any]:
+    a = d.agent
+    read = [*list(a.read), f"/agents/{a.name}", *sorted({"/knowledge/" + k for k in d.knowledge})]
+    write = list(a.write)
+    if a.memory_path:
+        read.append("/" + workspace_path(a.memory_path))
+        write.append("/" + workspace_path(a.memory_path))
+    roles = []
+    swarm = repo.swarm.data if repo.swarm and isinstance(repo.swarm.data, dict) else {}
+    for role in swarm.get("roles") or []:
+        if isinstance(role, dict) and role.get("agent") == a.name:
+            roles.append(role.get("name"))
+            if isinstance(role.get("input_dir"), str):
+                read.append(role["input_dir"])
+            if isinstance(role.get("output_dir"), str):
+                write.append(role["output_dir"])
+    norm = lambda xs: sorted({"/" + workspace_path(x) for x in xs})  # noqa: E731
+    return {"agent": a.name, "roles": roles, "read": norm(read), "write": norm(write)}
+
+
+def policy_json(d: DesiredAgent, repo: Repo) -> bytes:
+    return (json.dumps(policy(d, repo), indent=2, sort_keys=True) + "\n").encode()

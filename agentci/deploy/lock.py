@@ -1,0 +1,127 @@
+"""Locks: one deploy per workspace (a lease with expiry + heartbeat), and the agent's busy lock.
+
+The workspace lease is renewed by a heartbeat thread every ttl/3. A holder that dies
+stops renewing; another run takes the lease over once it has expired, never before.
+If the heartbeat finds the lease lost, `lost` is set and the deploy stops before its
+next swap rather than race the new holder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+from agentci.deploy.backends.base import Backend, Lease
+from agentci.deploy.desired import workspace_path
+from agentci.errors import AgentciError
+from agentci.repo import LockSpec
+
+DEPLOY_LOCK = "deploy"
+
+
+def who() -> str:
+    actor = os.environ.get("GITHUB_ACTOR")
+    if actor:
+        return f"{actor} (GitHub Actions run {os.environ.get('GITHUB_RUN_ID', '?')})"
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+class WorkspaceLease:
+    def __init__(self, backend: Backend, ttl: float, wait: float, log: Callable[[str], None] = lambda s: None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.backend, self.ttl, self.wait, self.log, self.sleep = backend, ttl, wait, log, sleep
+        self.lease: Lease | None = None
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> WorkspaceLease:
+        deadline = time.monotonic() + self.wait
+        owner = f"{who()} pid {os.getpid()}"
+        announced = False
+        while True:
+            self.lease = self.backend.lock_acquire(DEPLOY_LOCK, owner, self.ttl)
+            if self.lease:
+                break
+            holder = self.backend.lock_holder(DEPLOY_LOCK) or {}
+            if time.monotonic() >= deadline:
+                raise AgentciError(
+                    f"another deploy holds the workspace lock ({holder.get('owner', 'unknown')}); gave up after {self.wait:g}s",
+                    hint="wait for it to finish; a lock from a run that died is taken over when it expires "
+                         "(workspace.lock_ttl in agentci.yaml)", exit_code=1)
+            if not announced:
+                left = max(0.0, float(holder.get("expires_at", 0)) - time.time())
+                self.log(f"waiting for the workspace lock held by {holder.get('owner', 'unknown')} "
+                         f"(lease expires in {left:.0f}s unless renewed)")
+                announced = True
+            self.sleep(min(0.2, max(0.01, self.ttl / 10)))
+        self._thread = threading.Thread(target=self._beat, name="agentci-lease", daemon=True)
+        self._thread.start()
+        return self
+
+    def _beat(self) -> None:
+        assert self.lease is not None
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                if not self.backend.lock_heartbeat(self.lease, self.ttl):
+                    self.lost.set()
+                    return
+            except Exception:
+                # A failed heartbeat is retried on the next beat; the lease outlives two misses.
+                continue
+
+    def check(self) -> None:
+        if self.lost.is_set():
+            raise AgentciError("the workspace lock was lost (heartbeat failed past expiry); stopping before the next swap",
+                               hint="re-run the deploy; the live releases are whole", exit_code=1)
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        if self.lease and not self.lost.is_set():
+            with contextlib.suppress(Exception):  # a lease we fail to release expires on its own
+                self.backend.lock_release(self.lease)
+
+
+def wait_agent_free(backend: Backend, agent: str, spec: LockSpec, commit: str | None,
+                    log: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> str | None:
+    """Honour the agent's busy lock (`lock.path`). Returns the pause-signal path to remove
+    afterwards (on_busy: pause), or None. Raises when the agent stays busy."""
+    path = workspace_path(spec.path)
+    if not backend.exists(path):
+        return None
+    if spec.on_busy == "fail":
+        raise AgentciError(f"agent {agent!r} is busy ({spec.path} exists) and lock.on_busy is fail",
+                           hint="retry when the agent is idle, or set lock.on_busy: wait", exit_code=1)
+    pause = None
+    if spec.on_busy == "pause":
+        pause = path + ".pause"
+        backend.write(pause, (json.dumps({"requested_by": who(), "commit": commit, "reason": "deploy",
+                                          "time": time.time()}) + "\n").encode())
+        log(f"{agent}: busy; wrote pause signal {pause}, waiting for {spec.path} to be released")
+    else:
+        log(f"{agent}: busy ({spec.path}); waiting up to {spec.timeout:g}s")
+    deadline = time.monotonic() + spec.timeout
+    delay = 0.05
+    while backend.exists(path):
+        if time.monotonic() >= deadline:
+            if pause:
+                backend.delete(pause)
+            raise AgentciError(f"agent {agent!r} still busy after {spec.timeout:g}s ({spec.path})",
+                               hint="raise lock.timeout, or use on_busy: pause so the agent is asked to stop",
+                               exit_code=1)
+        sleep(delay)
+        delay = min(delay * 2, 5.0, max(0.05, deadline - time.monotonic()))
+    return pause
