@@ -107,6 +107,8 @@ class WorkTree:
         self.root = Path(self.root).resolve()
 
     def _real(self, path: str) -> Path:
+        if "\x00" in path:  # a config value like `swarm: "x\0y"` must be a finding, not a ValueError
+            raise PathEscape("path contains a NUL byte")
         full = self.root / path if path else self.root
         real = Path(os.path.realpath(full))
         if real != self.root and self.root not in real.parents:
