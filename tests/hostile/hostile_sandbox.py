@@ -1,4 +1,4 @@
-"""A sandbox for hostile repos: the repo sits next to a sentinel directory it must never touch.
+"""A sandbox for hostile repos (shared by tests/hostile and tests/leak): the repo sits next to a sentinel directory it must never touch.
 
 Layout under tmp:  repo/  (the hostile repository)
                    outside/secret.txt  (planted: its content must never appear in output)
@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pytest
 
 
 def _snapshot(root: Path, skip: tuple[Path, ...]) -> dict[str, tuple[int, int, str]]:
@@ -78,11 +76,6 @@ def make_sandbox(base: Path) -> Sandbox:
     (outside / "agents" / "evil" / "evals" / "e.yaml").write_text(f"cases:\n  - input: {secret}\n")
     repo.mkdir()
     return Sandbox(base, repo, outside, secret)
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Sandbox:
-    return make_sandbox(tmp_path)
 
 
 # -- in-process watch: an audit hook records every file event under a forbidden root --------
