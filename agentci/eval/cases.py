@@ -8,10 +8,12 @@ GitHub Models `*.prompt.yml` files are mapped by `agentci.eval.prompt_yml.to_eva
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from agentci.documents import Document
+from agentci.errors import AgentciError
 from agentci.eval.assertions.base import AssertionSpec
 from agentci.findings import Severity
 
@@ -34,6 +36,7 @@ class Case:
     repeat: int = 1
     min_pass: int = 1
     system: str | None = None  # a prompt the set brings itself (prompt.yml); None = the agent's
+    error: str | None = None  # the case cannot run as written (e.g. a bad assertion entry)
 
     @property
     def key(self) -> str:
@@ -78,7 +81,8 @@ def load_set(agent: str, doc: Document | None, path: str) -> EvalSet:
 def _parse(agent: str, doc: Document, path: str, data: dict[str, Any]) -> EvalSet:
     defaults = _dict(data.get("defaults"))
     d_threshold = _num(defaults.get("threshold"))
-    d_asserts = [_spec(a) for a in _list(defaults.get("assert")) if isinstance(a, dict)]
+    d_errors: list[str] = []
+    d_asserts = _specs(_list(defaults.get("assert")), doc, ["defaults", "assert"], d_errors)
     d_vars = _dict(defaults.get("vars"))
     set_repeat = _pos_int(data.get("repeat"), 1)
     set_min_pass = _pos_int(data.get("min_pass"), 0)
@@ -97,6 +101,8 @@ def _parse(agent: str, doc: Document, path: str, data: dict[str, Any]) -> EvalSe
         repeat = _pos_int(raw.get("repeat"), set_repeat)
         min_pass = _pos_int(raw.get("min_pass"), set_min_pass) or repeat
         expected = raw.get("expected")
+        errors = list(d_errors)
+        asserts = d_asserts + _specs(_list(raw.get("assert")), doc, ["cases", i, "assert"], errors)
         out.cases.append(
             Case(
                 agent=agent,
@@ -107,17 +113,36 @@ def _parse(agent: str, doc: Document, path: str, data: dict[str, Any]) -> EvalSe
                 expected=None if expected is None else str(expected),
                 vars={**d_vars, **_dict(raw.get("vars"))},
                 context=tuple(str(c) for c in _list(raw.get("context"))),
-                asserts=tuple(d_asserts + [_spec(a) for a in _list(raw.get("assert")) if isinstance(a, dict)]),
+                asserts=tuple(asserts),
                 threshold=_num(raw.get("threshold"), d_threshold),
                 repeat=repeat,
                 min_pass=min(min_pass, repeat),
                 system=raw.get("system") if isinstance(raw.get("system"), str) else system,
+                error=errors[0] if errors else None,
             )
         )
     return out
 
 
-def _spec(raw: dict[str, Any]) -> AssertionSpec:
+def _specs(raws: list[Any], doc: Document, at: list[str | int], errors: list[str]) -> list[AssertionSpec]:
+    """Assertion entries checked up front, so a typo fails before any model is called."""
+    parse: Callable[[Any], AssertionSpec]
+    try:
+        from agentci.eval.assertions.registry import parse_spec as parse
+    except ImportError:  # the registry is not in this build: accept entries as written
+        parse = _spec
+    out = []
+    for j, raw in enumerate(raws):
+        try:
+            out.append(parse(raw))
+        except AgentciError as exc:
+            errors.append(f"{doc.path}:{doc.line_of([*at, j])}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+    return out
+
+
+def _spec(raw: Any) -> AssertionSpec:
+    if not isinstance(raw, dict):
+        raise AgentciError("an assertion must be a mapping with a `type`")
     args = dict(raw.get("args") or {}) if isinstance(raw.get("args"), dict) else {}
     args.update({k: v for k, v in raw.items() if k not in _SPEC_KEYS})  # e.g. `metric`
     weight = raw.get("weight")

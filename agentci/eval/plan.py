@@ -104,6 +104,10 @@ def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: 
     for _, case in cases:
         job = Job(case, side, provider, None, context=knowledge, judge=judge, judge_model=judge_model,
                   embedder=embedder, embedding_model=embedding_model)
+        if case.error:
+            job.error = case.error
+            plan.jobs.append(job)
+            continue
         try:
             job.request = _request(case, agent, prompt_text, prompt_error, model, tools)
         except RenderError as exc:

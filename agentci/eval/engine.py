@@ -1,0 +1,149 @@
+"""One eval run: discover agents, plan head (and base) jobs, run them in one pool, build results.
+
+The library entry point behind `agentci eval`; tests and the benchmark call `evaluate`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentci.errors import AgentciError, UsageError
+from agentci.eval import baseline, gates, results
+from agentci.eval.cache import Cache, default_dir
+from agentci.eval.cases import load_set
+from agentci.eval.plan import AgentPlan, PlanOptions, Providers, plan_agent
+from agentci.eval.progress import Progress
+from agentci.eval.runner import CaseResult, Job, Runner
+from agentci.eval.shard import Shard
+from agentci.repo import Agent, load_repo
+from agentci.source import WorkTree
+
+
+@dataclass
+class EvalOptions:
+    root: Path = Path(".")
+    agents: list[str] = field(default_factory=list)
+    base: str | None = None
+    provider: str | None = None
+    concurrency: int | None = None
+    no_cache: bool = False
+    shard: Shard | None = None
+    min_pass_rate: float | None = None
+    max_regressions: int | None = None
+    changed_only: bool = False
+    skip_missing_keys: bool = False
+    progress: bool = True
+    backoff_base: float = 0.5
+
+
+def evaluate(opts: EvalOptions) -> dict[str, Any]:
+    started = time.monotonic()
+    root = Path(opts.root).resolve()
+    if not root.is_dir():
+        raise UsageError(f"{opts.root}: not a directory", hint="pass the repository root (default: .)")
+    repo = load_repo(WorkTree(root))
+    agents = _select(repo.agents, opts.agents, root)
+    if opts.changed_only and not opts.base:
+        raise UsageError("--changed-only needs --base REF", hint="e.g. --base origin/main --changed-only")
+    cfg = repo.config.eval
+    concurrency = opts.concurrency or cfg.concurrency
+    base = baseline.open_base(root, opts.base) if opts.base else None
+    plan_opts = PlanOptions(opts.provider or cfg.provider, opts.skip_missing_keys, cfg.judge, cfg.embedding)
+    providers = Providers(timeout=cfg.timeout, pool=concurrency)
+    try:
+        entries: list[tuple[Agent, bool | None, AgentPlan | None, AgentPlan | None]] = []
+        for agent in agents:
+            changed = baseline.changed(agent, repo.source, base.repo) if base else None
+            if opts.changed_only and changed is False:
+                entries.append((agent, changed, None, None))
+                continue
+            head = plan_agent(repo, agent, "head", providers, plan_opts, opts.shard)
+            base_plan = None
+            if base and changed and not head.skipped:
+                base_agent = base.repo.agent(agent.name)
+                if base_agent is not None:
+                    base_plan = plan_agent(base.repo, base_agent, "base", providers, plan_opts, opts.shard)
+            entries.append((agent, changed, head, base_plan))
+        jobs: list[Job] = [j for _, _, h, b in entries for p in (h, b) if p for j in p.jobs]
+        progress = Progress(len(jobs), enabled=opts.progress)
+        runner = Runner(Cache(default_dir(root), enabled=not opts.no_cache), concurrency=concurrency,
+                        limits=cfg.limits, retries=cfg.retries, backoff_base=opts.backoff_base,
+                        on_done=progress.update)
+        done = runner.run(jobs)
+    finally:
+        providers.close()
+
+    by_job = {id(j): r for j, r in zip(jobs, done, strict=True)}
+    agent_blocks = [
+        _agent_block(repo, agent, changed, head, base_plan, by_job, opts, base is not None)
+        for agent, changed, head, base_plan in entries
+    ]
+    for block in agent_blocks:
+        progress.agent_done(block["name"], _line(block, time.monotonic() - started))
+    gate = gates.resolve(cfg.gate.min_pass_rate, cfg.gate.max_regressions, opts.min_pass_rate, opts.max_regressions)
+    totals = results.totals(agent_blocks, runner.stats.requests, runner.stats.cached, time.monotonic() - started)
+    return results.document(
+        repo=root, commit=_head_commit(root), base={"ref": base.ref, "commit": base.commit} if base else None,
+        shard=str(opts.shard) if opts.shard else None, agents=agent_blocks, totals_=totals, gate=gate,
+    )
+
+
+def _select(agents: list[Agent], names: list[str], root: Path) -> list[Agent]:
+    if not agents:
+        raise AgentciError(f"no agents found in {root}",
+                           hint="add agents/<name>/agent.yaml, or set `agents:` globs in agentci.yaml")
+    if not names:
+        return agents
+    known = {a.name for a in agents}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"--agent {unknown[0]!r}: no such agent", hint=f"agents here: {', '.join(sorted(known))}")
+    return [a for a in agents if a.name in names]
+
+
+def _agent_block(repo: Any, agent: Agent, changed: bool | None, head: AgentPlan | None, base: AgentPlan | None,
+                 by_job: dict[int, CaseResult], opts: EvalOptions, has_base: bool) -> dict[str, Any]:
+    plan = head
+    block: dict[str, Any] = {
+        "name": agent.name,
+        "provider": plan.provider if plan else agent.model.provider,
+        "model": plan.model if plan else agent.model.name,
+        "changed": changed,
+        "skipped": None,
+        "sets": [results.set_entry(s) for s in (plan.sets if plan else
+                                                [load_set(agent.name, repo.documents.get(p), p) for p in agent.evals])],
+        "cases": [],
+    }
+    if plan is None or plan.skipped:
+        block["skipped"] = plan.skipped if plan else f"unchanged since {opts.base}"
+        sets = plan.sets if plan else [load_set(agent.name, repo.documents.get(p), p) for p in agent.evals]
+        block["cases"] = [results.skipped_entry(c) for s in sets for c in s.cases if opts.shard is None or opts.shard(c)]
+        return results.summarize(block)
+    base_by_key = {j.case.key: by_job[id(j)] for j in base.jobs} if base else {}
+    compared = has_base and bool(changed)
+    for job in plan.jobs:
+        head_result = by_job[id(job)]
+        block["cases"].append(results.case_entry(head_result, base_by_key.get(job.case.key), compared))
+    return results.summarize(block)
+
+
+def _line(block: dict[str, Any], elapsed: float) -> str:
+    if block["skipped"]:
+        return f"skipped: {block['skipped']}"
+    t = block["totals"]
+    rate = block["pass_rate"]
+    out = (f"{t['passed']}/{t['cases']} passed" + (f" ({rate:.0%})" if rate is not None else "")
+           + f", {t['failed']} failed, {t['errors']} errors")
+    if block["base_pass_rate"] is not None:
+        out += f"; base {block['base_pass_rate']:.0%}, {t['regressions']} regressions, {t['fixes']} fixes"
+    return out + f" [{elapsed:.1f}s]"
+
+
+def _head_commit(root: Path) -> str | None:
+    proc = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD"],
+                          capture_output=True, text=True, check=False)
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
