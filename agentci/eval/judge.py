@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ def quiet_deepeval() -> None:
     os.environ["DEEPEVAL_DISABLE_DOTENV"] = "1"
     os.environ.pop("DEEPEVAL_UPDATE_WARNING_OPT_IN", None)
     os.environ.setdefault("DEEPEVAL_GRPC_LOGGING", "0")
+    # deepeval keeps a `.deepeval/` folder in the working directory; keep it out of the repo.
+    os.environ.setdefault("DEEPEVAL_CACHE_FOLDER", os.path.join(tempfile.gettempdir(), "agentci-deepeval"))
 
 
 @dataclass
