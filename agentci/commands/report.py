@@ -1,15 +1,74 @@
-"""agentci report (not built yet)."""
+"""Render results: the PR comment (markdown), the job summary, JUnit, SARIF or JSON.
+
+Reads only results JSON (`agentci eval --output`), validation findings (`agentci validate
+--format json`) and templates. Without GitHub env vars it prints the same markdown the PR
+would get; with --post inside GitHub Actions it also writes the sticky comment, the job
+summary, the outputs and the commit status.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 
-from agentci.errors import AgentciError
+FORMATS = ["markdown", "comment", "summary", "junit", "sarif", "json"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--results", action="append", metavar="PATH", type=Path,
+                        help="results JSON (repeatable with --merge; default: .agentci/results.json)")
+    parser.add_argument("--merge", action="store_true", help="join several shard results files into one report")
+    parser.add_argument("--findings", metavar="PATH", type=Path, help="validation findings (agentci validate --format json)")
+    parser.add_argument("--format", choices=FORMATS, default="markdown",
+                        help="markdown/comment: the PR comment; summary: the full job summary (default: markdown)")
+    parser.add_argument("--templates", metavar="DIR", help="override templates (same file names as templates/)")
+    parser.add_argument("--output", "-o", metavar="PATH", type=Path, help="write here instead of stdout")
+    parser.add_argument("--marker", help="sticky comment marker (default: report.marker in agentci.yaml, else agentci)")
+    parser.add_argument("--post", action="store_true",
+                        help="in GitHub Actions: post the sticky comment, status, summary and outputs")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise AgentciError("agentci report is not available yet")
+    from agentci.config import CONFIG_FILE, from_data
+    from agentci.documents import load_document
+    from agentci.github import gha
+    from agentci.github.event import load_event
+    from agentci.github.publish import publish
+    from agentci.report import formats, load_findings, load_results, model
+    from agentci.report.render import Renderer
+    from agentci.source import WorkTree
+
+    paths = args.results or [Path(".agentci/results.json")]
+    results = load_results(paths, merge=args.merge)
+    findings = load_findings(args.findings) if args.findings else []
+    config = from_data(load_document(WorkTree(Path(".")), CONFIG_FILE).data if Path(CONFIG_FILE).is_file() else None)
+    event = load_event()
+    report = model.build(results, findings, run_url=event.run_url if event else None,
+                         marker=args.marker or config.report.marker, max_output=config.report.max_output_chars)
+    renderer = Renderer(args.templates)
+    if args.format in ("markdown", "comment"):
+        text = renderer.comment(report)
+    elif args.format == "summary":
+        text = renderer.summary(report)
+    elif args.format == "junit":
+        text = formats.junit(results)
+    elif args.format == "sarif":
+        text = formats.sarif(results, findings)
+    else:
+        text = json.dumps(results, indent=1, ensure_ascii=False) + "\n"
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        gha.print_untrusted(text)
+    if args.post:
+        if event is None:
+            print("agentci: --post: not in GitHub Actions (no GITHUB_EVENT_NAME); printed the report only",
+                  file=sys.stderr)
+        else:
+            done = publish(report, renderer, event, report_dir=paths[0].parent)
+            for note in done.notes:
+                print(f"agentci: {note}", file=sys.stderr)
+    return 0

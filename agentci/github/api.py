@@ -88,11 +88,10 @@ class GitHub:
         mine = None
         with _errors(f"listing comments on #{number}"):
             for comment in issue.get_comments():
-                text = comment.body or ""
-                if text.lstrip().startswith(marker):
-                    # Prefer one a bot wrote: anyone can paste the marker into a comment.
-                    if mine is None or (comment.user is not None and comment.user.type == "Bot"):
-                        mine = comment
+                ours = (comment.body or "").lstrip().startswith(marker)
+                # Prefer one a bot wrote: anyone can paste the marker into a comment.
+                if ours and (mine is None or (comment.user is not None and comment.user.type == "Bot")):
+                    mine = comment
         if mine is not None:
             if _same(mine.body or "", body):
                 return CommentResult("unchanged", mine.id, mine.html_url)
@@ -197,9 +196,9 @@ class _errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is None:
-            return False
+            return
         from github import GithubException
 
         if isinstance(exc, GithubException):
@@ -207,7 +206,6 @@ class _errors:
         if isinstance(exc, OSError):
             raise GitHubError(f"{self.doing}: cannot reach the GitHub API: {exc}", 0,
                               hint="check GITHUB_API_URL and the network") from None
-        return False
 
 
 def _wrap(exc: Any, doing: str) -> GitHubError:

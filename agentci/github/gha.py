@@ -76,8 +76,8 @@ def append_summary(markdown: str, env: Mapping[str, str] | None = None) -> bool:
     room = SUMMARY_LIMIT - used
     data = markdown.encode("utf-8")
     if len(data) > room:
-        note = ("\n\n> **Summary cut at GitHub's 1 MiB limit.** The full results are in the "
-                "`agentci-results` artifact.\n").encode()
+        note = (b"\n\n> **Summary cut at GitHub's 1 MiB limit.** The full results are in the "
+                b"`agentci-results` artifact.\n")
         keep = max(0, room - len(note))
         cut = data[:keep].decode("utf-8", errors="ignore")
         cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
