@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agentci.deploy import memory
-from agentci.deploy.backends.base import Backend
+from agentci.deploy.backends.base import Backend, BackendError
 from agentci.deploy.desired import Area, Desired, DesiredAgent, load_desired
 from agentci.deploy.lock import WorkspaceLease, wait_agent_free, who
 from agentci.deploy.plan import ADDED, MODIFIED, AreaPlan, Plan, make_plan
@@ -239,9 +239,10 @@ def _deploy_agent(backend: Backend, ap: AreaPlan, d: DesiredAgent, desired: Desi
         r.sync, r.health = SYNCED, HEALTHY
         if opts.smoke and d.agent.smoke:
             _smoke(backend, ap, d, r, opts)
-    except AgentciError as exc:
-        r.sync, r.health, r.message = OUT_OF_SYNC, DEGRADED if r.changed else prev.get("health", MISSING), exc.message
-        opts.log(f"{d.name}: FAILED: {exc.message}")
+    except (AgentciError, BackendError, OSError) as exc:
+        text = exc.message if isinstance(exc, AgentciError) else f"{type(exc).__name__}: {exc}"
+        r.sync, r.health, r.message = OUT_OF_SYNC, DEGRADED if r.changed else prev.get("health", MISSING), text
+        opts.log(f"{d.name}: FAILED: {text}")
     finally:
         if pause:
             backend.delete(pause)
@@ -275,6 +276,7 @@ def _smoke(backend: Backend, ap: AreaPlan, d: DesiredAgent, r: AgentResult, opts
 
 def _gc(backend: Backend, desired: Desired, state: dict[str, Any]) -> None:
     for area in desired.areas():
+        backend.sweep(area.ref)
         live = backend.live_release(area.ref)
         releases = backend.list_releases(area.ref)
         if len(releases) <= KEEP_RELEASES:

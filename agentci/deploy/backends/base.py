@@ -99,6 +99,10 @@ class Backend(ABC):
     @abstractmethod
     def delete_release(self, area: AreaRef, release: str) -> None: ...
 
+    def sweep(self, area: AreaRef) -> None:
+        """Remove leftovers of killed runs (half-built releases). Called under the lease."""
+        return None
+
     @abstractmethod
     def live_areas(self, prefix: str) -> list[str]:
         """Names directly under `prefix` ("agents") that are live areas."""

@@ -36,7 +36,12 @@ class LocalBackend(Backend):
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _ensure(self) -> None:
+        if not self.root.is_dir():
+            self.root.mkdir(parents=True, exist_ok=True)
+            # The default workspace sits inside the repo: keep it out of `git add -A`.
+            (self.root / ".gitignore").write_text("# agentci workspace: not part of the repo\n*\n")
 
     @classmethod
     def from_config(cls, options: dict[str, Any]) -> LocalBackend:
@@ -58,6 +63,7 @@ class LocalBackend(Backend):
             return None
 
     def write(self, path: str, data: bytes) -> None:
+        self._ensure()
         target = self._p(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
@@ -65,6 +71,7 @@ class LocalBackend(Backend):
         os.replace(tmp, target)
 
     def append(self, path: str, data: bytes) -> None:
+        self._ensure()
         target = self._p(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -120,14 +127,20 @@ class LocalBackend(Backend):
         self, area: AreaRef, release: str, send: dict[str, bytes], keep: list[str], base: str | None
     ) -> None:
         final = self._release_dir(area, release)
+        base_dir = self._release_dir(area, base) if base else None
         if final.exists():
-            # A complete release with this id but other content (hand-edited through a hard
-            # link): move it aside rather than trust it.
-            os.replace(final, final.with_name(f".stale-{release}-{secrets.token_hex(3)}"))
+            # A release with this id but other content (hand-edited): readers move to a
+            # hard-linked copy of it first, so the live path never dangles while it is rebuilt.
+            stale = final.with_name(f".stale-{release}-{secrets.token_hex(3)}")
+            shutil.copytree(final, stale, copy_function=os.link)
+            if self.live_release(area) == release:
+                self._point(area, stale)
+            if base == release:
+                base_dir = stale
+            shutil.rmtree(final)
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_name(f".tmp-{release}-{os.getpid()}-{secrets.token_hex(3)}")
         tmp.mkdir()
-        base_dir = self._release_dir(area, base) if base else None
         for rel in keep:
             assert base_dir is not None
             dst = tmp / rel
@@ -154,10 +167,13 @@ class LocalBackend(Backend):
             aside = self.root / RELEASES / area.key / f".unmanaged-{int(time.time())}"
             aside.parent.mkdir(parents=True, exist_ok=True)
             os.replace(link, aside)
-        target = os.path.relpath(self._release_dir(area, release), link.parent)
+        self._point(area, self._release_dir(area, release))
+
+    def _point(self, area: AreaRef, directory: Path) -> None:
+        link = self._p(area.path)
         tmp = link.with_name(f".{link.name}.swap-{os.getpid()}-{secrets.token_hex(3)}")
-        os.symlink(target, tmp)
-        os.replace(tmp, link)
+        os.symlink(os.path.relpath(directory, link.parent), tmp)
+        os.replace(tmp, link)  # rename(2): readers resolve the old or the new target, never neither
 
     def list_releases(self, area: AreaRef) -> list[str]:
         top = self.root / RELEASES / area.key
@@ -167,6 +183,13 @@ class LocalBackend(Backend):
 
     def delete_release(self, area: AreaRef, release: str) -> None:
         shutil.rmtree(self._release_dir(area, release), ignore_errors=True)
+
+    def sweep(self, area: AreaRef) -> None:
+        top = self.root / RELEASES / area.key
+        live = self._p(area.path).resolve() if self._p(area.path).is_symlink() else None
+        for p in top.glob(".*") if top.is_dir() else []:
+            if p.name.startswith((".tmp-", ".stale-")) and p.resolve() != live:
+                shutil.rmtree(p, ignore_errors=True)
 
     def live_areas(self, prefix: str) -> list[str]:
         top = self._p(prefix)
@@ -178,6 +201,7 @@ class LocalBackend(Backend):
     # The lease lives in a JSON file; check-and-set happens under flock(2) on a guard file,
     # which the kernel releases when a holder dies, so the guard itself can never go stale.
     def _lock_paths(self, name: str) -> tuple[Path, Path]:
+        self._ensure()
         top = self.root / LOCKS
         top.mkdir(parents=True, exist_ok=True)
         return top / f"{name}.json", top / f"{name}.guard"
