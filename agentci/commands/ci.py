@@ -73,7 +73,7 @@ def _validate(root: Path, repo: Any) -> list[dict[str, Any]]:
     out.parent.mkdir(parents=True, exist_ok=True)
     data = [f.to_json() for f in findings]
     out.write_text(json.dumps({"agents": len(repo.agents), "findings": data}, indent=1), encoding="utf-8")
-    return [d for d, f in zip(data, findings) if f.severity is Severity.ERROR] if findings else []
+    return [d for d, f in zip(data, findings, strict=True) if f.severity is Severity.ERROR]
 
 
 def _findings(root: Path) -> list[dict[str, Any]]:

@@ -19,8 +19,8 @@ _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=:$])")
 _MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
 _REF = re.compile(r"(#|GH-|gh-)(?=\d)")
-_SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|data|file)(:)")
-_WWW = re.compile(r"(?i)\bwww\.")
+_SCHEME = re.compile(r"(?i)(https?|ftp|mailto|javascript|data|file)(:)")
+_WWW = re.compile(r"(?i)www\.")
 _SHA = re.compile(r"\b([0-9a-f]{7})([0-9a-f]{33})\b")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 

@@ -24,7 +24,7 @@ from agentci.report.model import Report
 COMMENT_LIMIT = 65_536
 #: GitHub ignores a step summary larger than 1 MiB (per step, in bytes).
 SUMMARY_LIMIT = 1024 * 1024
-WHERE_FULL = "the job summary of this run and the `agentci-results` artifact (results JSON)"
+WHERE_FULL = "the job summary of this run and the agentci-results artifact (results JSON)"
 
 
 @dataclass(frozen=True)
