@@ -1,0 +1,66 @@
+"""`agentci eval` as a subprocess: gate exit codes, missing keys, JUnit, JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from tests.eval.conftest import simple_cases
+
+HALF = simple_cases(2).replace("question 1 ", "question 1 [[reply:no idea]]")
+
+
+def test_gate_exit_codes(stub, eval_env, agent_repo, cli, tmp_path):
+    root = agent_repo(cases=HALF, config="eval: {gate: {min_pass_rate: 0.4}}\n")
+    ok = cli("eval", str(root), env=eval_env)
+    assert ok.returncode == 0, ok.stderr
+    assert "2 cases: 1 passed, 1 failed" in ok.stdout
+    data = json.loads((root / ".agentci" / "results.json").read_text())
+    assert data["gate"] == {"passed": True, "reasons": [], "min_pass_rate": 0.4, "max_regressions": 0}
+
+    bad = cli("eval", str(root), "--min-pass-rate", "0.8", env=eval_env)  # the flag overrides agentci.yaml
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines()[-1] == "agentci: gate failed: pass rate 0.50 < min 0.80"
+
+    usage = cli("eval", str(root), "--shard", "3/2", env=eval_env)
+    assert usage.returncode == 2 and "--shard '3/2'" in usage.stderr
+
+
+def test_json_format_and_junit(stub, eval_env, agent_repo, cli, tmp_path):
+    root = agent_repo(cases=HALF + "  - id: broken\n    input: x [[fault:500]]\n",
+                      config="eval: {retries: 0}\n")
+    out, junit = tmp_path / "r.json", tmp_path / "junit.xml"
+    proc = cli("eval", str(root), "--format", "json", "--output", str(out), "--junit", str(junit), env=eval_env)
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    assert data == json.loads(out.read_text())
+    assert data["totals"]["cases"] == 3 and data["totals"]["errors"] == 1
+    suites = ET.parse(junit).getroot()
+    assert suites.get("tests") == "3" and suites.get("failures") == "1" and suites.get("errors") == "1"
+    case = suites.find("testsuite/testcase[@name='c01']")
+    assert case is not None and case.find("failure") is not None
+    assert "no idea" in (case.find("failure").text or "")
+
+
+def test_missing_key_is_one_clear_line(stub, eval_env, agent_repo, cli):
+    root = agent_repo(cases=simple_cases(1))
+    env = {k: v for k, v in eval_env.items() if k != "OPENAI_API_KEY"}
+    proc = cli("eval", str(root), env=env)
+    assert proc.returncode == 2
+    first = proc.stderr.strip().splitlines()[0]
+    assert first == "agentci: error: the openai provider needs an API key: OPENAI_API_KEY is not set"
+    assert "Traceback" not in proc.stderr
+    assert stub.stats() == {}
+
+    skipped = cli("eval", str(root), "--skip-missing-keys", "--format", "json", env=env)
+    assert skipped.returncode == 0, skipped.stderr
+    agent = json.loads(skipped.stdout)["agents"][0]
+    assert "OPENAI_API_KEY is not set" in agent["skipped"]
+    assert agent["totals"]["skipped"] == 1 and agent["pass_rate"] is None
+
+
+def test_model_output_cannot_inject_terminal_escapes(stub, eval_env, agent_repo, cli):
+    root = agent_repo(prompt="ANSWER: \x1b[31mred\x1b]0;title\x07\n", cases=simple_cases(1))
+    proc = cli("eval", str(root), env=eval_env)
+    assert proc.returncode == 1
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
