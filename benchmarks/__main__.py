@@ -21,7 +21,7 @@ from pathlib import Path
 from benchmarks import peers
 from benchmarks.harness import HERE, PY, WORK, LatencyServer, Run, table
 
-BENCHES = ["startup", "eval", "cache", "pr", "validate", "deploy"]
+BENCHES = ["startup", "eval", "cache", "pr", "faults", "validate", "deploy"]
 
 
 def machine() -> dict[str, object]:
@@ -99,13 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[Run] = []
     t0 = time.perf_counter()
     with LatencyServer(args.latency_ms) as server:
-        from benchmarks import side_by_side, startup, workspace_benches
+        from benchmarks import faults_bench, side_by_side, startup, workspace_benches
 
         steps = {
             "startup": lambda: startup.startup(server, run_dir, logs, peers_ok, reps=1 if args.quick else 3),
             "eval": lambda: side_by_side.eval_matrix(server, run_dir, logs, sizes, concurrencies, peers_ok, note),
             "cache": lambda: side_by_side.cached_rerun(server, run_dir, logs, 200, peers_ok),
             "pr": lambda: side_by_side.pr_one_of_many(server, run_dir, logs),
+            "faults": lambda: faults_bench.faults(run_dir, logs, 200 if args.quick else 2000, args.latency_ms),
             "validate": lambda: workspace_benches.validate(run_dir, logs, [10, 100] if args.quick else [10, 100, 1000]),
             "deploy": lambda: workspace_benches.deploy(run_dir, logs, 100 if args.quick else 1000),
         }

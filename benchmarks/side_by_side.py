@@ -127,8 +127,8 @@ def pr_one_of_many(server: LatencyServer, work: Path, logs: Path, agents: int = 
     prompt.write_text("You answer questions briefly and correctly.\n")
     dataset.commit_all(repo, "edit one agent")
     out = work / "results-pr.json"
-    r = Run("pr", f"{agents}-agents-1-changed", "agentci", per_agent, AGENTCI_DEFAULT_CONCURRENCY)
-    measure(server, r, agentci_cmd(None, out, cache=True, extra=["--base", "main"]), cwd=repo,
+    r = Run("pr", f"{agents}-agents-1-changed", "agentci", 2 * per_agent, AGENTCI_DEFAULT_CONCURRENCY)
+    measure(server, r, agentci_cmd(None, out, cache=True, extra=["--base", "main", "--changed-only"]), cwd=repo,
             env={**env, "AGENTCI_CACHE_DIR": str(work / "pr-cache")}, logs=logs)
     try:
         data = json.loads(out.read_text())

@@ -8,6 +8,7 @@ those expose one (`make_repo(path, n)`), else from the small generator below.
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -74,4 +75,19 @@ def deploy(work: Path, logs: Path, files: int) -> list[Run]:
         f.write_text(f.read_text() + "\nedited\n")
     dataset.commit_all(repo, "edit 10 files")
     runs.append(measure(None, Run("deploy", "redeploy-10-changed", "agentci", len(changed)), cmd, cwd=repo, env=env, logs=logs))
+    for r in runs:
+        r.note = _sent(logs / f"deploy.{r.label}.log")
     return runs
+
+
+def _sent(log: Path) -> str:
+    """Files sent / unchanged from `deploy --format json` (stdout is mixed with stderr progress in the log)."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    try:
+        data = json.loads(text[text.index("{"):text.rindex("}") + 1])
+        agents = data.get("agents") or []
+        sent = sum(int(a.get("files_sent") or 0) for a in agents)
+        same = sum(int(a.get("files_unchanged") or 0) for a in agents)
+        return f"sent {sent}, unchanged {same} (agent files)"
+    except (ValueError, TypeError, AttributeError):
+        return ""
