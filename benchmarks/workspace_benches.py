@@ -85,9 +85,9 @@ def _sent(log: Path) -> str:
     text = log.read_text(errors="replace") if log.exists() else ""
     try:
         data = json.loads(text[text.index("{"):text.rindex("}") + 1])
-        agents = data.get("agents") or []
+        agents = (data.get("agents") or []) + (data.get("areas") or [])
         sent = sum(int(a.get("files_sent") or 0) for a in agents)
         same = sum(int(a.get("files_unchanged") or 0) for a in agents)
-        return f"sent {sent}, unchanged {same} (agent files)"
+        return f"sent {sent}, unchanged {same} (agents + knowledge + policies)"
     except (ValueError, TypeError, AttributeError):
         return ""
