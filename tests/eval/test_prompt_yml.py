@@ -10,9 +10,9 @@ from agentci.documents import load_document
 from agentci.errors import AgentciError
 from agentci.eval.assertions.base import Context
 from agentci.eval.assertions.registry import parse_spec, run_assertion
-from agentci.eval.providers.base import Response
 from agentci.eval.cases import load_set
 from agentci.eval.prompt_yml import template, to_eval_set
+from agentci.eval.providers.base import Response
 from agentci.source import WorkTree
 
 PROMPT = """\
