@@ -49,6 +49,9 @@ def read_text(source: Source, path: str, *, limit: int = MAX_FILE_BYTES) -> tupl
     try:
         size = source.size(path)
         if size is None:
+            escapes = getattr(source, "escapes", None)  # WorkTree: a symlink out of the repo is not "missing"
+            if escapes is not None and escapes(path):
+                raise PathEscape(f"{path!r} is a symlink that leads outside the repository")
             return None, [error("missing-file", path, 0, f"{path} does not exist", "create it or fix the reference")]
         if size > limit:
             return None, [
@@ -112,24 +115,38 @@ def _parse_json(doc: Document) -> None:
         return
     # JSON is (nearly) YAML: compose it only to learn line numbers; on failure keep line 1.
     try:
-        node = yaml.compose(doc.text, Loader=_Loader)
+        node = yaml.compose(doc.text, Loader=_CLoader or _Loader)
         if node is not None:
             _walk(node, (), doc, set(), 0, warn_dupes=False)
-    except (yaml.YAMLError, RecursionError):
+    except (yaml.YAMLError, RecursionError, _TooDeep):
         doc.lines = {(): 1}
     if _depth(doc.data) > MAX_DEPTH:
         doc.findings.append(error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels"))
         doc.data = None
 
 
+def _new_loader(text: str) -> Any:
+    # libyaml composes ~10x faster than pure Python and caps nesting at 1000 levels itself;
+    # _Loader (pure Python, depth-limited) is the fallback when PyYAML was built without it.
+    if _CLoader is not None:
+        return _CLoader(text)
+    return _Loader(text)
+
+
 def _parse_yaml(doc: Document) -> None:
     try:
-        loader = _Loader(doc.text)
+        loader = _new_loader(doc.text)
         try:
             node = loader.get_single_node()
             if node is None:
                 doc.data = {}
                 doc.lines = {(): 1}
+                return
+            # Only aliases (`*name`) can make a document recursive or explode; most files have none.
+            shape = _shape_problem(node) if "*" in doc.text else None
+            if shape:
+                rule, line, message, hint = shape
+                doc.findings.append(error(rule, doc.path, line, message, hint))
                 return
             _walk(node, (), doc, set(), 0, warn_dupes=True)
             doc.data = loader.construct_document(node)
@@ -140,6 +157,10 @@ def _parse_yaml(doc: Document) -> None:
         line = mark.line + 1 if mark else 1
         col = mark.column + 1 if mark else 0
         problem = exc.problem or exc.context or "syntax error"
+        if "maximum nesting depth" in problem:
+            doc.findings.append(error("too-deep", doc.path, line, f"nesting deeper than {MAX_DEPTH} levels",
+                                      "flatten the structure"))
+            return
         doc.findings.append(error("yaml-syntax", doc.path, line, f"invalid YAML: {problem}", _yaml_hint(problem), col))
     except _TooDeep:
         doc.findings.append(
@@ -159,6 +180,9 @@ def _yaml_hint(problem: str) -> str:
     return "fix the YAML syntax at this position"
 
 
+_CLoader = getattr(yaml, "CSafeLoader", None)
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader with a compose depth limit (PyYAML recurses per level)."""
 
@@ -176,10 +200,62 @@ class _TooDeep(Exception):
     pass
 
 
+#: Nodes a document may expand to once aliases are followed; real configs stay far below.
+MAX_EXPANDED_NODES = 100_000
+
+
+def _shape_problem(root: yaml.Node) -> tuple[str, int, str, str] | None:
+    """(rule, line, message, hint) when the composed document is too deep, recursive, or
+    expands past the limit once aliases are followed.
+
+    PyYAML shares aliased objects, so a "billion laughs" file loads cheaply, but anything
+    that walks the data later (schema checks, JSON dumps, rendering) would expand it.
+    """
+    bomb_hint = "write the values out instead of nesting aliases"
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, bool, int]] = [(root, False, 0)]
+    while stack:
+        node, done, depth = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            active.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_EXPANDED_NODES:
+                return ("yaml-alias-bomb", node.start_mark.line + 1,
+                        f"aliases expand this document past {MAX_EXPANDED_NODES:,} nodes (a YAML bomb?)", bomb_hint)
+            continue
+        if key in sizes:
+            continue
+        if depth > MAX_DEPTH:
+            return ("too-deep", node.start_mark.line + 1, f"nesting deeper than {MAX_DEPTH} levels",
+                    "flatten the structure")
+        active.add(key)
+        stack.append((node, True, depth))
+        for child in children:
+            if id(child) in active:
+                return ("yaml-alias-bomb", child.start_mark.line + 1,
+                        "an alias refers to a node that contains it (recursive YAML)", bomb_hint)
+            if id(child) not in sizes:
+                stack.append((child, False, depth + 1))
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def _walk(node: yaml.Node, path: Path_, doc: Document, seen: set[int], depth: int, *, warn_dupes: bool) -> None:
     """Record the line of every key path; warn on duplicate keys (PyYAML silently keeps the last)."""
     doc.lines.setdefault(path, node.start_mark.line + 1)
-    if id(node) in seen or depth > MAX_DEPTH:  # aliases: visit each node once (no billion laughs)
+    if depth > MAX_DEPTH:
+        raise _TooDeep()
+    if id(node) in seen:  # aliases: visit each node once (no billion laughs)
         return
     seen.add(id(node))
     if isinstance(node, yaml.MappingNode):

@@ -153,6 +153,13 @@ def _load_agent(repo: Repo, manifest: str) -> Agent | None:
                 error("path-escape", manifest, line, f"agent.{key}: {exc}", "use a path inside the repository")
             )
             return None
+        escapes = getattr(source, "escapes", None)
+        if escapes is not None and escapes(path):
+            doc.findings.append(
+                error("path-escape", manifest, line, f"agent.{key}: {value!r} is a symlink that leads outside the repository",
+                      "use a path inside the repository; symlinks out of it are never followed")
+            )
+            return None
         if source.size(path) is None and not source.is_dir(path):
             doc.findings.append(
                 error("missing-file", manifest, line, f"agent.{key}: {value!r} does not exist", f"create {path} or fix the path")

@@ -102,6 +102,7 @@ class WorkTree:
     root: Path
     label: str = "work tree"
     _files: list[str] | None = field(default=None, repr=False)
+    _plain: set[str] | None = field(default=None, repr=False)  # walked files that are not symlinks
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
@@ -109,6 +110,10 @@ class WorkTree:
     def _real(self, path: str) -> Path:
         if "\x00" in path:  # a config value like `swarm: "x\0y"` must be a finding, not a ValueError
             raise PathEscape("path contains a NUL byte")
+        if path in self._plain_files():
+            # Found by the walk as a regular file below real directories: it cannot escape,
+            # so skip realpath (a syscall per path component, the cost of a 1,000-agent repo).
+            return self.root / path
         full = self.root / path if path else self.root
         real = Path(os.path.realpath(full))
         if real != self.root and self.root not in real.parents:
@@ -117,6 +122,14 @@ class WorkTree:
 
     def read_bytes(self, path: str) -> bytes:
         return self._real(path).read_bytes()
+
+    def escapes(self, path: str) -> bool:
+        """True when `path` is (or passes through) a symlink that leads outside the root."""
+        try:
+            self._real(path)
+        except PathEscape:
+            return True
+        return False
 
     def size(self, path: str) -> int | None:
         try:
@@ -134,6 +147,7 @@ class WorkTree:
     def files(self) -> list[str]:
         if self._files is None:
             found: list[str] = []
+            plain: set[str] = set()
             for dirpath, dirnames, filenames in os.walk(self.root):
                 rel = os.path.relpath(dirpath, self.root)
                 rel = "" if rel == "." else rel.replace(os.sep, "/")
@@ -144,8 +158,16 @@ class WorkTree:
                 )
                 for name in filenames:
                     found.append(f"{rel}/{name}" if rel else name)
+                    if not os.path.islink(os.path.join(dirpath, name)):
+                        plain.add(found[-1])
             self._files = sorted(found)
+            self._plain = plain
         return self._files
+
+    def _plain_files(self) -> set[str]:
+        if self._plain is None:
+            self.files()
+        return self._plain or set()
 
 
 @dataclass

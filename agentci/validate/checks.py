@@ -57,7 +57,7 @@ def knowledge_links(ctx: Context) -> list[Finding]:
     """Knowledge files that are symlinks leading outside the repo are never read: say so."""
     out = []
     for agent in ctx.repo.agents:
-        for path in agent.knowledge_files(ctx.repo.source):
+        for path in ctx.knowledge_files(agent):
             _, problems = ctx.read(path)
             out += [f for f in problems if f.rule in ("path-escape", "file-too-large", "unreadable-file")]
     return out

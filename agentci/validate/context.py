@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 
 from agentci.documents import read_text
 from agentci.findings import Finding
-from agentci.repo import Repo
+from agentci.repo import Agent, Repo
 
 
 @dataclass
 class Context:
     repo: Repo
     _texts: dict[str, tuple[str | None, list[Finding]]] = field(default_factory=dict, repr=False)
+    _knowledge: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def read(self, path: str) -> tuple[str | None, list[Finding]]:
         """Text of a repo file (None with findings when unreadable), read at most once."""
@@ -25,6 +26,11 @@ class Context:
                 self._texts[path] = read_text(self.repo.source, path)
         return self._texts[path]
 
+    def knowledge_files(self, agent: Agent) -> list[str]:
+        if agent.manifest not in self._knowledge:
+            self._knowledge[agent.manifest] = agent.knowledge_files(self.repo.source)
+        return self._knowledge[agent.manifest]
+
     def text(self, path: str) -> str | None:
         return self.read(path)[0]
 
@@ -34,5 +40,5 @@ class Context:
         for agent in self.repo.agents:
             if agent.prompt:
                 out.add(agent.prompt)
-            out.update(agent.knowledge_files(self.repo.source))
+            out.update(self.knowledge_files(agent))
         return sorted(out)

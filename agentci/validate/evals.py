@@ -10,7 +10,7 @@ from typing import Any
 from agentci.documents import Document
 from agentci.findings import Finding, error
 from agentci.validate.context import Context
-from agentci.validate.tools import schema_errors
+from agentci.validate.metaschema import schema_errors
 
 REGEX_TYPES = {"regex", "not-regex"}
 
@@ -32,17 +32,18 @@ def _assertions(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], d
 def check(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     seen: set[str] = set()
+    memo: dict[str, list[Any]] = {}  # eval sets repeat the same schema (defaults copied between sets)
     for agent in ctx.repo.agents:
         for path in agent.evals:
             doc = ctx.repo.documents.get(path)
             if doc is None or path in seen or not isinstance(doc.data, dict):
                 continue
             seen.add(path)
-            out += _check_set(doc)
+            out += _check_set(doc, memo)
     return out
 
 
-def _check_set(doc: Document) -> list[Finding]:
+def _check_set(doc: Document, memo: dict[str, list[Any]]) -> list[Finding]:
     out: list[Finding] = []
     for key_path, a in _assertions(doc.data):
         kind, value = a.get("type"), a.get("value")
@@ -70,7 +71,10 @@ def _check_set(doc: Document) -> list[Finding]:
                                  f"json-schema value must be a schema object, got {type(schema).__name__}",
                                  "write the schema as a YAML mapping"))
                 continue
-            for err in schema_errors(schema):
+            key = json.dumps(schema, sort_keys=True, default=str)
+            if key not in memo:
+                memo[key] = schema_errors(schema)
+            for err in memo[key]:
                 msg = err.message if len(err.message) < 160 else err.message[:160] + "…"
                 out.append(error("eval-json-schema", doc.path, doc.line_of([*key_path, "value", *err.absolute_path]),
                                  f"json-schema value is not a valid JSON Schema: {msg}",

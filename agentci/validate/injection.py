@@ -20,18 +20,24 @@ _PATTERNS = [
     r"<\|im_start\|>|<\|system\|>|\[/?INST\]|<<SYS>>",
 ]
 _RX = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+#: Every pattern contains one of these; plain substring tests skip clean files ~20x faster than _RX.
+_TRIGGERS = ("ignore", "disregard", "forget", "override", "bypass", "you are now", "instructions", "system prompt",
+             "anything now", "developer mode", "<|", "inst]", "<<sys>>")
 
 
 def check(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     seen: set[str] = set()
     for agent in ctx.repo.agents:
-        for path in agent.knowledge_files(ctx.repo.source):
+        for path in ctx.knowledge_files(agent):
             if path in seen:
                 continue
             seen.add(path)
             text = ctx.text(path)
             if not text:
+                continue
+            low = text.lower()
+            if not any(t in low for t in _TRIGGERS):
                 continue
             for m in _RX.finditer(text):
                 line = text.count("\n", 0, m.start()) + 1

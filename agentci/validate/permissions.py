@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import posixpath
 from typing import Any
@@ -46,6 +47,36 @@ def path_problem(value: str) -> str | None:
     return None
 
 
+class _Memories:
+    """memory_path by agent, indexed so each write scope is checked in O(log n), not against every agent."""
+
+    def __init__(self, by_agent: dict[str, str]) -> None:
+        self.items = sorted((normalise(p), name) for name, p in by_agent.items())
+        self.paths = [p for p, _ in self.items]
+        self.by_path: dict[str, list[str]] = {}
+        for p, name in self.items:
+            self.by_path.setdefault(p, []).append(name)
+
+    def overlapping(self, scope: str) -> list[tuple[str, str]]:
+        """(agent, memory_path) for every memory the scope covers or that covers the scope."""
+        if any(c in scope for c in WILDCARDS):
+            return [(n, p) for p, n in self.items if overlaps(scope, p)]
+        scope = normalise(scope)
+        found = [(n, scope) for n in self.by_path.get(scope, [])]
+        # memories below the scope: a contiguous run of the sorted paths
+        prefix = scope.rstrip("/") + "/"
+        for p, name in self.items[bisect.bisect_left(self.paths, prefix):]:
+            if not p.startswith(prefix):
+                break
+            found.append((name, p))
+        # memories that are directories above the scope
+        parent = posixpath.dirname(scope)
+        while parent and parent != "/":
+            found += [(n, parent) for n in self.by_path.get(parent, [])]
+            parent = posixpath.dirname(parent)
+        return sorted(set(found))
+
+
 def _dotted(key_path: list[str | int]) -> str:
     return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in key_path).lstrip(".")
 
@@ -57,7 +88,7 @@ def _spec(doc: Document) -> dict[str, Any]:
 
 def check(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
-    memories = {a.name: a.memory_path for a in ctx.repo.agents if a.memory_path}
+    memories = _Memories({a.name: a.memory_path for a in ctx.repo.agents if a.memory_path})
     for agent in ctx.repo.agents:
         doc = ctx.repo.documents[agent.manifest]
         out += _paths(agent, doc)
@@ -84,7 +115,7 @@ def _paths(agent: Agent, doc: Document) -> list[Finding]:
     return out
 
 
-def _writes(agent: Agent, doc: Document, memories: dict[str, str]) -> list[Finding]:
+def _writes(agent: Agent, doc: Document, memories: _Memories) -> list[Finding]:
     out = []
     for i, scope in enumerate(agent.write):
         line = doc.line_of(["agent", "permissions", "write", i])
@@ -100,8 +131,8 @@ def _writes(agent: Agent, doc: Document, memories: dict[str, str]) -> list[Findi
                 out.append(error(rule_id, agent.manifest, line,
                                  f"agent {agent.name!r} may write {scope!r}, which covers {protected} (deployed from git)",
                                  "agents must not rewrite what agentci deploys; give it its own output directory"))
-        for other, memory in sorted(memories.items()):
-            if other != agent.name and overlaps(scope, memory):
+        for other, memory in memories.overlapping(scope):
+            if other != agent.name:
                 out.append(error("write-other-memory", agent.manifest, line,
                                  f"agent {agent.name!r} may write {scope!r}, which covers agent {other!r}'s memory {memory}",
                                  "narrow the write scope so it excludes other agents' memory"))

@@ -3,12 +3,12 @@ and capabilities that name a tool. (The MCP shape itself is the `tools` schema's
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from agentci.documents import Document
 from agentci.findings import Finding, error
 from agentci.validate.context import Context
+from agentci.validate.metaschema import schema_errors
 
 
 def tool_list(doc: Document | None) -> tuple[tuple[str | int, ...], list[Any]]:
@@ -19,32 +19,6 @@ def tool_list(doc: Document | None) -> tuple[tuple[str | int, ...], list[Any]]:
     if isinstance(data, dict) and isinstance(data.get("tools"), list):
         return ("tools",), data["tools"]
     return (), []
-
-
-@cache
-def _meta_validator(cls: Any) -> Any:
-    # One metaschema validator per draft: building it resolves $refs, which costs more than a check.
-    meta_cls = _validator_for(cls.META_SCHEMA, cls)
-    return meta_cls(cls.META_SCHEMA, format_checker=meta_cls.FORMAT_CHECKER)
-
-
-def _validator_for(schema: Any, default: Any) -> Any:
-    from jsonschema.validators import validator_for
-
-    return validator_for(schema, default=default)
-
-
-def schema_errors(schema: Any) -> list[Any]:
-    """Errors of `schema` against its metaschema ($schema, else draft 2020-12), best first."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import best_match
-
-    if not isinstance(schema, (dict, bool)):
-        return []
-    cls = _validator_for(schema, Draft202012Validator)
-    errors = list(_meta_validator(cls).iter_errors(schema))
-    best = best_match(errors)
-    return [best] if best is not None else []
 
 
 def check(ctx: Context) -> list[Finding]:
