@@ -6,7 +6,6 @@ Exit 0 when the gate passes, 1 when it fails (with a one-line reason), 2 on bad 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -59,12 +58,12 @@ def run(args: argparse.Namespace) -> int:
     )
     data = evaluate(opts)
     output = Path(args.output) if args.output else Path(data["repo"]) / ".agentci" / "results.json"
-    results.write(output, data)
+    text = results.dumps(data)
+    results.write(output, data, text)
     if args.junit:
         junit.write(Path(args.junit), data)
     if args.format == "json":
-        json.dump(data, sys.stdout, indent=1, ensure_ascii=False, default=str)
-        sys.stdout.write("\n")
+        sys.stdout.write(results.dumps(data, pretty=True) if sys.stdout.isatty() else text)
     else:
         _print_text(data, output)
     gate = data["gate"]

@@ -120,12 +120,17 @@ def document(*, repo: Path, commit: str | None, base: dict[str, str] | None, sha
     return out
 
 
-def write(path: Path, data: dict[str, Any]) -> None:
+def dumps(data: dict[str, Any], *, pretty: bool = False) -> str:
+    # indent= forces json's pure-Python encoder (~10x slower on a 200-case run); files stay compact.
+    return json.dumps(data, indent=1 if pretty else None, ensure_ascii=False, default=str) + "\n"
+
+
+def write(path: Path, data: dict[str, Any], text: str | None = None) -> None:
+    """Atomic: a reader (or a crashed run) never sees half a results file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, ensure_ascii=False, default=str)
-        fh.write("\n")
+        fh.write(text if text is not None else dumps(data))
     os.replace(tmp, path)
 
 
