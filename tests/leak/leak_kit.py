@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import secrets as _rand
 import subprocess
@@ -100,8 +101,5 @@ class RecordingHandler(Handler):
         body = self.rfile.read(n) if n else b""
         seen: list[dict[str, Any]] = self.server.seen  # type: ignore[attr-defined]
         seen.append({"path": self.path, "headers": dict(self.headers.items()), "body": body})
-        self.headers.replace_header("Content-Length", str(len(body))) if "Content-Length" in self.headers else None
-        import io
-
-        self.rfile = io.BufferedReader(io.BytesIO(body))  # type: ignore[assignment]
+        self.rfile = io.BufferedReader(io.BytesIO(body))  # type: ignore[assignment]  # replay for the stand-in
         super().do_POST()

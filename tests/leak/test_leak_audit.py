@@ -12,7 +12,16 @@ import json
 from pathlib import Path
 
 import pytest
-from leak_kit import ALL, ENV_SECRETS, FILE_SECRETS, RecordingHandler, find, git_history, make_repo, scan_tree
+from leak_kit import (
+    ALL,
+    ENV_SECRETS,
+    FILE_SECRETS,
+    RecordingHandler,
+    find,
+    git_history,
+    make_repo,
+    scan_tree,
+)
 from servers.openai_stub import Stub
 
 from tests.conftest import git, init_repo
