@@ -160,3 +160,40 @@ def test_secrets_are_unique_and_present():
     """Guard for the audit itself: the values scanned for are distinct and non-trivial."""
     values = list(ALL.values())
     assert len(set(values)) == len(values) and all(len(v) >= 20 for v in values)
+
+
+def test_ci_in_actions_masks_secrets_and_leaks_none(tmp_path, cli, model):
+    """`agentci ci` on a pull_request: `::add-mask::` for the secret values it handles, no value elsewhere."""
+    from tests.servers.github_stub import GitHubStub
+
+    r = make_repo(tmp_path / "repo")
+    base = init_repo(r)
+    git(r, "checkout", "-q", "-b", "pr")
+    (r / "agents" / "bot" / "system_prompt.md").write_text("You are the bot.\nANSWER: Paris.\n")
+    git(r, "commit", "-qam", "edit")
+    head = git(r, "rev-parse", "HEAD")
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"number": 7, "pull_request": {
+        "number": 7, "head": {"sha": head, "ref": "pr", "repo": {"full_name": "octo/app", "fork": False}},
+        "base": {"sha": base, "ref": "main", "repo": {"full_name": "octo/app"}}},
+        "repository": {"full_name": "octo/app", "default_branch": "main"}}))
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    with GitHubStub(repo="octo/app", token=ENV_SECRETS["GITHUB_TOKEN"]) as gh:
+        env = _env(tmp_path, model, GITHUB_ACTIONS="true", GITHUB_EVENT_NAME="pull_request",
+                   GITHUB_EVENT_PATH=str(event), GITHUB_REPOSITORY="octo/app", GITHUB_API_URL=gh.url,
+                   GITHUB_SHA=head, GITHUB_BASE_REF="main", GITHUB_HEAD_REF="pr", GITHUB_RUN_ID="1",
+                   GITHUB_STEP_SUMMARY=str(summary), GITHUB_OUTPUT=str(output), GITHUB_WORKSPACE=str(r))
+        proc = cli("ci", cwd=r, env=env, timeout=300)
+        assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+        for req in gh.requests:
+            _no_leak(f"{req.method} {req.path}", json.dumps(req.body) + json.dumps(req.query))
+    masked = {line.split("::add-mask::", 1)[1] for line in proc.stdout.splitlines() if line.startswith("::add-mask::")}
+    for name in ("OPENAI_API_KEY", "GITHUB_TOKEN"):
+        assert ENV_SECRETS[name] in masked, f"no ::add-mask:: for {name}"
+    rest = "\n".join(line for line in proc.stdout.splitlines() if not line.startswith("::add-mask::"))
+    _no_leak("ci output", rest + proc.stderr)
+    _check_model_requests(model)
+    for f in (summary, output):
+        if f.exists():
+            _no_leak(f.name, f.read_bytes())
+    assert not scan_tree(r, skip=PLANTED), "files ci wrote into the repo hold a secret"
