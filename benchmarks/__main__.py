@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-peers", action="store_true", help="agentci only (no promptfoo / deepeval)")
     ap.add_argument("--no-netns", action="store_true", help="do not enter a network namespace (peers are then skipped)")
     ap.add_argument("--output", default=str(HERE / "results" / "latest.json"))
+    ap.add_argument("--work", default=str(WORK / "run"), help="scratch dir (wiped at start; default benchmarks/.work/run)")
     raw = list(sys.argv[1:] if argv is None else argv)
     args = ap.parse_args(raw)
     only = args.only or BENCHES
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         note = "promptfoo is not installed (run outside the namespace first)"
 
     WORK.mkdir(parents=True, exist_ok=True)
-    run_dir = WORK / "run"
+    run_dir = Path(args.work).resolve()
     shutil.rmtree(run_dir, ignore_errors=True)
     logs = run_dir / "logs"
     logs.mkdir(parents=True)
