@@ -108,6 +108,7 @@ def deploy(opts: DeployOptions, backend: Backend, desired: Desired | None = None
     ws = desired.config.workspace
     wait = float(ws.options.get("lock_wait", 600)) if isinstance(ws.options.get("lock_wait"), (int, float)) else 600.0
     with WorkspaceLease(backend, ws.lock_ttl, wait, opts.log) as lease:
+        locked_at = time.time()
         state = read_state(backend)
         plan = make_plan(backend, desired)
         extras = [a for a in plan.areas if a.extra]
@@ -140,7 +141,7 @@ def deploy(opts: DeployOptions, backend: Backend, desired: Desired | None = None
         report.result = "failed" if failed else "ok"
         write_state(backend, state)
         append_log(backend, {"who": who(), "commit": desired.commit, "ref": opts.ref, "result": report.result,
-                             "self_heal": opts.self_heal,
+                             "self_heal": opts.self_heal, "locked_at": locked_at, "finished_at": time.time(),
                              "changed": {**{a["name"]: a["files_sent"] for a in report.areas if a["changed"]},
                                          **{r.name: r.files_sent for r in report.agents if r.changed}},
                              "health": {r.name: r.health for r in report.agents}})
@@ -211,7 +212,7 @@ def _deploy_agent(backend: Backend, ap: AreaPlan, d: DesiredAgent, desired: Desi
     mem = d.agent.memory_path
     touch_memory = bool(mem) and (opts.restore_memory or opts.wipe_memory)
     if ap.in_sync and not opts.force and not touch_memory:
-        r.commit = prev.get("commit") if prev.get("release") == ap.release else desired.commit
+        # In sync with this commit: that is the commit this agent now runs (content-identical).
         r.sync, r.health = SYNCED, prev.get("health", HEALTHY) if prev.get("release") == ap.release else HEALTHY
         if r.health == DEGRADED:
             r.health = HEALTHY  # the live release is the desired one and nothing failed since

@@ -84,6 +84,37 @@ def knowledge_path(repo_path: str) -> str:
     return repo_path[len("knowledge/"):] if repo_path.startswith("knowledge/") else repo_path
 
 
+class BatchGitTree(GitTree):
+    """A GitTree that reads blobs through one long-lived `git cat-file --batch` process:
+    a deploy reads every knowledge file, and one `git` process per file costs ~10 ms each."""
+
+    _proc: subprocess.Popen[bytes] | None = None
+
+    def read_bytes(self, path: str) -> bytes:
+        entry = self._load().get(path)
+        if entry is None:
+            raise FileNotFoundError(path)
+        if self._proc is None:
+            self._proc = subprocess.Popen(["git", "-C", str(self.root), "cat-file", "--batch"],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(entry[0].encode() + b"\n")
+        self._proc.stdin.flush()
+        header = self._proc.stdout.readline().split()
+        if len(header) != 3:
+            raise AgentciError(f"git cat-file could not read {path} at {self.ref}")
+        data = self._proc.stdout.read(int(header[2]))
+        self._proc.stdout.read(1)  # the newline after each object
+        return data
+
+    def close(self) -> None:
+        if self._proc is not None:
+            if self._proc.stdin:
+                self._proc.stdin.close()
+            self._proc.wait()
+            self._proc = None
+
+
 def open_source(root: Path, ref: str | None) -> tuple[Source, str | None]:
     """`--ref` (or HEAD when the repo is a git repo) read from git; otherwise the work tree."""
     if ref is None:
@@ -92,12 +123,20 @@ def open_source(root: Path, ref: str | None) -> tuple[Source, str | None]:
         if inside.returncode != 0:
             return WorkTree(root), None
         ref = "HEAD"
-    tree = GitTree(root, ref)
+    tree = BatchGitTree(root, ref)
     return tree, tree.commit()
 
 
 def load_desired(root: Path, ref: str | None = None) -> Desired:
     source, commit = open_source(root, ref)
+    try:
+        return _load(root, source, commit)
+    finally:
+        if isinstance(source, BatchGitTree):
+            source.close()
+
+
+def _load(root: Path, source: Source, commit: str | None) -> Desired:
     repo = load_repo(source)
     errors = [f for f in repo.findings if f.severity == Severity.ERROR]
     if errors:

@@ -1,0 +1,131 @@
+"""Faults: kill -9 of a real deploy at random points, two deploys at once, a dead lock holder.
+
+The kill test prints its figures (trials, inconsistent states) for the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from deploy_helpers import commit_all, deploy, live_tree, make_repo, run_cli
+
+from agentci.deploy.backends.local import LocalBackend
+from agentci.deploy.desired import load_desired
+
+AGENTS = [f"a{i}" for i in range(6)]
+
+
+def _popen_deploy(repo: Path, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    return subprocess.Popen([sys.executable, "-m", "agentci", "deploy", str(repo), "--no-smoke", "--no-writeback",
+                             "--format", "json", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+
+
+def _areas(repo: Path, ref: str) -> dict[str, dict[str, bytes]]:
+    return {a.ref.path: dict(a.files) for a in load_desired(repo, ref).areas()}
+
+
+def _new_commit(repo: Path, n: int, rng: random.Random) -> str:
+    for i in rng.sample(range(400), 150):
+        (repo / f"knowledge/shared/doc{i:04d}.md").write_text(f"trial {n} doc {i}\n" * 30)
+    for name in rng.sample(AGENTS, 3):
+        (repo / f"agents/{name}/system_prompt.md").write_text(f"You are {name}, trial {n}.\n")
+    return commit_all(repo, f"trial {n}")
+
+
+def test_kill_minus_9_at_random_points_leaves_whole_releases(tmp_path: Path) -> None:
+    rng = random.Random(1234)
+    repo = make_repo(tmp_path / "r", agents=AGENTS, knowledge_files=400, config="")
+    (repo / "agentci.yaml").write_text("workspace:\n  backend: local\n  path: .agentci/workspace\n  lock_ttl: 0.3\n")
+    prev = commit_all(repo, "short lease for the kill test")
+    assert deploy(repo)[0] == 0
+    ws = repo / ".agentci/workspace"
+    started = time.monotonic()
+    durations = []
+    for _ in range(2):  # how long does a deploy that changes things take?
+        target = _new_commit(repo, -len(durations), rng)
+        t0 = time.monotonic()
+        assert deploy(repo)[0] == 0
+        durations.append(time.monotonic() - t0)
+        prev = target
+    duration = max(durations)
+    trials, inconsistent, killed_mid, reruns_ok = 50, 0, 0, 0
+    prev_areas = _areas(repo, prev)
+    for n in range(trials):
+        force = n % 5 == 4  # every fifth trial rebuilds the live releases in place (--force)
+        target = prev if force else _new_commit(repo, n, rng)
+        want = _areas(repo, target)
+        proc = _popen_deploy(repo, *(["--force"] if force else []))
+        time.sleep(rng.uniform(0, duration))
+        if proc.poll() is None:
+            killed_mid += 1
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        for path in want:
+            live = live_tree(ws / path)
+            if live != want[path] and live != prev_areas[path]:
+                inconsistent += 1
+                print(f"trial {n}: {path} is a mix", file=sys.stderr)
+        rc, data, err = deploy(repo)
+        if rc == 0 and all(a["sync"] == "Synced" for a in data["agents"]) and all(
+                live_tree(ws / p) == want[p] for p in want):
+            reruns_ok += 1
+        state = json.loads((ws / ".agentci/state.json").read_text())
+        assert {a["commit"] for a in state["agents"].values()} == {target}
+        prev, prev_areas = target, want
+    elapsed = time.monotonic() - started
+    print(f"\nkill -9 trials: {trials}, killed mid-run: {killed_mid}, inconsistent states: {inconsistent}, "
+          f"re-runs ending Synced: {reruns_ok}/{trials}, deploy duration {duration:.2f}s, total {elapsed:.1f}s")
+    assert inconsistent == 0
+    assert reruns_ok == trials
+    assert killed_mid >= trials // 3  # many kills really landed mid-deploy (the rest: right at its end)
+    assert run_cli("diff", str(repo)).returncode == 0
+
+
+def test_two_deploys_at_once_serialise(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", agents=AGENTS, knowledge_files=1000)
+    first, second = _popen_deploy(repo), _popen_deploy(repo)
+    out1, err1 = first.communicate(timeout=60)
+    out2, err2 = second.communicate(timeout=60)
+    assert first.returncode == 0 and second.returncode == 0, err1 + err2
+    sent = sorted(sum(a["files_sent"] for a in json.loads(o)["areas"]) for o in (out1, out2))
+    assert sent == [0, 1000 + len(AGENTS)]  # the second found everything done by the first
+    log = [json.loads(line) for line in (repo / ".agentci/workspace/deployment.log").read_text().splitlines()]
+    assert len(log) == 2
+    a, b = sorted(log, key=lambda e: e["locked_at"])
+    assert a["finished_at"] <= b["locked_at"]  # the lock intervals do not overlap
+    print(f"\ntwo deploys: lock held {a['finished_at'] - a['locked_at']:.2f}s then "
+          f"{b['finished_at'] - b['locked_at']:.2f}s; second waited: "
+          f"{any('waiting for the workspace lock' in e for e in (err1, err2))}")
+
+
+def test_dead_lock_holder_taken_over_after_expiry_never_before(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", agents=["alpha"])
+    ws = repo / ".agentci/workspace"
+    backend = LocalBackend(ws)
+    # A holder that died right after taking the lock: its lease runs 3 more seconds.
+    lease = backend.lock_acquire("deploy", "dead run pid 99999", ttl=3.0)
+    assert lease is not None
+    t0 = time.monotonic()
+    rc, data, err = deploy(repo)
+    waited = time.monotonic() - t0
+    assert rc == 0, err
+    assert "waiting for the workspace lock held by dead run pid 99999" in err
+    assert waited >= 2.5, waited  # not before the lease expired
+    assert waited < 10
+    # A live holder that heartbeats is never taken over.
+    live = backend.lock_acquire("deploy", "live run", ttl=1.0)
+    assert live is not None
+    for _ in range(4):
+        time.sleep(0.4)
+        assert backend.lock_heartbeat(live, 1.0)
+        assert backend.lock_acquire("deploy", "intruder", ttl=1.0) is None
+    backend.lock_release(live)
+    assert backend.lock_acquire("deploy", "next", ttl=1.0) is not None
