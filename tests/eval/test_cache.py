@@ -53,7 +53,7 @@ def test_concurrent_writers_never_leave_a_torn_entry(tmp_path):
     stop = threading.Event()
 
     def writer(text: str) -> None:
-        for _ in range(100):
+        for _ in range(40):
             cache.put(key, Response(text, (ToolCall("t", {"a": 1}),), 3, 4, 5.0))
 
     def reader() -> None:
