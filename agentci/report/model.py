@@ -141,7 +141,7 @@ def build(results: dict[str, Any] | None, findings: list[dict[str, Any]] | None 
         gate_reasons=[str(r) for r in _list(gate.get("reasons"))],
         findings=[_finding(f) for f in findings or [] if isinstance(f, dict)],
         commit=_opt_str(results.get("commit")),
-        base=_opt_str(base.get("ref")) or _opt_str(base.get("commit")),
+        base=_short(_opt_str(base.get("ref")) or _opt_str(base.get("commit"))),
         run_url=run_url,
         marker=marker,
         max_output=max_output,
@@ -220,6 +220,13 @@ def _finding(data: dict[str, Any]) -> FindingView:
         message=str(data.get("message") or ""),
         hint=str(data.get("hint") or ""),
     )
+
+
+def _short(ref: str | None) -> str | None:
+    """A full commit sha reads better as its first 12 characters; branch names stay."""
+    if ref and len(ref) == 40 and all(c in "0123456789abcdef" for c in ref):
+        return ref[:12]
+    return ref
 
 
 def _text(value: Any) -> str:
