@@ -151,6 +151,11 @@ class LocalProvider(Provider):
             kwargs["response_format"] = {"type": "json_object", "schema": params["json_schema"]}
         started = time.perf_counter()
         with _call_lock:
+            # Forget the previous prompt: llama.cpp would otherwise reuse its KV cache for a
+            # shared prefix, and logits computed that way differ in the last bits from a full
+            # evaluation, so an answer (and a seeded sample) would depend on which case ran
+            # before it. Evals must not depend on order or concurrency.
+            llm.reset()
             try:
                 # The chat template comes from the GGUF's metadata (llama.cpp picks it up).
                 out = llm.create_chat_completion(**kwargs)
