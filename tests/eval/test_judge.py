@@ -45,7 +45,7 @@ def test_llm_rubric_pass_and_fail(stub):
     assert res.passed and res.score == 0.9
     assert res.reason.startswith("Rubric [GEval] score 0.90 >= 0.5 (judge openai:judge-model): ")
     assert "mentions 30 days" in res.reason
-    assert stub.stats()["completions"] == 2  # GEval: evaluation steps, then the score
+    assert stub.stats()["judge"] == 2  # GEval: evaluation steps, then the score
     res = judged(stub, entry, "Please contact support.")
     assert not res.passed and res.score == pytest.approx(0.2)
     assert "score 0.20 < 0.5" in res.reason and "does not mention 30 days" in res.reason
@@ -57,7 +57,7 @@ def test_g_eval_with_steps_and_threshold(stub):
     res = judged(stub, entry, "30 days.")
     assert not res.passed  # 0.9 < 0.95
     assert "Window [GEval] score 0.90 < 0.95" in res.reason
-    assert stub.stats()["completions"] == 1  # given steps: no step generation call
+    assert stub.stats()["judge"] == 1  # given steps: no step generation call
 
 
 def test_answer_relevancy(stub):
@@ -80,7 +80,7 @@ def test_faithfulness_without_knowledge_fails_clearly(stub):
     res = judged(stub, {"type": "faithfulness"}, "30 days.")
     assert not res.passed
     assert res.reason == "faithfulness needs the agent's knowledge texts, and this agent has none"
-    assert stub.stats().get("completions", 0) == 0
+    assert stub.stats().get("judge", 0) == 0
 
 
 def test_no_judge_configured_is_a_clear_error():
@@ -139,7 +139,7 @@ def test_deepeval_makes_no_network_calls_besides_the_judge(stub, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report == {"passed": [True, True, True], "attempts": []}
-    assert stub.stats()["completions"] >= 6
+    assert stub.stats()["judge"] >= 6
     # deepeval's working folder went to the temp dir, not into the repo/cwd
     assert not (tmp_path / ".deepeval").exists()
 
@@ -159,3 +159,41 @@ def test_local_model_as_judge():
     assert 0.0 <= res.score <= 1.0
     assert "(judge local:smollm2-135m-instruct)" in res.reason
     print(f"local judge: {took:.1f}s, score {res.score}, {res.reason}")
+
+
+REPO_FILES = {
+    "agentci.yaml": "eval:\n  judge: {provider: openai, name: judge-model, base_url: URL, api_key_env: JUDGE_KEY}\n"
+                    "  gate: {min_pass_rate: 0.5}\n",
+    "agents/bot/agent.yaml": "agent:\n  name: bot\n  model: {provider: openai, name: m, base_url: URL, api_key_env: JUDGE_KEY}\n"
+                             "  prompt: system_prompt.md\n  knowledge: [../../knowledge]\n",
+    "agents/bot/system_prompt.md": "Support bot. ANSWER: You can return items within 30 days.\n",
+    "knowledge/returns.md": "Any item can be returned within 30 days of delivery.\n",
+    "agents/bot/evals/golden.yaml": (
+        "cases:\n"
+        "  - id: window\n    input: How long do I have to return an item?\n"
+        "    assert: [{type: llm-rubric, value: \"Mentions the '30 days' window\"}, {type: faithfulness}]\n"
+        "  - id: refund-speed\n    input: How fast is a refund?\n"
+        "    assert: [{type: llm-rubric, value: \"Says '5 business days'\"}]\n"
+    ),
+}
+
+
+def test_judged_cases_through_the_cli(stub, tmp_path):
+    from tests.conftest import init_repo, run_cli
+
+    for rel, text in REPO_FILES.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text.replace("URL", stub.url))
+    init_repo(tmp_path)
+    out = tmp_path / "results.json"
+    proc = run_cli("eval", "--output", str(out), "--no-cache", cwd=tmp_path, env={"JUDGE_KEY": "sk-judge"}, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    cases = {c["id"]: c for c in json.loads(out.read_text())["agents"][0]["cases"]}
+    window = cases["window"]
+    assert window["status"] == "pass"
+    assert [a["type"] for a in window["assertions"]] == ["llm-rubric", "faithfulness"]
+    assert window["assertions"][1]["reason"].startswith("Faithfulness score 1.00 >= 0.5")
+    speed = cases["refund-speed"]
+    assert speed["status"] == "fail"
+    assert "does not mention 5 business days" in speed["assertions"][0]["reason"]
+    assert stub.stats()["completions"] == 2  # the agent's two answers; the rest went to the judge

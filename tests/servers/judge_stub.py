@@ -51,7 +51,7 @@ def _list_after(prompt: str, label: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def verdict(prompt: str) -> dict[str, Any]:
+def verdict(prompt: str) -> dict[str, Any] | None:
     if '"steps" key' in prompt:
         criteria = _section(prompt, "Evaluation Criteria:", ("**", "\n\n"))
         return {"steps": [f"Check: {criteria}", "Score 10 when it holds, else low."]}
@@ -86,17 +86,19 @@ def verdict(prompt: str) -> dict[str, Any]:
     m = re.search(r"(Answer Relevancy|Faithfulness) Score:\s*([\d.]+)", prompt)
     if m:
         return {"reason": f"The score is {m.group(2)} because the stub judge says so."}
-    return {"error": "not a deepeval prompt"}
+    return None  # not a judge prompt: answer as the plain OpenAI stub does
 
 
 class JudgeHandler(Handler):
     def chat(self, req: dict[str, Any]) -> None:
         msgs = req.get("messages") or []
         user = next((str(m.get("content")) for m in reversed(msgs) if m.get("role") == "user"), "")
-        self.record("completions", user, None, 200)
+        found = verdict(user)
+        if found is None:
+            return super().chat(req)
+        self.record("judge", user, None, 200)
         body = completion(req, "", "")
-        text = json.dumps(verdict(user))
-        body["choices"][0]["message"]["content"] = text
+        body["choices"][0]["message"]["content"] = json.dumps(found)
         self.send_json(200, body)
 
 
