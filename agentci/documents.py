@@ -7,6 +7,7 @@ size, nesting, binary content), so one bad file never stops a run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,13 +30,33 @@ class Document:
     data: Any = None
     lines: dict[Path_, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    #: Line numbers are indexed on the first line_of() call: most documents are valid and
+    #: never asked, and the walk costs as much as parsing. YAML keeps its composed node
+    #: for that; JSON is composed (as YAML) only then.
+    _node: Any = field(default=None, repr=False, compare=False)
+    _json_lines: bool = field(default=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.data is not None
 
+    def _index_lines(self) -> None:
+        node, self._node = self._node, None
+        if self._json_lines:
+            self._json_lines = False
+            try:
+                node = yaml.compose(self.text, Loader=_CLoader or _Loader)
+            except (yaml.YAMLError, RecursionError, _TooDeep):
+                node = None
+        if node is not None:
+            with contextlib.suppress(RecursionError, _TooDeep):
+                _walk(node, (), self.lines, set(), 0)
+        self.lines.setdefault((), 1)
+
     def line_of(self, key_path: Path_ | list[str | int]) -> int:
         """Line of the deepest known prefix of `key_path` (1 when nothing is known)."""
+        if self._node is not None or self._json_lines:
+            self._index_lines()
         parts = tuple(key_path)
         while parts:
             if parts in self.lines:
@@ -113,43 +134,49 @@ def _parse_json(doc: Document) -> None:
     except RecursionError:
         doc.findings.append(error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels"))
         return
-    # JSON is (nearly) YAML: compose it only to learn line numbers; on failure keep line 1.
-    try:
-        node = yaml.compose(doc.text, Loader=_CLoader or _Loader)
-        if node is not None:
-            _walk(node, (), doc, set(), 0, warn_dupes=False)
-    except (yaml.YAMLError, RecursionError, _TooDeep):
-        doc.lines = {(): 1}
+    # JSON is (nearly) YAML: it is composed as YAML to learn line numbers, when first asked.
+    doc._json_lines = True
     if _depth(doc.data) > MAX_DEPTH:
         doc.findings.append(error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels"))
         doc.data = None
 
 
-def _new_loader(text: str) -> Any:
+def _new_loader(text: str, doc: Document) -> Any:
     # libyaml composes ~10x faster than pure Python and caps nesting at 1000 levels itself;
     # _Loader (pure Python, depth-limited) is the fallback when PyYAML was built without it.
-    if _CLoader is not None:
-        return _CLoader(text)
-    return _Loader(text)
+    loader = _FastLoader(text) if _FastLoader is not None else _Loader(text)
+    loader.doc = doc
+    return loader
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on a YAML text's nesting depth, from indentation and brackets.
+
+    Cheap, and enough to skip walking the data of nearly every real file."""
+    indent = max((len(line) - len(line.lstrip(" -")) for line in text.splitlines()), default=0)
+    return indent + text.count("[") + text.count("{") + 1
 
 
 def _parse_yaml(doc: Document) -> None:
     try:
-        loader = _new_loader(doc.text)
+        loader = _new_loader(doc.text, doc)
         try:
             node = loader.get_single_node()
             if node is None:
                 doc.data = {}
                 doc.lines = {(): 1}
                 return
-            # Only aliases (`*name`) can make a document recursive or explode; most files have none.
-            shape = _shape_problem(node) if "*" in doc.text else None
+            # Only aliases (`*name`) can make a document recursive or explode; most files have
+            # none. Depth needs a walk only when the text could be that deep at all.
+            shape = None
+            if "*" in doc.text or _nesting_bound(doc.text) > MAX_DEPTH:
+                shape = _shape_problem(node)
             if shape:
                 rule, line, message, hint = shape
                 doc.findings.append(error(rule, doc.path, line, message, hint))
                 return
-            _walk(node, (), doc, set(), 0, warn_dupes=True)
             doc.data = loader.construct_document(node)
+            doc._node = node
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -183,10 +210,30 @@ def _yaml_hint(problem: str) -> str:
 _CLoader = getattr(yaml, "CSafeLoader", None)
 
 
-class _Loader(yaml.SafeLoader):
+class _DuplicateKeys:
+    """Constructor mixin: warn on a key that appears twice in one mapping (PyYAML keeps the last)."""
+
+    doc: Document | None = None
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode) and self.doc is not None:
+            keys: set[str] = set()
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = str(key_node.value)
+                if key in keys and key != "<<":
+                    self.doc.findings.append(warning(
+                        "duplicate-key", self.doc.path, key_node.start_mark.line + 1,
+                        f"key {key!r} appears twice; the last one wins", "remove one of them"))
+                keys.add(key)
+        return super().construct_mapping(node, deep)  # type: ignore[misc]
+
+
+class _Loader(_DuplicateKeys, yaml.SafeLoader):
     """SafeLoader with a compose depth limit (PyYAML recurses per level)."""
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         self._depth = getattr(self, "_depth", 0) + 1
         try:
             if self._depth > MAX_DEPTH:
@@ -198,6 +245,9 @@ class _Loader(yaml.SafeLoader):
 
 class _TooDeep(Exception):
     pass
+
+
+_FastLoader: Any = type("_FastLoader", (_DuplicateKeys, _CLoader), {}) if _CLoader is not None else None
 
 
 #: Nodes a document may expand to once aliases are followed; real configs stay far below.
@@ -250,34 +300,23 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _walk(node: yaml.Node, path: Path_, doc: Document, seen: set[int], depth: int, *, warn_dupes: bool) -> None:
-    """Record the line of every key path; warn on duplicate keys (PyYAML silently keeps the last)."""
-    doc.lines.setdefault(path, node.start_mark.line + 1)
+def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int], seen: set[int], depth: int) -> None:
+    """Record the line of every key path."""
+    lines.setdefault(path, node.start_mark.line + 1)
     if depth > MAX_DEPTH:
         raise _TooDeep()
     if id(node) in seen:  # aliases: visit each node once (no billion laughs)
         return
     seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        keys: set[str] = set()
         for key_node, value_node in node.value:
             key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
-            if warn_dupes and key in keys:
-                doc.findings.append(
-                    warning(
-                        "duplicate-key",
-                        doc.path,
-                        key_node.start_mark.line + 1,
-                        f"key {key!r} appears twice; the last one wins",
-                        "remove one of them",
-                    )
-                )
-            keys.add(key)
-            doc.lines[(*path, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*path, key), doc, seen, depth + 1, warn_dupes=warn_dupes)
+            sub = (*path, key)
+            lines[sub] = key_node.start_mark.line + 1
+            _walk(value_node, sub, lines, seen, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*path, i), doc, seen, depth + 1, warn_dupes=warn_dupes)
+            _walk(item, (*path, i), lines, seen, depth + 1)
 
 
 def _depth(value: Any, level: int = 0) -> int:

@@ -145,24 +145,23 @@ def _load_agent(repo: Repo, manifest: str) -> Agent | None:
         """Resolve one path field; report escapes and missing files on its line."""
         if not isinstance(value, str):
             return None
-        line = doc.line_of(["agent", key, *keys])
         try:
             path = resolve(base, value)
         except PathEscape as exc:
             doc.findings.append(
-                error("path-escape", manifest, line, f"agent.{key}: {exc}", "use a path inside the repository")
+                error("path-escape", manifest, doc.line_of(["agent", key, *keys]), f"agent.{key}: {exc}", "use a path inside the repository")
             )
             return None
         escapes = getattr(source, "escapes", None)
         if escapes is not None and escapes(path):
             doc.findings.append(
-                error("path-escape", manifest, line, f"agent.{key}: {value!r} is a symlink that leads outside the repository",
+                error("path-escape", manifest, doc.line_of(["agent", key, *keys]), f"agent.{key}: {value!r} is a symlink that leads outside the repository",
                       "use a path inside the repository; symlinks out of it are never followed")
             )
             return None
         if source.size(path) is None and not source.is_dir(path):
             doc.findings.append(
-                error("missing-file", manifest, line, f"agent.{key}: {value!r} does not exist", f"create {path} or fix the path")
+                error("missing-file", manifest, doc.line_of(["agent", key, *keys]), f"agent.{key}: {value!r} does not exist", f"create {path} or fix the path")
             )
             return None
         return path

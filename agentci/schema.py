@@ -33,15 +33,25 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def _validator(name: str):  # type: ignore[no-untyped-def]
+def _validator(name: str) -> Any:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(load_schema(name))
 
 
+@cache
+def _gate(name: str) -> Any:
+    from agentci.validate.fastschema import gate
+
+    return gate(load_schema(name))
+
+
 def check(doc: Document, name: str) -> list[Finding]:
     """Validate a parsed document against a schema. Unknown keys are warnings."""
     if doc.data is None:
+        return []
+    fast = _gate(name)
+    if fast is not None and fast(doc.data):  # valid: skip jsonschema's slower walk
         return []
     from jsonschema.exceptions import best_match
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from agentci.errors import AgentciError
 
@@ -58,7 +59,11 @@ class Source(Protocol):
 def glob(source: Source, pattern: str) -> list[str]:
     """Files matching a glob (`*` stays within a directory, `**` spans directories)."""
     rx = _glob_regex(pattern)
-    return [f for f in source.files() if rx.fullmatch(f)]
+    literal = len(pattern)
+    for c in "*?[":
+        if c in pattern:
+            literal = min(literal, pattern.index(c))
+    return [f for f in _with_prefix(source.files(), pattern[:literal]) if rx.fullmatch(f)]
 
 
 def files_under(source: Source, path: str) -> list[str]:
@@ -67,11 +72,25 @@ def files_under(source: Source, path: str) -> list[str]:
         return source.files()
     if source.size(path) is not None:
         return [path]
-    prefix = path.rstrip("/") + "/"
-    return [f for f in source.files() if f.startswith(prefix)]
+    return _with_prefix(source.files(), path.rstrip("/") + "/")
 
 
-def _glob_regex(pattern: str):  # type: ignore[no-untyped-def]
+def _with_prefix(files: list[str], prefix: str) -> list[str]:
+    """The run of a sorted file list that starts with `prefix` (per-agent lookups in a
+    1,000-agent repo must not scan every file each time)."""
+    if not prefix:
+        return files
+    import bisect
+
+    out = []
+    for f in files[bisect.bisect_left(files, prefix):]:
+        if not f.startswith(prefix):
+            break
+        out.append(f)
+    return out
+
+
+def _glob_regex(pattern: str) -> Any:
     import re
 
     out = []
@@ -136,7 +155,11 @@ class WorkTree:
             real = self._real(path)
         except PathEscape:
             return None
-        return real.stat().st_size if real.is_file() else None
+        try:
+            st = os.stat(real)
+        except (OSError, ValueError):
+            return None
+        return st.st_size if stat.S_ISREG(st.st_mode) else None
 
     def is_dir(self, path: str) -> bool:
         try:

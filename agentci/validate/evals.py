@@ -47,15 +47,14 @@ def _check_set(doc: Document, memo: dict[str, list[Any]]) -> list[Finding]:
     out: list[Finding] = []
     for key_path, a in _assertions(doc.data):
         kind, value = a.get("type"), a.get("value")
-        line = doc.line_of([*key_path, "value"])
         if kind in REGEX_TYPES and isinstance(value, str):
             try:
                 re.compile(value)
             except re.error as exc:
-                out.append(error("eval-regex", doc.path, line, f"{kind} value {value[:60]!r} does not compile: {exc}",
+                out.append(error("eval-regex", doc.path, doc.line_of([*key_path, "value"]), f"{kind} value {value[:60]!r} does not compile: {exc}",
                                  "fix the pattern; in double-quoted YAML write \\\\d for \\d"))
         elif kind in REGEX_TYPES and value is not None:
-            out.append(error("eval-regex", doc.path, line, f"{kind} value must be a string",
+            out.append(error("eval-regex", doc.path, doc.line_of([*key_path, "value"]), f"{kind} value must be a string",
                              "write the pattern as a string"))
         elif kind == "json-schema" and value is not None:
             schema = value
@@ -63,11 +62,11 @@ def _check_set(doc: Document, memo: dict[str, list[Any]]) -> list[Finding]:
                 try:
                     schema = json.loads(value)
                 except (json.JSONDecodeError, RecursionError):
-                    out.append(error("eval-json-schema", doc.path, line, "json-schema value is a string but not JSON",
+                    out.append(error("eval-json-schema", doc.path, doc.line_of([*key_path, "value"]), "json-schema value is a string but not JSON",
                                      "write the schema as a YAML mapping"))
                     continue
             if not isinstance(schema, (dict, bool)):
-                out.append(error("eval-json-schema", doc.path, line,
+                out.append(error("eval-json-schema", doc.path, doc.line_of([*key_path, "value"]),
                                  f"json-schema value must be a schema object, got {type(schema).__name__}",
                                  "write the schema as a YAML mapping"))
                 continue

