@@ -148,7 +148,7 @@ def _context(report: Report, level: Level) -> dict[str, Any]:
     if level.output < report.max_output:
         notes.append(f"Model outputs shortened to {level.output} characters each." if level.output
                      else "Case details left out.")
-    if notes:
+    if len(notes) > len(report.notes):  # something was cut
         notes.append(f"The full report is in {WHERE_FULL}.")
     return {
         "report": report,

@@ -1,0 +1,44 @@
+"""`agentci ci` as a subprocess: the local demo flow and a fork PR against the stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import commit_all, git, run_cli
+from tests.github.conftest import actions_env, pr_event
+from tests.servers.github_stub import GitHubStub
+
+
+def test_fork_pr_skips_keyed_evals_and_degrades_comment(stub: GitHubStub, tmp_path: Path,
+                                                         example_repo: Callable[[str], Path]) -> None:
+    repo = example_repo("support-bot")
+    base = git(repo, "rev-parse", "HEAD")
+    with open(repo / "agents/support-bot/system_prompt.md", "a", encoding="utf-8") as fh:
+        fh.write("\nBe brief.\n")
+    head = commit_all(repo, "prompt change")
+    stub.fail["POST comments"] = 403
+    env = actions_env(stub, tmp_path, pr_event(tmp_path, fork=True, base_sha=base, head_sha=head))
+    env["AGENTCI_CACHE_DIR"] = str(tmp_path / "cache")
+    # The fork's workflow asks for a keyed provider; no key reaches a fork PR.
+    proc = run_cli("ci", ".", "--provider", "openai", cwd=repo, env=env, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "validate: 1 agent(s)" in out
+    summary = (tmp_path / "summary").read_text()
+    assert summary.startswith("> **agentci could not post the PR comment**")
+    assert "skipped" in summary and "OPENAI\\_API\\_KEY is not set" in summary
+    assert "Fork PR" in summary
+    assert stub.comments_on(7) == []
+    assert [s["sha"] for s in stub.state.statuses] == [head]
+
+
+def test_local_ci_without_github_env_prints_the_report(tmp_path: Path,
+                                                       example_repo: Callable[[str], Path]) -> None:
+    repo = example_repo("support-bot")
+    proc = run_cli("ci", cwd=repo, env={"AGENTCI_CACHE_DIR": str(tmp_path / "cache")}, timeout=240)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    assert "<!-- agentci:agentci -->" in proc.stdout and "smollm2" in proc.stdout
+    assert ("gate: passed" in proc.stdout) == (proc.returncode == 0)
+    assert "::stop-commands::" not in proc.stdout  # plain text outside Actions
+    assert (repo / ".agentci/report.md").is_file() and (repo / ".agentci/results.json").is_file()
