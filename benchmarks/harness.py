@@ -112,7 +112,8 @@ def timed(cmd: list[str], *, cwd: Path, env: dict[str, str], log: Path, timeout:
         proc = subprocess.run(wrap, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
         rc, out = proc.returncode, proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as exc:
-        rc, out = -9, f"timeout after {timeout}s\n{exc.stdout or ''}{exc.stderr or ''}"
+        partial = [x.decode(errors="replace") if isinstance(x, bytes) else (x or "") for x in (exc.stdout, exc.stderr)]
+        rc, out = -9, f"timeout after {timeout}s\n" + "".join(partial)
     wall = time.perf_counter() - t0
     log.write_text(out, encoding="utf-8", errors="replace")
     rss = None
