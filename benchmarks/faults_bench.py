@@ -34,7 +34,7 @@ class StubProcess:
                 time.sleep(0.05)
         raise RuntimeError("openai_stub did not start")
 
-    def post(self, path: str, body: dict) -> None:  # type: ignore[type-arg]
+    def post(self, path: str, body: dict) -> None:
         req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
         urllib.request.urlopen(req, timeout=5).read()
@@ -42,7 +42,7 @@ class StubProcess:
     def reset(self) -> None:
         self.post("/stats/reset", {})
 
-    def stats(self) -> dict:  # type: ignore[type-arg]
+    def stats(self) -> dict:
         with urllib.request.urlopen(self.url + "/stats", timeout=5) as r:
             st = json.load(r)
         return {"completions": st.get("completions", 0), "peak_in_flight": st.get("peak_in_flight", 0)}

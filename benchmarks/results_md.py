@@ -9,7 +9,7 @@ from pathlib import Path
 from benchmarks.harness import HERE, Run, table
 
 
-def render(data: dict) -> str:  # type: ignore[type-arg]
+def render(data: dict) -> str:
     m, v = data["machine"], data["versions"]
     runs = [Run(**{k: r[k] for k in Run.__dataclass_fields__ if k in r}) for r in data["runs"]]
     lines = [
