@@ -211,6 +211,7 @@ def _deploy_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) ->
         _say("deploy not configured: this agentci has no deploy command yet; validation passed")
         gha.append_summary("### agentci deploy\n\nDeploy not configured; validation passed.\n")
         return EXIT_OK
+    head = _git(root, "rev-parse", "HEAD") or event.sha  # before: a status write-back may commit
     rc, out = _cli("deploy", str(root), "--format", "json", capture=True)
     try:
         status = json.loads(out) if out.strip() else {}
@@ -221,7 +222,7 @@ def _deploy_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) ->
         text = Renderer(args.templates).deploy_status(status, event.run_url)
         gha.append_summary(text)
         gha.print_untrusted(text)
-    sha = _git(root, "rev-parse", "HEAD") or event.sha
+    sha = str(status.get("commit") or head) if isinstance(status, dict) else head
     gha.set_outputs({"verdict": "pass" if rc == EXIT_OK else "fail", "deployed-sha": sha if rc == EXIT_OK else ""})
     _say(f"deploy: {'done' if rc == EXIT_OK else 'failed'} ({sha[:12]})")
     return rc

@@ -42,3 +42,25 @@ def test_local_ci_without_github_env_prints_the_report(tmp_path: Path,
     assert ("gate: passed" in proc.stdout) == (proc.returncode == 0)
     assert "::stop-commands::" not in proc.stdout  # plain text outside Actions
     assert (repo / ".agentci/report.md").is_file() and (repo / ".agentci/results.json").is_file()
+
+
+def test_push_to_default_branch_validates_then_deploys(tmp_path: Path,
+                                                       example_repo: Callable[[str], Path]) -> None:
+    import json
+
+    repo = example_repo("support-bot")
+    head = git(repo, "rev-parse", "HEAD")
+    event = tmp_path / "push.json"
+    event.write_text(json.dumps({"ref": "refs/heads/main", "after": head,
+                                 "repository": {"full_name": "octo/app", "default_branch": "main"}}))
+    (tmp_path / "out").write_text("")
+    (tmp_path / "summary").write_text("")
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(event),
+           "GITHUB_REF": "refs/heads/main", "GITHUB_REPOSITORY": "octo/app", "GITHUB_SHA": head,
+           "GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    proc = run_cli("ci", cwd=repo, env=env, timeout=240)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert "validate: 1 agent(s)" in proc.stdout and "deploy: done" in proc.stdout
+    outputs = (tmp_path / "out").read_text()
+    assert "verdict=pass\n" in outputs and f"deployed-sha={head}\n" in outputs
+    assert "| `support-bot` | Synced | Healthy |" in (tmp_path / "summary").read_text()
