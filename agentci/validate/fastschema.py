@@ -46,11 +46,15 @@ def _plain(x: Any) -> bool:
     return x is None or isinstance(x, str)
 
 
-def compile_schema(root: Any) -> Check:
-    """A predicate equivalent to jsonschema validity (or stricter); raises Unsupported."""
+def compile_schema(root: Any, *, formats: bool = False) -> Check:
+    """A predicate equivalent to jsonschema validity (or stricter); raises Unsupported.
+
+    `formats`: the jsonschema validator it stands in for has a format checker."""
     cache: dict[str, Check] = {}
 
     def ref(pointer: str) -> Check:
+        if pointer == "#":
+            return lambda x: cache["#"](x)
         if not pointer.startswith("#/$defs/") or pointer.count("/") != 2:
             raise Unsupported(pointer)
         name = pointer[len("#/$defs/"):]
@@ -69,6 +73,9 @@ def compile_schema(root: Any) -> Check:
             raise Unsupported(repr(schema))
         checks: list[Check] = []
         for key, value in schema.items():
+            if key == "format" and formats:
+                checks.append(_format(value))
+                continue
             if key in _ANNOTATIONS or key == "properties":
                 continue
             checks.append(_keyword(key, value, schema, build, ref))
@@ -79,7 +86,8 @@ def compile_schema(root: Any) -> Check:
             checks.append(properties)
         return lambda x: all(c(x) for c in checks)
 
-    return build(root)
+    cache["#"] = build(root)
+    return cache["#"]
 
 
 def _keyword(key: str, value: Any, schema: dict[str, Any], build: Callable[[Any], Check],
@@ -129,6 +137,9 @@ def _keyword(key: str, value: Any, schema: dict[str, Any], build: Callable[[Any]
         return lambda x: not _num(x) or x > value
     if key == "exclusiveMaximum":
         return lambda x: not _num(x) or x < value
+    if key == "propertyNames":
+        names = build(value)
+        return lambda x: not isinstance(x, dict) or all(names(k) for k in x)
     if key == "minItems":
         return lambda x: not isinstance(x, list) or len(x) >= value
     if key == "uniqueItems":
@@ -138,8 +149,23 @@ def _keyword(key: str, value: Any, schema: dict[str, Any], build: Callable[[Any]
     raise Unsupported(key)
 
 
-def gate(schema: Any) -> Check | None:
+def _format(name: Any) -> Check:
+    if name == "regex":  # what jsonschema's checker does for "regex"
+        def is_regex(x: Any) -> bool:
+            if not isinstance(x, str):
+                return True
+            try:
+                re.compile(x)
+            except re.error:
+                return False
+            return True
+        return is_regex
+    # Other formats depend on optional packages jsonschema may or may not find: unsure.
+    return lambda x: not isinstance(x, str)
+
+
+def gate(schema: Any, *, formats: bool = False) -> Check | None:
     try:
-        return compile_schema(schema)
+        return compile_schema(schema, formats=formats)
     except (Unsupported, re.error, KeyError, TypeError):
         return None

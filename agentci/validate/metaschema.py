@@ -11,7 +11,9 @@ are checked against that draft's own metaschema.
 
 from __future__ import annotations
 
+import json
 from functools import cache
+from importlib import resources
 from typing import Any
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -19,18 +21,33 @@ _VOCABULARIES = ("core", "applicator", "unevaluated", "validation", "meta-data",
 
 
 def _static(node: Any) -> Any:
+    """`$dynamicRef: "#meta"` -> `$ref: "#"`; `meta/<vocabulary>#/$defs/x` -> `#/$defs/x`."""
     if isinstance(node, dict):
+        out = {k: _static(v) for k, v in node.items() if k != "$dynamicRef"}
         if node.get("$dynamicRef") == "#meta":
-            return {"$ref": "#", **{k: _static(v) for k, v in node.items() if k != "$dynamicRef"}}
-        return {k: _static(v) for k, v in node.items()}
+            out["$ref"] = "#"
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.startswith("meta/") and "#" in ref:
+            out["$ref"] = "#" + ref.split("#", 1)[1]
+        return out
     if isinstance(node, list):
         return [_static(v) for v in node]
     return node
 
 
+MERGED_FILE = "metaschema-2020-12.json"
+
+
 @cache
 def merged_2020_12() -> dict[str, Any]:
-    """The draft 2020-12 metaschema as one self-contained document."""
+    """The draft 2020-12 metaschema as one self-contained document (shipped pre-built, so
+    checking a valid schema needs no jsonschema import; a test rebuilds and compares it)."""
+    text = resources.files("agentci.validate").joinpath(MERGED_FILE).read_text("utf-8")
+    merged: dict[str, Any] = json.loads(text)
+    return merged
+
+
+def build_merged_2020_12() -> dict[str, Any]:
     from jsonschema import Draft202012Validator
     from jsonschema_specifications import REGISTRY
 
@@ -57,12 +74,23 @@ def _checker(schema_uri: str) -> Any:
     return meta_cls(cls.META_SCHEMA, format_checker=meta_cls.FORMAT_CHECKER)
 
 
+@cache
+def _gate() -> Any:
+    from agentci.validate.fastschema import gate
+
+    return gate(merged_2020_12(), formats=True)
+
+
 def schema_errors(schema: Any) -> list[Any]:
     """The best error of `schema` against its metaschema ($schema, else draft 2020-12), or []."""
-    from jsonschema.exceptions import best_match
-
     if not isinstance(schema, (dict, bool)):
         return []
     uri = schema.get("$schema") if isinstance(schema, dict) else None
-    best = best_match(_checker(uri if isinstance(uri, str) else DRAFT_2020_12).iter_errors(schema))
+    uri = uri if isinstance(uri, str) else DRAFT_2020_12
+    fast = _gate() if uri.rstrip("#") == DRAFT_2020_12 else None
+    if fast is not None and fast(schema):
+        return []
+    from jsonschema.exceptions import best_match
+
+    best = best_match(_checker(uri).iter_errors(schema))
     return [best] if best is not None else []
