@@ -64,3 +64,17 @@ def test_push_to_default_branch_validates_then_deploys(tmp_path: Path,
     outputs = (tmp_path / "out").read_text()
     assert "verdict=pass\n" in outputs and f"deployed-sha={head}\n" in outputs
     assert "| `support-bot` | Synced | Healthy |" in (tmp_path / "summary").read_text()
+
+
+def test_schedule_runs_the_drift_check(tmp_path: Path, example_repo: Callable[[str], Path]) -> None:
+    repo = example_repo("support-bot")
+    (tmp_path / "out").write_text("")
+    (tmp_path / "summary").write_text("")
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "schedule", "GITHUB_REPOSITORY": "octo/app",
+           "GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    proc = run_cli("ci", cwd=repo, env=env, timeout=120)
+    # Nothing deployed yet: the live workspace differs from git.
+    assert proc.returncode == 1, (proc.stdout + proc.stderr)[-3000:]
+    assert "diff: drift" in proc.stdout
+    assert (tmp_path / "summary").read_text().startswith("### agentci drift check: drift")
+    assert "verdict=fail" in (tmp_path / "out").read_text()
