@@ -138,8 +138,8 @@ def _keyword(key: str, value: Any, schema: dict[str, Any], build: Callable[[Any]
     if key == "exclusiveMaximum":
         return lambda x: not _num(x) or x < value
     if key == "propertyNames":
-        names = build(value)
-        return lambda x: not isinstance(x, dict) or all(names(k) for k in x)
+        key_check = build(value)
+        return lambda x: not isinstance(x, dict) or all(key_check(k) for k in x)
     if key == "minItems":
         return lambda x: not isinstance(x, list) or len(x) >= value
     if key == "uniqueItems":
