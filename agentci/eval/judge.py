@@ -12,6 +12,7 @@ deepeval is imported here only inside `make_judge`, after `quiet_deepeval()`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import tempfile
 import threading
@@ -43,17 +44,22 @@ class JudgeStats:
 
 def make_judge(provider: Provider, model: str, params: dict[str, Any] | None = None) -> Any:
     """A DeepEvalBaseLLM instance that answers through `provider`."""
+    return _judge_class()(provider, model, {"temperature": 0, "max_tokens": JUDGE_MAX_TOKENS, **(params or {})})
+
+
+@functools.lru_cache(maxsize=1)
+def _judge_class() -> Any:
+    # Built once: deepeval instruments every DeepEvalBaseLLM subclass when it is defined.
     quiet_deepeval()
     from deepeval.models import DeepEvalBaseLLM
 
     from agentci.eval.assertions.structured import extract_json
 
-    base_params = {"temperature": 0, "max_tokens": JUDGE_MAX_TOKENS, **(params or {})}
-
     class AgentciJudge(DeepEvalBaseLLM):
-        def __init__(self) -> None:
+        def __init__(self, provider: Provider, model: str, params: dict[str, Any]) -> None:
             self.provider = provider
             self.model_id = model
+            self.params = params
             self.stats = JudgeStats()
             super().__init__(model)
 
@@ -61,7 +67,7 @@ def make_judge(provider: Provider, model: str, params: dict[str, Any] | None = N
             return self
 
         def generate(self, prompt: Any, schema: Any = None, **kwargs: Any) -> Any:
-            call_params = dict(base_params)
+            call_params = dict(self.params)
             if schema is not None and hasattr(schema, "model_json_schema"):
                 call_params["json_schema"] = schema.model_json_schema()
             request = Request(model=self.model_id, messages=(Message("user", str(prompt)),), params=call_params)
@@ -96,4 +102,4 @@ def make_judge(provider: Provider, model: str, params: dict[str, Any] | None = N
             # GEval's logprob-weighted scoring is only for deepeval's native OpenAI models.
             return False
 
-    return AgentciJudge()
+    return AgentciJudge
