@@ -101,7 +101,7 @@ def _check_value(spec: AssertionSpec) -> None:
             except ValueError:
                 raise _fail(atype, "`value` is a string that is not JSON",
                             "give the JSON Schema as a YAML mapping") from None
-        if not isinstance(value, dict):
+        if not isinstance(value, (dict, bool)):  # true/false are valid (trivial) schemas
             raise _fail(atype, f"needs `value` as a JSON Schema mapping, got {value!r}")
         from agentci.eval.assertions.structured import schema_problem
 

@@ -58,6 +58,12 @@ def test_json_schema_pass_and_fail_reasons(check):
     assert not res.passed and "found none" in res.reason
 
 
+def test_boolean_schemas(check):
+    assert check({"type": "json-schema", "value": True}, "[1]").passed
+    res = check({"type": "json-schema", "value": False}, "[1]")
+    assert not res.passed and "does not match the schema" in res.reason
+
+
 def test_json_schema_given_as_json_string(check):
     assert check({"type": "json-schema", "value": '{"type": "array"}'}, "[1]").passed
 
