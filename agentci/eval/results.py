@@ -168,8 +168,7 @@ def merge(paths: list[Path]) -> dict[str, Any]:
     for a in merged:
         a["cases"].sort(key=lambda c: (c["set"], c["line"], c["id"]))
     first = docs[0]
-    gate = gates.GateConfig(first["gate"].get("min_pass_rate", gates.DEFAULT_MIN_PASS_RATE),
-                            first["gate"].get("max_regressions", gates.DEFAULT_MAX_REGRESSIONS))
+    gate = gates.resolve(first["gate"].get("min_pass_rate"), first["gate"].get("max_regressions"), None, None)
     t = totals(merged, sum(d["totals"].get("requests", 0) for d in docs), sum(d["totals"].get("cached", 0) for d in docs),
                max(d["totals"].get("duration_s", 0.0) for d in docs))
     return document(repo=Path(first["repo"]), commit=first.get("commit"), base=first.get("base"), shard=None,
