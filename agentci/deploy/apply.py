@@ -9,6 +9,7 @@ Nothing is changed before every precondition (secrets, memory paths, agent count
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -108,45 +109,61 @@ def deploy(opts: DeployOptions, backend: Backend, desired: Desired | None = None
     ws = desired.config.workspace
     wait = float(ws.options.get("lock_wait", 600)) if isinstance(ws.options.get("lock_wait"), (int, float)) else 600.0
     with WorkspaceLease(backend, ws.lock_ttl, wait, opts.log) as lease:
-        locked_at = time.time()
-        state = read_state(backend)
-        plan = make_plan(backend, desired)
-        extras = [a for a in plan.areas if a.extra]
-        if prune and extras and not desired.agents:
-            raise AgentciError("refusing to prune every agent: the workspace would be empty", exit_code=1)
-        for wave, area in ((plan.areas[0], desired.knowledge), (plan.areas[1], desired.policies)):
-            report.areas.append(_apply_area(backend, wave, area, opts, lease, state, desired.commit,
-                                            ws.index_timeout))
-        for name, d in desired.agents.items():
-            agent_plan = plan.agent(name)
-            assert agent_plan is not None
-            lease.check()
-            result = _deploy_agent(backend, agent_plan, d, desired, opts, lease, state)
-            report.agents.append(result)
-            write_state(backend, state)  # progress survives a kill between agents
-        for ap in extras:
-            if prune:
-                lease.check()
-                backend.swap_release(ap.ref, None)
-                state["agents"].pop(ap.name, None)
-                report.messages.append(f"pruned agent {ap.name} (not in git)")
-                opts.log(f"{ap.name}: pruned")
-            else:
-                report.agents.append(AgentResult(ap.name, state["agents"].get(ap.name, {}).get("commit"),
-                                                 ap.live_release, sync=OUT_OF_SYNC, health=HEALTHY,
-                                                 message="live but not in git; deploy --prune removes it"))
-        _gc(backend, desired, state)
-        failed = any(r.health in (DEGRADED, MISSING) or r.sync != SYNCED for r in report.agents
-                     if r.name in desired.agents)
-        report.result = "failed" if failed else "ok"
-        write_state(backend, state)
-        append_log(backend, {"who": who(), "commit": desired.commit, "ref": opts.ref, "result": report.result,
-                             "self_heal": opts.self_heal, "locked_at": locked_at, "finished_at": time.time(),
-                             "changed": {**{a["name"]: a["files_sent"] for a in report.areas if a["changed"]},
-                                         **{r.name: r.files_sent for r in report.agents if r.changed}},
-                             "health": {r.name: r.health for r in report.agents}})
+        try:
+            _reconcile(backend, desired, opts, lease, report, prune)
+        except (BackendError, OSError) as exc:
+            text = exc.message if isinstance(exc, BackendError) else f"{type(exc).__name__}: {exc}"
+            with contextlib.suppress(Exception):  # the backend may be what is down
+                append_log(backend, {"who": who(), "commit": desired.commit, "ref": opts.ref, "result": "failed",
+                                     "error": text})
+            raise AgentciError(f"deploy failed: {text}",
+                               hint="nothing was half-swapped: every area still shows a whole release; "
+                                    "re-run the deploy to finish it", exit_code=1) from None
     report.duration_s = elapsed(start)
     return report
+
+
+def _reconcile(backend: Backend, desired: Desired, opts: DeployOptions, lease: WorkspaceLease,
+               report: DeployReport, prune: bool) -> None:
+    ws = desired.config.workspace
+    locked_at = time.time()
+    state = read_state(backend)
+    plan = make_plan(backend, desired)
+    extras = [a for a in plan.areas if a.extra]
+    if prune and extras and not desired.agents:
+        raise AgentciError("refusing to prune every agent: the workspace would be empty", exit_code=1)
+    for wave, area in ((plan.areas[0], desired.knowledge), (plan.areas[1], desired.policies)):
+        report.areas.append(_apply_area(backend, wave, area, opts, lease, state, desired.commit,
+                                        ws.index_timeout))
+    for name, d in desired.agents.items():
+        agent_plan = plan.agent(name)
+        assert agent_plan is not None
+        lease.check()
+        result = _deploy_agent(backend, agent_plan, d, desired, opts, lease, state)
+        report.agents.append(result)
+        if result.changed:
+            write_state(backend, state)  # progress survives a kill between agents
+    for ap in extras:
+        if prune:
+            lease.check()
+            backend.swap_release(ap.ref, None)
+            state["agents"].pop(ap.name, None)
+            report.messages.append(f"pruned agent {ap.name} (not in git)")
+            opts.log(f"{ap.name}: pruned")
+        else:
+            report.agents.append(AgentResult(ap.name, state["agents"].get(ap.name, {}).get("commit"),
+                                             ap.live_release, sync=OUT_OF_SYNC, health=HEALTHY,
+                                             message="live but not in git; deploy --prune removes it"))
+    _gc(backend, desired, state)
+    failed = any(r.health in (DEGRADED, MISSING) or r.sync != SYNCED for r in report.agents
+                 if r.name in desired.agents)
+    report.result = "failed" if failed else "ok"
+    write_state(backend, state)
+    append_log(backend, {"who": who(), "commit": desired.commit, "ref": opts.ref, "result": report.result,
+                         "self_heal": opts.self_heal, "locked_at": locked_at, "finished_at": time.time(),
+                         "changed": {**{a["name"]: a["files_sent"] for a in report.areas if a["changed"]},
+                                     **{r.name: r.files_sent for r in report.agents if r.changed}},
+                         "health": {r.name: r.health for r in report.agents}})
 
 
 def _report_plan(report: DeployReport, plan: Plan, desired: Desired, prune: bool) -> None:

@@ -17,6 +17,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from agentci.errors import AgentciError
+
 
 @dataclass(frozen=True)
 class AreaRef:
@@ -35,8 +37,10 @@ class Lease:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class BackendError(Exception):
+class BackendError(AgentciError):
     """A backend operation failed after its retries; the deploy stops and the old release stays live."""
+
+    exit_code = 1
 
 
 class Backend(ABC):
