@@ -56,9 +56,18 @@ def check(doc: Document, name: str) -> list[Finding]:
     from jsonschema.exceptions import best_match
 
     out: list[Finding] = []
-    for err in sorted(_validator(name).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+    errors: list[Any] = []
+    for err in _validator(name).iter_errors(doc.data):
         if err.validator in ("oneOf", "anyOf") and err.context:
+            # Report what is wrong inside the alternative whose type fits (a tools *list*
+            # missing a description), not that the list is not the other alternative's object.
+            fitting = [e for e in err.context if _branch_fits(err, e.schema_path[0] if e.schema_path else None)]
+            if fitting and len({e.schema_path[0] for e in fitting}) == 1:
+                errors += fitting
+                continue
             err = best_match(err.context) or err
+        errors.append(err)
+    for err in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         path = list(err.absolute_path)
         where = _key_path(path)
         if err.validator == "additionalProperties":
@@ -85,6 +94,18 @@ def check(doc: Document, name: str) -> list[Finding]:
             )
         )
     return out
+
+
+_JSON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
+
+
+def _branch_fits(err: Any, index: Any) -> bool:
+    """Does the instance have the `type` the oneOf/anyOf branch at `index` asks for?"""
+    branches = err.validator_value
+    if not isinstance(index, int) or not isinstance(branches, list) or index >= len(branches):
+        return False
+    wanted = branches[index].get("type") if isinstance(branches[index], dict) else None
+    return isinstance(wanted, str) and wanted in _JSON_TYPES and isinstance(err.instance, _JSON_TYPES[wanted])
 
 
 def _key_path(path: list[Any]) -> str:
