@@ -103,3 +103,14 @@ def test_missing_parts_give_the_install_hint(tmp_path, missing, message):
     assert proc.returncode != 0
     assert message in proc.stderr
     assert "pip install 'agentci[local]'" in proc.stderr
+
+
+def test_prompt_longer_than_the_context_window_is_a_provider_error(local):
+    from agentci.eval.providers.base import ProviderError
+
+    with pytest.raises(ProviderError) as info:
+        ask(local, "word " * 5000)
+    assert "local model: Requested tokens" in str(info.value)
+    assert "exceed context window of 2048" in str(info.value)
+    assert not info.value.retryable
+    assert "2 business days" in ask(local, "How long does express shipping take?").text  # still usable
