@@ -66,7 +66,21 @@ def run(args: argparse.Namespace) -> int:
                               [a for a in report.agents])
         data["status_written"] = write_back(root, desired.config, doc, log)
     _emit(args, data, _text(report))
+    if not args.dry_run:
+        _actions_outputs(report)
     return 0 if report.result in ("ok", "noop") else 1
+
+
+def _actions_outputs(report: DeployReport) -> None:
+    """In GitHub Actions: the `deployed-sha` output and a job-summary table (no-ops locally)."""
+    from agentci.github import gha
+
+    if report.result == "ok" and report.commit:
+        gha.set_output("deployed-sha", report.commit)
+    rows = "\n".join(f"| {r.name} | `{(r.commit or '-')[:12]}` | {r.sync} | {r.health} | {r.files_sent} | "
+                     f"{r.files_unchanged} |" for r in report.agents)
+    gha.append_summary(f"### agentci deploy: {report.result}\n\n| agent | commit | sync | health | sent | "
+                       f"unchanged |\n|---|---|---|---|---|---|\n{rows}\n")
 
 
 def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
