@@ -165,3 +165,12 @@ def test_bad_file_becomes_a_set_error_not_a_crash(tmp_path):
     es = load_set("a", write(tmp_path, "messages: []\n"), "support.prompt.yml")
     assert es.error is not None and es.error.startswith("support.prompt.yml: line 1: a prompt file needs a `messages:` list")
     assert es.cases == []
+
+
+def test_system_prompt_reaches_the_model_verbatim_through_agentci_rendering(tmp_path):
+    from agentci.eval.render import render
+
+    text = "messages:\n  - role: system\n    content: 'Hi {{name}}: keep {{unknown}}, {% if x %} and {% endraw %} as text'\n" \
+           "  - {role: user, content: q}\ntestData: [{name: Ann}]\n"
+    system = to_eval_set(write(tmp_path, text))["cases"][0]["system"]
+    assert render(system, {}, path="p.prompt.yml") == "Hi Ann: keep {{unknown}}, {% if x %} and {% endraw %} as text"
