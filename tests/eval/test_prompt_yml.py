@@ -174,3 +174,43 @@ def test_system_prompt_reaches_the_model_verbatim_through_agentci_rendering(tmp_
            "  - {role: user, content: q}\ntestData: [{name: Ann}]\n"
     system = to_eval_set(write(tmp_path, text))["cases"][0]["system"]
     assert render(system, {}, path="p.prompt.yml") == "Hi Ann: keep {{unknown}}, {% if x %} and {% endraw %} as text"
+
+
+def test_prompt_yml_eval_set_through_the_cli(tmp_path):
+    import json
+
+    from tests.conftest import init_repo, run_cli
+    from tests.servers.openai_stub import Stub
+
+    stub = Stub(api_key="sk-test")
+    try:
+        files = {
+            "agents/bot/agent.yaml": f"agent:\n  name: bot\n  model: {{provider: openai, name: gpt-4o-mini, base_url: '{stub.url}'}}\n"
+                                     "  prompt: system_prompt.md\n  evals: [evals/support.prompt.yml]\n",
+            "agents/bot/system_prompt.md": "unused: the prompt file brings its own system message\n",
+            "agents/bot/evals/support.prompt.yml": (
+                "name: support\nmodel: openai/gpt-4o-mini\nmessages:\n"
+                "  - {role: system, content: 'ANSWER: {{answer}}'}\n  - {role: user, content: '{{input}}'}\n"
+                "testData:\n"
+                "  - {input: How long to return?, expected: 30 days, answer: You have 30 DAYS.}\n"
+                "  - {input: How fast is a refund?, expected: 5 business days, answer: No idea.}\n"
+                "evaluators:\n  - name: has-expected\n    string: {contains: '{{expected}}'}\n"
+                "  - name: ends-with-period\n    string: {endsWith: '.'}\n"
+            ),
+        }
+        for rel, text in files.items():
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / rel).write_text(text)
+        init_repo(tmp_path)
+        out = tmp_path / "results.json"
+        proc = run_cli("eval", "--output", str(out), "--no-cache", "--min-pass-rate", "0.5", cwd=tmp_path,
+                       env={"OPENAI_API_KEY": "sk-test"}, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        cases = json.loads(out.read_text())["agents"][0]["cases"]
+        assert [(c["id"], c["status"], c["line"]) for c in cases] == [("test-1", "pass", 7), ("test-2", "fail", 8)]
+        assert cases[0]["output"] == "You have 30 DAYS."
+        reasons = [a["reason"] for a in cases[1]["assertions"]]
+        assert reasons[0] == "expected output to contain '5 business days' (ignoring case), got 'No idea.'"
+        assert stub.stats()["completions"] == 2
+    finally:
+        stub.stop()
