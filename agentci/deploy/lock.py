@@ -53,6 +53,9 @@ class WorkspaceLease:
         while True:
             self.lease = self.backend.lock_acquire(DEPLOY_LOCK, owner, self.ttl)
             if self.lease:
+                stale = self.lease.extra.get("took_over")
+                if isinstance(stale, dict) and stale.get("owner"):
+                    self.log(f"took over the expired workspace lock of {stale['owner']} (that run stopped renewing it)")
                 break
             holder = self.backend.lock_holder(DEPLOY_LOCK) or {}
             if time.monotonic() >= deadline:

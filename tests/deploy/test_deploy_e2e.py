@@ -7,8 +7,17 @@ import json
 import os
 from pathlib import Path
 
-from deploy_helpers import (commit_all, deploy, desired_areas, git, live_tree, make_repo, run_cli,
-                            workspace_bytes, write)
+from deploy_helpers import (
+    commit_all,
+    deploy,
+    desired_areas,
+    git,
+    live_tree,
+    make_repo,
+    run_cli,
+    workspace_bytes,
+    write,
+)
 
 
 def test_first_deploy_then_in_sync_and_nothing_resent(tmp_path: Path) -> None:
@@ -149,12 +158,12 @@ def test_prune_is_opt_in_and_empty_workspace_refused(tmp_path: Path) -> None:
     assert deploy(repo)[0] == 0
     git(repo, "rm", "-rq", "agents/beta")
     commit_all(repo, "drop beta")
-    rc, data, _ = deploy(repo)
+    rc, _data, _ = deploy(repo)
     assert rc == 0
     ws = repo / ".agentci/workspace"
     assert (ws / "agents/beta/agent.yaml").exists()
     assert run_cli("diff", str(repo)).returncode == 1  # beta is live but not in git
-    rc, data, _ = deploy(repo, "--prune")
+    rc, _, _ = deploy(repo, "--prune")
     assert rc == 0 and not (ws / "agents/beta").exists()
     git(repo, "rm", "-rq", "agents")
     commit_all(repo, "drop all")
@@ -189,7 +198,7 @@ def test_busy_lock_fail_wait_pause(tmp_path: Path) -> None:
     assert (ws / "locks/alpha.lock.pause").exists()  # the agent was asked to pause
     assert live_tree(ws / "agents/alpha")["system_prompt.md"] != b"v2\n"  # and nothing swapped yet
     (ws / "locks/alpha.lock").unlink()  # the agent pauses: releases its lock
-    out, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert live_tree(ws / "agents/alpha")["system_prompt.md"] == b"v2\n"
     assert not (ws / "locks/alpha.lock.pause").exists()

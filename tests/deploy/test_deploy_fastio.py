@@ -59,7 +59,7 @@ def test_deploy_diff_incremental_and_hand_edit(tmp_path: Path, stub: FastioStub)
     assert diff.returncode == 1 and "agent beta: OutOfSync" in diff.stdout
     assert before < stub.uploads
     assert all(r[2].get("lock_token") for r in stub.requests if r[0] == "DELETE" and r[1].endswith("/lock/"))
-    for method, path, fields in stub.requests:
+    for _, _, fields in stub.requests:
         assert TOKEN not in json.dumps(fields)
 
 
@@ -72,7 +72,7 @@ def test_missing_token_is_a_clear_error(tmp_path: Path, stub: FastioStub) -> Non
 def test_transient_500s_mid_upload_are_retried(tmp_path: Path, stub: FastioStub) -> None:
     repo = _repo(tmp_path, stub)
     stub.fail_uploads(after=5, times=2, mode="500")
-    rc, data, err = _deploy(repo)
+    rc, _, err = _deploy(repo)
     assert rc == 0, err
     assert stub.files("agents/alpha")["system_prompt.md"] == b"You are alpha at Acme. v1\n"
     assert run_cli("diff", str(repo), env={"FASTIO_TOKEN": TOKEN}).returncode == 0
@@ -87,12 +87,12 @@ def test_persistent_failure_mid_upload_keeps_old_release_live(tmp_path: Path, st
     write(repo / "knowledge/shared/doc0002.md", "v2\n")
     commit_all(repo, "v2")
     stub.fail_uploads(after=0, times=None, mode=mode, delay=1.5)
-    rc, data, err = _deploy(repo)
+    rc, _data, err = _deploy(repo)
     assert rc == 1, err
     assert "failed after 4 attempts" in err and "Traceback" not in err
     assert {p: stub.files(p) for p in old} == old  # nothing half-swapped
     stub.fault = None
-    rc, data, err = _deploy(repo)
+    rc, _, err = _deploy(repo)
     assert rc == 0, err
     assert stub.files("agents/alpha")["system_prompt.md"] == b"v2 Acme\n"
     assert run_cli("diff", str(repo), env={"FASTIO_TOKEN": TOKEN}).returncode == 0

@@ -73,7 +73,7 @@ def test_kill_minus_9_at_random_points_leaves_whole_releases(tmp_path: Path) -> 
             if live != want[path] and live != prev_areas[path]:
                 inconsistent += 1
                 print(f"trial {n}: {path} is a mix", file=sys.stderr)
-        rc, data, err = deploy(repo)
+        rc, data, _ = deploy(repo)
         if rc == 0 and all(a["sync"] == "Synced" for a in data["agents"]) and all(
                 live_tree(ws / p) == want[p] for p in want):
             reruns_ok += 1
@@ -114,10 +114,11 @@ def test_dead_lock_holder_taken_over_after_expiry_never_before(tmp_path: Path) -
     lease = backend.lock_acquire("deploy", "dead run pid 99999", ttl=3.0)
     assert lease is not None
     t0 = time.monotonic()
-    rc, data, err = deploy(repo)
+    rc, _, err = deploy(repo)
     waited = time.monotonic() - t0
     assert rc == 0, err
     assert "waiting for the workspace lock held by dead run pid 99999" in err
+    assert "took over the expired workspace lock of dead run pid 99999" in err
     assert waited >= 2.5, waited  # not before the lease expired
     assert waited < 10
     # A live holder that heartbeats is never taken over.
