@@ -134,6 +134,8 @@ def _parse_json(doc: Document) -> None:
     except RecursionError:
         doc.findings.append(error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels"))
         return
+    if doc.data is None:  # `null`: nothing there, like an empty file (the schema says what is missing)
+        doc.data = {}
     # JSON is (nearly) YAML: it is composed as YAML to learn line numbers, when first asked.
     doc._json_lines = True
     if _depth(doc.data) > MAX_DEPTH:
@@ -176,6 +178,8 @@ def _parse_yaml(doc: Document) -> None:
                 doc.findings.append(error(rule, doc.path, line, message, hint))
                 return
             doc.data = loader.construct_document(node)
+            if doc.data is None:  # `~` or `null`: nothing there, like an empty file
+                doc.data = {}
             doc._node = node
         finally:
             loader.dispose()

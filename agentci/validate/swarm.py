@@ -14,12 +14,12 @@ def check(ctx: Context) -> list[Finding]:
     if doc is None or not isinstance(doc.data, dict) or not isinstance(doc.data.get("roles"), list):
         return []
     roles: list[tuple[int, dict[str, Any]]] = [(i, r) for i, r in enumerate(doc.data["roles"]) if isinstance(r, dict)]
-    role_names = {r.get("name") for _, r in roles}
+    role_names = {r["name"] for _, r in roles if isinstance(r.get("name"), str)}
     outputs = [r["output_dir"] for _, r in roles if isinstance(r.get("output_dir"), str)]
     agent_writes = [w for a in ctx.repo.agents for w in a.write]
     out: list[Finding] = []
     for i, role in roles:
-        name = role.get("name", f"#{i}")
+        name = role["name"] if isinstance(role.get("name"), str) else f"#{i}"
         agent = ctx.repo.agent(role["agent"]) if isinstance(role.get("agent"), str) else None
         if isinstance(role.get("agent"), str) and agent is None:
             known = ", ".join(sorted(a.name for a in ctx.repo.agents)) or "none"
@@ -28,7 +28,7 @@ def check(ctx: Context) -> list[Finding]:
                              f"use one of: {known}"))
         nexts = role["next"] if isinstance(role.get("next"), list) else []
         for j, nxt in enumerate(nexts):
-            if nxt not in role_names:
+            if isinstance(nxt, str) and nxt not in role_names:  # other types: the schema reports them
                 out.append(error("swarm-unknown-role", doc.path, doc.line_of(["roles", i, "next", j]),
                                  f"role {name!r}: next role {nxt!r} does not exist", "fix the role name"))
         for key in ("input_dir", "output_dir"):
