@@ -128,7 +128,12 @@ ctx = Context(input="How many days for a return?", output="Returns take 30 days.
 out = [run_assertion(parse_spec({"type": t, "value": "says '30 days'"} if t == "llm-rubric" else {"type": t}), ctx).passed
        for t in ("llm-rubric", "answer-relevancy", "faithfulness")]
 import threading, time; time.sleep(0.5)  # let any background sender (telemetry) try
-print(json.dumps({"passed": out, "attempts": attempts}))
+seen = list(attempts)
+try:  # the guard itself must catch an outside call, or the check above proves nothing
+    socket.create_connection(("example.com", 443), timeout=1)
+except OSError:
+    pass
+print(json.dumps({"passed": out, "attempts": seen, "guard_works": attempts[len(seen):] == ["example.com"]}))
 """
 
 
@@ -138,7 +143,7 @@ def test_deepeval_makes_no_network_calls_besides_the_judge(stub, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert report == {"passed": [True, True, True], "attempts": []}
+    assert report == {"passed": [True, True, True], "attempts": [], "guard_works": True}
     assert stub.stats()["judge"] >= 6
     # deepeval's working folder went to the temp dir, not into the repo/cwd
     assert not (tmp_path / ".deepeval").exists()
