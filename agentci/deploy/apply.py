@@ -218,7 +218,7 @@ def _wait_index(backend: Backend, area: Area, paths: list[str], timeout: float, 
         if time.monotonic() >= deadline:
             opts.log(f"{area.ref.key}: {len(pending)} file(s) still indexing after {timeout:g}s")
             return False
-        time.sleep(delay)
+        backend.wait_for_change(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(delay * 2, 5.0)
 
 

@@ -99,7 +99,7 @@ def test_persistent_failure_mid_upload_keeps_old_release_live(tmp_path: Path, st
 
 
 def test_waits_for_indexing_when_intelligence_is_on(tmp_path: Path, stub: FastioStub) -> None:
-    stub.intelligence, stub.index_delay = True, 1.0
+    stub.intelligence, stub.index_delay = True, 2.5
     repo = _repo(tmp_path, stub)
     rc, data, err = _deploy(repo)
     assert rc == 0, err
@@ -109,6 +109,7 @@ def test_waits_for_indexing_when_intelligence_is_on(tmp_path: Path, stub: Fastio
     assert docs is not None
     assert {n.to_json(stub)["ai"]["state"] for n in stub.children(docs.id)} == {"ready"}
     assert any(r[1].endswith("/details/") for r in stub.requests)  # the intelligence flag was read
+    assert stub.polls >= 1  # waited on the activity long-poll, not a busy loop
 
 
 def test_lease_lock_on_a_file_node(stub: FastioStub) -> None:

@@ -70,6 +70,7 @@ class FastioStub:
     nodes: dict[str, Node] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     uploads: int = 0
+    polls: int = 0
     fault: Fault | None = None
 
     def __post_init__(self) -> None:
@@ -179,6 +180,8 @@ def _handler(stub: FastioStub) -> type[BaseHTTPRequestHandler]:
             parts = parts[1:]
             if parts == ["upload"] and self.command == "POST":
                 return self._upload(form, files)
+            if parts[:2] == ["activity", "poll"] and parts[2:] == [stub.workspace_id]:
+                return self._poll(query)
             if parts[:2] != ["workspace", stub.workspace_id]:
                 return self._err(404, "workspace not found")
             if parts[2:] == ["details"]:
@@ -188,6 +191,16 @@ def _handler(stub: FastioStub) -> type[BaseHTTPRequestHandler]:
                 with stub.lock:
                     return self._storage(parts[3], "/".join(parts[4:]), query, form)
             return self._err(404, "not found")
+
+        def _poll(self, query: dict[str, str]) -> None:
+            """Long-poll: answer when the next pending file finishes indexing, or after `wait`."""
+            now = time.time()
+            with stub.lock:
+                due = [n.indexed_at for n in stub.nodes.values() if n.indexed_at > now]
+            wait = min(float(query.get("wait", 0)), 60.0)
+            time.sleep(max(0.0, min(wait, (min(due) - now + 0.01) if due else wait)))
+            stub.polls += 1
+            self._send(200, {"result": True, "lastactivity": f"{time.time():.3f}", "activity": []})
 
         def _upload(self, form: dict[str, str], files: dict[str, bytes]) -> None:
             with stub.lock:

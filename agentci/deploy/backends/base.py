@@ -132,5 +132,11 @@ class Backend(ABC):
         """Paths of the live area not yet indexed; empty when the backend does not index."""
         return []
 
+    def wait_for_change(self, seconds: float) -> None:
+        """Block until the workspace reports activity or `seconds` pass (default: just sleep)."""
+        import time
+
+        time.sleep(seconds)
+
     def close(self) -> None:  # optional hook: most backends hold nothing open
         return None

@@ -19,7 +19,10 @@ NOT found in the docs we could read, so assumed here and mirrored by the test st
   - the lock paths: POST storage/{node}/lock/ (`duration`) -> `lock.lock_token`,
     POST storage/{node}/lock/heartbeat/?lock_token=…, DELETE storage/{node}/lock/?lock_token=…;
   - list pagination (we read `nodes` and follow `next_cursor` when present);
-  - the full list of `ai.state` values (we wait while it is pending/queued/in progress).
+  - the full list of `ai.state` values (we wait while it is pending/queued/in progress);
+  - the activity long-poll: GET activity/poll/{workspace_id}/?wait=S&lastactivity=T ->
+    `lastactivity` (docs name "activity polling for efficient change detection" but the
+    excerpt we had shows no path); a 404 there falls back to plain sleeping.
 Fast.io has no rename-over, so a swap is two moves (old release out, new release in):
 a reader can find the area missing for that instant, never a mix of two releases.
 """
@@ -52,6 +55,7 @@ class FastioBackend(Backend):
                                  headers={"Authorization": f"Bearer {token}"})
         self._ids: dict[str, str] = {"": "root"}
         self._intel: bool | None = None
+        self._activity: str | None = ""  # None: the poll endpoint is not there, just sleep
 
     @classmethod
     def from_config(cls, options: dict[str, Any]) -> FastioBackend:
@@ -316,6 +320,21 @@ class FastioBackend(Backend):
         return {"owner": info.get("holder") or "another run", "expires_at": info.get("expires_at", 0)}
 
     # -- indexing ------------------------------------------------------------------------
+    def wait_for_change(self, seconds: float) -> None:
+        if self._activity is None or seconds < 1:
+            time.sleep(seconds)
+            return
+        try:
+            data = self._call("GET", f"activity/poll/{self.workspace_id}/", once=True,
+                              params={"wait": str(int(seconds)), "lastactivity": self._activity},
+                              timeout=seconds + 10)
+        except BackendError as exc:
+            if "HTTP 404" in str(exc):
+                self._activity = None
+            time.sleep(seconds)
+            return
+        self._activity = str(data.get("lastactivity") or self._activity)
+
     def index_pending(self, area: AreaRef, paths: list[str]) -> list[str]:
         node = self._node(area.path)
         if node is None or not self.indexes:
