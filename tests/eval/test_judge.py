@@ -133,17 +133,23 @@ try:  # the guard itself must catch an outside call, or the check above proves n
     socket.create_connection(("example.com", 443), timeout=1)
 except OSError:
     pass
-print(json.dumps({"passed": out, "attempts": seen, "guard_works": attempts[len(seen):] == ["example.com"]}))
+import os
+print(json.dumps({"passed": out, "attempts": seen, "guard_works": attempts[len(seen):] == ["example.com"],
+                  "dotenv_loaded": "PROBE_FROM_DOTENV" in os.environ}))
 """
 
 
 def test_deepeval_makes_no_network_calls_besides_the_judge(stub, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "JUDGE_KEY": "sk-judge", "PYTHONPATH": str(ROOT)}
+    # deepeval loads .env files from the working directory unless told not to: a user's
+    # secrets must not be pulled into the process by a judged assertion.
+    (tmp_path / ".env").write_text("PROBE_FROM_DOTENV=leaked\n")
+    (tmp_path / ".env.local").write_text("PROBE_FROM_DOTENV=leaked\n")
     proc = subprocess.run([sys.executable, "-c", GUARD, stub.url], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert report == {"passed": [True, True, True], "attempts": [], "guard_works": True}
+    assert report == {"passed": [True, True, True], "attempts": [], "guard_works": True, "dotenv_loaded": False}
     assert stub.stats()["judge"] >= 6
     # deepeval's working folder went to the temp dir, not into the repo/cwd
     assert not (tmp_path / ".deepeval").exists()
