@@ -240,6 +240,8 @@ def _deploy_agent(backend: Backend, ap: AreaPlan, d: DesiredAgent, desired: Desi
         if d.agent.lock:
             pause = wait_agent_free(backend, d.name, d.agent.lock, desired.commit, opts.log)
         lease.check()
+        if mem and opts.restore_memory and ap.release and not backend.exists(memory.snapshot_path(d.name, ap.release)):
+            memory.restore(backend, d.name, mem, ap.release, desired.commit)  # raises: no snapshot, nothing swapped
         if mem and memory.snapshot(backend, d.name, mem, ap.live_release):
             r.memory = "snapshot"
         r.files_sent = _stage(backend, ap, d.area, opts.force)

@@ -235,3 +235,44 @@ def test_desired_matches_for_commit(tmp_path: Path) -> None:
     ws = repo / ".agentci/workspace"
     for path, files in areas.items():
         assert live_tree(ws / path) == files
+
+
+def test_busy_lock_wait_backs_off_until_released(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    repo = make_repo(tmp_path / "r", agents=["alpha"], lock="{path: /locks/alpha.lock, on_busy: wait, timeout: 20}")
+    ws = repo / ".agentci/workspace"
+    (ws / "locks").mkdir(parents=True)
+    (ws / "locks/alpha.lock").write_text("busy")
+    threading.Timer(1.0, (ws / "locks/alpha.lock").unlink).start()
+    t0 = time.monotonic()
+    rc, data, err = deploy(repo)
+    assert rc == 0, err
+    assert time.monotonic() - t0 >= 1.0 and "busy (/locks/alpha.lock); waiting up to 20s" in err
+    assert data["agents"][0]["health"] == "Healthy"
+
+
+def test_unmanaged_files_at_agent_path_are_kept_aside(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", agents=["alpha"])
+    ws = repo / ".agentci/workspace"
+    write(ws / "agents/alpha/system_prompt.md", "put here by hand\n")
+    diff = run_cli("diff", str(repo))
+    assert diff.returncode == 1 and "- agent.yaml" not in diff.stdout and "+ agent.yaml" in diff.stdout
+    rc, _, err = deploy(repo)
+    assert rc == 0, err
+    assert (ws / "agents/alpha").is_symlink()
+    aside = list((ws / ".agentci/releases/agents/alpha").glob(".unmanaged-*/system_prompt.md"))
+    assert [p.read_text() for p in aside] == ["put here by hand\n"]
+
+
+def test_restore_memory_without_snapshot_changes_nothing(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", agents=["alpha"])
+    assert deploy(repo)[0] == 0
+    ws = repo / ".agentci/workspace"
+    before = workspace_bytes(ws)
+    write(repo / "agents/alpha/system_prompt.md", "v2\n")
+    commit_all(repo, "v2")
+    rc, data, _ = deploy(repo, "--restore-memory")
+    assert rc == 1 and "no memory snapshot" in data["agents"][0]["message"]
+    assert workspace_bytes(ws) == before

@@ -91,6 +91,9 @@ def test_kill_minus_9_at_random_points_leaves_whole_releases(tmp_path: Path) -> 
 
 def test_two_deploys_at_once_serialise(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", agents=AGENTS, knowledge_files=1000)
+    # A lease shorter than the deploy: only the heartbeat keeps the second run out.
+    (repo / "agentci.yaml").write_text("workspace:\n  backend: local\n  path: .agentci/workspace\n  lock_ttl: 0.3\n")
+    commit_all(repo, "short lease")
     first, second = _popen_deploy(repo), _popen_deploy(repo)
     out1, err1 = first.communicate(timeout=60)
     out2, err2 = second.communicate(timeout=60)
