@@ -149,8 +149,9 @@ class LocalProvider(Provider):
             # Grammar-constrained decoding: even a 135M model then emits parseable JSON,
             # which is what makes it usable as an LLM judge (see agentci.eval.judge).
             kwargs["response_format"] = {"type": "json_object", "schema": params["json_schema"]}
-        started = time.perf_counter()
         with _call_lock:
+            # Latency is the model's time, not the wait for the lock behind other cases.
+            started = time.perf_counter()
             # Forget the previous prompt: llama.cpp would otherwise reuse its KV cache for a
             # shared prefix, and logits computed that way differ in the last bits from a full
             # evaluation, so an answer (and a seeded sample) would depend on which case ran
