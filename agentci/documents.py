@@ -192,7 +192,11 @@ def _parse_yaml(doc: Document) -> None:
             doc.findings.append(error("too-deep", doc.path, line, f"nesting deeper than {MAX_DEPTH} levels",
                                       "flatten the structure"))
             return
-        doc.findings.append(error("yaml-syntax", doc.path, line, f"invalid YAML: {problem}", _yaml_hint(problem), col))
+        lines = doc.text.splitlines()
+        at = lines[line - 1] if 0 < line <= len(lines) else ""
+        # libyaml does not name the tab it stumbled on; the line it points at does.
+        hint = _yaml_hint("tab" if "\t" in at[: max(col, 1)] or at.startswith("\t") else problem)
+        doc.findings.append(error("yaml-syntax", doc.path, line, f"invalid YAML: {problem}", hint, col))
     except _TooDeep:
         doc.findings.append(
             error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels", "flatten the structure")
