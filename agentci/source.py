@@ -125,6 +125,7 @@ class WorkTree:
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
+        self._root_str = str(self.root).rstrip("/")
 
     def _real(self, path: str) -> Path:
         if "\x00" in path:  # a config value like `swarm: "x\0y"` must be a finding, not a ValueError
@@ -132,7 +133,7 @@ class WorkTree:
         if path in self._plain_files():
             # Found by the walk as a regular file below real directories: it cannot escape,
             # so skip realpath (a syscall per path component, the cost of a 1,000-agent repo).
-            return self.root / path
+            return Path(f"{self._root_str}/{path}")
         full = self.root / path if path else self.root
         real = Path(os.path.realpath(full))
         if real != self.root and self.root not in real.parents:

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -97,15 +98,19 @@ def make_repo(path: Path, n: int) -> None:
     assert first.exists() or n == 0
 
 
-def _time(cmd: list[str], cwd: Path, runs: int) -> tuple[float, int, str]:
-    times = []
-    rc, tail = 0, ""
+def _time(cmd: list[str], cwd: Path, runs: int) -> tuple[float, float, int]:
+    """Median wall seconds and median CPU seconds (user+sys of the child: steadier on a busy machine)."""
+    walls, cpus = [], []
+    rc = 0
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-        times.append(time.perf_counter() - t0)
-        rc, tail = proc.returncode, (proc.stdout.strip().splitlines() or [""])[-1][:120]
-    return statistics.median(times), rc, tail
+        walls.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        rc = proc.returncode
+    return statistics.median(walls), statistics.median(cpus), rc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,29 +125,33 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         for label, cmd in (("python -c pass", [PY, "-c", "pass"]),
                            ("import agentci.cli", [PY, "-c", "import agentci.cli"])):
-            secs, rc, _ = _time(cmd, work, args.runs)
-            rows.append({"case": label, "agents": 0, "files": 0, "median_s": round(secs, 4), "rc": rc})
+            secs, cpu, rc = _time(cmd, work, args.runs)
+            rows.append({"case": label, "agents": 0, "files": 0, "median_s": round(secs, 4),
+                         "cpu_s": round(cpu, 4), "rc": rc})
         for n in args.sizes:
             repo = work / f"repo-{n}"
             make_repo(repo, n)
             files = sum(1 for p in repo.rglob("*") if p.is_file())
             cmd = [PY, "-m", "agentci", "validate", str(repo), "--format", "json"]
-            secs, rc, _ = _time(cmd, work, args.runs)
+            secs, cpu, rc = _time(cmd, work, args.runs)
             rows.append({"case": f"validate {n} agents", "agents": n, "files": files,
-                         "median_s": round(secs, 4), "rc": rc})
+                         "median_s": round(secs, 4), "cpu_s": round(cpu, 4), "rc": rc})
             shutil.rmtree(repo)
     base = float(rows[0]["median_s"])  # type: ignore[arg-type]
-    print(f"{'case':<24} {'agents':>6} {'files':>6} {'median s':>9} {'x python':>9} {'rc':>3}")
+    print(f"{'case':<24} {'agents':>6} {'files':>6} {'wall s':>8} {'cpu s':>7} {'x python':>9} {'rc':>3}")
     for r in rows:
         ratio = float(r["median_s"]) / base if base else 0.0  # type: ignore[arg-type]
         r["ratio_to_python"] = round(ratio, 1)
-        print(f"{r['case']:<24} {r['agents']:>6} {r['files']:>6} {r['median_s']:>9.3f} {ratio:>9.1f} {r['rc']:>3}")
+        print(f"{r['case']:<24} {r['agents']:>6} {r['files']:>6} {r['median_s']:>8.3f} {r['cpu_s']:>7.3f}"
+              f" {ratio:>9.1f} {r['rc']:>3}")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus (wall times grow with it; cpu times do not)")
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"nproc": os.cpu_count(), "python": platform.python_version(), "os": platform.platform()},
         "runs_per_case": args.runs,
+        "load_average": round(os.getloadavg()[0], 2),
         "targets": {"small_repo_s": 0.5, "agents_1000_s": 2.0},
         "rows": rows,
     }, indent=2) + "\n")
