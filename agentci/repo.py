@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from agentci import schema
 from agentci.config import CONFIG_FILE, Config, from_data
@@ -19,6 +19,7 @@ from agentci.source import PathEscape, Source, files_under, glob, resolve
 
 EVAL_SUFFIXES = (".yaml", ".yml", ".jsonl", ".json")
 DEFAULT_EVAL_GLOBS = ["evals/*.yaml", "evals/*.yml", "evals/*.jsonl"]
+T = TypeVar("T")
 DEFAULT_PROMPTS = ["system_prompt.md", "prompts/system.md"]
 
 
@@ -204,26 +205,25 @@ def _load_agent(repo: Repo, manifest: str) -> Agent | None:
         tools_doc.findings += schema.check(tools_doc, "tools")
         repo.documents[tools] = tools_doc
 
-    perms = spec.get("permissions") if isinstance(spec.get("permissions"), dict) else {}
-    lock = spec.get("lock")
+    perms = _of(dict, spec.get("permissions")) or {}
     return Agent(
         name=name,
         manifest=manifest,
         dir=base,
-        description=spec.get("description") if isinstance(spec.get("description"), str) else "",
+        description=_of(str, spec.get("description")) or "",
         model=_model(spec.get("model")),
         prompt=prompt,
-        variables=spec.get("variables") if isinstance(spec.get("variables"), dict) else {},
+        variables=_of(dict, spec.get("variables")) or {},
         tools=tools,
         capabilities=[c for c in _list(spec.get("capabilities")) if isinstance(c, str)],
         knowledge=knowledge,
-        memory_path=spec.get("memory_path") if isinstance(spec.get("memory_path"), str) else None,
+        memory_path=_of(str, spec.get("memory_path")),
         read=[p for p in _list(perms.get("read")) if isinstance(p, str)],
         write=[p for p in _list(perms.get("write")) if isinstance(p, str)],
         secrets=[s for s in _list(spec.get("secrets")) if isinstance(s, str)],
         evals=evals,
-        smoke=spec.get("smoke") if isinstance(spec.get("smoke"), dict) else None,
-        lock=_lock(lock),
+        smoke=_of(dict, spec.get("smoke")),
+        lock=_lock(spec.get("lock")),
     )
 
 
@@ -247,21 +247,26 @@ def _model(value: Any) -> ModelSpec:
         return ModelSpec()
     params = {k: value[k] for k in ("temperature", "max_tokens", "top_p", "seed") if k in value}
     return ModelSpec(
-        provider=value.get("provider") if isinstance(value.get("provider"), str) else guess_provider(value["name"]),
+        provider=_of(str, value.get("provider")) or guess_provider(value["name"]),
         name=value["name"],
         params=params,
-        base_url=value.get("base_url") if isinstance(value.get("base_url"), str) else None,
-        api_key_env=value.get("api_key_env") if isinstance(value.get("api_key_env"), str) else None,
-        context_window=value.get("context_window") if isinstance(value.get("context_window"), int) else None,
+        base_url=_of(str, value.get("base_url")),
+        api_key_env=_of(str, value.get("api_key_env")),
+        context_window=_of(int, value.get("context_window")),
     )
 
 
 def _lock(value: Any) -> LockSpec | None:
     if not isinstance(value, dict) or not isinstance(value.get("path"), str):
         return None
-    on_busy = value.get("on_busy") if value.get("on_busy") in ("wait", "fail", "pause") else "wait"
+    on_busy = value["on_busy"] if value.get("on_busy") in ("wait", "fail", "pause") else "wait"
     timeout = value.get("timeout")
     return LockSpec(value["path"], on_busy, float(timeout) if isinstance(timeout, (int, float)) else 300.0)
+
+
+def _of(kind: type[T], value: Any) -> T | None:
+    """`value` when it has the type the schema asks for, else None (schema findings say why)."""
+    return value if isinstance(value, kind) and not isinstance(value, bool) else None
 
 
 def _list(value: Any) -> list[Any]:
