@@ -157,3 +157,10 @@ def test_every_emitted_rule_is_in_the_table(make_repo: Make) -> None:
 
 def test_render_text_clean() -> None:
     assert render([], "text", agents=3) == "3 agent(s) checked: 0 error(s), 0 warning(s) — all clean\n"
+
+
+def test_readme_rules_table_lists_every_rule() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("<!-- section: validate -->", 1)[1].split("<!-- section:", 1)[0]
+    for rule_id, r in RULES.items():
+        assert f"| `{rule_id}` | {r.severity.value} |" in section, rule_id
