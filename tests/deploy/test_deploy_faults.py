@@ -48,31 +48,40 @@ def test_kill_minus_9_at_random_points_leaves_whole_releases(tmp_path: Path) -> 
     assert deploy(repo)[0] == 0
     ws = repo / ".agentci/workspace"
     started = time.monotonic()
-    durations = []
-    for _ in range(2):  # how long does a deploy that changes things take?
+    durations, applying = [], []
+    for _ in range(2):  # how long does a deploy that changes things take, and its apply phase?
         target = _new_commit(repo, -len(durations), rng)
         t0 = time.monotonic()
-        assert deploy(repo)[0] == 0
+        rc, data, _ = deploy(repo)
+        assert rc == 0
         durations.append(time.monotonic() - t0)
+        applying.append(data["duration_s"])  # lock + plan + swaps, after start-up and reading git
         prev = target
-    duration = max(durations)
+    duration, apply_phase = max(durations), min(max(applying), max(durations))
     trials, inconsistent, killed_mid, reruns_ok = 50, 0, 0, 0
+    between_swaps = mid_build = 0  # where the kills landed: after some areas swapped / inside a build
     prev_areas = _areas(repo, prev)
     for n in range(trials):
         force = n % 5 == 4  # every fifth trial rebuilds the live releases in place (--force)
         target = prev if force else _new_commit(repo, n, rng)
         want = _areas(repo, target)
         proc = _popen_deploy(repo, *(["--force"] if force else []))
-        time.sleep(rng.uniform(0, duration))
+        # Half the kills anywhere in the run, half inside the apply phase where the swaps happen.
+        time.sleep(rng.uniform(0, duration) if n % 2 else rng.uniform(duration - apply_phase, duration))
         if proc.poll() is None:
             killed_mid += 1
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
+        new = old = 0
         for path in want:
             live = live_tree(ws / path)
             if live != want[path] and live != prev_areas[path]:
                 inconsistent += 1
                 print(f"trial {n}: {path} is a mix", file=sys.stderr)
+            new += live == want[path] and want[path] != prev_areas[path]
+            old += live == prev_areas[path] and want[path] != prev_areas[path]
+        between_swaps += bool(new and old)
+        mid_build += any((ws / ".agentci/releases").glob("**/.tmp-*"))
         rc, data, _ = deploy(repo)
         if rc == 0 and all(a["sync"] == "Synced" for a in data["agents"]) and all(
                 live_tree(ws / p) == want[p] for p in want):
@@ -81,7 +90,8 @@ def test_kill_minus_9_at_random_points_leaves_whole_releases(tmp_path: Path) -> 
         assert {a["commit"] for a in state["agents"].values()} == {target}
         prev, prev_areas = target, want
     elapsed = time.monotonic() - started
-    print(f"\nkill -9 trials: {trials}, killed mid-run: {killed_mid}, inconsistent states: {inconsistent}, "
+    print(f"\nkill -9 trials: {trials}, killed mid-run: {killed_mid} (between two area swaps: {between_swaps}, "
+          f"inside a release build: {mid_build}), inconsistent states: {inconsistent}, "
           f"re-runs ending Synced: {reruns_ok}/{trials}, deploy duration {duration:.2f}s, total {elapsed:.1f}s")
     assert inconsistent == 0
     assert reruns_ok == trials
