@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
                          prune=args.prune, force=args.force, restore_memory=args.restore_memory,
                          wipe_memory=args.wipe_memory, smoke=not args.no_smoke, self_heal=args.self_heal, log=log)
     desired = load_desired(root, args.ref)
+    if args.ref is None and desired.commit:
+        _warn_uncommitted(root, desired.config.status_file, log)
     backend = open_workspace(desired.config, root, args.workspace)
     try:
         if args.self_heal and not args.dry_run and not make_plan(backend, desired).drift:
@@ -81,6 +84,18 @@ def _actions_outputs(report: DeployReport) -> None:
                      f"{r.files_unchanged} |" for r in report.agents)
     gha.append_summary(f"### agentci deploy: {report.result}\n\n| agent | commit | sync | health | sent | "
                        f"unchanged |\n|---|---|---|---|---|---|\n{rows}\n")
+
+
+def _warn_uncommitted(root: Path, status_file: str, log: Callable[[str], None]) -> None:
+    """GitOps deploys commits: say so when the work tree holds edits that will not go out."""
+    import subprocess
+
+    out = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "."],
+                         capture_output=True, text=True, check=False).stdout.splitlines()
+    dirty = [line[3:] for line in out if not line[3:].startswith(".agentci/") and line[3:] != status_file]
+    if dirty:
+        log(f"note: {len(dirty)} uncommitted change(s) (e.g. {dirty[0]}) are not deployed; "
+            "agentci deploys the commit (HEAD)")
 
 
 def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
