@@ -134,7 +134,7 @@ def measure(server: LatencyServer | None, run: Run, cmd: list[str], *, cwd: Path
     """Reset the server, run the command timed, fill `run` from time -v and /stats."""
     if server:
         server.reset()
-    rc, wall, rss, _ = timed(cmd, cwd=cwd, env=env, log=logs / f"{run.bench}.{run.label}.log", timeout=timeout)
+    rc, wall, rss, _ = timed(cmd, cwd=cwd, env=env, log=logs / f"{run.bench}.{run.label}.{run.tool}.log", timeout=timeout)
     if rc == -9:
         run.note = f"timed out after {timeout:.0f}s (killed)"
     run.rc, run.wall_s, run.rss_mb = rc, round(wall, 3), round(rss, 1) if rss else None

@@ -40,7 +40,7 @@ def agentci_passed(results: Path) -> str:
 
 def _pf_passed(log: Path) -> str:
     text = log.read_text(errors="replace") if log.exists() else ""
-    m = re.search(r"(\d+) passed", text) or re.search(r"Successes:\s*(\d+)", text)
+    m = re.search(r"([\d,]+) passed", text) or re.search(r"Successes:\s*([\d,]+)", text)
     return f"passed {m.group(1)}" if m else ""
 
 
@@ -75,7 +75,7 @@ def eval_matrix(server: LatencyServer, work: Path, logs: Path, sizes: list[int],
             r = Run("eval", f"n{n}-{label}", "promptfoo", n, conc or peers.PF_DEFAULT_CONCURRENCY)
             measure(server, r, peers.promptfoo_cmd(conc), cwd=data,
                     env=peers.promptfoo_env(env, work / "pfhome", None), logs=logs)
-            r.note = _pf_passed(logs / f"eval.{r.label}.log")
+            r.note = r.note or _pf_passed(logs / f"eval.{r.label}.promptfoo.log")
             runs.append(r)
             r = Run("eval", f"n{n}-{label}", "deepeval", n, conc or peers.DE_DEFAULT_CONCURRENCY)
             if n > DEEPEVAL_MAX_N_ALL_CONFIGS and conc is not None:
@@ -87,7 +87,7 @@ def eval_matrix(server: LatencyServer, work: Path, logs: Path, sizes: list[int],
             dehome = work / "dehome"
             dehome.mkdir(exist_ok=True)
             measure(server, r, peers.deepeval_cmd(data, conc), cwd=dehome, env=env, logs=logs, timeout=PEER_TIMEOUT_S)
-            r.note = r.note or _de_passed(logs / f"eval.{r.label}.log")
+            r.note = r.note or _de_passed(logs / f"eval.{r.label}.deepeval.log")
             runs.append(r)
     return runs
 

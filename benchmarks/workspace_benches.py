@@ -76,7 +76,7 @@ def deploy(work: Path, logs: Path, files: int) -> list[Run]:
     dataset.commit_all(repo, "edit 10 files")
     runs.append(measure(None, Run("deploy", "redeploy-10-changed", "agentci", len(changed)), cmd, cwd=repo, env=env, logs=logs))
     for r in runs:
-        r.note = _sent(logs / f"deploy.{r.label}.log")
+        r.note = _sent(logs / f"deploy.{r.label}.agentci.log")
     return runs
 
 
