@@ -9,6 +9,7 @@ A smaller number of generated repos also go through the real CLI.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -136,7 +137,7 @@ def _check_in_process(repo: Path, outside: Path, secret: str) -> None:
         assert secret not in t
 
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+SETTINGS = settings(max_examples=int(os.environ.get("AGENTCI_HOSTILE_EXAMPLES", "150")), deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
 
 @SETTINGS
