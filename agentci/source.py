@@ -8,11 +8,11 @@ never leave it: `resolve()` is the one place that decides.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import posixpath
 import stat
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -202,6 +202,8 @@ class GitTree:
     ref: str
     label: str = ""
     _index: dict[str, tuple[str, int]] | None = field(default=None, repr=False)
+    _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -238,10 +240,41 @@ class GitTree:
         return self._index
 
     def read_bytes(self, path: str) -> bytes:
+        """Blobs come through one long-lived `git cat-file --batch` process: a deploy or a
+        baseline reads every knowledge file, and a `git` process per file costs ~10 ms."""
         entry = self._load().get(path)
         if entry is None:
             raise FileNotFoundError(path)
-        return self._git("cat-file", "blob", entry[0])
+        with self._lock:
+            if self._proc is None:
+                self._proc = subprocess.Popen(
+                    ["git", "-C", str(self.root), "cat-file", "--batch"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                )
+            assert self._proc.stdin is not None and self._proc.stdout is not None
+            self._proc.stdin.write(entry[0].encode() + b"\n")
+            self._proc.stdin.flush()
+            header = self._proc.stdout.readline().split()
+            if len(header) != 3:
+                raise AgentciError(f"git cat-file could not read {path} at {self.ref}")
+            data = self._proc.stdout.read(int(header[2]))
+            self._proc.stdout.read(1)  # the newline after each object
+            return data
+
+    def close(self) -> None:
+        with self._lock:
+            if self._proc is not None:
+                if self._proc.stdin:
+                    self._proc.stdin.close()
+                self._proc.wait()
+                self._proc = None
+
+    def __enter__(self) -> GitTree:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def size(self, path: str) -> int | None:
         entry = self._load().get(path)
@@ -254,6 +287,3 @@ class GitTree:
     def files(self) -> list[str]:
         return sorted(self._load())
 
-
-def match_any(path: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(path, p) for p in patterns)

@@ -84,37 +84,6 @@ def knowledge_path(repo_path: str) -> str:
     return repo_path[len("knowledge/"):] if repo_path.startswith("knowledge/") else repo_path
 
 
-class BatchGitTree(GitTree):
-    """A GitTree that reads blobs through one long-lived `git cat-file --batch` process:
-    a deploy reads every knowledge file, and one `git` process per file costs ~10 ms each."""
-
-    _proc: subprocess.Popen[bytes] | None = None
-
-    def read_bytes(self, path: str) -> bytes:
-        entry = self._load().get(path)
-        if entry is None:
-            raise FileNotFoundError(path)
-        if self._proc is None:
-            self._proc = subprocess.Popen(["git", "-C", str(self.root), "cat-file", "--batch"],
-                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write(entry[0].encode() + b"\n")
-        self._proc.stdin.flush()
-        header = self._proc.stdout.readline().split()
-        if len(header) != 3:
-            raise AgentciError(f"git cat-file could not read {path} at {self.ref}")
-        data = self._proc.stdout.read(int(header[2]))
-        self._proc.stdout.read(1)  # the newline after each object
-        return data
-
-    def close(self) -> None:
-        if self._proc is not None:
-            if self._proc.stdin:
-                self._proc.stdin.close()
-            self._proc.wait()
-            self._proc = None
-
-
 def open_source(root: Path, ref: str | None) -> tuple[Source, str | None]:
     """`--ref` (or HEAD when the repo is a git repo) read from git; otherwise the work tree."""
     if ref is None:
@@ -123,7 +92,7 @@ def open_source(root: Path, ref: str | None) -> tuple[Source, str | None]:
         if inside.returncode != 0:
             return WorkTree(root), None
         ref = "HEAD"
-    tree = BatchGitTree(root, ref)
+    tree = GitTree(root, ref)
     return tree, tree.commit()
 
 
@@ -132,7 +101,7 @@ def load_desired(root: Path, ref: str | None = None) -> Desired:
     try:
         return _load(root, source, commit)
     finally:
-        if isinstance(source, BatchGitTree):
+        if isinstance(source, GitTree):
             source.close()
 
 
@@ -170,18 +139,13 @@ def _load(root: Path, source: Source, commit: str | None) -> Desired:
 
 
 def render_prompt(source: Source, agent: Agent, path: str) -> str:
-    import jinja2
+    """The live prompt: the same sandboxed, StrictUndefined rendering the evals used."""
+    from agentci.eval.render import render
 
     text = source.read_bytes(path).decode("utf-8", "replace")
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
-    try:
-        return env.from_string(text).render(**agent.variables)
-    except jinja2.TemplateSyntaxError as exc:
-        raise AgentciError(f"{path}:{exc.lineno}: template syntax error: {exc.message}",
-                           hint="fix the Jinja2 syntax in the prompt") from None
-    except jinja2.UndefinedError as exc:
-        raise AgentciError(f"{path}: {exc.message} (agent {agent.name!r})",
-                           hint=f"add the variable to agent.variables in {agent.manifest}") from None
+    out = render(text, agent.variables, path=path)
+    # Jinja drops one trailing newline; the deployed file keeps the source's ending.
+    return out + "\n" if text.endswith("\n") else out
 
 
 def policy(d: DesiredAgent, repo: Repo) -> dict[str, Any]:

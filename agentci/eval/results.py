@@ -141,8 +141,10 @@ def load(path: Path) -> dict[str, Any]:
         raise AgentciError(f"cannot read results {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise AgentciError(f"{path} is not valid JSON: {exc}", hint="pass the file `agentci eval --output` wrote") from None
-    if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("agents"), list):
-        raise AgentciError(f"{path} is not an agentci results file (version {VERSION})")
+    if (not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("agents"), list)
+            or not isinstance(data.get("gate"), dict) or not isinstance(data.get("totals"), dict)):
+        raise AgentciError(f"{path} is not an agentci results file (version {VERSION})",
+                           hint="pass the JSON written by `agentci eval --output PATH`")
     return data
 
 
