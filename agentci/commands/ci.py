@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.path} is not a directory", hint="pass the repository root")
     event = load_event()
     repo = load_repo(WorkTree(root))
+    _mask_secrets(repo)
     if event is None or event.is_pr:
         return _pr_flow(args, root, repo, event)
     if event.is_default_branch_push:
@@ -54,6 +55,31 @@ def run(args: argparse.Namespace) -> int:
         return _pr_flow(args, root, repo, event)
     _say(f"event {event.name}: nothing to do beyond validation")
     return EXIT_FAIL if _validate(root, repo) else EXIT_OK
+
+
+#: Env vars that hold credentials whatever the repo says.
+_KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "INPUT_GITHUB-TOKEN",
+             "INPUT_WORKSPACE-TOKEN", "FASTIO_TOKEN")
+
+
+def _mask_secrets(repo: Any) -> None:
+    """`::add-mask::` every credential agentci may hold, so no later log line can show one.
+    Actions masks `secrets.*` itself, but not values that reach us by other routes."""
+    import os
+
+    from agentci.github import gha
+
+    names = set(_KEY_VARS)
+    names.update(s for a in repo.agents for s in a.secrets)
+    names.update(a.model.api_key_env for a in repo.agents if a.model.api_key_env)
+    cfg = repo.config
+    for ref in (cfg.eval.judge, cfg.eval.embedding):
+        if ref and ref.api_key_env:
+            names.add(ref.api_key_env)
+    if isinstance(cfg.workspace.fastio.get("token_env"), str):
+        names.add(cfg.workspace.fastio["token_env"])
+    for name in sorted(names):
+        gha.add_mask(os.environ.get(name, ""))
 
 
 def _say(line: str) -> None:
