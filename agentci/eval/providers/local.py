@@ -8,6 +8,7 @@ the runner's thread pool simply queues on it.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import threading
@@ -120,7 +121,17 @@ def load_model() -> Any:
                     _model = Llama(model_path=str(path), n_ctx=N_CTX, n_threads=_threads(), n_threads_batch=_threads(), verbose=False)
             except (ValueError, RuntimeError) as exc:
                 raise AgentciError(f"could not load the local model {path}: {exc}", hint=INSTALL_HINT) from None
+            # Free it before interpreter teardown: llama.cpp's __del__ at shutdown finds its
+            # module globals gone and prints a TypeError traceback.
+            atexit.register(_close_model)
     return _model
+
+
+def _close_model() -> None:
+    global _model
+    model, _model = _model, None
+    if model is not None:
+        model.close()
 
 
 class LocalProvider(Provider):
