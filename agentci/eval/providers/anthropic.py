@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from typing import Any, ClassVar
 
 from agentci.eval.providers.base import (
-    Provider,
-    ProviderConfig,
     ProviderError,
     Request,
     Response,
     ToolCall,
 )
-from agentci.eval.providers.http import make_client, parse_arguments, post_json
+from agentci.eval.providers.http import HTTPProvider, parse_arguments, post_json
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -31,27 +27,12 @@ def mcp_to_anthropic(tool: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(HTTPProvider):
     name: ClassVar[str] = "anthropic"
     key_env: ClassVar[str | None] = "ANTHROPIC_API_KEY"
     supports_tools: ClassVar[bool] = True
-
-    def __init__(self, config: ProviderConfig) -> None:
-        super().__init__(config)
-        base = config.base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
-        self.base_url = base.rstrip("/")
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    @property
-    def id(self) -> str:
-        return f"{self.name}:{self.base_url}"
-
-    def _http(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = make_client(self.config)
-            return self._client
+    base_url_env: ClassVar[str] = "ANTHROPIC_BASE_URL"
+    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
 
     def complete(self, request: Request) -> Response:
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
@@ -90,8 +71,3 @@ class AnthropicProvider(Provider):
             latency_ms=round(latency, 1),
         )
 
-    def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
+import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from agentci.eval.providers.base import ProviderConfig, ProviderError
+from agentci.eval.providers.base import Provider, ProviderConfig, ProviderError
 
 if TYPE_CHECKING:
     import httpx
@@ -197,3 +199,35 @@ def parse_arguments(raw: Any) -> dict[str, Any]:
             return {"_raw": raw}
         return value if isinstance(value, dict) else {"_value": value}
     return {}
+
+
+class HTTPProvider(Provider):
+    """A provider behind an HTTP API: one pooled httpx client per instance, made on first use.
+    Subclasses set where the API lives and implement `complete`."""
+
+    #: env var that moves the API (as the official SDKs honour it), and the default
+    base_url_env: ClassVar[str] = ""
+    default_base_url: ClassVar[str] = ""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        super().__init__(config)
+        base = config.base_url or os.environ.get(self.base_url_env) or self.default_base_url
+        self.base_url = base.rstrip("/")
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}:{self.base_url}"
+
+    def _http(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = make_client(self.config)
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None

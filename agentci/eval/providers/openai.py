@@ -6,20 +6,16 @@ and `model.api_key_env` in agent.yaml override them per agent.
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from typing import Any, ClassVar
 
 from agentci.eval.providers.base import (
-    Provider,
-    ProviderConfig,
     ProviderError,
     Request,
     Response,
     ToolCall,
 )
-from agentci.eval.providers.http import make_client, parse_arguments, post_json
+from agentci.eval.providers.http import HTTPProvider, parse_arguments, post_json
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _PARAMS = ("temperature", "max_tokens", "top_p", "seed")
@@ -36,27 +32,12 @@ def mcp_to_openai(tool: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(HTTPProvider):
     name: ClassVar[str] = "openai"
     key_env: ClassVar[str | None] = "OPENAI_API_KEY"
     supports_tools: ClassVar[bool] = True
-
-    def __init__(self, config: ProviderConfig) -> None:
-        super().__init__(config)
-        base = config.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-        self.base_url = base.rstrip("/")
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    @property
-    def id(self) -> str:
-        return f"{self.name}:{self.base_url}"
-
-    def _http(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = make_client(self.config)
-            return self._client
+    base_url_env: ClassVar[str] = "OPENAI_BASE_URL"
+    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key()}"}
@@ -102,8 +83,3 @@ class OpenAIProvider(Provider):
         rows = sorted(rows, key=lambda r: r.get("index", 0))
         return [list(map(float, r.get("embedding") or [])) for r in rows]
 
-    def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
