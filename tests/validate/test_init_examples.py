@@ -39,9 +39,14 @@ def test_init_writes_a_clean_repo_with_a_workflow(tmp_path: Path) -> None:
     manifest = yaml.safe_load((target / "agents/assistant/agent.yaml").read_text())
     assert manifest["agent"]["model"]["provider"] == "local"
     workflow = yaml.safe_load((target / ".github/workflows/agentci.yml").read_text())
-    assert workflow["permissions"] == {"contents": "read", "pull-requests": "write"}
-    steps = workflow["jobs"]["agentci"]["steps"]
-    assert any(s.get("uses") == "agentci/agentci@v1" for s in steps)
+    # Least privilege: read-only by default; each job asks for what it writes.
+    assert workflow["permissions"] == {"contents": "read"}
+    pr, deploy = workflow["jobs"]["pr"], workflow["jobs"]["deploy"]
+    assert pr["permissions"] == {"contents": "read", "pull-requests": "write", "statuses": "write"}
+    assert deploy["permissions"]["contents"] == "write" and "pull-requests" not in deploy["permissions"]
+    assert "concurrency" in deploy
+    for job in (pr, deploy):
+        assert any(s.get("uses") == "agentci/agentci@v1" for s in job["steps"])
     check = run_cli("validate", str(target), "--strict")
     assert check.returncode == 0, check.stdout
 
