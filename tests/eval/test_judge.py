@@ -156,7 +156,6 @@ def test_deepeval_makes_no_network_calls_besides_the_judge(stub, tmp_path):
 
 
 def test_local_model_as_judge():
-    pytest.importorskip("llama_cpp", reason="the local judge needs agentci[local]")
     from agentci.eval.providers.local import LocalProvider
 
     judge = LocalProvider(ProviderConfig("local"))

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("llama_cpp", reason="the local provider needs agentci[local]")
-
 from agentci.eval.providers.base import Message, ProviderConfig, Request
 from agentci.eval.providers.local import LocalProvider, load_model
 from agentci.eval.providers.registry import create

@@ -8,11 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import commit_all, git, run_cli
-
-pytest.importorskip("llama_cpp", reason="the embedded model needs agentci[local]")
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
