@@ -135,7 +135,7 @@ class Runner:
                 expected=case.expected,
                 vars=case.vars,
                 context=[*job.context, *case.context],
-                judge=job.judge,
+                judge=_Routed(self, job.judge) if job.judge else None,
                 judge_model=job.judge_model,
                 embedder=job.embedder,
                 embedding_model=job.embedding_model,
@@ -220,3 +220,26 @@ class Runner:
             return retry_after
         # Full jitter (AWS architecture blog): spreads retries of many workers apart.
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+
+
+class _Routed(Provider):
+    """A provider seen through the runner, so judge calls get what case calls get: the
+    disk cache (an unchanged judged case costs no call on a re-run), in-run dedupe,
+    retries with backoff and the per-provider limit."""
+
+    def __init__(self, runner: Runner, inner: Provider) -> None:
+        super().__init__(inner.config)
+        self.runner = runner
+        self.inner = inner
+        self.name = inner.name  # type: ignore[misc]  # reports show the real provider
+        self.supports_tools = inner.supports_tools  # type: ignore[misc]
+
+    @property
+    def id(self) -> str:
+        return self.inner.id
+
+    def complete(self, request: Request) -> Response:
+        return self.runner._fetch(self.inner, request, request.cache_key(self.inner.id))
+
+    def embed(self, texts: list[str], model: str | None = None) -> list[list[float]]:
+        return self.inner.embed(texts, model)

@@ -207,3 +207,22 @@ def test_judged_cases_through_the_cli(stub, tmp_path):
     assert speed["status"] == "fail"
     assert "does not mention 5 business days" in speed["assertions"][0]["reason"]
     assert stub.stats()["completions"] == 2  # the agent's two answers; the rest went to the judge
+
+
+def test_judge_calls_are_cached_like_case_calls(stub, tmp_path):
+    from tests.conftest import init_repo, run_cli
+
+    for rel, text in REPO_FILES.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text.replace("URL", stub.url))
+    init_repo(tmp_path)
+    env = {"JUDGE_KEY": "sk-judge", "AGENTCI_CACHE_DIR": str(tmp_path / "cache")}
+    first = run_cli("eval", "--output", str(tmp_path / "a.json"), cwd=tmp_path, env=env, timeout=120)
+    assert first.returncode == 0, first.stdout + first.stderr
+    after_first = stub.stats()
+    assert after_first["judge"] > 0 and after_first["completions"] == 2
+    second = run_cli("eval", "--output", str(tmp_path / "b.json"), cwd=tmp_path, env=env, timeout=120)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert stub.stats() == after_first  # nothing changed: no case call and no judge call
+    a, b = (json.loads((tmp_path / f).read_text()) for f in ("a.json", "b.json"))
+    assert [c["assertions"] for c in a["agents"][0]["cases"]] == [c["assertions"] for c in b["agents"][0]["cases"]]
