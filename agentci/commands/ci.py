@@ -195,6 +195,7 @@ def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int
     report = model.build(results, _findings(root), run_url=event.run_url if event else None,
                          marker=repo.config.report.marker, max_output=repo.config.report.max_output_chars)
     report.notes.extend(notes)
+    report.incomplete = results is None
     if event is None:
         (root / ".agentci").mkdir(parents=True, exist_ok=True)
         (root / ".agentci" / "report.md").write_text(renderer.summary(report), encoding="utf-8")

@@ -89,10 +89,14 @@ class Report:
     marker: str
     max_output: int
     notes: list[str] = field(default_factory=list)
+    #: the eval died before writing results: nothing was measured, so never "pass"
+    incomplete: bool = False
 
     @property
     def verdict(self) -> str:
         """pass | fail | error: the one word the status, the outputs and the gate share."""
+        if self.incomplete:
+            return "error"
         if self.gate_passed is False or any(f.severity == "error" for f in self.findings):
             return "fail"
         return "pass"

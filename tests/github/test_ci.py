@@ -78,3 +78,23 @@ def test_schedule_runs_the_drift_check(tmp_path: Path, example_repo: Callable[[s
     assert "diff: drift" in proc.stdout
     assert (tmp_path / "summary").read_text().startswith("### agentci drift check: drift")
     assert "verdict=fail" in (tmp_path / "out").read_text()
+
+
+def test_eval_that_cannot_run_reports_error_not_pass(stub: GitHubStub, tmp_path: Path,
+                                                     example_repo: Callable[[str], Path]) -> None:
+    """An eval that dies before writing results must not turn into a green status or a
+    "passed" comment: nothing was measured."""
+    repo = example_repo("support-bot")
+    base = git(repo, "rev-parse", "HEAD")
+    with open(repo / "agents/support-bot/system_prompt.md", "a", encoding="utf-8") as fh:
+        fh.write("\nBe brief.\n")
+    head = commit_all(repo, "prompt change")
+    env = actions_env(stub, tmp_path, pr_event(tmp_path, base_sha=base, head_sha=head))
+    proc = run_cli("ci", ".", "--provider", "nosuch", cwd=repo, env=env, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out[-3000:]
+    assert "unknown provider 'nosuch'" in out
+    assert [s["state"] for s in stub.state.statuses] == ["error"]
+    (comment,) = stub.comments_on(7)
+    assert "passed" not in comment["body"] and "did not finish" in comment["body"]
+    assert "verdict=error\n" in (tmp_path / "out").read_text()
