@@ -276,3 +276,20 @@ def test_restore_memory_without_snapshot_changes_nothing(tmp_path: Path) -> None
     rc, data, _ = deploy(repo, "--restore-memory")
     assert rc == 1 and "no memory snapshot" in data["agents"][0]["message"]
     assert workspace_bytes(ws) == before
+
+
+def test_workspace_path_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", agents=["alpha"])
+    ws = tmp_path / "ws"
+    ws.write_text("not a directory\n")
+    flags = ("--no-writeback", "--no-smoke")
+    procs = [run_cli("deploy", str(repo), "--workspace", str(ws), *flags),
+             run_cli("deploy", str(repo), "--workspace", str(ws / "sub"), *flags)]
+    write(repo / "agentci.yaml", f"workspace: {{backend: local, path: '{ws}'}}\n")
+    commit_all(repo, "workspace path")
+    procs += [run_cli("diff", str(repo)), run_cli("status", str(repo))]
+    for proc in procs:
+        assert proc.returncode == 2, proc.args
+        assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+        assert "point workspace.path (or --workspace) at a directory" in proc.stderr, proc.stderr
+    assert ws.read_text() == "not a directory\n"

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from agentci.deploy.backends.base import AreaRef, Backend, Lease
+from agentci.errors import AgentciError
 
 RELEASES = ".agentci/releases"
 LOCKS = ".agentci/locks"
@@ -39,13 +40,21 @@ class LocalBackend(Backend):
 
     def _ensure(self) -> None:
         if not self.root.is_dir():
-            self.root.mkdir(parents=True, exist_ok=True)
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # e.g. the path, or a parent of it, is a file
+                raise AgentciError(f"cannot create the workspace directory {self.root}: {exc.strerror}",
+                                   hint="point workspace.path (or --workspace) at a directory") from None
             # The default workspace sits inside the repo: keep it out of `git add -A`.
             (self.root / ".gitignore").write_text("# agentci workspace: not part of the repo\n*\n")
 
     @classmethod
     def from_config(cls, options: dict[str, Any]) -> LocalBackend:
-        return cls(Path(options["path"]))
+        path = Path(options["path"])
+        if path.exists() and not path.is_dir():
+            raise AgentciError(f"the workspace path {path} is a file, not a directory",
+                               hint="point workspace.path (or --workspace) at a directory")
+        return cls(path)
 
     def describe(self) -> str:
         return str(self.root)
