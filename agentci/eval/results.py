@@ -148,11 +148,39 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
+def _check_shards(paths: list[Path], docs: list[dict[str, Any]]) -> None:
+    """A merge that lacks a shard, or mixes commits, would gate on part of the cases as if
+    they were all of them: refuse it, naming what is missing."""
+    commits = {d.get("commit") for d in docs if d.get("commit")}
+    if len(commits) > 1:
+        raise AgentciError(f"results from {len(commits)} different commits: {', '.join(sorted(str(c)[:12] for c in commits))}",
+                           hint="merge the shard results of one run only")
+    seen: dict[int, set[int]] = {}
+    for path, doc in zip(paths, docs, strict=True):
+        raw = doc.get("shard")
+        if raw is None:
+            continue
+        try:
+            i, n = (int(x) for x in str(raw).split("/"))
+        except ValueError:
+            raise AgentciError(f"{path}: bad shard {raw!r}", hint="pass the file `agentci eval --shard i/n` wrote") from None
+        seen.setdefault(n, set()).add(i)
+    if len(seen) > 1:
+        raise AgentciError(f"shards of different splits: {', '.join(f'of {n}' for n in sorted(seen))}",
+                           hint="use one --shard i/N with the same N in every job")
+    for n, got in seen.items():
+        missing = [f"{i}/{n}" for i in range(1, n + 1) if i not in got]
+        if missing:
+            raise AgentciError(f"shard results missing: {', '.join(missing)} (got {len(got)} of {n})",
+                               hint="pass the results file of every shard job (a failed shard job has none: re-run it)")
+
+
 def merge(paths: list[Path]) -> dict[str, Any]:
     """Join shard results into one document, as if one job had run every case."""
     docs = [load(p) for p in paths]
     if not docs:
         raise AgentciError("nothing to merge", hint="pass the results files of every shard")
+    _check_shards(paths, docs)
     agents: dict[str, dict[str, Any]] = {}
     for doc in docs:
         for a in doc["agents"]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentci.errors import UsageError
+from agentci.errors import AgentciError, UsageError
 from agentci.eval import results, shard
 from agentci.eval.engine import EvalOptions, evaluate
 from tests.eval.conftest import simple_cases
@@ -30,6 +30,9 @@ def test_shards_partition_and_merge_back(stub, eval_env, agent_repo, tmp_path):
     assert merged["totals"]["failed"] == 1
     assert merged["gate"] == full["gate"]
     assert merged["agents"][0]["sets"][0]["cases"] == 20
+    # A missing shard would gate on a part as if it were the whole: refused, named.
+    with pytest.raises(AgentciError, match=r"shard results missing: 2/3 \(got 2 of 3\)"):
+        results.merge([paths[0], paths[2]])
 
 
 def test_shard_split_is_stable():
