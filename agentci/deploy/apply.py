@@ -132,6 +132,8 @@ def _reconcile(backend: Backend, desired: Desired, opts: DeployOptions, lease: W
     extras = [a for a in plan.areas if a.extra]
     if prune and extras and not desired.agents:
         raise AgentciError("refusing to prune every agent: the workspace would be empty", exit_code=1)
+    if opts.restore_memory:
+        _check_snapshots(backend, desired, plan)
     for wave, area in ((plan.areas[0], desired.knowledge), (plan.areas[1], desired.policies)):
         report.areas.append(_apply_area(backend, wave, area, opts, lease, state, desired.commit,
                                         ws.index_timeout))
@@ -164,6 +166,14 @@ def _reconcile(backend: Backend, desired: Desired, opts: DeployOptions, lease: W
                          "changed": {**{a["name"]: a["files_sent"] for a in report.areas if a["changed"]},
                                      **{r.name: r.files_sent for r in report.agents if r.changed}},
                          "health": {r.name: r.health for r in report.agents}})
+
+
+def _check_snapshots(backend: Backend, desired: Desired, plan: Plan) -> None:
+    """--restore-memory is a precondition: without every snapshot, change nothing (not even knowledge)."""
+    for name, d in desired.agents.items():
+        ap = plan.agent(name)
+        if d.agent.memory_path and ap and ap.release and not backend.exists(memory.snapshot_path(name, ap.release)):
+            raise memory.no_snapshot(name, ap.release, desired.commit)
 
 
 def _report_plan(report: DeployReport, plan: Plan, desired: Desired, prune: bool) -> None:

@@ -272,9 +272,11 @@ def test_restore_memory_without_snapshot_changes_nothing(tmp_path: Path) -> None
     ws = repo / ".agentci/workspace"
     before = workspace_bytes(ws)
     write(repo / "agents/alpha/system_prompt.md", "v2\n")
+    write(repo / "knowledge/shared/doc0000.md", "knowledge v2\n")  # an earlier wave must not go out either
     commit_all(repo, "v2")
-    rc, data, _ = deploy(repo, "--restore-memory")
-    assert rc == 1 and "no memory snapshot" in data["agents"][0]["message"]
+    rc, _, err = deploy(repo, "--restore-memory")
+    assert rc == 1 and "no memory snapshot of agent 'alpha'" in err and "nothing was changed" in err
+    assert "Traceback" not in err
     assert workspace_bytes(ws) == before
 
 
