@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FAIL
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x1b]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0, DEL and C1 (8-bit CSI)
 
 
 def _safe(text: Any, limit: int = 160) -> str:
@@ -95,7 +95,9 @@ def _print_text(data: dict[str, Any], output: Path) -> None:
                 why = c["error"]
             else:
                 why = "; ".join(x["reason"] for x in c["assertions"] if not x["passed"]) or f"score {c['score']}"
-            out.write(f"  {tag:<10} {a['name']}/{c['id']}  {c['set']}:{c['line']}  {_safe(why)}\n")
+            # Names, ids and paths are PR-authored: a newline in one would start a workflow command.
+            where = _safe(f"{a['name']}/{c['id']}  {c['set']}:{c['line']}", 240)
+            out.write(f"  {tag:<10} {where}  {_safe(why)}\n")
         if len(bad) > 20:
             out.write(f"  ... and {len(bad) - 20} more in {output}\n")
     t = data["totals"]

@@ -7,12 +7,17 @@ one line needs none of it.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import time
 from typing import TextIO
 
 from agentci.eval.runner import CaseResult
+
+#: C0, DEL and C1 controls: an agent name is PR-authored, and a newline in it would start
+#: a workflow command in the Actions log.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class Progress:
@@ -49,5 +54,5 @@ class Progress:
         with self._lock:
             if self.tty:
                 self.stream.write("\r\033[K")
-            self.stream.write(f"{name}: {line}\n")
+            self.stream.write(_CONTROL.sub("?", f"{name}: {line}") + "\n")
             self.stream.flush()

@@ -64,3 +64,21 @@ def test_model_output_cannot_inject_terminal_escapes(stub, eval_env, agent_repo,
     proc = cli("eval", str(root), env=eval_env)
     assert proc.returncode == 1
     assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+
+
+def test_pr_authored_case_id_cannot_issue_workflow_commands(stub, eval_env, agent_repo, cli):
+    # A case id is PR-authored text: printed raw, a newline in it would start a `::error::`
+    # (or any) workflow command in the Actions log, and ESC would drive the terminal.
+    cases = 'cases:\n  - id: "c1\\n::error::injected\\e[31m"\n    input: "question [[reply:no]]"\n' \
+            '    assert: [{type: icontains, value: "yes"}]\n'
+    root = agent_repo(cases=cases)
+    manifest = next(root.glob("agents/*/agent.yaml"))
+    text = manifest.read_text()
+    name = text.split("name: ", 1)[1].split("\n", 1)[0]
+    manifest.write_text(text.replace(f"name: {name}", f'name: "{name}\\n::warning::named"', 1))
+    proc = cli("eval", str(root), env=eval_env)
+    assert proc.returncode == 1, proc.stderr
+    assert "injected" in proc.stdout and "named" in proc.stderr  # shown, on the FAIL line
+    for line in (proc.stdout + proc.stderr).splitlines():
+        assert not line.startswith("::"), line
+    assert "\x1b" not in proc.stdout + proc.stderr
