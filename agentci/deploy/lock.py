@@ -12,6 +12,7 @@ import contextlib
 import getpass
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -47,11 +48,40 @@ class WorkspaceLease:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> WorkspaceLease:
+        try:
+            return self._enter()
+        except BaseException:
+            # Ctrl-C after the lease was taken but before `with` got it: without this the
+            # lease would block the next deploy until it expired (lock_ttl, 120 s by default).
+            self.__exit__(None, None, None)
+            raise
+
+    def _acquire(self, owner: str) -> Lease | None:
+        """One acquire attempt; a first Ctrl-C waits until the lease is in hand, so it can be released."""
+        if threading.current_thread() is not threading.main_thread():
+            return self.backend.lock_acquire(DEPLOY_LOCK, owner, self.ttl)
+        pending: list[int] = []
+
+        def defer(signum: int, frame: object) -> None:
+            if pending:  # a second Ctrl-C: the user means it
+                raise KeyboardInterrupt
+            pending.append(signum)
+
+        previous = signal.signal(signal.SIGINT, defer)
+        try:
+            self.lease = self.backend.lock_acquire(DEPLOY_LOCK, owner, self.ttl)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        if pending:
+            raise KeyboardInterrupt
+        return self.lease
+
+    def _enter(self) -> WorkspaceLease:
         deadline = time.monotonic() + self.wait
         owner = f"{who()} pid {os.getpid()}"
         announced = False
         while True:
-            self.lease = self.backend.lock_acquire(DEPLOY_LOCK, owner, self.ttl)
+            self.lease = self._acquire(owner)
             if self.lease:
                 stale = self.lease.extra.get("took_over")
                 if isinstance(stale, dict) and stale.get("owner"):
