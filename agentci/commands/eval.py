@@ -67,10 +67,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_text(data, output)
     gate = data["gate"]
+    _set_outputs(data)
     if gate["passed"]:
         return EXIT_OK
     print(f"agentci: gate failed: {'; '.join(gate['reasons'])}", file=sys.stderr)
     return EXIT_FAIL
+
+
+def _set_outputs(data: dict[str, Any]) -> None:
+    """The action's outputs for `command: eval` (`agentci ci` and `report --post` write them
+    again after the report; the last value of a name wins)."""
+    from agentci.github import gha
+
+    rate = data["totals"]["pass_rate"]
+    gha.set_outputs({"pass-rate": "" if rate is None else f"{rate:.4f}", "regressions": data["totals"]["regressions"],
+                     "verdict": "pass" if data["gate"]["passed"] else "fail"})
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0, DEL and C1 (8-bit CSI)

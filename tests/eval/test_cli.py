@@ -18,8 +18,12 @@ def test_gate_exit_codes(stub, eval_env, agent_repo, cli, tmp_path):
     data = json.loads((root / ".agentci" / "results.json").read_text())
     assert data["gate"] == {"passed": True, "reasons": [], "min_pass_rate": 0.4, "max_regressions": 0}
 
-    bad = cli("eval", str(root), "--min-pass-rate", "0.8", env=eval_env)  # the flag overrides agentci.yaml
+    outputs = tmp_path / "github_output"
+    outputs.write_text("")
+    env = {**eval_env, "GITHUB_OUTPUT": str(outputs)}  # the action's outputs for `command: eval`
+    bad = cli("eval", str(root), "--min-pass-rate", "0.8", env=env)  # the flag overrides agentci.yaml
     assert bad.returncode == 1
+    assert outputs.read_text() == "pass-rate=0.5000\nregressions=0\nverdict=fail\n"
     assert bad.stderr.strip().splitlines()[-1] == "agentci: gate failed: pass rate 0.50 < min 0.80"
 
     usage = cli("eval", str(root), "--shard", "3/2", env=eval_env)
