@@ -259,6 +259,9 @@ def _handler(stub: FastioStub) -> type[BaseHTTPRequestHandler]:
                 if node.type != "file":
                     return self._err(400, "only files can be locked")
                 if node.locked:
+                    # Any second acquire is refused here, also by the same token. The docs say a lock is
+                    # "held by the acquiring user's ID" and do not say what the holder's own re-acquire
+                    # returns; agentci's lease depends on this refusal (see FastioBackend.lock_acquire).
                     return self._err(409, "node is locked")
                 node.lock_token = secrets.token_hex(16)
                 node.lock_expires = time.time() + float(form.get("duration", 60))

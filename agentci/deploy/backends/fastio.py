@@ -274,6 +274,10 @@ class FastioBackend(Backend):
         return sorted(n["name"] for n in self._list(node)) if node else []
 
     def delete_release(self, area: AreaRef, release: str) -> None:
+        # Per docs.fast.io/storage.html, .../delete/ moves the node to the trash (kept, and counted
+        # against storage until the trash is emptied); .../purge/ removes a trashed node for good.
+        # Old releases therefore pile up in the trash: we do not purge them, so a hand restore stays
+        # possible. Not exercised against the live API.
         self.delete(self._slot(area, release))
 
     def live_areas(self, prefix: str) -> list[str]:
@@ -289,6 +293,15 @@ class FastioBackend(Backend):
         assert node is not None
         return node
 
+    # Divergence check against the public docs (fast.io/resources/implement-file-locks-fastio-api,
+    # docs.fast.io/storage.html), done in the audit: the docs say a lock is "held by the acquiring
+    # user's ID" and that node details carry `lock_info` with "holder ID, acquisition time, TTL".
+    #  - They do not say what a second acquire by the SAME user returns. Two deploys from one CI
+    #    token are the same user: we rely on a 409/423 there (the stand-in answers 409 to any
+    #    second acquire). If the live API re-grants the lock to its holder, this lease would not
+    #    serialise two runs that share a token; verify before relying on it.
+    #  - `lock_info.expires_at` (read by lock_holder) is not a documented field; the docs name an
+    #    acquisition time and a TTL. When it is absent the wait message shows 0 s left, nothing worse.
     def lock_acquire(self, name: str, owner: str, ttl: float) -> Lease | None:
         node = self._lock_node(name)
         try:
