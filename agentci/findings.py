@@ -36,11 +36,19 @@ class Finding:
 
 
 def error(rule: str, path: str, line: int, message: str, hint: str = "", column: int = 0) -> Finding:
-    return Finding(rule, Severity.ERROR, path, line, message, hint, column)
+    return Finding(rule, Severity.ERROR, path, line, message, hint or _default_hint(rule), column)
 
 
 def warning(rule: str, path: str, line: int, message: str, hint: str = "", column: int = 0) -> Finding:
-    return Finding(rule, Severity.WARNING, path, line, message, hint, column)
+    return Finding(rule, Severity.WARNING, path, line, message, hint or _default_hint(rule), column)
+
+
+def _default_hint(rule: str) -> str:
+    """Every finding carries a fix: when the caller gave none, the rule table's."""
+    from agentci.validate.rules import RULES  # imported late: rules imports this module
+
+    known = RULES.get(rule)
+    return known.hint if known else ""
 
 
 def sort_key(f: Finding) -> tuple[str, int, int, str]:

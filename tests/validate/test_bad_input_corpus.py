@@ -79,6 +79,7 @@ def test_each_bad_file_gives_its_finding(tmp_path: Path, name: str) -> None:
     assert expected <= {(f.rule, f.path) for f in found}, found
     for f in found:
         assert f.line >= 0 and f.message and f.severity in (Severity.ERROR, Severity.WARNING)
+        assert f.hint, f"{f.rule} at {f.location} has no fix hint"
 
 
 def test_escaping_paths_are_each_reported(tmp_path: Path) -> None:
