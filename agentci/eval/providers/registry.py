@@ -29,7 +29,11 @@ def provider_class(name: str) -> type[Provider]:
                 f"unknown provider {name!r}",
                 hint=f"use one of: {', '.join(names())} (or install a plugin that registers it under {GROUP})",
             )
-        cls = ep.load()
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a third party's import-time failure: name it, no traceback
+            raise AgentciError(f"the {name} provider (plugin {ep.value}) cannot be loaded: {type(exc).__name__}: {exc}",
+                               hint=f"reinstall or fix the package that registers {name!r} under {GROUP}") from None
     else:
         module, _, attr = target.partition(":")
         try:
