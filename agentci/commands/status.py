@@ -56,11 +56,12 @@ def run(args: argparse.Namespace) -> int:
                 sync = OUT_OF_SYNC
             else:
                 sync = SYNCED if not compare(want.area.hashes(backend.hash_algo), live) else OUT_OF_SYNC
-            health = MISSING if live is None else rec.get("health", PROGRESSING)
+            health = MISSING if live is None else _str(rec.get("health")) or PROGRESSING
             message = "not in git" if desired and want is None else ("not deployed" if live is None else "")
-            rows.append({"name": name, "commit": rec.get("commit"), "release": backend.live_release(agent_area(name)),
-                         "sync": sync, "health": health, "time": rec.get("deployed_at"),
-                         "run_url": rec.get("run_url"), "message": message or why})
+            rows.append({"name": name, "commit": _str(rec.get("commit")),
+                         "release": backend.live_release(agent_area(name)), "sync": sync, "health": health,
+                         "time": _str(rec.get("deployed_at")), "run_url": _str(rec.get("run_url")),
+                         "message": message or why})
     finally:
         backend.close()
     if args.format == "json":
@@ -71,3 +72,8 @@ def run(args: argparse.Namespace) -> int:
               f"{(desired.commit or 'work tree')[:12] if desired else 'unknown'}")
         print(render_table(rows) if rows else "no agents deployed")
     return 0
+
+
+def _str(value: object) -> str | None:
+    """A field of the workspace's state file, which anyone with workspace access can edit."""
+    return value if isinstance(value, str) else None

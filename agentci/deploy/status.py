@@ -67,8 +67,14 @@ def read_state(backend: Backend) -> dict[str, Any]:
     if not isinstance(data, dict):
         data = {}
     data.setdefault("version", 1)
-    data.setdefault("agents", {})
-    data.setdefault("areas", {})
+    # The workspace is shared with the agents and people: a hand-mangled state file is treated
+    # as unknown state (the next deploy rewrites it), never as a crash.
+    for key in ("agents", "areas"):
+        entries = data.get(key)
+        data[key] = {k: v for k, v in entries.items() if isinstance(v, dict)} if isinstance(entries, dict) else {}
+    for rec in data["agents"].values():
+        history = rec.get("history")
+        rec["history"] = [h for h in history if isinstance(h, dict)] if isinstance(history, list) else []
     return data
 
 

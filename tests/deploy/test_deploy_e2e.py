@@ -295,3 +295,33 @@ def test_workspace_path_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
         assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
         assert "point workspace.path (or --workspace) at a directory" in proc.stderr, proc.stderr
     assert ws.read_text() == "not a directory\n"
+
+
+MANGLED_STATES = [
+    b'{"agents": [1, 2',  # truncated
+    b'{"agents": {"alpha": 5}, "areas": 3}',
+    b'{"agents": {"alpha": {"commit": 5, "deployed_at": 7, "health": [1], "run_url": {}}}}',
+    b'{"agents": {"alpha": {"history": 5, "release": 3}}, "areas": {"knowledge": {"release": []}}}',
+    b'{"agents": {"alpha": {"history": [1, "x", {"release": 5}]}}}',
+    b"null",
+]
+
+
+def test_mangled_state_file_is_unknown_state_not_a_crash(tmp_path: Path) -> None:
+    """The workspace is shared with agents and people: a hand-edited state.json must never crash
+    status/diff/deploy (two of these shapes were internal errors before)."""
+    repo = make_repo(tmp_path / "r", agents=["alpha"])
+    assert deploy(repo)[0] == 0
+    state = repo / ".agentci/workspace/.agentci/state.json"
+    for i, raw in enumerate(MANGLED_STATES):
+        state.write_bytes(raw)
+        status = run_cli("status", str(repo), "--format", "json")
+        assert status.returncode == 0 and "internal error" not in status.stderr, (raw, status.stderr)
+        assert json.loads(status.stdout)["agents"][0]["sync"] == "Synced"
+        write(repo / "agents/alpha/system_prompt.md", f"You are alpha at {{{{ company }}}}. v{i + 2}\n")
+        commit_all(repo, f"v{i + 2}")
+        rc, data, err = deploy(repo)
+        assert rc == 0 and "internal error" not in err, (raw, err)
+        assert data["agents"][0]["files_sent"] == 1
+        assert run_cli("diff", str(repo)).returncode == 0
+        assert isinstance(json.loads(state.read_text())["agents"]["alpha"]["history"], list)
