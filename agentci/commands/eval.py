@@ -42,6 +42,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--min-pass-rate must be between 0 and 1", hint="e.g. --min-pass-rate 0.8")
     if args.max_regressions is not None and args.max_regressions < 0:
         raise UsageError("--max-regressions must be 0 or more")
+    for flag, value in (("--output", args.output), ("--junit", args.junit)):
+        if value:
+            _check_writable(flag, Path(value))  # before minutes of model calls, not after
     opts = EvalOptions(
         root=Path(args.path),
         agents=args.agent,
@@ -72,6 +75,15 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"agentci: gate failed: {'; '.join(gate['reasons'])}", file=sys.stderr)
     return EXIT_FAIL
+
+
+def _check_writable(flag: str, path: Path) -> None:
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a directory", hint=f"pass a file path, e.g. {flag} {path / ('junit.xml' if flag == '--junit' else 'results.json')}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{flag} {path}: cannot create {path.parent}: {exc.strerror or exc}") from None
 
 
 def _set_outputs(data: dict[str, Any]) -> None:

@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from agentci.errors import AgentciError
+
 FORMATS = ["markdown", "comment", "summary", "junit", "sarif", "json"]
 
 
@@ -59,8 +61,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = json.dumps(results, indent=1, ensure_ascii=False) + "\n"
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+        try:
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise AgentciError(f"--output {args.output}: cannot write: {exc.strerror or exc}",
+                               hint="pass a writable file path") from None
     else:
         gha.print_untrusted(text)
     if args.post:

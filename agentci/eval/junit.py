@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from agentci.errors import AgentciError
+
 
 def _clean(text: Any) -> str:
     # XML 1.0 forbids most control characters; model output may contain them.
@@ -47,5 +49,9 @@ def to_xml(results: dict[str, Any]) -> str:
 
 
 def write(path: Path, results: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_xml(results), encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_xml(results), encoding="utf-8")
+    except OSError as exc:
+        raise AgentciError(f"cannot write JUnit XML {path}: {exc.strerror or exc}",
+                           hint="pass a writable file path with --junit") from None

@@ -127,11 +127,18 @@ def dumps(data: dict[str, Any], *, pretty: bool = False) -> str:
 
 def write(path: Path, data: dict[str, Any], text: str | None = None) -> None:
     """Atomic: a reader (or a crashed run) never sees half a results file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text if text is not None else dumps(data))
-    os.replace(tmp, path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text if text is not None else dumps(data))
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise AgentciError(f"cannot write results {path}: {exc.strerror or exc}",
+                           hint="pass a writable file path with --output") from None
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -86,3 +86,16 @@ def test_pr_authored_case_id_cannot_issue_workflow_commands(stub, eval_env, agen
     for line in (proc.stdout + proc.stderr).splitlines():
         assert not line.startswith("::"), line
     assert "\x1b" not in proc.stdout + proc.stderr
+
+
+def test_unwritable_output_is_a_usage_error_before_any_model_call(stub, eval_env, agent_repo, cli, tmp_path):
+    root = agent_repo(cases=simple_cases(1))
+    for flag in ("--output", "--junit"):
+        proc = cli("eval", str(root), flag, str(tmp_path), env=eval_env)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.splitlines()[0] == f"agentci: error: {flag} {tmp_path}: is a directory"
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    proc = cli("eval", str(root), "--output", str(blocked / "r.json"), env=eval_env)
+    assert proc.returncode == 2 and proc.stderr.startswith(f"agentci: error: --output {blocked / 'r.json'}: cannot create")
+    assert stub.stats() == {}  # refused before the run, not after it

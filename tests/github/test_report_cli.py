@@ -102,3 +102,11 @@ def test_merge_joins_shards(tmp_path: Path, cli: Callable[..., object]) -> None:
     merged = json.loads(proc.stdout)
     assert sorted(c["id"] for c in merged["agents"][0]["cases"]) == sorted(c["id"] for c in data["agents"][0]["cases"])
     assert merged["shard"] is None
+
+
+def test_output_to_a_directory_is_one_clear_line(tmp_path: Path) -> None:
+    text = (FIXTURES / "one_agent_pass.json").read_text()
+    (tmp_path / "r.json").write_text(text)
+    proc = run_cli("report", "--results", "r.json", "-o", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert proc.stderr.startswith(f"agentci: error: --output {tmp_path}: cannot write")
