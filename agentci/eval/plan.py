@@ -74,6 +74,9 @@ def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: 
     key_env = None if overridden else spec.api_key_env
     plan = AgentPlan(agent, side, name, model)
     plan.sets = [load_set(agent.name, repo.documents.get(p), p) for p in agent.evals]
+    unusable = _eval_ref_errors(repo, agent)
+    if unusable:  # `evals:` names a missing (or escaping) file: never a silent 0-case pass
+        plan.sets.append(EvalSet(agent.manifest, error="; ".join(unusable)))
     cases = [(s, c) for s in plan.sets for c in s.cases if select is None or select(c)]
 
     provider = providers.get(name, base_url, key_env)
@@ -157,3 +160,12 @@ def _model_ref(providers: Providers, ref: ModelRef | None, override: str | None,
     if ref is None:
         return fallback, fallback_model
     return providers.get(ref.provider, ref.base_url, ref.api_key_env), ref.name
+
+
+def _eval_ref_errors(repo: Repo, agent: Agent) -> list[str]:
+    """The manifest's errors about `agent.evals` (load_repo drops those paths from agent.evals)."""
+    from agentci.findings import Severity
+
+    doc = repo.documents.get(agent.manifest)
+    return [f"{f.location}: {f.message}" for f in (doc.findings if doc else [])
+            if f.severity == Severity.ERROR and f.message.startswith("agent.evals")]

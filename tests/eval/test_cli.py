@@ -99,3 +99,12 @@ def test_unwritable_output_is_a_usage_error_before_any_model_call(stub, eval_env
     proc = cli("eval", str(root), "--output", str(blocked / "r.json"), env=eval_env)
     assert proc.returncode == 2 and proc.stderr.startswith(f"agentci: error: --output {blocked / 'r.json'}: cannot create")
     assert stub.stats() == {}  # refused before the run, not after it
+
+
+def test_missing_eval_set_fails_the_gate_instead_of_passing_with_zero_cases(stub, eval_env, agent_repo, cli):
+    root = agent_repo(cases=simple_cases(1))
+    (root / "agents/bot/evals/golden.yaml").unlink()
+    proc = cli("eval", str(root), "--format", "json", env=eval_env)
+    assert proc.returncode == 1, proc.stderr
+    (case,) = json.loads(proc.stdout)["agents"][0]["cases"]
+    assert case["status"] == "error" and "'evals/golden.yaml' does not exist" in case["error"]
