@@ -40,7 +40,7 @@ def _text(findings: list[Finding], agents: int, color: bool) -> str:
 
     lines: list[str] = []
     for path, group in groupby(findings, key=lambda f: f.path):
-        lines.append(paint("1", path))
+        lines.append(paint("1", printable(path)))
         for f in group:
             where = f"{f.line}:{f.column}" if f.column else f"{f.line or '-'}"
             sev = paint(_COLORS.get(f.severity, "0"), f"{f.severity.value:<7}")
@@ -57,7 +57,16 @@ def _text(findings: list[Finding], agents: int, color: bool) -> str:
 
 def _one_line(text: str) -> str:
     # Messages can quote file content; never let it start a new line in the terminal.
-    return " ".join(text.split()) if ("\n" in text or "\r" in text) else text
+    return printable(" ".join(text.split()) if ("\n" in text or "\r" in text) else text)
+
+
+# C0/C1 control characters other than the whitespace handled above: quoted repo content must
+# not drive the terminal or the log viewer (ANSI colours, OSC titles, cursor moves).
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if chr(c) not in "\n\r\t"}
+
+
+def printable(text: str) -> str:
+    return text.translate(_CONTROL)
 
 
 # --- GitHub workflow commands ------------------------------------------------------------
@@ -76,13 +85,13 @@ def escape_property(value: str) -> str:
 
 
 def annotation(f: Finding) -> str:
-    props = [f"file={escape_property(f.path)}"]
+    props = [f"file={escape_property(printable(f.path))}"]
     if f.line:
         props.append(f"line={f.line}")
         if f.column:
             props.append(f"col={f.column}")
     props.append(f"title={escape_property(f'agentci {f.rule}')}")
-    message = f.message + (f"\nfix: {f.hint}" if f.hint else "")
+    message = printable(f.message + (f"\nfix: {f.hint}" if f.hint else ""))
     return f"::{_LEVEL.get(f.severity, 'notice')} {','.join(props)}::{escape_data(message)}"
 
 

@@ -111,6 +111,20 @@ def test_github_escaping() -> None:
     assert line.startswith("::error file=dir%2Codd%3Aname.yaml,line=3,col=2,title=agentci schema::")
 
 
+def test_control_characters_from_the_repo_never_reach_the_terminal(make_repo: Make) -> None:
+    """A committed value quoted in a finding (here a prompt path) must not carry ANSI/OSC escapes
+    into the terminal or the Actions log; tabs stay readable."""
+    root = make_repo({"agents/bot/agent.yaml": (
+        "agent:\n  name: bot\n  model: {provider: openai, name: m}\n"
+        "  prompt: \"nope\\e]0;pwned\\a\\e[2J\\x9b\\tend\"\n")})
+    for fmt in ("text", "github"):
+        proc = run_cli("validate", str(root), "--format", fmt)
+        assert proc.returncode == 1, proc.stderr
+        assert "missing-file" in proc.stdout
+        assert not any(c in proc.stdout for c in "\x1b\x07\x9b"), repr(proc.stdout)
+        assert "\\x1b]0;pwned\\x07\\x1b[2J\\x9b\tend" in proc.stdout
+
+
 def test_sarif_shape_github_accepts(make_repo: Make, tmp_path: Path) -> None:
     out = tmp_path / "report.sarif"
     proc = run_cli("validate", str(bad_repo(make_repo)), "--format", "sarif", "--output", str(out))
