@@ -121,7 +121,9 @@ def load_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise AgentciError(f"{path}: {what} not found", hint="run `agentci eval` first, or pass --results PATH") from None
+        hint = ("write it with `agentci validate --format json > PATH`" if "findings" in what
+                else "run `agentci eval` first, or pass --results PATH")
+        raise AgentciError(f"{path}: {what} not found", hint=hint) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise AgentciError(f"{path}: cannot read {what}: {exc}") from None
     except json.JSONDecodeError as exc:

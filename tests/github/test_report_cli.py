@@ -110,3 +110,11 @@ def test_output_to_a_directory_is_one_clear_line(tmp_path: Path) -> None:
     proc = run_cli("report", "--results", "r.json", "-o", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "internal error" not in proc.stderr
     assert proc.stderr.startswith(f"agentci: error: --output {tmp_path}: cannot write")
+
+
+def test_missing_findings_file_hint_names_validate(tmp_path: Path) -> None:
+    (tmp_path / "r.json").write_text((FIXTURES / "one_agent_pass.json").read_text())
+    proc = run_cli("report", "--results", "r.json", "--findings", "nope.json", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == ["agentci: error: nope.json: findings file not found",
+                                        "  hint: write it with `agentci validate --format json > PATH`"]
