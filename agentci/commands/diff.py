@@ -59,8 +59,13 @@ def _unified(live: bytes, want: bytes, path: str) -> None:
     except UnicodeDecodeError:
         print("    (binary files differ)")
         return
+    from agentci.github.gha import print_untrusted
+    from agentci.validate.output import printable
+
     lines = list(difflib.unified_diff(a, b, f"live/{path}", f"git/{path}", lineterm="", n=1))
-    for line in lines[:MAX_DIFF_LINES]:
-        print(f"    {line}")
+    shown = [f"    {printable(line)}" for line in lines[:MAX_DIFF_LINES]]
     if len(lines) > MAX_DIFF_LINES:
-        print(f"    ... {len(lines) - MAX_DIFF_LINES} more lines")
+        shown.append(f"    ... {len(lines) - MAX_DIFF_LINES} more lines")
+    # Live files are written by agents and people: a context line such as "::add-mask::x" would
+    # otherwise be a workflow command in the scheduled drift job, and escapes would drive the terminal.
+    print_untrusted("\n".join(shown))

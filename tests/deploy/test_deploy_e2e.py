@@ -325,3 +325,25 @@ def test_mangled_state_file_is_unknown_state_not_a_crash(tmp_path: Path) -> None
         assert data["agents"][0]["files_sent"] == 1
         assert run_cli("diff", str(repo)).returncode == 0
         assert isinstance(json.loads(state.read_text())["agents"]["alpha"]["history"], list)
+
+
+def test_diff_of_a_hand_edit_cannot_issue_workflow_commands(tmp_path: Path) -> None:
+    """Live files are untrusted: in Actions (the drift workflow) the diff body is fenced with
+    stop-commands, and escape sequences are shown, not sent to the terminal."""
+    repo = make_repo(tmp_path / "r", agents=["alpha"])
+    write(repo / "agents/alpha/system_prompt.md", "one\n::add-mask::two\nthree\n")
+    commit_all(repo, "prompt")
+    assert deploy(repo)[0] == 0
+    live = repo / ".agentci/workspace/agents/alpha/system_prompt.md"
+    live.write_text("one\n::add-mask::two\nthree \x1b]0;pwned\x07\n")
+    proc = run_cli("diff", str(repo), env={"GITHUB_ACTIONS": "true"})
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
+    token = lines[start].split("::")[2]
+    end = lines.index(f"::{token}::")
+    assert any("::add-mask::two" in line for line in lines[start:end])  # the context line, fenced
+    outside = lines[:start] + lines[end + 1:]
+    assert not any(line.lstrip().startswith("::") for line in outside), outside
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+    assert "three \\x1b]0;pwned\\x07" in proc.stdout
