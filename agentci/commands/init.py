@@ -56,10 +56,14 @@ def run(args: argparse.Namespace) -> int:
         )
     for rel, content in files.items():
         target = root / rel
-        if target.is_symlink():  # --force replaces the link itself, never what it points to
-            target.unlink()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+        try:
+            if target.is_symlink():  # --force replaces the link itself, never what it points to
+                target.unlink()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        except OSError as exc:  # e.g. a parent of DIR is a file, or the disk is read-only
+            raise UsageError(f"cannot write {target}: {exc.strerror or exc}",
+                             hint="pass a directory you can write to") from None
     out = sys.stdout
     out.write(f"wrote {len(files)} files to {root}:\n")
     for rel in files:

@@ -66,3 +66,11 @@ def test_init_into_a_file_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     proc = run_cli("init", str(tmp_path / "file"))
     assert proc.returncode == 2 and "not a directory" in proc.stderr
+
+
+def test_init_below_a_file_is_a_usage_error_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    proc = run_cli("init", str(tmp_path / "file" / "sub"))
+    assert proc.returncode == 2, proc.stderr
+    assert "internal error" not in proc.stderr and "cannot write" in proc.stderr
+    assert (tmp_path / "file").read_text() == "x"
