@@ -99,8 +99,9 @@ class WorkspaceLease:
                          f"(lease expires in {left:.0f}s unless renewed)")
                 announced = True
             self.sleep(min(0.2, max(0.01, self.ttl / 10)))
-        self._thread = threading.Thread(target=self._beat, name="agentci-lease", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._beat, name="agentci-lease", daemon=True)
+        thread.start()
+        self._thread = thread  # only a started thread: __exit__ joins it
         return self
 
     def _beat(self) -> None:

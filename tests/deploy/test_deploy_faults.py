@@ -172,7 +172,7 @@ def test_ctrl_c_right_after_the_lease_is_taken_releases_it(tmp_path: Path) -> No
         time.sleep(i * 0.00005)  # walk the signal across the acquire window
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
-        assert "Traceback" not in err, err
+        assert "Traceback" not in err and "internal error" not in err, err
         left += lease.exists()
     print(f"\nctrl-c at lease acquire: trials={trials} leases left behind={left}")
     assert left == 0
