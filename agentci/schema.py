@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -33,10 +34,25 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def _validator(name: str) -> Any:
-    from jsonschema import Draft202012Validator
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """A JSON Schema `pattern` with ECMA-262 meaning: `$` is the end of the string.
+    Python's `$` also matches before a final newline, so "bot\\n" would pass as a name."""
+    return re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", pattern))
 
-    return Draft202012Validator(load_schema(name))
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    from jsonschema import ValidationError
+
+    if validator.is_type(instance, "string") and not ecma_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def _validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator, validators
+
+    strict = validators.extend(Draft202012Validator, {"pattern": _pattern})
+    return strict(load_schema(name))
 
 
 @cache

@@ -123,7 +123,9 @@ def _keyword(key: str, value: Any, schema: dict[str, Any], build: Callable[[Any]
             raise Unsupported(key)
         return lambda x: _plain(x) and x in allowed
     if key == "pattern":
-        rx = re.compile(value)
+        from agentci.schema import ecma_pattern
+
+        rx = ecma_pattern(value)
         return lambda x: not isinstance(x, str) or rx.search(x) is not None
     if key == "minLength":
         return lambda x: not isinstance(x, str) or len(x) >= value
