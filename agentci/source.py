@@ -165,7 +165,7 @@ class WorkTree:
     def is_dir(self, path: str) -> bool:
         try:
             return self._real(path).is_dir()
-        except PathEscape:
+        except (PathEscape, OSError, ValueError):  # e.g. a 300-character name: ENAMETOOLONG
             return False
 
     def files(self) -> list[str]:

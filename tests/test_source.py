@@ -79,3 +79,20 @@ def test_gittree_reads_a_commit_without_checkout(tmp_path: Path) -> None:
     assert glob(old, "agents/*/agent.yaml") == ["agents/a-b/agent.yaml", "agents/a/agent.yaml"]
     assert files_under(old, "knowledge/k") == ["knowledge/k/one.md"]
     assert old.size("missing") is None and old.commit() == first
+
+
+def test_names_longer_than_the_filesystem_allows_are_simply_absent(tmp_path):
+    # Found by the hostile suite: `evals: ["a" * 300]` made stat() raise ENAMETOOLONG.
+    tree = WorkTree(tmp_path)
+    long = "agents/a/" + "a" * 300
+    assert tree.size(long) is None
+    assert tree.is_dir(long) is False
+
+
+def test_a_manifest_naming_an_overlong_path_is_a_finding(tmp_path):
+    from agentci.repo import load_repo
+
+    (tmp_path / "agents" / "a").mkdir(parents=True)
+    (tmp_path / "agents" / "a" / "agent.yaml").write_text(f"agent:\n  name: a\n  evals: [{'a' * 300}]\n")
+    repo = load_repo(WorkTree(tmp_path))
+    assert "missing-file" in {f.rule for f in repo.findings}
