@@ -140,11 +140,11 @@ class Runner:
                 embedder=job.embedder,
                 embedding_model=job.embedding_model,
             )
-            try:
-                runs.append(score_run(case, ctx))
-            except Exception as exc:
-                return CaseResult(case, job.side, "error", output=response.text, runs=len(runs),
-                                  error=f"an assertion could not run: {type(exc).__name__}: {exc}".splitlines()[0])
+            run = score_run(case, ctx)
+            if run.error:
+                return CaseResult(case, job.side, "error", output=response.text, runs=len(runs) + 1,
+                                  error=run.error, assertions=list(run.assertions))
+            runs.append(run)
         assert first is not None
         scored = combine(case, runs)
         return CaseResult(

@@ -7,11 +7,9 @@ every assertion must pass. With `repeat: N`, the case passes when at least
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from agentci.eval.assertions.base import AssertionResult, AssertionSpec, Context
+from agentci.eval.assertions.base import AssertionResult, Context
 from agentci.eval.cases import Case
 
 
@@ -20,6 +18,7 @@ class RunScore:
     passed: bool
     score: float
     assertions: tuple[AssertionResult, ...] = ()
+    error: str | None = None
 
 
 @dataclass
@@ -31,18 +30,22 @@ class CaseScore:
     assertions: list[AssertionResult] = field(default_factory=list)
 
 
-def _runner() -> Callable[[AssertionSpec, Context], AssertionResult]:
-    try:
-        from agentci.eval.assertions.registry import run_assertion
-    except ImportError:  # the assertion registry is not in this build: text types only
-        return _fallback
-    return run_assertion
-
-
 def score_run(case: Case, ctx: Context) -> RunScore:
-    """Score one model answer. An assertion that cannot run raises (the case becomes an error)."""
-    run = _runner()
-    results = tuple(run(spec, ctx) for spec in case.asserts)
+    """Score one model answer. An assertion that cannot run (a judge that fails, a bad
+    schema) sets `error` and the case becomes an error, but every other assertion's
+    result is still recorded, so the report shows what did pass and fail."""
+    from agentci.eval.assertions.registry import run_assertion
+
+    results_: list[AssertionResult] = []
+    error = None
+    for spec in case.asserts:
+        try:
+            results_.append(run_assertion(spec, ctx))
+        except Exception as exc:
+            why = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            error = error or f"an assertion could not run: {why}"
+            results_.append(AssertionResult(spec.type, False, 0.0, f"could not run: {why}", spec.weight))
+    results = tuple(results_)
     weighted = [(r.weight, r.score) for r in results if r.weight > 0]
     total = sum(w for w, _ in weighted)
     score = sum(w * s for w, s in weighted) / total if total else 1.0
@@ -50,7 +53,7 @@ def score_run(case: Case, ctx: Context) -> RunScore:
         passed = all(r.passed for r in results if r.weight > 0)
     else:
         passed = score >= case.threshold - 1e-9
-    return RunScore(passed, round(score, 4), results)
+    return RunScore(passed and error is None, round(score, 4), results, error)
 
 
 def combine(case: Case, runs: list[RunScore]) -> CaseScore:
@@ -65,25 +68,3 @@ def combine(case: Case, runs: list[RunScore]) -> CaseScore:
         runs_passed=ok,
         assertions=list(shown.assertions) if shown else [],
     )
-
-
-def _fallback(spec: AssertionSpec, ctx: Context) -> AssertionResult:
-    """The text assertions, used only when agentci.eval.assertions.registry is absent."""
-    out, value = ctx.output, "" if spec.value is None else str(spec.value)
-    checks: dict[str, Callable[[], bool]] = {
-        "equals": lambda: out.strip() == value.strip(),
-        "contains": lambda: value in out,
-        "icontains": lambda: value.lower() in out.lower(),
-        "not-contains": lambda: value not in out,
-        "not-icontains": lambda: value.lower() not in out.lower(),
-        "starts-with": lambda: out.startswith(value),
-        "regex": lambda: re.search(value, out) is not None,
-        "not-regex": lambda: re.search(value, out) is None,
-    }
-    check = checks.get(spec.type)
-    if check is None:
-        raise ValueError(f"assertion type {spec.type!r} is not available (agentci.eval.assertions.registry missing)")
-    ok = check()
-    verb = spec.type.replace("-", " ")
-    reason = f"output {verb} {value!r}" if ok else f"expected output to {verb.replace('not ', 'not ')} {value!r}"
-    return AssertionResult(spec.type, ok, 1.0 if ok else 0.0, reason, spec.weight)

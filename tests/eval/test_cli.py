@@ -108,3 +108,19 @@ def test_missing_eval_set_fails_the_gate_instead_of_passing_with_zero_cases(stub
     assert proc.returncode == 1, proc.stderr
     (case,) = json.loads(proc.stdout)["agents"][0]["cases"]
     assert case["status"] == "error" and "'evals/golden.yaml' does not exist" in case["error"]
+
+
+def test_an_assertion_that_cannot_run_keeps_the_others_results(stub, eval_env, agent_repo, cli, tmp_path):
+    # The judge points at a closed port: llm-rubric cannot run, icontains still can.
+    cases = ("cases:\n  - id: mixed\n    input: refunds?\n"
+             "    assert: [{type: icontains, value: \"30 days\"}, {type: llm-rubric, value: \"Polite\"}]\n")
+    root = agent_repo(cases=cases, config="eval:\n  retries: 0\n  judge: {provider: openai, name: j, base_url: \"http://127.0.0.1:9/v1\"}\n")
+    out = tmp_path / "r.json"
+    proc = cli("eval", str(root), "--output", str(out), env=eval_env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    case = json.loads(out.read_text())["agents"][0]["cases"][0]
+    assert case["status"] == "error"
+    assert case["error"].startswith("an assertion could not run:")
+    first, second = case["assertions"]
+    assert (first["type"], first["passed"]) == ("icontains", True)
+    assert second["type"] == "llm-rubric" and not second["passed"] and second["reason"].startswith("could not run:")
