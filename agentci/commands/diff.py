@@ -27,6 +27,11 @@ def run(args: argparse.Namespace) -> int:
 
     root = Path(args.path).resolve()
     desired = load_desired(root, args.ref)
+    if not desired.agents:
+        from agentci.errors import AgentciError
+
+        raise AgentciError(f"{desired.label}: no agents found, so there is nothing to compare",
+                           hint="check the `agents:` globs in agentci.yaml")
     backend = open_workspace(desired.config, root, args.workspace)
     try:
         plan = make_plan(backend, desired)

@@ -91,6 +91,17 @@ def test_diff_errors_exit_2(tmp_path: Path) -> None:
     assert "no-such-ref" in proc.stderr
 
 
+def test_diff_of_a_repo_without_agents_is_an_error_not_drift(tmp_path: Path) -> None:
+    repo = tmp_path / "empty"
+    repo.mkdir()
+    (repo / "README.md").write_text("no agents here\n")
+    git(repo, "init", "-q", "-b", "main")
+    commit_all(repo, "init")
+    proc = run_cli("diff", str(repo))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "no agents found" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_rollback_by_revert_and_by_ref_is_byte_for_byte(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r")
     old = git(repo, "rev-parse", "HEAD")
