@@ -26,8 +26,3 @@ class AgentciError(Exception):
 class UsageError(AgentciError):
     """Bad flags or arguments."""
 
-
-class GateFailed(AgentciError):
-    """A quality gate failed: exit 1 with a one-line reason."""
-
-    exit_code = EXIT_FAIL

@@ -47,10 +47,6 @@ class Event:
         return _get(self.pr, "head", "sha") or self.sha or None
 
     @property
-    def base_ref(self) -> str | None:
-        return _get(self.pr, "base", "ref")
-
-    @property
     def is_fork(self) -> bool:
         """A fork PR runs without secrets and with a read-only token."""
         if not self.is_pr or not self.pr:

@@ -45,10 +45,6 @@ def set_outputs(values: Mapping[str, object], env: Mapping[str, str] | None = No
     return all([set_output(k, v, env) for k, v in values.items()])
 
 
-def export_env(name: str, value: object, env: Mapping[str, str] | None = None) -> bool:
-    return _append_kv("GITHUB_ENV", name, value, env)
-
-
 def _append_kv(var: str, name: str, value: object, env: Mapping[str, str] | None) -> bool:
     path = (env if env is not None else os.environ).get(var)
     if not path:
