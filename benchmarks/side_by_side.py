@@ -49,17 +49,23 @@ def _de_passed(log: Path) -> str:
     return f"passed {m.group(2)}/{m.group(1)}" if m else ""
 
 
+def _workload(server: LatencyServer, work: Path, n: int) -> tuple[Path, Path]:
+    """The N-case dataset in the peers' forms, and the same cases as an agentci repo (made once)."""
+    data = work / f"n{n}"
+    cases = dataset.peer_dataset(n, data, server.url + "/v1")
+    repo = work / f"agentci-n{n}"
+    if not repo.exists():
+        dataset.agentci_repo(cases, repo)
+        dataset.commit_all(repo, "bench")
+    return data, repo
+
+
 def eval_matrix(server: LatencyServer, work: Path, logs: Path, sizes: list[int], concurrencies: list[int],
                 peers_ok: bool, note: str) -> list[Run]:
     runs: list[Run] = []
     env = base_env(server)
     for n in sizes:
-        data = work / f"n{n}"
-        cases = dataset.peer_dataset(n, data, server.url + "/v1")
-        repo = work / f"agentci-n{n}"
-        if not repo.exists():
-            dataset.agentci_repo(cases, repo)
-            dataset.commit_all(repo, "bench")
+        data, repo = _workload(server, work, n)
         configs: list[tuple[str, int | None, int]] = [("default", None, 0)] + [(f"c{c}", c, c) for c in concurrencies]
         for label, conc, _ in configs:
             out = work / f"results-n{n}-{label}.json"
@@ -95,12 +101,7 @@ def eval_matrix(server: LatencyServer, work: Path, logs: Path, sizes: list[int],
 def cached_rerun(server: LatencyServer, work: Path, logs: Path, n: int, peers_ok: bool) -> list[Run]:
     """Cold run into a fresh cache, then the unchanged run again: requests must be 0."""
     env = base_env(server)
-    data = work / f"n{n}"
-    cases = dataset.peer_dataset(n, data, server.url + "/v1")
-    repo = work / f"agentci-n{n}"
-    if not repo.exists():
-        dataset.agentci_repo(cases, repo)
-        dataset.commit_all(repo, "bench")
+    data, repo = _workload(server, work, n)
     runs = []
     cache = work / "agentci-cache"
     shutil.rmtree(cache, ignore_errors=True)

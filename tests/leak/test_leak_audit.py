@@ -121,23 +121,29 @@ def test_deploy_diff_status(tmp_path, cli, ssti):
     _no_leak("commits agentci made", git_history(r).split(f"commit {first}")[0])
 
 
-def test_report_post_to_github(tmp_path, cli, model):
-    from tests.servers.github_stub import GitHubStub
-
+def _pr_repo(tmp_path):  # type: ignore[no-untyped-def]
+    """A repo with a PR branch that edits the prompt, and its pull_request event file."""
     r = make_repo(tmp_path / "repo")
     base = init_repo(r)
     git(r, "checkout", "-q", "-b", "pr")
     (r / "agents" / "bot" / "system_prompt.md").write_text("You are the bot.\nANSWER: Paris.\n")
     git(r, "commit", "-qam", "edit")
     head = git(r, "rev-parse", "HEAD")
-    out = tmp_path / "results.json"
-    proc = cli("eval", "--base", base, "--output", str(out), cwd=r, env=_env(tmp_path, model))
-    assert proc.returncode in (0, 1), proc.stderr
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"number": 7, "pull_request": {
         "number": 7, "head": {"sha": head, "ref": "pr", "repo": {"full_name": "octo/app", "fork": False}},
         "base": {"sha": base, "ref": "main", "repo": {"full_name": "octo/app"}}},
         "repository": {"full_name": "octo/app", "default_branch": "main"}}))
+    return r, base, head, event
+
+
+def test_report_post_to_github(tmp_path, cli, model):
+    from tests.servers.github_stub import GitHubStub
+
+    r, base, head, event = _pr_repo(tmp_path)
+    out = tmp_path / "results.json"
+    proc = cli("eval", "--base", base, "--output", str(out), cwd=r, env=_env(tmp_path, model))
+    assert proc.returncode in (0, 1), proc.stderr
     summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
     with GitHubStub(repo="octo/app", token=ENV_SECRETS["GITHUB_TOKEN"]) as gh:
         env = _env(tmp_path, model, GITHUB_ACTIONS="true", GITHUB_EVENT_NAME="pull_request",
@@ -166,17 +172,7 @@ def test_ci_in_actions_masks_secrets_and_leaks_none(tmp_path, cli, model):
     """`agentci ci` on a pull_request: `::add-mask::` for the secret values it handles, no value elsewhere."""
     from tests.servers.github_stub import GitHubStub
 
-    r = make_repo(tmp_path / "repo")
-    base = init_repo(r)
-    git(r, "checkout", "-q", "-b", "pr")
-    (r / "agents" / "bot" / "system_prompt.md").write_text("You are the bot.\nANSWER: Paris.\n")
-    git(r, "commit", "-qam", "edit")
-    head = git(r, "rev-parse", "HEAD")
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps({"number": 7, "pull_request": {
-        "number": 7, "head": {"sha": head, "ref": "pr", "repo": {"full_name": "octo/app", "fork": False}},
-        "base": {"sha": base, "ref": "main", "repo": {"full_name": "octo/app"}}},
-        "repository": {"full_name": "octo/app", "default_branch": "main"}}))
+    r, _base, head, event = _pr_repo(tmp_path)
     summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
     with GitHubStub(repo="octo/app", token=ENV_SECRETS["GITHUB_TOKEN"]) as gh:
         env = _env(tmp_path, model, GITHUB_ACTIONS="true", GITHUB_EVENT_NAME="pull_request",
