@@ -44,7 +44,7 @@ def make_repo(path: Path, n: int) -> None:
             f"  description: Generated agent number {i}\n"
             "  model: {provider: openai, name: gpt-4o-mini, temperature: 0.2, max_tokens: 512}\n"
             "  prompt: system_prompt.md\n"
-            f"  variables: {{company: Acme{i}, topic: topic-{i}}}\n"
+            f"  variables: {{company: Acme{i}, topic: topic-{i}, tier: standard}}\n"
             "  tools: tools.json\n"
             "  capabilities: [search, save_note]\n"
             f"  knowledge: [../../knowledge/{name}.md]\n"

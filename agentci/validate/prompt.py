@@ -88,8 +88,24 @@ def _undeclared(ast: Any, meta: Any, nodes: Any) -> set[str]:
     return names
 
 
-#: A template made only of these renders with any values once every name it loads is defined.
-_SUBSTITUTION_NODES = frozenset({"Template", "Output", "TemplateData", "Name", "Const"})
+#: A template made only of these renders with any values once every name it loads is defined:
+#: substitution, `if`, `and`/`or`/`not`, `==`/`!=` and type tests. Anything else (attributes,
+#: filters, calls, arithmetic, loops) can still fail on a value, so validate renders it.
+_SAFE_NODES = frozenset({"Template", "Output", "TemplateData", "Name", "Const", "If", "CondExpr", "And", "Or",
+                         "Not", "Compare", "Operand", "Test"})
+_SAFE_TESTS = frozenset({"defined", "undefined", "none", "string", "number", "boolean", "true", "false"})
+
+
+def _renders_once_defined(ast: Any, nodes: Any) -> bool:
+    for node in ast.find_all(nodes.Node):
+        kind = type(node).__name__
+        if kind not in _SAFE_NODES:
+            return False
+        if kind == "Operand" and node.op not in ("eq", "ne"):
+            return False
+        if kind == "Test" and node.name not in _SAFE_TESTS:
+            return False
+    return True
 
 
 def _variables(ctx: Context, agent: Agent, ast: Any) -> list[Finding]:
@@ -106,8 +122,7 @@ def _variables(ctx: Context, agent: Agent, ast: Any) -> list[Finding]:
         if node.ctx == "load":
             first_line.setdefault(node.name, node.lineno)
     missing = used - manifest_vars
-    substitution_only = all(type(n).__name__ in _SUBSTITUTION_NODES for n in ast.find_all(nodes.Node))
-    if missing or not substitution_only:
+    if missing or not _renders_once_defined(ast, nodes):
         # Deploy renders the prompt with agent.variables alone (StrictUndefined): ask the same
         # renderer, so a name the template guards (`{% if x is defined %}`) is no finding.
         problem = _deploy_render_problem(ctx, agent)
