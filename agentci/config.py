@@ -73,6 +73,9 @@ class Config:
     status_file: str = "deployment-status.json"
     status: StatusConfig = StatusConfig()
     report: ReportConfig = ReportConfig()
+    #: extra endpoints model/judge keys may be sent to: [{url, api_key_env?, provider?}] (read
+    #: from the base commit on a pull request; see agentci.trust)
+    endpoints: list[dict[str, Any]] = field(default_factory=list)
 
 
 def from_data(data: Any) -> Config:
@@ -117,6 +120,8 @@ def from_data(data: Any) -> Config:
             marker=_str(_dict(data.get("report")).get("marker"), "agentci"),
             max_output_chars=_int(_dict(data.get("report")).get("max_output_chars"), 600, minimum=50),
         ),
+        endpoints=[e for e in data.get("endpoints") or [] if isinstance(e, dict)]
+        if isinstance(data.get("endpoints"), list) else [],
     )
 
 

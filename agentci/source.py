@@ -287,3 +287,29 @@ class GitTree:
     def files(self) -> list[str]:
         return sorted(self._load())
 
+
+
+def tracked_by_git(paths: list[Path]) -> set[Path]:
+    """Which of `paths` are files committed in the git work tree they sit in (resolved paths).
+    Such files came with the checkout, i.e. from whoever wrote the commit under review: never
+    evidence (results, findings) and never cache. Outside a work tree, or without git: none."""
+    by_dir: dict[Path, list[Path]] = {}
+    for p in paths:
+        real = Path(p).resolve()
+        by_dir.setdefault(real.parent if not real.is_dir() else real, []).append(real)
+    out: set[Path] = set()
+    for folder, items in by_dir.items():
+        if not folder.is_dir():
+            continue
+        try:
+            proc = subprocess.run(["git", "-C", str(folder), "ls-files", "-z", "--full-name", "--", *map(str, items)],
+                                  capture_output=True, timeout=30, check=False)
+            top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
+                                 capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if proc.returncode != 0 or top.returncode != 0:
+            continue
+        root = Path(top.stdout.strip()).resolve()
+        out.update((root / name.decode("utf-8", "replace")).resolve() for name in proc.stdout.split(b"\0") if name)
+    return out

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 #: Env vars that hold credentials whatever the repo says.
 _KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "INPUT_GITHUB-TOKEN",
-             "INPUT_WORKSPACE-TOKEN", "FASTIO_TOKEN")
+             "INPUT_WORKSPACE-TOKEN", "FASTIO_TOKEN", "FASTIO_API_KEY", "AGENTCI_WORKSPACE_TOKEN")
 
 
 def _mask_secrets(repo: Any) -> None:
@@ -146,12 +146,14 @@ def _merge_base(root: Path, base_sha: str, notes: list[str]) -> str | None:
 
 def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int:
     from agentci.github import gha
+    from agentci.github.event import refuse_untrusted_code_with_secrets
     from agentci.github.publish import publish
     from agentci.report import model
     from agentci.report.render import Renderer
 
     notes: list[str] = []
     renderer = Renderer(args.templates)  # a bad --templates fails before minutes of evals
+    refuse_untrusted_code_with_secrets(event, root, args.provider)
     errors = _validate(root, repo)
     results_path = root / ".agentci" / "results.json"
     results_path.unlink(missing_ok=True)  # never report a stale run
@@ -217,6 +219,9 @@ def _gate(errors: list[dict[str, Any]], eval_rc: int, report: Any) -> int:
     if eval_rc not in (EXIT_OK, EXIT_FAIL):
         _say("gate: error: the eval did not complete")
         return EXIT_USAGE
+    if report.verdict == "neutral" and not errors:
+        _say("gate: neutral, not a pass: " + "; ".join(reasons or ["nothing was evaluated"]))
+        return EXIT_FAIL
     if errors or eval_rc == EXIT_FAIL or report.gate_passed is False:
         _say("gate: failed: " + "; ".join(reasons or ["see the report"]))
         return EXIT_FAIL

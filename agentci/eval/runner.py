@@ -241,5 +241,9 @@ class _Routed(Provider):
     def complete(self, request: Request) -> Response:
         return self.runner._fetch(self.inner, request, request.cache_key(self.inner.id))
 
+    def forget(self, request: Request) -> None:
+        """Drop a cached answer its reader could not use (an unparseable judge verdict)."""
+        self.runner.cache.forget(request.cache_key(self.inner.id))
+
     def embed(self, texts: list[str], model: str | None = None) -> list[list[float]]:
         return self.inner.embed(texts, model)

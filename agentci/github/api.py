@@ -17,9 +17,11 @@ from agentci.errors import AgentciError
 
 DEFAULT_API_URL = "https://api.github.com"
 STATUS_CONTEXT = "agentci"
-#: commit status state for each verdict
-STATUS_STATE = {"pass": "success", "fail": "failure", "error": "error", "pending": "pending"}
-CHECK_CONCLUSION = {"pass": "success", "fail": "failure", "error": "failure", "skipped": "neutral"}
+#: commit status state for each verdict. `neutral` (nothing that needed evaluating was
+#: evaluated) must not satisfy a required check: a check run's own "neutral" would.
+STATUS_STATE = {"pass": "success", "fail": "failure", "error": "error", "neutral": "error", "pending": "pending"}
+CHECK_CONCLUSION = {"pass": "success", "fail": "failure", "error": "failure", "neutral": "failure",
+                    "skipped": "neutral"}
 
 
 class GitHubError(AgentciError):

@@ -12,6 +12,11 @@ from typing import Any
 from agentci.errors import AgentciError
 
 PR_EVENTS = ("pull_request", "pull_request_target")
+#: events whose run has the repository's secrets while the code may come from a fork
+SECRETS_WITH_FORK_CODE = ("pull_request_target", "workflow_run")
+#: the opt-in for evaluating such code with keys (the Action's
+#: `dangerously-evaluate-untrusted-code-with-secrets` input)
+DANGER_ENV = "AGENTCI_DANGEROUSLY_EVALUATE_UNTRUSTED_CODE_WITH_SECRETS"
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,14 @@ class Event:
         return bool(head_name and base_name and head_name != base_name)
 
     @property
+    def head_untrusted(self) -> bool:
+        """The checked-out code may be someone else's than the workflow author's: PR events, the
+        merge queue, workflow_run, and pushes to other branches than the default one."""
+        if self.name in (*PR_EVENTS, "workflow_run", "merge_group"):
+            return True
+        return self.name == "push" and not self.is_default_branch_push
+
+    @property
     def default_branch(self) -> str | None:
         return _get(self.payload, "repository", "default_branch")
 
@@ -97,3 +110,30 @@ def _get(data: Any, *keys: str) -> Any:
             return None
         data = data.get(key)
     return data if data not in ("", None) else None
+
+
+def refuse_untrusted_code_with_secrets(event: Event | None, root: Path, provider: str | None,
+                                       env: Mapping[str, str] | None = None) -> None:
+    """pull_request_target and workflow_run hand the repository's secrets to a run whose checkout
+    may be a fork's code: evaluating it would aim those secrets wherever that code says. Refused
+    unless the checkout is the trusted commit itself (GITHUB_SHA), every model is the embedded one,
+    or the workflow opts in by name."""
+    import subprocess
+
+    env = os.environ if env is None else env
+    if event is None or event.name not in SECRETS_WITH_FORK_CODE or provider == "local":
+        return
+    if env.get(DANGER_ENV, "").lower() in ("1", "true", "yes"):
+        return
+    head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=False).stdout.strip()
+    if head and head == event.sha:
+        return  # the checkout is the base branch's own commit: trusted code
+    raise AgentciError(
+        f"refusing to evaluate checked-out code {head[:12] or '?'} under `{event.name}`: this event gives the run "
+        "the repository's secrets, and the checkout is not the trusted commit "
+        f"{event.sha[:12] or '(GITHUB_SHA unset)'}, so the code under review could aim them at any server",
+        hint="run agentci on `pull_request` (fork PRs get no secrets; add `eval.fork_provider: local`), and for "
+             "keyed evals of fork PRs use a separate job gated on a maintainer's label; or pass --provider local; "
+             f"to accept the risk, set the Action input dangerously-evaluate-untrusted-code-with-secrets ({DANGER_ENV}=true)",
+    )

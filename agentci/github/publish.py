@@ -115,6 +115,9 @@ def _status(client: object, event: Event, report: Report, result: Published) -> 
     assert isinstance(client, GitHub)
     rate = "" if report.pass_rate is None else f"pass rate {report.pass_rate * 100:.1f}%, "
     description = f"{report.verdict}: {rate}{report.regressions} regression(s)"
+    if report.verdict == "neutral":
+        why = report.gate_reasons[0] if report.gate_reasons else "nothing was evaluated"
+        description = f"neutral, not a pass: {why}"[:140]  # GitHub's limit for a description
     try:
         client.set_status(event.head_sha or "", report.verdict, description, event.run_url)
         return "set"
