@@ -31,8 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--post", action="store_true",
                         help="in GitHub Actions: post the sticky comment, status, summary and outputs")
     parser.add_argument("--min-pass-rate", type=float, metavar="X",
-                        help="gate to recompute with (default: the stricter of the file's and agentci.yaml's)")
-    parser.add_argument("--max-regressions", type=int, metavar="N", help="gate to recompute with (as --min-pass-rate)")
+                        help="gate to recompute the verdict with (default: eval.gate in agentci.yaml, else 1.0)")
+    parser.add_argument("--max-regressions", type=int, metavar="N",
+                        help="gate to recompute the verdict with (default: agentci.yaml, else 0)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,22 +100,12 @@ def _refuse_committed(paths: list[Path]) -> None:
 
 
 def _regate(results: dict[str, object], config: object, args: argparse.Namespace) -> dict[str, object]:
-    """The gate is recomputed from the cases, never read from the file: with --min-pass-rate /
-    --max-regressions when given, else the stricter of the file's thresholds and agentci.yaml's
-    stated ones (a file cannot lower the bar the config sets)."""
+    """The gate is recomputed from the cases with thresholds from trusted input only (flags, else
+    agentci.yaml, else the defaults): a results file is evidence, and its own `gate` block,
+    thresholds included, is ignored (pass eval's --min-pass-rate/--max-regressions here too)."""
     from agentci.eval import gates
     from agentci.eval import results as results_mod
 
     cfg_gate = config.eval.gate  # type: ignore[attr-defined]
-    file_gate = results["gate"]
-    assert isinstance(file_gate, dict)
-    mine = gates.resolve(file_gate.get("min_pass_rate"), file_gate.get("max_regressions"), None, None)
-    stated = gates.resolve(cfg_gate.min_pass_rate, cfg_gate.max_regressions, None, None)
-    if cfg_gate.min_pass_rate is None:
-        stated = gates.GateConfig(mine.min_pass_rate, stated.max_regressions)
-    if cfg_gate.max_regressions is None:
-        stated = gates.GateConfig(stated.min_pass_rate, mine.max_regressions)
-    gate = results_mod.stricter(mine, stated)
-    if args.min_pass_rate is not None or args.max_regressions is not None:
-        gate = gates.resolve(gate.min_pass_rate, gate.max_regressions, args.min_pass_rate, args.max_regressions)
+    gate = gates.resolve(cfg_gate.min_pass_rate, cfg_gate.max_regressions, args.min_pass_rate, args.max_regressions)
     return results_mod.recompute(results, gate)

@@ -162,7 +162,7 @@ def load(path: Path) -> dict[str, Any]:
 def recompute(data: dict[str, Any], gate: gates.GateConfig | None = None) -> dict[str, Any]:
     """Every count, rate and the gate derived again from the case entries: a results file is
     evidence, not a verdict (a `gate.passed: true` typed into it means nothing). `gate`: the
-    thresholds to apply; default: the file's own (see `stricter`)."""
+    thresholds to apply; default: the file's own (only right for a file this process wrote)."""
     for agent in data["agents"]:
         if not isinstance(agent.get("cases"), list) or not isinstance(agent.get("sets"), list):
             raise ValueError(f"agent {str(agent.get('name'))[:80]!r} has no cases/sets lists")
@@ -177,11 +177,6 @@ def recompute(data: dict[str, Any], gate: gates.GateConfig | None = None) -> dic
                              None, None)
     data["gate"] = gates.evaluate(data, gate)
     return data
-
-
-def stricter(a: gates.GateConfig, b: gates.GateConfig) -> gates.GateConfig:
-    """The gate that passes less: what `report` applies when it has both the file's and the config's."""
-    return gates.GateConfig(max(a.min_pass_rate, b.min_pass_rate), min(a.max_regressions, b.max_regressions))
 
 
 def _count(value: Any) -> int:
