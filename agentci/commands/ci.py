@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from agentci.errors import EXIT_FAIL, EXIT_OK, EXIT_USAGE
+from agentci.github.event import PR_ACTIONS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--templates", metavar="DIR", help="override report templates")
     parser.add_argument("--no-comment", action="store_true", help="do not post the PR comment")
     parser.add_argument("--no-status", action="store_true", help="do not set the agentci commit status")
+    parser.add_argument("--base", metavar="REF",
+                        help="outside Actions: run the pull-request flow against REF, as CI would (e.g. origin/main)")
+    parser.add_argument("--status-context", metavar="NAME", default="agentci",
+                        help="commit status name (two agentci jobs need two names; default: agentci)")
+    parser.add_argument("--pr-actions", metavar="A,B", default=",".join(PR_ACTIONS),
+                        help="pull_request actions that evaluate (default: %(default)s); others only validate")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,9 +50,15 @@ def run(args: argparse.Namespace) -> int:
 
         raise UsageError(f"{args.path} is not a directory", hint="pass the repository root")
     event = load_event()
+    if event is not None and event.is_tag_or_deletion:
+        _say(f"event {event.name} ({event.ref or event.payload.get('ref') or '?'}): a tag or a deleted ref, nothing to do")
+        return EXIT_OK
     repo = load_repo(WorkTree(root))
     _mask_secrets(repo)
-    if event is None or event.is_pr:
+    if event is not None and event.is_pr and event.action and event.action not in _actions(args.pr_actions):
+        _say(f"pull_request action {event.action!r}: not one that evaluates ({args.pr_actions}); validating only")
+        return EXIT_FAIL if _validate(root, repo) else EXIT_OK
+    if event is None or event.is_pr or event.is_merge_group:
         return _pr_flow(args, root, repo, event)
     if event.is_default_branch_push:
         return _deploy_flow(args, root, repo, event)
@@ -60,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
 #: Env vars that hold credentials whatever the repo says.
 _KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "INPUT_GITHUB-TOKEN",
              "INPUT_WORKSPACE-TOKEN", "FASTIO_TOKEN", "FASTIO_API_KEY", "AGENTCI_WORKSPACE_TOKEN")
+
+
+def _actions(value: str) -> set[str]:
+    return {a.strip() for a in value.split(",") if a.strip()}
 
 
 def _mask_secrets(repo: Any) -> None:
@@ -144,6 +161,20 @@ def _merge_base(root: Path, base_sha: str, notes: list[str]) -> str | None:
     return _git(root, "merge-base", base_sha, "HEAD") or base_sha
 
 
+def _base_ref(args: argparse.Namespace, root: Path, event: Any) -> str | None:
+    """What the head is compared with: the PR's base, the merge queue's base (else the queue
+    commit's first parent), or --base REF locally."""
+    if event is None:
+        if args.base and _git(root, "rev-parse", "--verify", "--quiet", f"{args.base}^{{commit}}") is None:
+            from agentci.errors import UsageError
+
+            raise UsageError(f"--base {args.base}: no such commit", hint="fetch it first, e.g. git fetch origin main")
+        return _git(root, "rev-parse", f"{args.base}^{{commit}}") if args.base else None
+    if event.is_merge_group:
+        return event.base_sha or _git(root, "rev-parse", "HEAD^1")
+    return event.base_sha if event.is_pr else None
+
+
 def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int:
     from agentci.github import gha
     from agentci.github.event import refuse_untrusted_code_with_secrets
@@ -158,8 +189,9 @@ def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int
     results_path = root / ".agentci" / "results.json"
     results_path.unlink(missing_ok=True)  # never report a stale run
     argv = ["eval", str(root), "--output", str(results_path)]
-    if event is not None and event.is_pr and event.base_sha:
-        base = _merge_base(root, event.base_sha, notes)
+    base_ref = _base_ref(args, root, event)
+    if base_ref:
+        base = _merge_base(root, base_ref, notes)
         if base:
             argv += ["--base", base, "--changed-only"]
     provider = args.provider
@@ -204,7 +236,8 @@ def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int
         gha.print_untrusted(renderer.comment(report))
     else:
         done = publish(report, renderer, event, report_dir=root / ".agentci",
-                       comment=event.is_pr and not args.no_comment, status=not args.no_status)
+                       comment=event.is_pr and not args.no_comment, status=not args.no_status,
+                       status_context=args.status_context)
         _say(f"report: comment {done.comment}, status {done.status}, summary {'written' if done.summary else 'skipped'}, "
              f"{done.annotations} annotation(s)")
         for note in done.notes:

@@ -14,6 +14,8 @@ from agentci.errors import AgentciError
 PR_EVENTS = ("pull_request", "pull_request_target")
 #: events whose run has the repository's secrets while the code may come from a fork
 SECRETS_WITH_FORK_CODE = ("pull_request_target", "workflow_run")
+#: pull_request actions that re-evaluate by default; others (closed, labeled, edited, …) do not
+PR_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
 #: the opt-in for evaluating such code with keys (the Action's
 #: `dangerously-evaluate-untrusted-code-with-secrets` input)
 DANGER_ENV = "AGENTCI_DANGEROUSLY_EVALUATE_UNTRUSTED_CODE_WITH_SECRETS"
@@ -43,13 +45,39 @@ class Event:
         return number if isinstance(number, int) else None
 
     @property
+    def action(self) -> str | None:
+        return _get(self.payload, "action")
+
+    @property
+    def is_merge_group(self) -> bool:
+        return self.name == "merge_group"
+
+    @property
     def base_sha(self) -> str | None:
+        """What a PR (or a merge-queue group) is compared with. merge_group payloads carry
+        `base_sha` in GitHub's docs but not in every example (octokit/webhooks
+        payload-examples/api.github.com/merge_group/checks_requested.payload.json has only
+        head_sha/head_ref/base_ref): without it the queue commit's first parent is the base."""
+        if self.is_merge_group:
+            return _get(self.payload, "merge_group", "base_sha")
         return _get(self.pr, "base", "sha")
 
     @property
     def head_sha(self) -> str | None:
-        """The PR head (what the author pushed); GITHUB_SHA is the test merge commit."""
+        """The PR head (what the author pushed); GITHUB_SHA is the test merge commit. For a
+        merge group, the queue's commit: the status a merge queue waits for goes there."""
+        if self.is_merge_group:
+            return _get(self.payload, "merge_group", "head_sha") or self.sha or None
         return _get(self.pr, "head", "sha") or self.sha or None
+
+    @property
+    def is_tag_or_deletion(self) -> bool:
+        """A tag push, or a push that deleted its ref (octokit/webhooks push/1.payload.json:
+        `"ref": "refs/tags/simple-tag"`, `"deleted": true`, `"after": "000…"`)."""
+        if self.name not in ("push", "create", "delete"):
+            return False
+        return (self.name == "delete" or self.payload.get("deleted") is True or self.ref.startswith("refs/tags/")
+                or str(self.payload.get("ref") or "").startswith("refs/tags/"))
 
     @property
     def is_fork(self) -> bool:

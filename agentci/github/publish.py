@@ -43,7 +43,7 @@ def annotations_for(report: Report) -> list[gha.Annotation]:
 
 def publish(report: Report, renderer: Renderer, event: Event | None, *, report_dir: Path,
             env: Mapping[str, str] | None = None, out: TextIO | None = None,
-            comment: bool = True, status: bool = True) -> Published:
+            comment: bool = True, status: bool = True, status_context: str = "agentci") -> Published:
     env = env if env is not None else os.environ
     out = out or sys.stdout
     result = Published()
@@ -77,7 +77,7 @@ def publish(report: Report, renderer: Renderer, event: Event | None, *, report_d
             summary_md = ("> **agentci could not post the PR comment** (the token cannot write to this PR, "
                           "as on fork PRs); the report is here instead.\n\n") + summary_md
     if client is not None and status and event is not None and event.head_sha:
-        result.status = _status(client, event, report, result)
+        result.status = _status(client, event, report, result, status_context)
 
     result.summary = gha.append_summary(summary_md, env)
     result.outputs = gha.set_outputs({
@@ -109,7 +109,7 @@ def _comment(client: object, number: int, body: str, report: Report, result: Pub
         return "denied" if exc.forbidden else "failed"
 
 
-def _status(client: object, event: Event, report: Report, result: Published) -> str:
+def _status(client: object, event: Event, report: Report, result: Published, context: str) -> str:
     from agentci.github.api import GitHub, GitHubError
 
     assert isinstance(client, GitHub)
@@ -119,7 +119,7 @@ def _status(client: object, event: Event, report: Report, result: Published) -> 
         why = report.gate_reasons[0] if report.gate_reasons else "nothing was evaluated"
         description = f"neutral, not a pass: {why}"[:140]  # GitHub's limit for a description
     try:
-        client.set_status(event.head_sha or "", report.verdict, description, event.run_url)
+        client.set_status(event.head_sha or "", report.verdict, description, event.run_url, context=context)
         return "set"
     except GitHubError as exc:
         result.notes.append(f"commit status not set: {exc.message}")
