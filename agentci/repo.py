@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from agentci import schema
 from agentci.config import CONFIG_FILE, Config, from_data
 from agentci.documents import Document, load_document, load_jsonl, read_text
-from agentci.findings import Finding, error, sort_key
+from agentci.findings import Finding, error, sort_key, warning
 from agentci.source import PathEscape, Source, files_under, glob, resolve
 
 EVAL_SUFFIXES = (".yaml", ".yml", ".jsonl", ".json")
@@ -179,7 +179,8 @@ def _load_agent(repo: Repo, manifest: str) -> Agent | None:
         prompt = ref("prompt", prompt_value)
 
     tools = ref("tools", spec.get("tools")) if "tools" in spec else None
-    knowledge = [p for i, k in enumerate(_list(spec.get("knowledge"))) if (p := ref("knowledge", k, i))]
+    knowledge = [p for i, k in enumerate(_list(spec.get("knowledge")))
+                 if isinstance(k, str) and (p := _knowledge_ref(source, doc, base, k, i))]
     evals: list[str] = []
     if "evals" in spec:
         for i, pattern in enumerate(_list(spec.get("evals"))):
@@ -225,6 +226,52 @@ def _load_agent(repo: Repo, manifest: str) -> Agent | None:
         smoke=_of(dict, spec.get("smoke")),
         lock=_lock(spec.get("lock")),
     )
+
+
+def _knowledge_ref(source: Source, doc: Document, base: str, value: str, i: int) -> str | None:
+    """A knowledge path: relative to the manifest when that exists, else to the repo root.
+
+    SPEC writes `knowledge: [knowledge/support]` in agents/support-bot/agent.yaml (root-relative);
+    the scaffold writes `../../knowledge/assistant` (manifest-relative). Both are accepted.
+    """
+    line = doc.line_of(["agent", "knowledge", i])
+    escapes = getattr(source, "escapes", None)
+    problems: list[str] = []
+
+    def inside(where: str) -> str | None:
+        try:
+            path = resolve(where, value)
+        except PathEscape as exc:
+            problems.append(str(exc))
+            return None
+        if escapes is not None and escapes(path):
+            problems.append(f"{value!r} is a symlink that leads outside the repository")
+            return None
+        return path
+
+    near, top = inside(base), inside("")
+    exists = [p for p in dict.fromkeys((near, top)) if p is not None and (source.size(p) is not None or source.is_dir(p))]
+    if len(exists) == 2:
+        doc.findings.append(warning(
+            "knowledge-ambiguous", doc.path, line,
+            f"agent.knowledge: {value!r} exists both next to the manifest ({near}) and at the "
+            f"repository root ({top}); using {near}",
+            f"write {posixpath.relpath(str(top), base)!r} to use the root's copy, or rename one of them"))
+    if exists:
+        return exists[0]
+    if problems and near is None:  # the place the manifest names leaves the repo: say that
+        doc.findings.append(error("path-escape", doc.path, line, f"agent.knowledge: {problems[0]}",
+                                  "use a path inside the repository"))
+        return None
+    where = [f"{near} (next to the manifest)"] if near is not None else []
+    if top is not None and top != near:
+        where.append(f"{top} (from the repository root)")
+    doc.findings.append(error("missing-file", doc.path, line,
+                              f"agent.knowledge: {value!r} "
+                              + ("exists neither at " + " nor at ".join(where) if len(where) > 1
+                                 else f"does not exist at {where[0]}"),
+                              "create it, or fix the path (relative to the manifest or to the repository root)"))
+    return None
 
 
 def _load_eval_set(repo: Repo, path: str) -> None:

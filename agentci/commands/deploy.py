@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workspace", metavar="PATH", help="local workspace directory (overrides workspace.path)")
     parser.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
     parser.add_argument("--prune", action="store_true", help="remove live agents that are no longer in git")
-    parser.add_argument("--force", action="store_true", help="re-send every file and rebuild every release")
+    parser.add_argument("--force", action="store_true", help="re-send every file and rebuild every release (validation errors still refuse the deploy)")
     parser.add_argument("--restore-memory", action="store_true",
                         help="put back the memory snapshot of the release being deployed (use with --ref)")
     parser.add_argument("--wipe-memory", action="store_true", help="clear agent memory (a snapshot is kept)")

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from agentci.deploy.plan import make_plan
 
     root = Path(args.path).resolve()
-    desired = load_desired(root, args.ref)
+    desired = load_desired(root, args.ref, check=False)
     if not desired.agents:
         from agentci.errors import AgentciError
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from agentci.errors import EXIT_OK, AgentciError, UsageError
 
 #: Scaffold directory names that differ from what is written (hidden dirs are awkward as package data).
-RENAMES = {"dot-github": ".github"}
+RENAMES = {"dot-github": ".github", "dot-gitignore": ".gitignore"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.path).resolve()
     desired, why = None, ""
     try:
-        desired = load_desired(root)
+        desired = load_desired(root, check=False)
         config = desired.config
     except AgentciError as exc:
         why = exc.message.splitlines()[0]

@@ -23,6 +23,7 @@ from agentci.errors import AgentciError
 from agentci.findings import Severity
 from agentci.repo import Agent, Repo, load_repo
 from agentci.source import GitTree, Source, WorkTree
+from agentci.swarm import roles as swarm_roles
 
 KNOWLEDGE = AreaRef("knowledge", "knowledge")
 POLICIES = AreaRef("policies", ".agentci/policies")
@@ -96,23 +97,36 @@ def open_source(root: Path, ref: str | None) -> tuple[Source, str | None]:
     return tree, tree.commit()
 
 
-def load_desired(root: Path, ref: str | None = None) -> Desired:
+def load_desired(root: Path, ref: str | None = None, *, check: bool = True) -> Desired:
+    """The desired state of `ref`. With `check` (deploy), a commit `agentci validate` reports
+    errors for is refused with the same findings; without it (diff, status) only a commit
+    that cannot be loaded at all is."""
     source, commit = open_source(root, ref)
     try:
-        return _load(root, source, commit)
+        return _load(root, source, commit, check)
     finally:
         if isinstance(source, GitTree):
             source.close()
 
 
-def _load(root: Path, source: Source, commit: str | None) -> Desired:
+def _load(root: Path, source: Source, commit: str | None, check: bool = True) -> Desired:
     repo = load_repo(source)
-    errors = [f for f in repo.findings if f.severity == Severity.ERROR]
+    if check:
+        from agentci.validate import validate
+
+        findings = validate(repo)  # one gate: the same findings validate prints, `ignore:` honoured
+    else:
+        findings = repo.findings
+    errors = [f for f in findings if f.severity == Severity.ERROR]
     if errors:
-        lines = "\n".join(f"  {f.location}: {f.message}" for f in errors[:10])
+        lines = "\n".join(f"  {f.location}: {f.message} [{f.rule}]" for f in errors[:10])
+        more = f"\n  … and {len(errors) - 10} more" if len(errors) > 10 else ""
         raise AgentciError(
-            f"{source.label}: the repository has {len(errors)} error(s); refusing to deploy it:\n{lines}",
-            hint="run `agentci validate` and fix them, then deploy again",
+            f"{source.label}: `agentci validate` reports {len(errors)} error(s); refusing to deploy it; "
+            f"nothing was changed:\n{lines}{more}",
+            hint="run `agentci validate` and fix them (or list a rule under `ignore:` in agentci.yaml), "
+                 "then deploy again",
+            exit_code=1 if check else None,  # diff: 1 means drift, so a repo it cannot read is 2
         )
     seen: dict[str, str] = {}
     agents: dict[str, DesiredAgent] = {}
@@ -156,14 +170,13 @@ def policy(d: DesiredAgent, repo: Repo) -> dict[str, Any]:
         read.append("/" + workspace_path(a.memory_path))
         write.append("/" + workspace_path(a.memory_path))
     roles = []
-    swarm = repo.swarm.data if repo.swarm and isinstance(repo.swarm.data, dict) else {}
-    for role in swarm.get("roles") or []:
-        if isinstance(role, dict) and role.get("agent") == a.name:
-            roles.append(role.get("name"))
-            if isinstance(role.get("input_dir"), str):
-                read.append(role["input_dir"])
-            if isinstance(role.get("output_dir"), str):
-                write.append(role["output_dir"])
+    for role in swarm_roles(repo.swarm):  # both forms; in the seed form this is the grant
+        if role.agent == a.name:
+            roles.append(role.name)
+            if role.input_dir:
+                read.append(role.input_dir)
+            if role.output_dir:
+                write.append(role.output_dir)
     norm = lambda xs: sorted({"/" + workspace_path(x) for x in xs})  # noqa: E731
     return {"agent": a.name, "roles": roles, "read": norm(read), "write": norm(write)}
 

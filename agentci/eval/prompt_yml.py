@@ -54,8 +54,16 @@ def _verbatim(text: str) -> str:
     return "{% raw %}" + text.replace("{% endraw %}", "{% endraw %}{{ '{% endraw %}' }}{% raw %}") + "{% endraw %}"
 
 
-def _err(doc: Document, at: list[str | int], message: str, hint: str = "") -> AgentciError:
-    return AgentciError(f"line {doc.line_of(at)}: {message}", hint=hint)
+class PromptFileError(AgentciError):
+    """A prompt file agentci cannot map; `line` and `problem` let validate report it as a finding."""
+
+    def __init__(self, line: int, problem: str, hint: str = "") -> None:
+        super().__init__(f"line {line}: {problem}", hint=hint)
+        self.line, self.problem = line, problem
+
+
+def _err(doc: Document, at: list[str | int], message: str, hint: str = "") -> PromptFileError:
+    return PromptFileError(doc.line_of(at), message, hint)
 
 
 def _messages(doc: Document, data: dict[str, Any]) -> list[tuple[str, str]]:

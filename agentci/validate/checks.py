@@ -6,7 +6,18 @@ from collections.abc import Callable
 
 from agentci.findings import Finding, error
 from agentci.source import PathEscape, resolve
-from agentci.validate import evals, injection, permissions, prompt, secrets, size, swarm, tools
+from agentci.validate import (
+    coverage,
+    evals,
+    injection,
+    permissions,
+    prompt,
+    prompt_files,
+    secrets,
+    size,
+    swarm,
+    tools,
+)
 from agentci.validate.context import Context
 
 
@@ -75,6 +86,8 @@ CHECKS: list[Check] = [
     permissions.check,
     swarm.check,
     evals.check,
+    prompt_files.check,
+    coverage.check,
     secrets.check,
     injection.check,
 ]

@@ -77,6 +77,10 @@ class _Memories:
         return sorted(set(found))
 
 
+def memory_index(agents: list[Agent]) -> _Memories:
+    return _Memories({a.name: a.memory_path for a in agents if a.memory_path})
+
+
 def _line(doc: Document, kind: str, i: int) -> int:
     return doc.line_of(["agent", "permissions", kind, i])
 
@@ -92,7 +96,7 @@ def _spec(doc: Document) -> dict[str, Any]:
 
 def check(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
-    memories = _Memories({a.name: a.memory_path for a in ctx.repo.agents if a.memory_path})
+    memories = memory_index(ctx.repo.agents)
     for agent in ctx.repo.agents:
         doc = ctx.repo.documents[agent.manifest]
         out += _paths(agent, doc)
@@ -119,27 +123,36 @@ def _paths(agent: Agent, doc: Document) -> list[Finding]:
     return out
 
 
+def write_problems(agent: str, scope: str, memories: _Memories) -> list[tuple[str, str, str]]:
+    """(rule, message, hint) for each least-privilege error in letting `agent` write `scope`.
+
+    Shared by manifest permissions and by what swarm roles grant (agentci.validate.swarm)."""
+    if normalise(scope) == "/":
+        return [("write-root", f"agent {agent!r} may write the whole workspace ('/')",
+                 "grant write access to the directories it produces, e.g. /drafts")]
+    out = []
+    for protected, rule_id in PROTECTED.items():
+        if overlaps(scope, protected):
+            out.append((rule_id, f"agent {agent!r} may write {scope!r}, which covers {protected} (deployed from git)",
+                        "agents must not rewrite what agentci deploys; give it its own output directory"))
+    for other, memory in memories.overlapping(scope):
+        if other != agent:
+            out.append(("write-other-memory",
+                        f"agent {agent!r} may write {scope!r}, which covers agent {other!r}'s memory {memory}",
+                        "narrow the write scope so it excludes other agents' memory"))
+    return out
+
+
 def _writes(agent: Agent, doc: Document, memories: _Memories) -> list[Finding]:
     kind = "write"
     out = []
     for i, scope in enumerate(agent.write):
         if not scope.startswith("/"):
             continue
+        out += [error(rule_id, agent.manifest, _line(doc, kind, i), message, hint)
+                for rule_id, message, hint in write_problems(agent.name, scope, memories)]
         if normalise(scope) == "/":
-            out.append(error("write-root", agent.manifest, _line(doc, kind, i),
-                             f"agent {agent.name!r} may write the whole workspace ('/')",
-                             "grant write access to the directories it produces, e.g. /drafts"))
             continue
-        for protected, rule_id in PROTECTED.items():
-            if overlaps(scope, protected):
-                out.append(error(rule_id, agent.manifest, _line(doc, kind, i),
-                                 f"agent {agent.name!r} may write {scope!r}, which covers {protected} (deployed from git)",
-                                 "agents must not rewrite what agentci deploys; give it its own output directory"))
-        for other, memory in memories.overlapping(scope):
-            if other != agent.name:
-                out.append(error("write-other-memory", agent.manifest, _line(doc, kind, i),
-                                 f"agent {agent.name!r} may write {scope!r}, which covers agent {other!r}'s memory {memory}",
-                                 "narrow the write scope so it excludes other agents' memory"))
         if any(c in scope for c in WILDCARDS):
             out.append(warning("wildcard-scope", agent.manifest, _line(doc, kind, i),
                                f"write scope {scope!r} uses a wildcard", "list the directories explicitly"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from agentci.errors import AgentciError
 from agentci.findings import Finding, error, warning
 from agentci.repo import Agent
 from agentci.validate.context import Context
@@ -87,6 +88,10 @@ def _undeclared(ast: Any, meta: Any, nodes: Any) -> set[str]:
     return names
 
 
+#: A template made only of these renders with any values once every name it loads is defined.
+_SUBSTITUTION_NODES = frozenset({"Template", "Output", "TemplateData", "Name", "Const"})
+
+
 def _variables(ctx: Context, agent: Agent, ast: Any) -> list[Finding]:
     from jinja2 import meta, nodes
 
@@ -94,17 +99,35 @@ def _variables(ctx: Context, agent: Agent, ast: Any) -> list[Finding]:
     env = _env()
     used = _undeclared(ast, meta, nodes) - set(env.globals)
     manifest_vars = set(map(str, agent.variables))
-    defined = manifest_vars | _defined_by_evals(ctx, agent)
+    eval_vars = _defined_by_evals(ctx, agent)
     out: list[Finding] = []
     first_line: dict[str, int] = {}
     for node in ast.find_all(nodes.Name):
         if node.ctx == "load":
             first_line.setdefault(node.name, node.lineno)
-    for name in sorted(used - defined):
+    missing = used - manifest_vars
+    substitution_only = all(type(n).__name__ in _SUBSTITUTION_NODES for n in ast.find_all(nodes.Node))
+    if missing or not substitution_only:
+        # Deploy renders the prompt with agent.variables alone (StrictUndefined): ask the same
+        # renderer, so a name the template guards (`{% if x is defined %}`) is no finding.
+        problem = _deploy_render_problem(ctx, agent)
+        if problem is None:
+            missing = set()
+        elif not missing:
+            out.append(error("prompt-render", agent.prompt, 1, f"the deployed prompt does not render: {problem}",
+                             f"make the template render with agent.variables from {agent.manifest}"))
+    for name in sorted(missing - eval_vars):
         out.append(error(
             "prompt-undefined-variable", agent.prompt, first_line.get(name, 1),
             f"{{{{ {name} }}}} is used but agent {agent.name!r} defines no variable {name!r}",
             f"add {name} to agent.variables in {agent.manifest} or to an eval set's vars",
+        ))
+    for name in sorted(missing & eval_vars):
+        out.append(error(
+            "prompt-variable-eval-only", agent.prompt, first_line.get(name, 1),
+            f"{{{{ {name} }}}} is defined only by eval set vars; the deployed prompt is rendered with "
+            f"agent.variables alone, so `agentci deploy` would fail on it",
+            f"add a default {name} to agent.variables in {agent.manifest} (eval vars still override it per case)",
         ))
     doc = ctx.repo.documents[agent.manifest]
     for name in sorted(manifest_vars - used):
@@ -114,3 +137,20 @@ def _variables(ctx: Context, agent: Agent, ast: Any) -> list[Finding]:
             f"use {{{{ {name} }}}} in the prompt or remove it from agent.variables",
         ))
     return out
+
+
+def _deploy_render_problem(ctx: Context, agent: Agent) -> str | None:
+    """Why the prompt does not render as deploy renders it (agentci.deploy.desired), or None."""
+    from agentci.eval.render import render
+
+    assert agent.prompt is not None
+    text = ctx.text(agent.prompt)
+    if text is None:
+        return None
+    try:
+        render(text, agent.variables, path=agent.prompt)
+    except AgentciError as exc:
+        return exc.message.removeprefix(f"{agent.prompt}: ")
+    except Exception as exc:  # e.g. a ZeroDivisionError in the template: deploy would stop on it too
+        return f"{type(exc).__name__}: {exc}"
+    return None

@@ -39,16 +39,21 @@ _TABLE: list[Rule] = [
     Rule("schema", E, "A file does not match its JSON Schema", "see `agentci schema NAME` for the allowed shape"),
     Rule("unknown-key", W, "A key the schema does not know (often a typo)", "remove it or fix its spelling"),
     Rule("duplicate-agent", E, "Two manifests use the same agent name", "give every agent a unique name"),
+    Rule("knowledge-ambiguous", W, "A knowledge path exists both next to the manifest and at the repository root (the manifest's is used)", "rename one, or write the path so it names one place"),
+    Rule("no-agents", W, "The agent globs find no agents: eval evaluates nothing and deploy refuses the repo", "add agents/<name>/agent.yaml or fix `agents:` in agentci.yaml"),
     # Prompt template
     Rule("prompt-syntax", E, "The system prompt is not a valid Jinja2 template", "fix the template tag at the reported line"),
     Rule("prompt-undefined-variable", E, "The prompt uses a variable that no manifest `variables` or eval `vars` defines", "add it to agent.variables or to the eval set's vars"),
+    Rule("prompt-variable-eval-only", E, "The prompt uses a variable only eval sets define; deploy renders it with agent.variables alone", "add a default to agent.variables (eval vars still override it per case)"),
+    Rule("prompt-render", E, "The prompt does not render with agent.variables, as deploy renders it", "make the template render with the manifest's variables"),
     Rule("prompt-unused-variable", W, "agent.variables defines a variable the prompt never uses", "use it in the prompt or remove it"),
     Rule("prompt-too-large", E, "The prompt plus max_tokens exceeds the model's context window", "shorten the prompt, lower max_tokens or pick a larger model"),
     Rule("prompt-near-limit", W, "The prompt fills most of the model's context window", "shorten the prompt to leave room for the conversation"),
     # Tools
     Rule("tool-input-schema", E, "A tool's inputSchema is not a valid JSON Schema", "fix the schema keyword at the reported line"),
     Rule("duplicate-tool", E, "Two tools in tools.json share a name", "give every tool a unique name"),
-    Rule("unknown-capability", E, "A capability names no tool in tools.json", "add the tool to tools.json or remove the capability"),
+    Rule("unknown-capability", E, "A capability names neither a tool in the agent's tools.json nor a workspace tool", "add the tool to tools.json or remove the capability"),
+    Rule("unknown-workspace-tool", W, "With no tools.json, a capability names no workspace tool (the seed form)", "use a workspace tool from the catalogue, or add a tools.json that defines it"),
     # Least privilege
     Rule("write-root", E, "An agent may write the whole workspace (`/`)", "grant write access to specific directories only", ("security",)),
     Rule("write-knowledge", E, "An agent may write the shared knowledge (`/knowledge`)", "knowledge is deployed from git; give the agent its own output directory", ("security",)),
@@ -66,6 +71,9 @@ _TABLE: list[Rule] = [
     # Eval sets
     Rule("eval-regex", E, "A regex assertion's value does not compile", "fix the regular expression (YAML needs \\\\ for a backslash in double quotes)"),
     Rule("eval-json-schema", E, "A json-schema assertion's value is not a valid JSON Schema", "fix the schema in the assertion's value"),
+    Rule("prompt-file", E, "A GitHub Models *.prompt.yml file cannot be run (unknown evaluator, `messages` not a list, ...)", "fix the file as the message says"),
+    Rule("no-evals", W, "An agent has no eval sets: its changes are merged and deployed unevaluated", "add evals/golden.yaml next to the manifest"),
+    Rule("eval-no-cases", W, "An eval set has no cases", "add cases or remove the file"),
     # Knowledge
     Rule("knowledge-injection", W, "A knowledge file contains instruction-override text (prompt injection)", "remove or quote the text; knowledge is shown to the model as-is", ("security",)),
 ]

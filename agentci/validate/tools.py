@@ -1,14 +1,17 @@
 """tools.json: each inputSchema valid against its JSON Schema metaschema, unique tool names,
-and capabilities that name a tool. (The MCP shape itself is the `tools` schema's job.)"""
+and capabilities that name a tool: one in tools.json or one of the workspace tools
+(agentci.workspace_tools). Without a tools.json an unknown capability is only a warning: the
+seed form names workspace tools there. (The MCP shape itself is the `tools` schema's job.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from agentci.documents import Document
-from agentci.findings import Finding, error
+from agentci.findings import Finding, error, warning
 from agentci.validate.context import Context
 from agentci.validate.metaschema import schema_errors
+from agentci.workspace_tools import WORKSPACE_TOOLS, workspace_tool
 
 
 def tool_list(doc: Document | None) -> tuple[tuple[str | int, ...], list[Any]]:
@@ -33,12 +36,23 @@ def check(ctx: Context) -> list[Finding]:
             out += _check_tools(doc, prefix, tools)
         manifest = ctx.repo.documents[agent.manifest]
         for i, cap in enumerate(_capabilities(manifest)):
-            if isinstance(cap, str) and cap not in names:
-                where = f"in {agent.tools}" if agent.tools else "because the agent has no tools.json"
+            if not isinstance(cap, str) or cap in names or workspace_tool(cap):
+                continue
+            line = manifest.line_of(["agent", "capabilities", i])
+            if agent.tools:
                 out.append(error(
-                    "unknown-capability", agent.manifest, manifest.line_of(["agent", "capabilities", i]),
-                    f"capability {cap!r} names no tool {where}",
-                    "add the tool to tools.json (and agent.tools) or remove the capability",
+                    "unknown-capability", agent.manifest, line,
+                    f"capability {cap!r} names no tool in {agent.tools} and no workspace tool",
+                    "add the tool to tools.json, use a workspace tool (see the README's catalogue) "
+                    "or remove the capability",
+                ))
+            else:
+                # The seed form: no tools.json, so capabilities name what the workspace serves.
+                out.append(warning(
+                    "unknown-workspace-tool", agent.manifest, line,
+                    f"capability {cap!r} is not a workspace tool (the agent has no tools.json), "
+                    "so nothing will provide it",
+                    "use one of: " + ", ".join(WORKSPACE_TOOLS) + "; or add a tools.json that defines it",
                 ))
     return out
 

@@ -12,8 +12,11 @@ from agentci.policy import allowed, normalize
 
 @pytest.fixture(scope="module")
 def policies(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("p") / "r", agents=["alpha", "beta"])
-    write(repo / "swarm.yaml", "roles:\n  - {name: writer, agent: beta, input_dir: /inbox, output_dir: /outbox}\n")
+    # /inbox is filled from outside the swarm (no role writes it): the rule saying so is ignored here.
+    repo = make_repo(tmp_path_factory.mktemp("p") / "r", agents=["alpha", "beta"],
+                     config="ignore: [swarm-input-unwritten]\n")
+    # The seed form: the role's directories are granted by deploy, not by beta's permissions.
+    write(repo / "swarm.yaml", "swarm:\n  - {role: beta, input_dir: /inbox, output_dir: /outbox}\n")
     from deploy_helpers import commit_all
 
     commit_all(repo, "swarm")
