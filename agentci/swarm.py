@@ -40,15 +40,17 @@ def roles(doc: Document | None) -> list[Role]:
             name = entry.get("role" if grants else "name")
             agent = name if grants else entry.get("agent")
             nxt = entry.get("next")
-            out.append(Role(
-                key=(form, i),
-                name=name if isinstance(name, str) else f"#{i}",
-                agent=agent if isinstance(agent, str) and agent else None,
-                input_dir=_str(entry.get("input_dir")),
-                output_dir=_str(entry.get("output_dir")),
-                next=tuple(nxt) if isinstance(nxt, list) else (),
-                grants=grants,
-            ))
+            out.append(
+                Role(
+                    key=(form, i),
+                    name=name if isinstance(name, str) else f"#{i}",
+                    agent=agent if isinstance(agent, str) and agent else None,
+                    input_dir=_str(entry.get("input_dir")),
+                    output_dir=_str(entry.get("output_dir")),
+                    next=tuple(nxt) if isinstance(nxt, list) else (),
+                    grants=grants,
+                )
+            )
     return out
 
 

@@ -14,11 +14,20 @@ WORKSPACE_TOOLS: dict[str, tuple[str, str]] = {
     "read_file": ("path", "read a workspace file the agent may read"),
     "write_file": ("path, content", "write a workspace file the agent may write"),
     "delete_file": ("path", "delete a workspace file the agent may write"),
-    "move_file": ("source, destination", "move a file; the agent must be allowed to write both places"),
-    "acquire_lock": ("path, ttl_seconds?", "take a lock on a workspace path (expires; `lock.on_busy` sees it)"),
+    "move_file": (
+        "source, destination",
+        "move a file; the agent must be allowed to write both places",
+    ),
+    "acquire_lock": (
+        "path, ttl_seconds?",
+        "take a lock on a workspace path (expires; `lock.on_busy` sees it)",
+    ),
     "release_lock": ("path", "release a lock the agent holds"),
     "lock_status": ("path", "who holds a lock on a path, and until when"),
-    "search_knowledge": ("query, limit?", "ranked passages from the knowledge deployed for the agent (RAG)"),
+    "search_knowledge": (
+        "query, limit?",
+        "ranked passages from the knowledge deployed for the agent (RAG)",
+    ),
 }
 
 #: Other names people give the same tools (the articles' `read_knowledge_base` is the RAG query).

@@ -25,6 +25,13 @@ def check(ctx: Context) -> list[Finding]:
             try:
                 to_eval_set(doc)
             except PromptFileError as exc:
-                out.append(error("prompt-file", path, exc.line, exc.problem,
-                                 exc.hint or "see https://docs.github.com/en/github-models (prompt files)"))
+                out.append(
+                    error(
+                        "prompt-file",
+                        path,
+                        exc.line,
+                        exc.problem,
+                        exc.hint or "see https://docs.github.com/en/github-models (prompt files)",
+                    )
+                )
     return out

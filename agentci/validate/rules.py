@@ -40,7 +40,7 @@ _TABLE: list[Rule] = [
     Rule("unknown-key", W, "A key the schema does not know (often a typo)", "remove it or fix its spelling"),
     Rule("duplicate-agent", E, "Two manifests use the same agent name", "give every agent a unique name"),
     Rule("knowledge-ambiguous", W, "A knowledge path exists both next to the manifest and at the repository root (the manifest's is used)", "rename one, or write the path so it names one place"),
-    Rule("no-agents", W, "The agent globs find no agents: eval evaluates nothing and deploy refuses the repo", "add agents/<name>/agent.yaml or fix `agents:` in agentci.yaml"),
+    Rule("no-agents", W, "The agent globs find no agents: eval evaluates nothing and deploy refuses the repo", "add an agent (agents/NAME/agent.yaml) or fix `agents:` in agentci.yaml"),
     # Prompt template
     Rule("prompt-syntax", E, "The system prompt is not a valid Jinja2 template", "fix the template tag at the reported line"),
     Rule("prompt-undefined-variable", E, "The prompt uses a variable that no manifest `variables` or eval `vars` defines", "add it to agent.variables or to the eval set's vars"),
@@ -71,7 +71,7 @@ _TABLE: list[Rule] = [
     # Eval sets
     Rule("eval-regex", E, "A regex assertion's value does not compile", "fix the regular expression (YAML needs \\\\ for a backslash in double quotes)"),
     Rule("eval-json-schema", E, "A json-schema assertion's value is not a valid JSON Schema", "fix the schema in the assertion's value"),
-    Rule("prompt-file", E, "A GitHub Models *.prompt.yml file cannot be run (unknown evaluator, `messages` not a list, ...)", "fix the file as the message says"),
+    Rule("prompt-file", E, "A GitHub Models `*.prompt.yml` file cannot be run (unknown evaluator, `messages` not a list, ...)", "fix the file as the message says"),
     Rule("no-evals", W, "An agent has no eval sets: its changes are merged and deployed unevaluated", "add evals/golden.yaml next to the manifest"),
     Rule("eval-no-cases", W, "An eval set has no cases", "add cases or remove the file"),
     # Knowledge

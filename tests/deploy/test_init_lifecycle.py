@@ -30,13 +30,19 @@ def test_init_validate_eval_deploy_status(tmp_path: Path) -> None:
     assert results["gate"]["passed"] is True
     # Every golden case, not just enough for the gate: the scaffold is what a new user copies.
     assert results["totals"]["passed"] == 3 and results["totals"]["failed"] == 0, results["totals"]
-    assert not git(repo, "status", "--porcelain")  # .gitignore keeps .agentci/ (results, workspace) out
+    assert not git(
+        repo, "status", "--porcelain"
+    )  # .gitignore keeps .agentci/ (results, workspace) out
 
     dep = run_cli("deploy", str(repo), "--format", "json", env=env, timeout=600)
     assert dep.returncode == 0, dep.stderr[-3000:]
     report = json.loads(dep.stdout)
     [agent] = report["agents"]
-    assert report["result"] == "ok" and agent["health"] == "Healthy" and agent["smoke"]["passed"] is True, agent
+    assert (
+        report["result"] == "ok"
+        and agent["health"] == "Healthy"
+        and agent["smoke"]["passed"] is True
+    ), agent
     live = repo / ".agentci/workspace/agents/assistant/system_prompt.md"
     assert "Acme is open Monday to Friday" in live.read_text() and "In chat" not in live.read_text()
 

@@ -39,31 +39,35 @@ def _deploy(repo: Path, *extra: str) -> tuple[int, str]:
 
 
 def _policy(repo: Path, agent: str) -> dict[str, list[str]]:
-    data: dict[str, list[str]] = json.loads((repo / ".agentci/workspace/.agentci/policies" / f"{agent}.json").read_text())
+    data: dict[str, list[str]] = json.loads(
+        (repo / ".agentci/workspace/.agentci/policies" / f"{agent}.json").read_text()
+    )
     return data
 
 
 def test_the_fixtures_are_the_articles_text() -> None:
     """Guard against "fixing" a fixture: the YAML must stay exactly as the articles print it."""
     assert (SEED / "single-agent/agent-manifest.yaml").read_text() == (
-        'agent:\n'
+        "agent:\n"
         '  name: "support-bot-v1"\n'
         '  model: "claude-3-5-sonnet"\n'
         '  capabilities: ["read_knowledge_base", "draft_email"]\n'
         '  memory_path: "/mnt/data/memory.json"\n'
-        '  permissions: {read: ["/knowledge", "/templates"], write: ["/drafts", "/logs"]}\n')
+        '  permissions: {read: ["/knowledge", "/templates"], write: ["/drafts", "/logs"]}\n'
+    )
     assert (SEED / "swarm/swarm.yaml").read_text() == (
-        'swarm:\n'
-        '  - role: researcher\n'
+        "swarm:\n"
+        "  - role: researcher\n"
         '    output_dir: "/research"\n'
-        '  - role: writer\n'
+        "  - role: writer\n"
         '    input_dir: "/research"\n'
-        '    output_dir: "/drafts"\n')
+        '    output_dir: "/drafts"\n'
+    )
     assert not (SEED / "single-agent/tools.json").exists()
 
 
 def test_single_agent_manifest_validates_with_warnings_and_deploys(tmp_path: Path) -> None:
-    """"AI Agent GitOps: Declarative Agent Deployments": bare-string model, capabilities naming
+    """ "AI Agent GitOps: Declarative Agent Deployments": bare-string model, capabilities naming
     workspace tools, no tools.json, prompts/system.md beside the manifest."""
     repo = _repo(tmp_path, "single-agent")
     rc, findings = _validate(repo)
@@ -80,33 +84,51 @@ def test_single_agent_manifest_validates_with_warnings_and_deploys(tmp_path: Pat
     assert (live / "system_prompt.md").read_text() == (repo / "prompts/system.md").read_text()
     assert (live / "agent.yaml").read_bytes() == (repo / "agent-manifest.yaml").read_bytes()
     pol = _policy(repo, "support-bot-v1")
-    assert pol["read"] == ["/agents/support-bot-v1", "/knowledge", "/mnt/data/memory.json", "/templates"]
+    assert pol["read"] == [
+        "/agents/support-bot-v1",
+        "/knowledge",
+        "/mnt/data/memory.json",
+        "/templates",
+    ]
     assert pol["write"] == ["/drafts", "/logs", "/mnt/data/memory.json"]
     status = run_cli("status", str(repo), "--format", "json")
     assert status.returncode == 0, status.stderr
     [agent] = json.loads(status.stdout)["agents"]
-    assert (agent["name"], agent["sync"], agent["health"]) == ("support-bot-v1", "Synced", "Healthy")
+    assert (agent["name"], agent["sync"], agent["health"]) == (
+        "support-bot-v1",
+        "Synced",
+        "Healthy",
+    )
 
 
-def test_single_agent_manifest_with_a_tools_file_still_errors_and_deploy_refuses(tmp_path: Path) -> None:
+def test_single_agent_manifest_with_a_tools_file_still_errors_and_deploy_refuses(
+    tmp_path: Path,
+) -> None:
     """With a tools.json, capabilities must name its tools (or workspace tools): one gate for both commands."""
     repo = _repo(tmp_path, "single-agent")
     (repo / "agent-manifest.yaml").write_text(
-        (repo / "agent-manifest.yaml").read_text().replace('  model:', '  tools: tools.json\n  model:'))
-    (repo / "tools.json").write_text('[{"name": "lookup", "description": "d", "inputSchema": {"type": "object"}}]\n')
+        (repo / "agent-manifest.yaml")
+        .read_text()
+        .replace("  model:", "  tools: tools.json\n  model:")
+    )
+    (repo / "tools.json").write_text(
+        '[{"name": "lookup", "description": "d", "inputSchema": {"type": "object"}}]\n'
+    )
     commit_all(repo, "tools")
     rc, findings = _validate(repo)
     errors = [(f["rule"], f["path"], f["line"]) for f in findings if f["severity"] == "error"]
     assert rc == 1 and errors == [("unknown-capability", "agent-manifest.yaml", 5)]
     rc, out = _deploy(repo)
     assert rc == 1
-    assert "agent-manifest.yaml:5: capability 'draft_email'" in out and "[unknown-capability]" in out
+    assert (
+        "agent-manifest.yaml:5: capability 'draft_email'" in out and "[unknown-capability]" in out
+    )
     assert "refusing to deploy" in out
     assert not (repo / ".agentci/workspace/agents").exists()  # nothing was changed
 
 
 def test_swarm_file_validates_and_deploy_grants_the_roles_directories(tmp_path: Path) -> None:
-    """"AI Agent GitOps Workflows": each role is the agent of that name; the researcher may
+    """ "AI Agent GitOps Workflows": each role is the agent of that name; the researcher may
     write /research, the writer may read it (and write /drafts), granted by deploy."""
     repo = _repo(tmp_path, "swarm")
     rc, findings = _validate(repo)
@@ -126,25 +148,35 @@ def test_swarm_file_validates_and_deploy_grants_the_roles_directories(tmp_path: 
     assert not policy.allowed("researcher", "write", "/knowledge/x.md", policies)
 
 
-@pytest.mark.parametrize(("output_dir", "rule"), [
-    ("/knowledge", "write-knowledge"),
-    ("/knowledge/notes", "write-knowledge"),
-    ("/agents", "write-config"),
-    ("/", "write-root"),
-    ("/memory/writer.json", "write-other-memory"),
-])
+@pytest.mark.parametrize(
+    ("output_dir", "rule"),
+    [
+        ("/knowledge", "write-knowledge"),
+        ("/knowledge/notes", "write-knowledge"),
+        ("/agents", "write-config"),
+        ("/", "write-root"),
+        ("/memory/writer.json", "write-other-memory"),
+    ],
+)
 def test_a_role_granting_a_protected_directory_is_an_error_and_not_deployed(
-        tmp_path: Path, output_dir: str, rule: str) -> None:
+    tmp_path: Path, output_dir: str, rule: str
+) -> None:
     repo = _repo(tmp_path, "swarm")
-    swarm = (repo / "swarm.yaml").read_text().replace('output_dir: "/research"', f'output_dir: "{output_dir}"')
+    swarm = (
+        (repo / "swarm.yaml")
+        .read_text()
+        .replace('output_dir: "/research"', f'output_dir: "{output_dir}"')
+    )
     swarm = swarm.replace('input_dir: "/research"', f'input_dir: "{output_dir}"')
     (repo / "swarm.yaml").write_text(swarm)
     commit_all(repo, "widen")
     rc, findings = _validate(repo)
     assert rc == 1
-    assert (rule, "swarm.yaml", 3) in {(f["rule"], f["path"], f["line"]) for f in findings}, findings
+    assert (rule, "swarm.yaml", 3) in {(f["rule"], f["path"], f["line"]) for f in findings}, (
+        findings
+    )
     rc, out = _deploy(repo)
-    assert rc == 1 and f"swarm.yaml:3: swarm role 'researcher'" in out and f"[{rule}]" in out
+    assert rc == 1 and "swarm.yaml:3: swarm role 'researcher'" in out and f"[{rule}]" in out
     assert not (repo / ".agentci/workspace/.agentci/policies").exists()
 
 
@@ -152,7 +184,8 @@ def test_swarm_role_without_an_agent_and_both_forms_are_errors(tmp_path: Path) -
     repo = _repo(tmp_path, "swarm")
     (repo / "swarm.yaml").write_text(
         (repo / "swarm.yaml").read_text() + "  - role: editor\n    input_dir: /drafts\n"
-        "roles:\n  - {name: x, agent: writer}\n")
+        "roles:\n  - {name: x, agent: writer}\n"
+    )
     rc, findings = _validate(repo)
     got = {(f["rule"], f["line"]) for f in findings if f["severity"] == "error"}
     assert rc == 1 and got == {("swarm-unknown-agent", 7), ("schema", 1)}, findings

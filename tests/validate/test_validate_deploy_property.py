@@ -41,7 +41,9 @@ def _subset(items: list[str]) -> st.SearchStrategy[list[str]]:
     return st.lists(st.sampled_from(items), unique=True, max_size=len(items))
 
 
-def _choice(risky: bool, safe: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+def _choice(
+    risky: bool, safe: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]
+) -> st.SearchStrategy[Any]:
     """Half the repos draw only from the safe choices, so enough come out clean to exercise deploy."""
     return st.one_of(safe, bad) if risky else safe
 
@@ -56,29 +58,56 @@ def agent_files(draw: st.DrawFn, name: str, others: list[str], risky: bool) -> d
     if guarded:
         prompt += " {% if tone is defined %}Tone: {{ tone }}.{% endif %}"
     spec: dict[str, Any] = {"name": name}
-    spec["model"] = draw(st.sampled_from(["claude-3-5-sonnet", "gpt-4o-mini",
-                                          {"provider": "local", "name": "smollm2-135m-instruct"}]))
+    spec["model"] = draw(
+        st.sampled_from(
+            [
+                "claude-3-5-sonnet",
+                "gpt-4o-mini",
+                {"provider": "local", "name": "smollm2-135m-instruct"},
+            ]
+        )
+    )
     if defined:
         spec["variables"] = {v: f"{v}-value" for v in defined}
     files: dict[str, str] = {f"{base}/system_prompt.md": prompt + "\n"}
     with_tools = draw(st.booleans())
     # Without tools.json capabilities name workspace tools (unknown ones warn); with it, its tools too.
-    safe_caps = ["read_file", "lookup"] if with_tools else ["read_file", "read_knowledge_base", "draft_email"]
-    caps = draw(_choice(risky, _subset(safe_caps), _subset(["read_file", "draft_email", "lookup", "search_knowledge"])))
+    safe_caps = (
+        ["read_file", "lookup"]
+        if with_tools
+        else ["read_file", "read_knowledge_base", "draft_email"]
+    )
+    caps = draw(
+        _choice(
+            risky,
+            _subset(safe_caps),
+            _subset(["read_file", "draft_email", "lookup", "search_knowledge"]),
+        )
+    )
     if caps:
         spec["capabilities"] = caps
     if with_tools:
         spec["tools"] = "tools.json"
         files[f"{base}/tools.json"] = json.dumps(
-            [{"name": "lookup", "description": "look up", "inputSchema": {"type": "object"}}])
-    knowledge = draw(_choice(risky, st.sampled_from([None, "../../knowledge", "knowledge", "kb"]), st.just("missing")))
+            [{"name": "lookup", "description": "look up", "inputSchema": {"type": "object"}}]
+        )
+    knowledge = draw(
+        _choice(
+            risky, st.sampled_from([None, "../../knowledge", "knowledge", "kb"]), st.just("missing")
+        )
+    )
     if knowledge:
         spec["knowledge"] = [knowledge]
         if knowledge == "kb" or draw(st.booleans()):
             files[f"{base}/kb/notes.md"] = "# Notes\n"
             files[f"{base}/knowledge/local.md"] = "# Local\n"
-    memory = draw(_choice(risky, st.sampled_from([None, f"/memory/{name}.json", f"/mnt/data/{name}.json"]),
-                          st.sampled_from([f"/memory/{o}.json" for o in others] or [None])))
+    memory = draw(
+        _choice(
+            risky,
+            st.sampled_from([None, f"/memory/{name}.json", f"/mnt/data/{name}.json"]),
+            st.sampled_from([f"/memory/{o}.json" for o in others] or [None]),
+        )
+    )
     if memory:
         spec["memory_path"] = memory
     read = draw(_subset(["/knowledge", "/templates", "/inbox", "/research"]))
@@ -89,8 +118,17 @@ def agent_files(draw: st.DrawFn, name: str, others: list[str], risky: bool) -> d
         spec["secrets"] = ["SEED_PROPERTY_KEY_NOT_SET"]
     evals = draw(st.sampled_from(["none", "empty", "cases"]))
     if evals != "none":
-        cases = [] if evals == "empty" else [{"input": "hi", "vars": {v: "x" for v in in_evals},
-                                              "assert": [{"type": "icontains", "value": "a"}]}]
+        cases = (
+            []
+            if evals == "empty"
+            else [
+                {
+                    "input": "hi",
+                    "vars": {v: "x" for v in in_evals},
+                    "assert": [{"type": "icontains", "value": "a"}],
+                }
+            ]
+        )
         files[f"{base}/evals/golden.yaml"] = yaml.safe_dump({"cases": cases})
     files[f"{base}/agent.yaml"] = yaml.safe_dump({"agent": spec}, sort_keys=False)
     return files
@@ -99,26 +137,49 @@ def agent_files(draw: st.DrawFn, name: str, others: list[str], risky: bool) -> d
 @st.composite
 def repos(draw: st.DrawFn) -> dict[str, str]:
     risky = draw(st.booleans())
-    names = draw(st.lists(st.sampled_from(["alpha", "beta", "gamma"]), min_size=1, max_size=3, unique=True))
-    files = {"knowledge/faq.md": "# FAQ\nOpen 9 to 5.\n",
-             "agentci.yaml": "workspace: {backend: local, path: .agentci/workspace, lock_ttl: 5}\n"}
+    names = draw(
+        st.lists(st.sampled_from(["alpha", "beta", "gamma"]), min_size=1, max_size=3, unique=True)
+    )
+    files = {
+        "knowledge/faq.md": "# FAQ\nOpen 9 to 5.\n",
+        "agentci.yaml": "workspace: {backend: local, path: .agentci/workspace, lock_ttl: 5}\n",
+    }
     for name in names:
         files.update(draw(agent_files(name, [n for n in names if n != name], risky)))
     form = draw(st.sampled_from(["none", "seed", "roles"]))
     role_agents = _choice(risky, st.sampled_from(names), st.just("ghost"))
     dirs = _choice(risky, st.one_of(st.none(), st.sampled_from(SAFE_DIRS)), st.sampled_from(DIRS))
     if form == "seed":
-        entries = draw(st.lists(st.fixed_dictionaries({"role": role_agents, "input_dir": dirs, "output_dir": dirs}),
-                                min_size=1, max_size=3))
-        files["swarm.yaml"] = yaml.safe_dump({"swarm": [{k: v for k, v in e.items() if v} for e in entries]})
+        entries = draw(
+            st.lists(
+                st.fixed_dictionaries({"role": role_agents, "input_dir": dirs, "output_dir": dirs}),
+                min_size=1,
+                max_size=3,
+            )
+        )
+        files["swarm.yaml"] = yaml.safe_dump(
+            {"swarm": [{k: v for k, v in e.items() if v} for e in entries]}
+        )
     elif form == "roles":
         # agentci's form needs the agent's own permissions to cover the directories: safe repos name none.
         role_dirs = st.sampled_from(DIRS) if risky else st.none()
-        entries = draw(st.lists(st.fixed_dictionaries({"agent": role_agents, "input_dir": role_dirs,
-                                                       "output_dir": role_dirs}),
-                                min_size=1, max_size=3))
-        files["swarm.yaml"] = yaml.safe_dump({"roles": [{"name": f"r{i}", **{k: v for k, v in e.items() if v}}
-                                                        for i, e in enumerate(entries)]})
+        entries = draw(
+            st.lists(
+                st.fixed_dictionaries(
+                    {"agent": role_agents, "input_dir": role_dirs, "output_dir": role_dirs}
+                ),
+                min_size=1,
+                max_size=3,
+            )
+        )
+        files["swarm.yaml"] = yaml.safe_dump(
+            {
+                "roles": [
+                    {"name": f"r{i}", **{k: v for k, v in e.items() if v}}
+                    for i, e in enumerate(entries)
+                ]
+            }
+        )
     return files
 
 
