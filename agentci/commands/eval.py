@@ -59,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
         skip_missing_keys=args.skip_missing_keys,
         progress=args.format == "text",
     )
-    data = evaluate(opts)
+    from agentci import redact
+
+    data = redact.scrub(evaluate(opts))  # before any formatting: every output below is built from this
     output = Path(args.output) if args.output else Path(data["repo"]) / ".agentci" / "results.json"
     text = results.dumps(data)
     results.write(output, data, text)

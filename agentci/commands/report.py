@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from agentci.report.render import Renderer
     from agentci.source import WorkTree
 
+    from agentci import redact
+
     paths = args.results or [Path(".agentci/results.json")]
     results = load_results(paths, merge=args.merge)
     findings = load_findings(args.findings) if args.findings else []
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         try:
             args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(text, encoding="utf-8")
+            args.output.write_text(redact.text(text), encoding="utf-8")
         except OSError as exc:
             raise AgentciError(f"--output {args.output}: cannot write: {exc.strerror or exc}",
                                hint="pass a writable file path") from None

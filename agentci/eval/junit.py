@@ -51,7 +51,9 @@ def to_xml(results: dict[str, Any]) -> str:
 def write(path: Path, results: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(to_xml(results), encoding="utf-8")
+        from agentci import redact
+
+        path.write_text(redact.text(to_xml(redact.scrub(results))), encoding="utf-8")
     except OSError as exc:
         raise AgentciError(f"cannot write JUnit XML {path}: {exc.strerror or exc}",
                            hint="pass a writable file path with --junit") from None

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from agentci import __version__
+from agentci import __version__, redact
 from agentci.errors import AgentciError
 from agentci.eval import gates
 from agentci.eval.baseline import change
@@ -132,7 +132,7 @@ def write(path: Path, data: dict[str, Any], text: str | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text if text is not None else dumps(data))
+            fh.write(redact.text(text if text is not None else dumps(redact.scrub(data))))
         os.replace(tmp, path)
     except OSError as exc:
         if tmp:

@@ -10,6 +10,7 @@ every job yields exactly one result, in the order given.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import random
 import threading
@@ -19,11 +20,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentci import redact
 from agentci.errors import AgentciError
 from agentci.eval.assertions.base import AssertionResult, Context
 from agentci.eval.cache import Cache
 from agentci.eval.cases import Case
-from agentci.eval.providers.base import Provider, ProviderError, Request, Response
+from agentci.eval.providers.base import Provider, ProviderError, Request, Response, ToolCall
 from agentci.eval.scoring import RunScore, combine, score_run
 
 
@@ -103,6 +105,7 @@ class Runner:
             result = self._run_case(job)
         except Exception as exc:  # never let one case take the run down
             result = CaseResult(job.case, job.side, "error", error=f"internal error: {type(exc).__name__}: {exc}")
+        result = _redacted_result(result)
         if self.on_done:
             with contextlib.suppress(Exception):
                 self.on_done(result)
@@ -203,7 +206,8 @@ class Runner:
                 with self._lock:
                     self.stats.requests += 1
                 try:
-                    return provider.complete(request)
+                    # Redacted as it arrives: the cache, the scorers and every report see only this.
+                    return _redacted_response(provider.complete(request))
                 except ProviderError as exc:
                     error = exc
             if not error.retryable or attempt >= self.retries:
@@ -220,6 +224,19 @@ class Runner:
             return retry_after
         # Full jitter (AWS architecture blog): spreads retries of many workers apart.
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+
+
+def _redacted_response(r: Response) -> Response:
+    calls = tuple(ToolCall(redact.text(c.name), redact.scrub(c.arguments)) for c in r.tool_calls)
+    return dataclasses.replace(r, text=redact.text(r.text), tool_calls=calls)
+
+
+def _redacted_result(r: CaseResult) -> CaseResult:
+    r.output = redact.text(r.output) if r.output else r.output
+    r.error = redact.text(r.error) if r.error else r.error
+    r.assertions = [dataclasses.replace(a, reason=redact.text(a.reason)) for a in r.assertions]
+    r.tool_calls = redact.scrub(r.tool_calls)
+    return r
 
 
 class _Routed(Provider):

@@ -109,6 +109,9 @@ class Provider:
         if env is None:
             return ""
         value = os.environ.get(env, "")
+        from agentci import redact
+
+        redact.learn_env([env])  # a key named only here (--provider, judge config) is redacted too
         if not value:
             raise MissingKey(
                 f"the {self.name} provider needs an API key: {env} is not set",
