@@ -38,10 +38,14 @@ class EvalOptions:
     skip_missing_keys: bool = False
     progress: bool = True
     backoff_base: float = 0.5
+    deadline: float | None = None  # seconds for the whole run (--deadline)
 
 
 def evaluate(opts: EvalOptions) -> dict[str, Any]:
     started = time.monotonic()
+    from agentci import bounds
+
+    bounds.set_run_deadline(opts.deadline)
     root = Path(opts.root).resolve()
     if not root.is_dir():
         raise UsageError(f"{opts.root}: not a directory", hint="pass the repository root (default: .)")
@@ -53,7 +57,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
     concurrency = opts.concurrency or cfg.concurrency
     base = baseline.open_base(root, opts.base) if opts.base else None
     plan_opts = PlanOptions(opts.provider or cfg.provider, opts.skip_missing_keys, cfg.judge, cfg.embedding)
-    providers = Providers(timeout=cfg.timeout, pool=concurrency)
+    providers = Providers(timeout=cfg.timeout, pool=concurrency, max_response_bytes=cfg.max_response_bytes)
     try:
         entries: list[tuple[Agent, bool | None, AgentPlan | None, AgentPlan | None]] = []
         for agent in agents:
@@ -72,6 +76,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
         progress = Progress(len(jobs), enabled=opts.progress)
         runner = Runner(Cache(default_dir(root), enabled=not opts.no_cache), concurrency=concurrency,
                         limits=cfg.limits, retries=cfg.retries, backoff_base=opts.backoff_base,
+                        max_retry_after=cfg.max_retry_after,
                         on_done=progress.update)
         done = runner.run(jobs)
     finally:

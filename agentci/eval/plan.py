@@ -25,9 +25,10 @@ LOCAL_MODEL = "smollm2-135m-instruct"
 class Providers:
     """One provider instance (one pooled HTTP client) per provider, endpoint and key for the run."""
 
-    def __init__(self, *, timeout: float, pool: int) -> None:
+    def __init__(self, *, timeout: float, pool: int, max_response_bytes: int | None = None) -> None:
         self.timeout = timeout
         self.pool = pool
+        self.max_response_bytes = max_response_bytes
         self._made: dict[tuple[str, str | None, str | None], Provider] = {}
         self._lock = threading.Lock()
 
@@ -35,7 +36,8 @@ class Providers:
         key = (name, base_url, api_key_env)
         with self._lock:
             if key not in self._made:
-                config = ProviderConfig(name, base_url, api_key_env, self.timeout, {"max_connections": self.pool})
+                config = ProviderConfig(name, base_url, api_key_env, self.timeout, {"max_connections": self.pool,
+                                                                                  "max_response_bytes": self.max_response_bytes})
                 self._made[key] = registry.create(config)
             return self._made[key]
 

@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentci import redact
+from agentci import bounds, redact
 from agentci.errors import AgentciError
 from agentci.eval.assertions.base import AssertionResult, Context
 from agentci.eval.cache import Cache
@@ -78,6 +78,7 @@ class Runner:
         retries: int = 4,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
+        max_retry_after: float = bounds.DEFAULT_MAX_RETRY_AFTER,
         on_done: Callable[[CaseResult], None] | None = None,
     ) -> None:
         self.cache = cache
@@ -86,6 +87,7 @@ class Runner:
         self.retries = max(0, retries)
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        self.max_retry_after = max_retry_after
         self.on_done = on_done
         self.stats = RunStats()
         self._lock = threading.Lock()
@@ -115,6 +117,8 @@ class Runner:
         case = job.case
         if job.error or job.provider is None or job.request is None:
             return CaseResult(case, job.side, "error", error=job.error or "nothing to run")
+        if bounds.run_expired():
+            return CaseResult(case, job.side, "error", error=f"not run: {bounds.run_deadline_reason()}")
         runs: list[RunScore] = []
         first: Response | None = None
         latencies: list[float] = []
@@ -214,10 +218,16 @@ class Runner:
                 if attempt:
                     raise ProviderError(f"{error} (gave up after {attempt + 1} attempts)") from None
                 raise error
+            if error.retry_after is not None and error.retry_after > self.max_retry_after:
+                raise ProviderError(f"{error}; the server asks to retry after {error.retry_after:.0f} s, more than the "
+                                    f"{self.max_retry_after:g} s agentci waits (eval.max_retry_after)") from None
             attempt += 1
+            delay = self._delay(attempt, error.retry_after)
+            if not bounds.wait_allowed(delay):
+                raise ProviderError(f"{error}; no retry: {bounds.run_deadline_reason()}") from None
             with self._lock:
                 self.stats.retries += 1
-            time.sleep(self._delay(attempt, error.retry_after))
+            time.sleep(delay)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

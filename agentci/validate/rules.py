@@ -41,6 +41,7 @@ _TABLE: list[Rule] = [
     Rule("duplicate-agent", E, "Two manifests use the same agent name", "give every agent a unique name"),
     # Prompt template
     Rule("prompt-syntax", E, "The system prompt is not a valid Jinja2 template", "fix the template tag at the reported line"),
+    Rule("prompt-include", E, "The prompt uses {% include/import/from/extends %}: prompts render without a loader", "put the text in the prompt itself, or pass it in agent.variables", ("security",)),
     Rule("prompt-undefined-variable", E, "The prompt uses a variable that no manifest `variables` or eval `vars` defines", "add it to agent.variables or to the eval set's vars"),
     Rule("prompt-unused-variable", W, "agent.variables defines a variable the prompt never uses", "use it in the prompt or remove it"),
     Rule("prompt-too-large", E, "The prompt plus max_tokens exceeds the model's context window", "shorten the prompt, lower max_tokens or pick a larger model"),

@@ -15,13 +15,15 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from agentci import bounds
 from agentci.eval.providers.base import Provider, ProviderConfig, ProviderError
 
 if TYPE_CHECKING:
     import httpx
 
-#: Longest Retry-After we honour; a server asking for more is treated as this.
-MAX_RETRY_AFTER = 120.0
+#: Retry-After is reported as asked (up to this, to keep the number finite); the runner
+#: fails the case when it is beyond `eval.max_retry_after` rather than wait.
+MAX_RETRY_AFTER = 10 * 365 * 86400.0
 
 
 def make_client(config: ProviderConfig) -> httpx.Client:
@@ -31,12 +33,15 @@ def make_client(config: ProviderConfig) -> httpx.Client:
     limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
     transport = httpx.HTTPTransport(limits=limits)
     _quick_ack(transport)
-    return httpx.Client(
+    bounds.install(transport)  # config.timeout is the whole request's deadline, not each read's
+    client = httpx.Client(
         transport=transport,
         timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0)),
         # Keys live in headers; never follow a redirect that could carry them elsewhere.
         follow_redirects=False,
     )
+    client.agentci_limits = (config.timeout, bounds.max_response_bytes(config.options.get("max_response_bytes")))  # type: ignore[attr-defined]
+    return client
 
 
 def _quick_ack(transport: Any) -> None:
@@ -141,8 +146,16 @@ def post_json(client: httpx.Client, url: str, headers: dict[str, str], body: dic
     """POST a JSON body and return the parsed JSON answer, or raise ProviderError."""
     import httpx
 
+    timeout, max_bytes = getattr(client, "agentci_limits", (60.0, bounds.max_response_bytes()))
     try:
-        resp = client.post(url, headers=headers, json=body)
+        resp = bounds.request(client, "POST", url, timeout=timeout, max_bytes=max_bytes, headers=headers, json=body)
+    except bounds.TooLarge as exc:
+        raise ProviderError(f"{who}: {exc} (raise eval.max_response_bytes or {bounds.MAX_RESPONSE_ENV})") from None
+    except bounds.DeadlineExceeded:
+        if bounds.run_expired():
+            raise ProviderError(f"{who}: {bounds.run_deadline_reason()}") from None
+        raise ProviderError(f"{who}: no complete answer within the {timeout:g} s request deadline (eval.timeout)",
+                            retryable=True) from None
     except httpx.TimeoutException as exc:
         raise ProviderError(f"{who}: request timed out ({type(exc).__name__})", retryable=True) from None
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
