@@ -154,7 +154,7 @@ def post_json(client: httpx.Client, url: str, headers: dict[str, str], body: dic
     except bounds.DeadlineExceeded:
         if bounds.run_expired():
             raise ProviderError(f"{who}: {bounds.run_deadline_reason()}") from None
-        raise ProviderError(f"{who}: no complete answer within the {timeout:g} s request deadline (eval.timeout)",
+        raise ProviderError(f"{who}: timed out: no complete answer within the {timeout:g} s request deadline (eval.timeout)",
                             retryable=True) from None
     except httpx.TimeoutException as exc:
         raise ProviderError(f"{who}: request timed out ({type(exc).__name__})", retryable=True) from None
