@@ -25,13 +25,10 @@ real key is that short.
 from __future__ import annotations
 
 import contextlib
-import html
-import json
 import os
 import re
 import sys
 import threading
-import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
@@ -57,6 +54,10 @@ def _label(name: str) -> str:
 
 def forms(value: str) -> set[str]:
     """The value as each writer would render it, plus JSON of each of those."""
+    import html
+    import json
+    import urllib.parse
+
     from agentci.report import escape
 
     base = {

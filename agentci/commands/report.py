@@ -33,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from agentci import redact
     from agentci.config import CONFIG_FILE, from_data
     from agentci.documents import load_document
     from agentci.github import gha
@@ -41,8 +42,6 @@ def run(args: argparse.Namespace) -> int:
     from agentci.report import formats, load_findings, load_results, model
     from agentci.report.render import Renderer
     from agentci.source import WorkTree
-
-    from agentci import redact
 
     paths = args.results or [Path(".agentci/results.json")]
     results = load_results(paths, merge=args.merge)

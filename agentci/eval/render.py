@@ -109,7 +109,7 @@ def _env() -> Any:
                         raise _Stop(f"repeating a sequence {n} times builds more than {MAX_CHARS:,} items")
             return super().call_binop(context, operator, left, right)
 
-        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
             for v in (*args, *kwargs.values()):
                 _check_number(v, f"call of {getattr(__obj, '__name__', type(__obj).__name__)}")
             if getattr(__obj, "__name__", "") == "join" and isinstance(getattr(__obj, "__self__", None), str) and args:

@@ -23,6 +23,7 @@ What it follows (not agentci's client):
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import threading
@@ -66,10 +67,8 @@ class Handler(BaseHTTPRequestHandler):
         self.server.requests += 1
         user = next((str(m.get("content")) for m in reversed(body.get("messages") or []) if m.get("role") == "user"), "")
         mode = next((m for m in MARKERS if f"[[{m}]]" in user), "")
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up: what we wanted
             getattr(self, "mode_" + mode.replace("-", "_"), self.mode_)()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up: what we wanted
 
     def head(self, code: int, headers: dict[str, str]) -> None:
         self.send_response(code)
