@@ -142,7 +142,8 @@ class WorkspaceLease:
                 break
             if time.monotonic() >= deadline:
                 raise AgentciError(
-                    f"another deploy holds the workspace lock ({holder.get('owner', 'unknown')}); gave up after {wait:g}s",
+                    f"another deploy holds the workspace lock ({holder.get('owner', 'unknown')}); gave up after "
+                    + (f"{self.wait:g}s" if wait == self.wait else f"{wait:.1f}s: {bounds.run_deadline_reason()}"),
                     hint="wait for it to finish; a lock from a run that died is taken over when it expires "
                          "(workspace.lock_ttl in agentci.yaml)", exit_code=1)
             if not announced:

@@ -31,7 +31,7 @@ MAX_CHARS = 1_000_000
 #: Longest a render may run (seconds).
 MAX_SECONDS = 2.0
 #: Most memory a render may add to the process's peak (KiB), checked on each template line.
-MAX_GROWTH_KIB = 128 * 1024
+MAX_GROWTH_KIB = 64 * 1024
 #: Largest number a template may pass to a filter or method, or repeat a sequence by.
 MAX_NUMBER = MAX_CHARS
 #: Template tags that would read other files.
