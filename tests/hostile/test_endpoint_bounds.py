@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bounded_run import run_measured
 
-from tests.bounds.bounded_run import run_measured
 from tests.conftest import init_repo
 from tests.servers.github_stub import GitHubStub
 from tests.servers.hostile_http import Hostile

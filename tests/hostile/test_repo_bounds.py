@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bounded_run import run_measured
 
-from tests.bounds.bounded_run import run_measured
 from tests.deploy.deploy_helpers import commit_all, make_repo, write
 
 #: template -> words its error must contain

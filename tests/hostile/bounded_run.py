@@ -1,6 +1,7 @@
 """Run the real CLI as a child process and measure it from outside: wall clock and the
 child's own peak memory (ru_maxrss from wait4), so a bound is checked by the harness, not
-by the code under test."""
+by the code under test. `TALLY` counts the runs of the hostile suite and the internal
+errors among them (reported at the end of the session; it must stay 0)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,15 @@ from pathlib import Path
 
 #: env vars of the test process the child must not inherit (they would change what it does)
 _DROP = ("GITHUB_", "OPENAI_", "ANTHROPIC_", "ACTIONS_", "RUNNER_", "AGENTCI_")
+
+
+TALLY = {"runs": 0, "internal_errors": 0}
+
+
+def count(output: str) -> None:
+    TALLY["runs"] += 1
+    if "internal error" in output or "Traceback" in output:
+        TALLY["internal_errors"] += 1
 
 
 @dataclass
@@ -46,5 +56,7 @@ def run_measured(*args: str, cwd: Path, env: dict[str, str], kill_after: float =
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Measured(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                        wall, usage.ru_maxrss / 1024)
+        run = Measured(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
+                       wall, usage.ru_maxrss / 1024)
+    count(run.stdout + run.stderr)
+    return run
