@@ -6,7 +6,17 @@ from collections.abc import Callable
 
 from agentci.findings import Finding, error
 from agentci.source import PathEscape, resolve
-from agentci.validate import evals, injection, permissions, prompt, secrets, size, swarm, tools
+from agentci.validate import (
+    evals,
+    injection,
+    paths,
+    permissions,
+    prompt,
+    secrets,
+    size,
+    swarm,
+    tools,
+)
 from agentci.validate.context import Context
 
 
@@ -73,6 +83,7 @@ CHECKS: list[Check] = [
     size.check,
     tools.check,
     permissions.check,
+    paths.check,
     swarm.check,
     evals.check,
     secrets.check,

@@ -54,6 +54,8 @@ _TABLE: list[Rule] = [
     Rule("write-root", E, "An agent may write the whole workspace (`/`)", "grant write access to specific directories only", ("security",)),
     Rule("write-knowledge", E, "An agent may write the shared knowledge (`/knowledge`)", "knowledge is deployed from git; give the agent its own output directory", ("security",)),
     Rule("write-config", E, "An agent may write deployed agent configuration (`/agents`, `/.agentci`)", "never let an agent rewrite its own or another agent's configuration", ("security",)),
+    Rule("memory-path-overlap", E, "A memory_path overlaps another agent's memory, a busy lock or what deploys write", "give each agent its own file, e.g. /memory/<agent>.json", ("security",)),
+    Rule("workspace-path-escape", E, "workspace.path in agentci.yaml leaves the repository", "use a path inside the repo; point elsewhere with --workspace or AGENTCI_WORKSPACE", ("security",)),
     Rule("write-other-memory", E, "An agent may write another agent's memory_path", "keep each agent's memory writable by that agent only", ("security",)),
     Rule("workspace-path", E, "A workspace path contains `..` or is not normalised", "write the path as an absolute, normalised workspace path", ("security",)),
     Rule("read-write-overlap", W, "An agent's read scope covers a path it may also write", "separate what the agent reads from what it writes", ("security",)),
