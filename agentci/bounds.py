@@ -123,8 +123,9 @@ def _left(timeout: float | None) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
-def request(client: httpx.Client, method: str, url: str, *, timeout: float, max_bytes: int,
-            **kwargs: Any) -> httpx.Response:
+def request(
+    client: httpx.Client, method: str, url: str, *, timeout: float, max_bytes: int, **kwargs: Any
+) -> httpx.Response:
     """Send one request and read its body, all within `timeout` seconds in total and at most
     `max_bytes` of body. Returns a read Response (`.json()`, `.text`, headers work);
     raises TooLarge, DeadlineExceeded or httpx's own errors."""
@@ -150,7 +151,9 @@ def request(client: httpx.Client, method: str, url: str, *, timeout: float, max_
     # A fresh, fully read response: the body is already decoded, so drop the encodings.
     drop = {"content-encoding", "content-length", "transfer-encoding"}
     headers = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in drop]
-    return httpx.Response(resp.status_code, headers=headers, content=bytes(body), request=resp.request)
+    return httpx.Response(
+        resp.status_code, headers=headers, content=bytes(body), request=resp.request
+    )
 
 
 # -- the deadline at the socket ----------------------------------------------------------
@@ -206,7 +209,9 @@ def _classes() -> tuple[type, type]:
         def __init__(self, inner: Any) -> None:
             self.inner = inner
 
-        def connect_tcp(self, host: str, port: int, timeout: float | None = None, *args: Any, **kwargs: Any) -> Any:
+        def connect_tcp(
+            self, host: str, port: int, timeout: float | None = None, *args: Any, **kwargs: Any
+        ) -> Any:
             return Stream(self.inner.connect_tcp(host, port, _left(timeout), *args, **kwargs))
 
         def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:

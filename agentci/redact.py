@@ -35,10 +35,24 @@ from typing import Any, TextIO
 MIN_LENGTH = 8
 #: Credential variables agentci knows whatever their name says.
 KNOWN_VARS = (
-    "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "AZURE_OPENAI_API_KEY", "AZURE_API_KEY", "AZURE_CLIENT_SECRET",
-    "GITHUB_TOKEN", "GH_TOKEN", "INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "INPUT_WORKSPACE-TOKEN",
-    "INPUT_WORKSPACE_TOKEN", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "FASTIO_API_KEY",
-    "FASTIO_TOKEN", "AGENTCI_WORKSPACE_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_API_KEY",
+    "AZURE_CLIENT_SECRET",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "INPUT_GITHUB-TOKEN",
+    "INPUT_GITHUB_TOKEN",
+    "INPUT_WORKSPACE-TOKEN",
+    "INPUT_WORKSPACE_TOKEN",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "FASTIO_API_KEY",
+    "FASTIO_TOKEN",
+    "AGENTCI_WORKSPACE_TOKEN",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
 )
 #: Any variable named like a credential.
 CREDENTIAL_NAME = re.compile(
@@ -240,9 +254,9 @@ def guarded_streams() -> Iterator[None]:
     """stdout and stderr redacted for the duration (the CLI entry point wraps every command)."""
     old = sys.stdout, sys.stderr
     if not isinstance(sys.stdout, RedactingStream):
-        sys.stdout = RedactingStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = RedactingStream(sys.stdout)
     if not isinstance(sys.stderr, RedactingStream):
-        sys.stderr = RedactingStream(sys.stderr)  # type: ignore[assignment]
+        sys.stderr = RedactingStream(sys.stderr)
     try:
         yield
     finally:

@@ -35,7 +35,12 @@ MAX_GROWTH_KIB = 64 * 1024
 #: Largest number a template may pass to a filter or method, or repeat a sequence by.
 MAX_NUMBER = MAX_CHARS
 #: Template tags that would read other files.
-FORBIDDEN_TAGS = {"Include": "include", "Import": "import", "FromImport": "from", "Extends": "extends"}
+FORBIDDEN_TAGS = {
+    "Include": "include",
+    "Import": "import",
+    "FromImport": "from",
+    "Extends": "extends",
+}
 
 
 class RenderError(AgentciError):
@@ -60,13 +65,17 @@ def _check_format(fmt: Any, pattern: re.Pattern[str]) -> None:
         for m in pattern.finditer(fmt):
             for n in m.groups():
                 if n and int(n) > MAX_NUMBER:
-                    raise _Stop(f"format width {n} is larger than the template limit {MAX_NUMBER:,}")
+                    raise _Stop(
+                        f"format width {n} is larger than the template limit {MAX_NUMBER:,}"
+                    )
 
 
 def _check_join(sep: Any, items: Any) -> list[Any]:
     items = list(items)
     if isinstance(sep, str) and len(sep) * len(items) > MAX_CHARS:
-        raise _Stop(f"joining {len(items)} items with a {len(sep)}-character separator is too large")
+        raise _Stop(
+            f"joining {len(items)} items with a {len(sep)}-character separator is too large"
+        )
     return items
 
 
@@ -101,18 +110,34 @@ def _env() -> Any:
         intercepted_binops = frozenset({"*", "**"})
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            if operator == "**" and isinstance(right, int) and abs(right) > 64 and isinstance(left, int) and abs(left) > 1:
+            if (
+                operator == "**"
+                and isinstance(right, int)
+                and abs(right) > 64
+                and isinstance(left, int)
+                and abs(left) > 1
+            ):
                 raise _Stop(f"{left} ** {right} is too large for a template")
             if operator == "*":
                 for seq, n in ((left, right), (right, left)):
-                    if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_CHARS:
-                        raise _Stop(f"repeating a sequence {n} times builds more than {MAX_CHARS:,} items")
+                    if (
+                        isinstance(seq, (str, list, tuple))
+                        and isinstance(n, int)
+                        and len(seq) * n > MAX_CHARS
+                    ):
+                        raise _Stop(
+                            f"repeating a sequence {n} times builds more than {MAX_CHARS:,} items"
+                        )
             return super().call_binop(context, operator, left, right)
 
         def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
             for v in (*args, *kwargs.values()):
                 _check_number(v, f"call of {getattr(__obj, '__name__', type(__obj).__name__)}")
-            if getattr(__obj, "__name__", "") == "join" and isinstance(getattr(__obj, "__self__", None), str) and args:
+            if (
+                getattr(__obj, "__name__", "") == "join"
+                and isinstance(getattr(__obj, "__self__", None), str)
+                and args
+            ):
                 args = (_check_join(__obj.__self__, args[0]), *args[1:])
             return super().call(__context, __obj, *args, **kwargs)
 
@@ -121,11 +146,15 @@ def _env() -> Any:
                 _check_format(getattr(value, "__self__", None), _BRACE_SPEC)
             return super().wrap_str_format(value)
 
-        def format_string(self, s: str, *args: Any, **kwargs: Any) -> str:  # the same, jinja < 3.1.5
+        def format_string(
+            self, s: str, *args: Any, **kwargs: Any
+        ) -> str:  # the same, jinja < 3.1.5
             _check_format(s, _BRACE_SPEC)
             return str(super().format_string(s, *args, **kwargs))  # type: ignore[misc]
 
-    env = Bounded(undefined=StrictUndefined, keep_trailing_newline=False, autoescape=False, loader=None)
+    env = Bounded(
+        undefined=StrictUndefined, keep_trailing_newline=False, autoescape=False, loader=None
+    )
     env.filters = {name: _guard_filter(name, f) for name, f in env.filters.items()}
     env.globals.pop("lipsum", None)  # lipsum(10**6) is half a gigabyte of filler
     return env
@@ -166,10 +195,15 @@ def render(template: str, variables: dict[str, Any], *, path: str) -> str:
             raise _Stop(_too_slow[template])
         return _bounded(_compile(template), variables, template)
     except _Forbidden as exc:
-        raise RenderError(f"{path}:{exc.line}: {{% {exc.tag} %}} is not allowed: a prompt is one file",
-                          hint="put the text in the prompt itself, or pass it in agent.variables") from None
+        raise RenderError(
+            f"{path}:{exc.line}: {{% {exc.tag} %}} is not allowed: a prompt is one file",
+            hint="put the text in the prompt itself, or pass it in agent.variables",
+        ) from None
     except _Stop as exc:
-        raise RenderError(f"{path}: template stopped: {exc}", hint="prompts may only use variables, filters and small loops") from None
+        raise RenderError(
+            f"{path}: template stopped: {exc}",
+            hint="prompts may only use variables, filters and small loops",
+        ) from None
     except jinja2.UndefinedError as exc:
         name = _undefined_name(str(exc))
         raise RenderError(
@@ -177,16 +211,25 @@ def render(template: str, variables: dict[str, Any], *, path: str) -> str:
             hint=f"add {name} to agent.variables in the manifest or to the case's `vars:`",
         ) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise RenderError(f"{path}:{exc.lineno}: template syntax error: {exc.message}",
-                          hint="fix the Jinja2 syntax") from None
+        raise RenderError(
+            f"{path}:{exc.lineno}: template syntax error: {exc.message}",
+            hint="fix the Jinja2 syntax",
+        ) from None
     except jinja2.exceptions.SecurityError as exc:
-        raise RenderError(f"{path}: template not allowed: {exc}", hint="prompts may only use plain variables and filters") from None
+        raise RenderError(
+            f"{path}: template not allowed: {exc}",
+            hint="prompts may only use plain variables and filters",
+        ) from None
     except jinja2.TemplateError as exc:
         raise RenderError(f"{path}: template error: {exc}") from None
     except RecursionError:
-        raise RenderError(f"{path}: template recursion too deep", hint="a macro calls itself without end") from None
+        raise RenderError(
+            f"{path}: template recursion too deep", hint="a macro calls itself without end"
+        ) from None
     except Exception as exc:  # the template is untrusted: whatever it raises is its error, not ours
-        raise RenderError(f"{path}: template failed: {type(exc).__name__}: {str(exc)[:200]}") from None
+        raise RenderError(
+            f"{path}: template failed: {type(exc).__name__}: {str(exc)[:200]}"
+        ) from None
 
 
 #: templates that hit the time cap in this process, and why

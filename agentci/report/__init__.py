@@ -22,7 +22,7 @@ def load_results(paths: list[Path], merge: bool = False) -> dict[str, Any]:
 
     if len(paths) > 1 and not merge:
         raise AgentciError(f"{len(paths)} results files given", hint="add --merge to join shard results")
-    return redact.scrub(results.merge(paths) if len(paths) > 1 else results.load(paths[0]))  # type: ignore[no-any-return]
+    return redact.scrub(results.merge(paths) if len(paths) > 1 else results.load(paths[0]))
 
 
 def load_findings(path: Path) -> list[dict[str, Any]]:

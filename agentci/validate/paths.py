@@ -48,10 +48,17 @@ def memory_conflicts(agents: list[Any]) -> list[tuple[Any, str]]:
             if other is agent:
                 continue
             if other.memory_path and _overlap(mine, _norm(other.memory_path)):
-                out.append((agent, f"it overlaps the memory of agent {other.name!r} ({other.memory_path})"))
+                out.append(
+                    (agent, f"it overlaps the memory of agent {other.name!r} ({other.memory_path})")
+                )
                 break
             if other.lock and _overlap(mine, _norm(other.lock.path)):
-                out.append((agent, f"it overlaps the busy lock of agent {other.name!r} ({other.lock.path})"))
+                out.append(
+                    (
+                        agent,
+                        f"it overlaps the busy lock of agent {other.name!r} ({other.lock.path})",
+                    )
+                )
                 break
         else:
             if agent.lock and _overlap(mine, _norm(agent.lock.path)):
@@ -63,9 +70,15 @@ def check(ctx: Context) -> list[Finding]:
     out = []
     for agent, why in memory_conflicts(ctx.repo.agents):
         doc = ctx.repo.documents[agent.manifest]
-        out.append(error("memory-path-overlap", agent.manifest, doc.line_of(["agent", "memory_path"]),
-                         f"memory_path {agent.memory_path!r} of agent {agent.name!r}: {why}",
-                         "give each agent its own file, e.g. /memory/<agent>.json"))
+        out.append(
+            error(
+                "memory-path-overlap",
+                agent.manifest,
+                doc.line_of(["agent", "memory_path"]),
+                f"memory_path {agent.memory_path!r} of agent {agent.name!r}: {why}",
+                "give each agent its own file, e.g. /memory/<agent>.json",
+            )
+        )
     out += _workspace_path(ctx)
     return out
 
@@ -86,9 +99,20 @@ def _workspace_path(ctx: Context) -> list[Finding]:
     ws = data.get("workspace")
     value = ws.get("path") if isinstance(ws, dict) else None
     root = getattr(ctx.repo.source, "root", None)
-    if doc is None or not isinstance(value, str) or root is None or not workspace_path_escapes(Path(root), value):
+    if (
+        doc is None
+        or not isinstance(value, str)
+        or root is None
+        or not workspace_path_escapes(Path(root), value)
+    ):
         return []
-    return [error("workspace-path-escape", doc.path, doc.line_of(["workspace", "path"]),
-                  f"workspace.path {value!r} is not a directory inside the repository",
-                  "use a path inside the repo (default .agentci/workspace); point deploys elsewhere with "
-                  "--workspace or the AGENTCI_WORKSPACE variable (the Action's input), not a reviewed file")]
+    return [
+        error(
+            "workspace-path-escape",
+            doc.path,
+            doc.line_of(["workspace", "path"]),
+            f"workspace.path {value!r} is not a directory inside the repository",
+            "use a path inside the repo (default .agentci/workspace); point deploys elsewhere with "
+            "--workspace or the AGENTCI_WORKSPACE variable (the Action's input), not a reviewed file",
+        )
+    ]

@@ -40,8 +40,9 @@ def run_measured(*args: str, cwd: Path, env: dict[str, str], kill_after: float =
     full_env.update(env)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "agentci", *args], cwd=cwd, env=full_env,
-                                stdout=out, stderr=err)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agentci", *args], cwd=cwd, env=full_env, stdout=out, stderr=err
+        )
         deadline = t0 + kill_after
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -56,7 +57,12 @@ def run_measured(*args: str, cwd: Path, env: dict[str, str], kill_after: float =
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        run = Measured(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                       wall, usage.ru_maxrss / 1024)
+        run = Measured(
+            proc.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+            wall,
+            usage.ru_maxrss / 1024,
+        )
     count(run.stdout + run.stderr)
     return run

@@ -19,7 +19,9 @@ from bounded_run import count
 
 from agentci.cli import main as agentci_main
 
-VALID = json.loads((Path(__file__).parent.parent / "report" / "fixtures" / "two_agents.json").read_text())
+VALID = json.loads(
+    (Path(__file__).parent.parent / "report" / "fixtures" / "two_agents.json").read_text()
+)
 FORMATS = ["markdown", "summary", "junit", "sarif", "json"]
 CONTROL = "a\x01b\x1b[31mc\x00d\x7f\ufffe\ud800"
 

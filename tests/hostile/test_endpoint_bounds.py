@@ -37,8 +37,13 @@ SECRETS = {
 
 def _forms(value: str) -> list[str]:
     md = "".join("\\" + c if c in "\\`*_{}[]()#+-.!|~=:$" else c for c in value)
-    return [value, md, json.dumps(value)[1:-1], urllib.parse.quote(value, safe=""),
-            urllib.parse.quote_plus(value)]
+    return [
+        value,
+        md,
+        json.dumps(value)[1:-1],
+        urllib.parse.quote(value, safe=""),
+        urllib.parse.quote_plus(value),
+    ]
 
 
 def _repo(root: Path, markers: list[str], *, timeout: float = 3, retries: int = 1) -> Path:
@@ -47,11 +52,16 @@ def _repo(root: Path, markers: list[str], *, timeout: float = 3, retries: int = 
     (d / "system_prompt.md").write_text("You are a test bot.\n")
     (d / "agent.yaml").write_text(
         "agent:\n  name: bot\n  model: {provider: openai, name: m, api_key_env: MY_LLM_KEY}\n"
-        "  prompt: system_prompt.md\n  secrets: [ZENDESK_API_KEY]\n  evals: [evals/golden.yaml]\n")
-    cases = "".join(f"  - id: {m}\n    input: 'please [[{m}]]'\n    assert: [{{type: contains, value: hello}}]\n"
-                    for m in markers)
+        "  prompt: system_prompt.md\n  secrets: [ZENDESK_API_KEY]\n  evals: [evals/golden.yaml]\n"
+    )
+    cases = "".join(
+        f"  - id: {m}\n    input: 'please [[{m}]]'\n    assert: [{{type: contains, value: hello}}]\n"
+        for m in markers
+    )
     (d / "evals" / "golden.yaml").write_text("cases:\n" + cases)
-    (root / "agentci.yaml").write_text(f"eval:\n  timeout: {timeout}\n  retries: {retries}\n  concurrency: 8\n")
+    (root / "agentci.yaml").write_text(
+        f"eval:\n  timeout: {timeout}\n  retries: {retries}\n  concurrency: 8\n"
+    )
     init_repo(root)
     return root
 
@@ -68,13 +78,19 @@ def _cases(out: Path) -> dict[str, dict]:
 
 
 def _env(tmp_path: Path, hostile: Hostile) -> dict[str, str]:
-    return {"OPENAI_BASE_URL": hostile.url, "MY_LLM_KEY": KEY, "AGENTCI_CACHE_DIR": str(tmp_path / "cache")}
+    return {
+        "OPENAI_BASE_URL": hostile.url,
+        "MY_LLM_KEY": KEY,
+        "AGENTCI_CACHE_DIR": str(tmp_path / "cache"),
+    }
 
 
 def test_drip_endless_huge_and_bomb_answers_are_cut_in_time_and_memory(tmp_path, hostile):
     repo = _repo(tmp_path / "r", ["drip", "drip-headers", "endless", "huge", "gzip-bomb", "ok"])
     out = tmp_path / "results.json"
-    run = run_measured("eval", "--no-cache", "--output", str(out), cwd=repo, env=_env(tmp_path, hostile))
+    run = run_measured(
+        "eval", "--no-cache", "--output", str(out), cwd=repo, env=_env(tmp_path, hostile)
+    )
     assert run.returncode == 1, run.stderr  # gate failed: a verdict, not a crash (2) or a hang
     assert "internal error" not in run.stderr and "Traceback" not in run.stderr
     # 3 s deadline per request, 2 attempts for the retryable drips, all in parallel.
@@ -107,7 +123,9 @@ def test_response_size_limit_is_configurable(tmp_path, hostile):
 def test_retry_after_beyond_the_cap_fails_the_case_instead_of_waiting(tmp_path, hostile):
     repo = _repo(tmp_path / "r", ["retry-after"], retries=4)
     out = tmp_path / "results.json"
-    run = run_measured("eval", "--no-cache", "--output", str(out), cwd=repo, env=_env(tmp_path, hostile))
+    run = run_measured(
+        "eval", "--no-cache", "--output", str(out), cwd=repo, env=_env(tmp_path, hostile)
+    )
     assert run.returncode == 1, run.stderr
     assert run.wall_s < 15, f"took {run.wall_s:.1f}s"
     error = _cases(out)["retry-after"]["error"]
@@ -118,8 +136,16 @@ def test_retry_after_beyond_the_cap_fails_the_case_instead_of_waiting(tmp_path, 
 def test_run_deadline_bounds_the_whole_eval(tmp_path, hostile):
     repo = _repo(tmp_path / "r", [*(["drip"] * 1), "ok"], timeout=600, retries=4)
     out = tmp_path / "results.json"
-    run = run_measured("eval", "--no-cache", "--deadline", "4", "--output", str(out), cwd=repo,
-                       env=_env(tmp_path, hostile))
+    run = run_measured(
+        "eval",
+        "--no-cache",
+        "--deadline",
+        "4",
+        "--output",
+        str(out),
+        cwd=repo,
+        env=_env(tmp_path, hostile),
+    )
     assert run.returncode == 1, run.stderr
     assert run.wall_s < 15, f"took {run.wall_s:.1f}s"
     cases = _cases(out)
@@ -140,19 +166,54 @@ def test_echoed_secrets_reach_no_output_in_any_form(tmp_path, hostile):
     summary.write_text("")
     outputs.write_text("")
     event = tmp_path / "event.json"
-    event.write_text(json.dumps({"number": 7, "pull_request": {
-        "number": 7, "head": {"sha": "a" * 40, "ref": "f", "repo": {"full_name": "octo/app"}},
-        "base": {"sha": "b" * 40, "ref": "main", "repo": {"full_name": "octo/app"}}},
-        "repository": {"full_name": "octo/app", "default_branch": "main"}}))
+    event.write_text(
+        json.dumps(
+            {
+                "number": 7,
+                "pull_request": {
+                    "number": 7,
+                    "head": {"sha": "a" * 40, "ref": "f", "repo": {"full_name": "octo/app"}},
+                    "base": {"sha": "b" * 40, "ref": "main", "repo": {"full_name": "octo/app"}},
+                },
+                "repository": {"full_name": "octo/app", "default_branch": "main"},
+            }
+        )
+    )
     with GitHubStub("octo/app", SECRETS["GITHUB_TOKEN"]) as gh:
-        env = {**_env(tmp_path, hostile), **SECRETS, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary),
-               "GITHUB_OUTPUT": str(outputs), "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event),
-               "GITHUB_REPOSITORY": "octo/app", "GITHUB_API_URL": gh.url, "GITHUB_RUN_ID": "1",
-               "GITHUB_SERVER_URL": "https://github.com"}
+        env = {
+            **_env(tmp_path, hostile),
+            **SECRETS,
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_OUTPUT": str(outputs),
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_REPOSITORY": "octo/app",
+            "GITHUB_API_URL": gh.url,
+            "GITHUB_RUN_ID": "1",
+            "GITHUB_SERVER_URL": "https://github.com",
+        }
         runs = [
-            run_measured("eval", "--output", str(out), "--junit", str(tmp_path / "res" / "junit.xml"), cwd=repo, env=env),
-            run_measured("report", "--results", str(out), "--format", "markdown", "-o", str(tmp_path / "res" / "r.md"),
-                         cwd=repo, env=env),
+            run_measured(
+                "eval",
+                "--output",
+                str(out),
+                "--junit",
+                str(tmp_path / "res" / "junit.xml"),
+                cwd=repo,
+                env=env,
+            ),
+            run_measured(
+                "report",
+                "--results",
+                str(out),
+                "--format",
+                "markdown",
+                "-o",
+                str(tmp_path / "res" / "r.md"),
+                cwd=repo,
+                env=env,
+            ),
             run_measured("report", "--results", str(out), "--format", "junit", cwd=repo, env=env),
             run_measured("report", "--results", str(out), "--format", "json", cwd=repo, env=env),
             run_measured("report", "--results", str(out), "--post", cwd=repo, env=env),
@@ -164,17 +225,28 @@ def test_echoed_secrets_reach_no_output_in_any_form(tmp_path, hostile):
     assert "[REDACTED:MY_LLM_KEY]" in cases["echo-secrets"]["output"]
     assert "[REDACTED:MY_LLM_KEY]" in cases["error-secret"]["error"]
 
-    texts = {"comment": "\n".join(c["body"] for c in comments), "summary": summary.read_text(),
-             "outputs": outputs.read_text()}
+    texts = {
+        "comment": "\n".join(c["body"] for c in comments),
+        "summary": summary.read_text(),
+        "outputs": outputs.read_text(),
+    }
     texts.update({p.name: p.read_text(errors="replace") for p in (tmp_path / "res").iterdir()})
-    texts.update({f"cache/{p.name}": p.read_text(errors="replace") for p in (tmp_path / "cache").rglob("*") if p.is_file()})
+    texts.update(
+        {
+            f"cache/{p.name}": p.read_text(errors="replace")
+            for p in (tmp_path / "cache").rglob("*")
+            if p.is_file()
+        }
+    )
     for i, r in enumerate(runs):
         lines = r.stdout.splitlines()
         masks = [n for n, line in enumerate(lines) if line.startswith("::add-mask::")]
         # every mask before the first other line, and the key itself among them
         assert masks == list(range(len(masks))), lines[:5]
         assert f"::add-mask::{KEY}" in lines
-        texts[f"run{i}.stdout"] = "\n".join(line for line in lines if not line.startswith("::add-mask::"))
+        texts[f"run{i}.stdout"] = "\n".join(
+            line for line in lines if not line.startswith("::add-mask::")
+        )
         texts[f"run{i}.stderr"] = r.stderr
     assert len(texts) >= 12
     for name, value in SECRETS.items():

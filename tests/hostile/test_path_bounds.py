@@ -20,19 +20,24 @@ DEPLOY = ("deploy", "--no-smoke", "--no-writeback")
 
 def _set_memory(repo: Path, agent: str, memory: str, lock: str | None = None) -> None:
     manifest = repo / "agents" / agent / "agent.yaml"
-    text = manifest.read_text().replace(f"  memory_path: /memory/{agent}.json", f"  memory_path: {memory}")
+    text = manifest.read_text().replace(
+        f"  memory_path: /memory/{agent}.json", f"  memory_path: {memory}"
+    )
     if lock:
         text += f"  lock: {{path: {lock}, on_busy: fail}}\n"
     write(manifest, text)
 
 
-@pytest.mark.parametrize("memory,lock,why", [
-    ("/memory/alpha.json/x", None, "overlaps the memory of agent 'alpha'"),
-    ("/memory", None, "overlaps the memory of agent 'alpha'"),
-    ("/locks", "/locks/beta.lock", "overlaps the agent's own busy lock"),
-    ("/.gitignore", None, "overlaps /.gitignore"),
-    ("/agents/alpha", None, "overlaps /agents"),
-])
+@pytest.mark.parametrize(
+    "memory,lock,why",
+    [
+        ("/memory/alpha.json/x", None, "overlaps the memory of agent 'alpha'"),
+        ("/memory", None, "overlaps the memory of agent 'alpha'"),
+        ("/locks", "/locks/beta.lock", "overlaps the agent's own busy lock"),
+        ("/.gitignore", None, "overlaps /.gitignore"),
+        ("/agents/alpha", None, "overlaps /agents"),
+    ],
+)
 def test_memory_overlap_is_a_validate_error_and_deploy_refuses_it(tmp_path, memory, lock, why):
     repo = make_repo(tmp_path / "r", agents=["alpha", "beta"], knowledge_files=1)
     ws = tmp_path / "ws"
@@ -42,8 +47,11 @@ def test_memory_overlap_is_a_validate_error_and_deploy_refuses_it(tmp_path, memo
     commit_all(repo, "overlapping memory")
 
     run = run_measured("validate", "--format", "json", cwd=repo, env={})
-    found = [f for f in json.loads(run.stdout)["findings"]
-             if f["rule"] == "memory-path-overlap" and f["path"] == "agents/beta/agent.yaml"]
+    found = [
+        f
+        for f in json.loads(run.stdout)["findings"]
+        if f["rule"] == "memory-path-overlap" and f["path"] == "agents/beta/agent.yaml"
+    ]
     assert run.returncode == 1 and found and why in found[0]["message"], run.stdout
 
     for extra in ((), ("--wipe-memory",)):
@@ -53,7 +61,9 @@ def test_memory_overlap_is_a_validate_error_and_deploy_refuses_it(tmp_path, memo
         assert (ws / "memory" / "alpha.json").read_text() == '{"alpha": "remembers"}'
 
 
-@pytest.mark.parametrize("path", ["/", "..", "../outside", "/tmp/agentci-ws-escape", ".", ".git/ws"])
+@pytest.mark.parametrize(
+    "path", ["/", "..", "../outside", "/tmp/agentci-ws-escape", ".", ".git/ws"]
+)
 def test_workspace_path_outside_the_repo_comes_only_from_trusted_input(tmp_path, path):
     repo = make_repo(tmp_path / "r", agents=["alpha"], knowledge_files=1)
     cfg = repo / "agentci.yaml"
@@ -66,7 +76,10 @@ def test_workspace_path_outside_the_repo_comes_only_from_trusted_input(tmp_path,
     assert run.returncode == 1 and "workspace-path-escape" in rules, run.stdout
     run = run_measured(*DEPLOY, cwd=repo, env={})
     assert run.returncode == 1, run.stderr
-    assert "is not a directory inside the repository" in run.stderr and "AGENTCI_WORKSPACE" in run.stderr
+    assert (
+        "is not a directory inside the repository" in run.stderr
+        and "AGENTCI_WORKSPACE" in run.stderr
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert not Path("/tmp/agentci-ws-escape").exists()
 

@@ -30,14 +30,22 @@ TEMPLATES = {
     "range": ("{{ range(10**7)|list|length }}", "larger than the template limit"),
     "truncate": ("{{ 'abc'|truncate(-1) }}", "template failed"),
     "recursion": ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(1) }}", "recursion too deep"),
-    "nested-loops": ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-                     "longer than 2 s"),
+    "nested-loops": (
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "longer than 2 s",
+    ),
     "format-width": ("{{ '%0999999999d'|format(1) }}", "format width 999999999"),
     "str-format": ("{{ '{:>999999999}'.format(1) }}", "format width 999999999"),
     "repeat": ("{{ 'x' * 10**9 }}", "builds more than"),
-    "doubling": ("{% set ns = namespace(s='x' * 1000) %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}"
-                 "{% endfor %}{{ ns.s|length }}", "MiB of memory"),
-    "big-output": ("{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}", "larger than 1,000,000 characters"),
+    "doubling": (
+        "{% set ns = namespace(s='x' * 1000) %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}{{ ns.s|length }}",
+        "MiB of memory",
+    ),
+    "big-output": (
+        "{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}",
+        "larger than 1,000,000 characters",
+    ),
 }
 
 
@@ -49,10 +57,19 @@ def _eval_repo(root: Path) -> Path:
     for name in agents:
         d = root / "agents" / name.replace("-", "")
         write(d / "system_prompt.md", TEMPLATES[name][0] + "\n")
-        manifest = (d / "agent.yaml").read_text().replace("  evals: []", "  evals: [evals/golden.yaml]")
-        write(d / "agent.yaml", manifest.replace("{provider: local, name: smollm2-135m-instruct}",
-                                                 "{provider: openai, name: m}"))
-        write(d / "evals" / "golden.yaml", "cases:\n  - id: c1\n    input: hi\n    assert: [{type: contains, value: x}]\n")
+        manifest = (
+            (d / "agent.yaml").read_text().replace("  evals: []", "  evals: [evals/golden.yaml]")
+        )
+        write(
+            d / "agent.yaml",
+            manifest.replace(
+                "{provider: local, name: smollm2-135m-instruct}", "{provider: openai, name: m}"
+            ),
+        )
+        write(
+            d / "evals" / "golden.yaml",
+            "cases:\n  - id: c1\n    input: hi\n    assert: [{type: contains, value: x}]\n",
+        )
     commit_all(root, "hostile templates")
     return root
 
@@ -66,8 +83,14 @@ def test_hostile_templates_are_validate_errors_and_per_case_errors(tmp_path):
     assert includes == {"include", "import", "extends", "from"}
 
     out = tmp_path / "results.json"
-    run = run_measured("eval", "--no-cache", "--output", str(out), cwd=repo,
-                       env={"OPENAI_API_KEY": "sk-unused-123456", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    run = run_measured(
+        "eval",
+        "--no-cache",
+        "--output",
+        str(out),
+        cwd=repo,
+        env={"OPENAI_API_KEY": "sk-unused-123456", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
+    )
     assert run.returncode == 1, run.stderr
     assert "internal error" not in run.stderr and "Traceback" not in run.stderr
     # 13 renders, one of which runs into the 2 s cap; memory stays near the interpreter's own
@@ -83,12 +106,16 @@ def test_hostile_templates_are_validate_errors_and_per_case_errors(tmp_path):
 def test_deploy_refuses_a_hostile_template_and_keeps_the_old_release(tmp_path, name):
     repo = make_repo(tmp_path / "r", agents=["alpha"], knowledge_files=1)
     ws = tmp_path / "ws"
-    first = run_measured("deploy", "--no-smoke", "--no-writeback", "--workspace", str(ws), cwd=repo, env={})
+    first = run_measured(
+        "deploy", "--no-smoke", "--no-writeback", "--workspace", str(ws), cwd=repo, env={}
+    )
     assert first.returncode == 0, first.stderr
     before = (ws / "agents" / "alpha" / "system_prompt.md").read_text()
     write(repo / "agents" / "alpha" / "system_prompt.md", TEMPLATES[name][0] + "\n")
     commit_all(repo, "hostile prompt")
-    run = run_measured("deploy", "--no-smoke", "--no-writeback", "--workspace", str(ws), cwd=repo, env={})
+    run = run_measured(
+        "deploy", "--no-smoke", "--no-writeback", "--workspace", str(ws), cwd=repo, env={}
+    )
     assert run.returncode == 1, run.stderr
     assert "deploy refused:" in run.stderr and TEMPLATES[name][1] in run.stderr, run.stderr
     assert "internal error" not in run.stderr
@@ -113,25 +140,35 @@ def _boot_id() -> str:
     return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
 
 
-@pytest.mark.skipif(not Path("/proc/sys/kernel/random/boot_id").exists(), reason="needs Linux /proc")
+@pytest.mark.skipif(
+    not Path("/proc/sys/kernel/random/boot_id").exists(), reason="needs Linux /proc"
+)
 def test_a_lock_held_by_a_dead_process_on_this_host_is_taken_over_at_once(tmp_path):
     import socket
 
-    repo = make_repo(tmp_path / "r", agents=["alpha"], knowledge_files=1, config="  options: {lock_wait: 3}\n")
+    repo = make_repo(
+        tmp_path / "r", agents=["alpha"], knowledge_files=1, config="  options: {lock_wait: 3}\n"
+    )
     ws = tmp_path / "ws"
     _lease(ws, pid=_dead_pid(), host=socket.gethostname(), boot_id=_boot_id())
-    run = run_measured("deploy", "--no-smoke", "--no-writeback", "--workspace", str(ws), cwd=repo, env={})
+    run = run_measured(
+        "deploy", "--no-smoke", "--no-writeback", "--workspace", str(ws), cwd=repo, env={}
+    )
     assert run.returncode == 0, run.stderr
     assert run.wall_s < 20  # not the lease's hour
-    assert "took over the workspace lock of ghost pid 1: its process" in run.stderr and "is gone" in run.stderr
+    assert (
+        "took over the workspace lock of ghost pid 1: its process" in run.stderr
+        and "is gone" in run.stderr
+    )
 
 
 @pytest.mark.parametrize("who", ["other-host", "other-boot", "alive"])
 def test_a_lock_whose_holder_may_live_is_not_taken(tmp_path, who):
     import socket
 
-    repo = make_repo(tmp_path / "r", agents=["alpha"], knowledge_files=1,
-                     config="  options: {lock_wait: 1}\n")
+    repo = make_repo(
+        tmp_path / "r", agents=["alpha"], knowledge_files=1, config="  options: {lock_wait: 1}\n"
+    )
     ws = tmp_path / "ws"
     fields = {"pid": _dead_pid(), "host": socket.gethostname(), "boot_id": _boot_id()}
     if who == "other-host":
@@ -141,7 +178,9 @@ def test_a_lock_whose_holder_may_live_is_not_taken(tmp_path, who):
     else:
         fields["pid"] = os.getpid()
     _lease(ws, **fields)
-    run = run_measured("deploy", "--no-smoke", "--no-writeback", "--workspace", str(ws), cwd=repo, env={})
+    run = run_measured(
+        "deploy", "--no-smoke", "--no-writeback", "--workspace", str(ws), cwd=repo, env={}
+    )
     assert run.returncode == 1, run.stderr
     assert "another deploy holds the workspace lock (ghost pid 1)" in run.stderr
 
@@ -151,16 +190,29 @@ def test_deploy_deadline_gives_up_on_a_held_lock(tmp_path):
 
     repo = make_repo(tmp_path / "r", agents=["alpha"], knowledge_files=1)
     ws = tmp_path / "ws"
-    _lease(ws, pid=os.getpid(), host=socket.gethostname(), boot_id=_boot_id())  # alive: would wait 600 s
-    run = run_measured("deploy", "--no-smoke", "--no-writeback", "--deadline", "2", "--workspace", str(ws),
-                       cwd=repo, env={})
+    _lease(
+        ws, pid=os.getpid(), host=socket.gethostname(), boot_id=_boot_id()
+    )  # alive: would wait 600 s
+    run = run_measured(
+        "deploy",
+        "--no-smoke",
+        "--no-writeback",
+        "--deadline",
+        "2",
+        "--workspace",
+        str(ws),
+        cwd=repo,
+        env={},
+    )
     assert run.returncode == 1, run.stderr
     assert run.wall_s < 10, f"took {run.wall_s:.1f}s"
     assert "--deadline of 2 s was reached" in run.stderr, run.stderr
 
 
 def _fsize_limit(limit: int):  # type: ignore[no-untyped-def]
-    def apply() -> None:  # in the child: writes past `limit` bytes fail with EFBIG, as on a full disk
+    def apply() -> (
+        None
+    ):  # in the child: writes past `limit` bytes fail with EFBIG, as on a full disk
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     return apply
@@ -172,11 +224,29 @@ def test_full_disk_while_taking_the_lock_is_a_clear_error(tmp_path):
     ws.mkdir()
     (ws / ".gitignore").write_text("*\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "AGENTCI_"))}
-    proc = subprocess.run([sys.executable, "-B", "-m", "agentci", "deploy", "--no-smoke", "--no-writeback",
-                           "--workspace", str(ws)], cwd=repo, env=env, capture_output=True, text=True,
-                          timeout=120, preexec_fn=_fsize_limit(64))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-B",
+            "-m",
+            "agentci",
+            "deploy",
+            "--no-smoke",
+            "--no-writeback",
+            "--workspace",
+            str(ws),
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_fsize_limit(64),
+    )
     assert proc.returncode == 1, proc.stderr
-    assert "cannot take the workspace lock" in proc.stderr and "File too large" in proc.stderr, proc.stderr
+    assert "cannot take the workspace lock" in proc.stderr and "File too large" in proc.stderr, (
+        proc.stderr
+    )
     assert "internal error" not in proc.stderr
     assert not (ws / "agents").exists()
 
@@ -184,7 +254,10 @@ def test_full_disk_while_taking_the_lock_is_a_clear_error(tmp_path):
 @contextlib.contextmanager
 def _immutable(path: Path) -> Iterator[None]:
     """A directory nobody may write into, root included (chattr +i)."""
-    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+    if (
+        shutil.which("chattr") is None
+        or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode
+    ):
         pytest.skip("chattr +i is not available on this filesystem")
     try:
         yield
@@ -198,7 +271,11 @@ def test_read_only_workspace_is_a_clear_error(tmp_path):
     (ws / ".agentci" / "locks").mkdir(parents=True)
     (ws / ".gitignore").write_text("*\n")
     with _immutable(ws / ".agentci" / "locks"):
-        run = run_measured("deploy", "--no-smoke", "--no-writeback", "--workspace", str(ws), cwd=repo, env={})
+        run = run_measured(
+            "deploy", "--no-smoke", "--no-writeback", "--workspace", str(ws), cwd=repo, env={}
+        )
     assert run.returncode == 1, run.stderr
-    assert "cannot take the workspace lock" in run.stderr and "not permitted" in run.stderr, run.stderr
+    assert "cannot take the workspace lock" in run.stderr and "not permitted" in run.stderr, (
+        run.stderr
+    )
     assert "internal error" not in run.stderr

@@ -32,20 +32,46 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MARKERS = ("drip-headers", "drip", "endless", "huge", "gzip-bomb", "retry-after", "echo-secrets", "error-secret")
+MARKERS = (
+    "drip-headers",
+    "drip",
+    "endless",
+    "huge",
+    "gzip-bomb",
+    "retry-after",
+    "echo-secrets",
+    "error-secret",
+)
 
 
 def _forms(value: str) -> list[str]:
     md = "".join("\\" + c if c in "\\`*_{}[]()#+-.!|~=:$" else c for c in value)
-    return [value, md, json.dumps(value)[1:-1], urllib.parse.quote(value, safe=""), f"<b>{value}</b>"]
+    return [
+        value,
+        md,
+        json.dumps(value)[1:-1],
+        urllib.parse.quote(value, safe=""),
+        f"<b>{value}</b>",
+    ]
 
 
 def _answer(text: str) -> bytes:
-    return json.dumps({
-        "id": "chatcmpl-hostile", "object": "chat.completion", "created": int(time.time()), "model": "m",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }).encode()
+    return json.dumps(
+        {
+            "id": "chatcmpl-hostile",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": text},
+                }
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+    ).encode()
 
 
 class Server(ThreadingHTTPServer):
@@ -65,9 +91,18 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(n) or b"{}")
         self.server.requests += 1
-        user = next((str(m.get("content")) for m in reversed(body.get("messages") or []) if m.get("role") == "user"), "")
+        user = next(
+            (
+                str(m.get("content"))
+                for m in reversed(body.get("messages") or [])
+                if m.get("role") == "user"
+            ),
+            "",
+        )
         mode = next((m for m in MARKERS if f"[[{m}]]" in user), "")
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up: what we wanted
+        with contextlib.suppress(
+            BrokenPipeError, ConnectionResetError
+        ):  # the client gave up: what we wanted
             getattr(self, "mode_" + mode.replace("-", "_"), self.mode_)()
 
     def head(self, code: int, headers: dict[str, str]) -> None:
@@ -113,12 +148,28 @@ class Handler(BaseHTTPRequestHandler):
 
     def mode_gzip_bomb(self) -> None:
         data = gzip.compress(b" " * (100 * 1024 * 1024), compresslevel=9)
-        self.head(200, {"Content-Type": "application/json", "Content-Encoding": "gzip", "Content-Length": str(len(data))})
+        self.head(
+            200,
+            {
+                "Content-Type": "application/json",
+                "Content-Encoding": "gzip",
+                "Content-Length": str(len(data)),
+            },
+        )
         self.wfile.write(data)
 
     def mode_retry_after(self) -> None:
-        data = json.dumps({"error": {"message": "Rate limit reached", "type": "rate_limit_error"}}).encode()
-        self.head(429, {"Content-Type": "application/json", "Retry-After": "3600", "Content-Length": str(len(data))})
+        data = json.dumps(
+            {"error": {"message": "Rate limit reached", "type": "rate_limit_error"}}
+        ).encode()
+        self.head(
+            429,
+            {
+                "Content-Type": "application/json",
+                "Retry-After": "3600",
+                "Content-Length": str(len(data)),
+            },
+        )
         self.wfile.write(data)
 
     def _secrets(self) -> list[str]:
@@ -126,14 +177,22 @@ class Handler(BaseHTTPRequestHandler):
         return [v for v in [token, *self.server.echo] if v]
 
     def mode_echo_secrets(self) -> None:
-        text = "Sure, here are your keys: " + " ; ".join(f for v in self._secrets() for f in _forms(v))
+        text = "Sure, here are your keys: " + " ; ".join(
+            f for v in self._secrets() for f in _forms(v)
+        )
         data = _answer(text)
         self.head(200, {"Content-Type": "application/json", "Content-Length": str(len(data))})
         self.wfile.write(data)
 
     def mode_error_secret(self) -> None:
-        data = json.dumps({"error": {"message": f"Incorrect API key provided: {self._secrets()[0]}",
-                                     "type": "invalid_request_error"}}).encode()
+        data = json.dumps(
+            {
+                "error": {
+                    "message": f"Incorrect API key provided: {self._secrets()[0]}",
+                    "type": "invalid_request_error",
+                }
+            }
+        ).encode()
         self.head(400, {"Content-Type": "application/json", "Content-Length": str(len(data))})
         self.wfile.write(data)
 
