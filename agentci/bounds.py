@@ -159,9 +159,17 @@ def request(
 # -- the deadline at the socket ----------------------------------------------------------
 
 
-def install(transport: Any) -> bool:
+def install(transport: Any, *, quick_ack: bool = False) -> bool:
     """Wrap the transport's network backend so each connect/read/write is cut to the time
-    left (see `deadline`). Returns False (and changes nothing) on unfamiliar internals."""
+    left (see `deadline`). Returns False (and changes nothing) on unfamiliar internals.
+
+    With `quick_ack`, Linux is also asked to ACK responses at once on reused connections:
+    a server that writes headers and body in two small sends without TCP_NODELAY (Python's
+    http.server, so many local stand-ins and model servers) meets the client's delayed ACK
+    on a kept-alive connection, and every response stalls ~40 ms (measured: 44 ms vs 0.6 ms
+    per call on loopback). TCP_QUICKACK is not sticky, so it is set before each read.
+    httpx has no public hook for either; when its internals differ, connections work as
+    before (the body is still bounded between chunks by `request`)."""
     try:
         import httpcore
 
@@ -171,7 +179,7 @@ def install(transport: Any) -> bool:
         return False
     if not isinstance(inner, httpcore.NetworkBackend):
         return False
-    pool._network_backend = _classes()[1](inner)
+    pool._network_backend = _classes()[1](inner, quick_ack)
     return True
 
 
@@ -182,13 +190,23 @@ def _classes() -> tuple[type, type]:
     global _CLASSES
     if _CLASSES is not None:
         return _CLASSES
+    import socket
+
     import httpcore
 
+    quick = getattr(socket, "TCP_QUICKACK", None)
+
     class Stream(httpcore.NetworkStream):
-        def __init__(self, inner: Any) -> None:
+        def __init__(self, inner: Any, quick_ack: bool = False) -> None:
             self.inner = inner
+            self.sock = inner.get_extra_info("socket") if quick_ack and quick is not None else None
 
         def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            if self.sock is not None:
+                try:
+                    self.sock.setsockopt(socket.IPPROTO_TCP, quick, 1)
+                except OSError:
+                    self.sock = None
             return bytes(self.inner.read(max_bytes, _left(timeout)))
 
         def write(self, buffer: bytes, timeout: float | None = None) -> None:
@@ -200,19 +218,22 @@ def _classes() -> tuple[type, type]:
         def start_tls(self, *args: Any, **kwargs: Any) -> Any:
             if "timeout" in kwargs:
                 kwargs["timeout"] = _left(kwargs["timeout"])
-            return Stream(self.inner.start_tls(*args, **kwargs))
+            return Stream(self.inner.start_tls(*args, **kwargs), self.sock is not None)
 
         def get_extra_info(self, info: str) -> Any:
             return self.inner.get_extra_info(info)
 
     class Backend(httpcore.NetworkBackend):
-        def __init__(self, inner: Any) -> None:
+        def __init__(self, inner: Any, quick_ack: bool = False) -> None:
             self.inner = inner
+            self.quick_ack = quick_ack
 
         def connect_tcp(
             self, host: str, port: int, timeout: float | None = None, *args: Any, **kwargs: Any
         ) -> Any:
-            return Stream(self.inner.connect_tcp(host, port, _left(timeout), *args, **kwargs))
+            return Stream(
+                self.inner.connect_tcp(host, port, _left(timeout), *args, **kwargs), self.quick_ack
+            )
 
         def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:
             return self.inner.connect_unix_socket(*args, **kwargs)

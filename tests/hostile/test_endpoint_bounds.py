@@ -18,7 +18,7 @@ from bounded_run import run_measured
 
 from tests.conftest import init_repo
 from tests.servers.github_stub import GitHubStub
-from tests.servers.hostile_http import Hostile
+from tests.servers.hostile_http import Hostile, escaped_forms
 
 # A generous ceiling: CPython + httpx + jinja2 is ~60-90 MB; 4 MiB bodies are the cap. The
 # unbounded client took 612 MB (100 MB answer) and 3.7 GB (endless body).
@@ -36,14 +36,7 @@ SECRETS = {
 
 
 def _forms(value: str) -> list[str]:
-    md = "".join("\\" + c if c in "\\`*_{}[]()#+-.!|~=:$" else c for c in value)
-    return [
-        value,
-        md,
-        json.dumps(value)[1:-1],
-        urllib.parse.quote(value, safe=""),
-        urllib.parse.quote_plus(value),
-    ]
+    return [*escaped_forms(value), urllib.parse.quote_plus(value)]
 
 
 def _repo(root: Path, markers: list[str], *, timeout: float = 3, retries: int = 1) -> Path:

@@ -44,7 +44,8 @@ MARKERS = (
 )
 
 
-def _forms(value: str) -> list[str]:
+def escaped_forms(value: str) -> list[str]:
+    """The value raw and as markdown, JSON, URL and HTML writers would carry it."""
     md = "".join("\\" + c if c in "\\`*_{}[]()#+-.!|~=:$" else c for c in value)
     return [
         value,
@@ -178,7 +179,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def mode_echo_secrets(self) -> None:
         text = "Sure, here are your keys: " + " ; ".join(
-            f for v in self._secrets() for f in _forms(v)
+            f for v in self._secrets() for f in escaped_forms(v)
         )
         data = _answer(text)
         self.head(200, {"Content-Type": "application/json", "Content-Length": str(len(data))})
