@@ -36,6 +36,8 @@ class EvalConfig:
     judge: ModelRef | None = None
     embedding: ModelRef | None = None
     gate: Gate = Gate()
+    max_response_bytes: int = 4 * 1024 * 1024  # capped at 64 MiB: the PR head may set it
+    max_retry_after: float = 60.0  # capped at 600 s
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ def from_data(data: Any) -> Config:
                 min_pass_rate=_opt_num(gate.get("min_pass_rate")),
                 max_regressions=_opt_int(gate.get("max_regressions")),
             ),
+            max_response_bytes=min(_int(ev.get("max_response_bytes"), 4 * 1024 * 1024, minimum=1024), 64 * 1024 * 1024),
+            max_retry_after=min(_num(ev.get("max_retry_after"), 60.0), 600.0),
         ),
         workspace=WorkspaceConfig(
             backend=_str(ws.get("backend"), "local"),

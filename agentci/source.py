@@ -8,6 +8,7 @@ never leave it: `resolve()` is the one place that decides.
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import stat
@@ -141,7 +142,25 @@ class WorkTree:
         return real
 
     def read_bytes(self, path: str) -> bytes:
-        return self._real(path).read_bytes()
+        """The file's bytes, checked against what was actually opened: a path swapped for a
+        symlink after the walk (or after the check) cannot lead the read outside the root."""
+        try:
+            fd = os.open(self._real(path), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # walked as a plain file, a symlink now
+                raise PathEscape(f"{path!r} became a symlink while agentci was reading the repository") from None
+            raise
+        try:
+            try:
+                opened = Path(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:  # no /proc: fall back to the path's real location now
+                opened = Path(os.path.realpath(self.root / path))
+            if opened != self.root and self.root not in opened.parents:
+                raise PathEscape(f"{path!r} is a symlink that leads outside the repository")
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                return fh.read()
+        finally:
+            os.close(fd)
 
     def escapes(self, path: str) -> bool:
         """True when `path` is (or passes through) a symlink that leads outside the root."""

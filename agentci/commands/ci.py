@@ -54,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
         _say(f"event {event.name} ({event.ref or event.payload.get('ref') or '?'}): a tag or a deleted ref, nothing to do")
         return EXIT_OK
     repo = load_repo(WorkTree(root))
-    _mask_secrets(repo)
     if event is not None and event.is_pr and event.action and event.action not in _actions(args.pr_actions):
         _say(f"pull_request action {event.action!r}: not one that evaluates ({args.pr_actions}); validating only")
         return EXIT_FAIL if _validate(root, repo) else EXIT_OK
@@ -70,33 +69,8 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FAIL if _validate(root, repo) else EXIT_OK
 
 
-#: Env vars that hold credentials whatever the repo says.
-_KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "INPUT_GITHUB-TOKEN",
-             "INPUT_WORKSPACE-TOKEN", "FASTIO_TOKEN", "FASTIO_API_KEY", "AGENTCI_WORKSPACE_TOKEN")
-
-
 def _actions(value: str) -> set[str]:
     return {a.strip() for a in value.split(",") if a.strip()}
-
-
-def _mask_secrets(repo: Any) -> None:
-    """`::add-mask::` every credential agentci may hold, so no later log line can show one.
-    Actions masks `secrets.*` itself, but not values that reach us by other routes."""
-    import os
-
-    from agentci.github import gha
-
-    names = set(_KEY_VARS)
-    names.update(s for a in repo.agents for s in a.secrets)
-    names.update(a.model.api_key_env for a in repo.agents if a.model.api_key_env)
-    cfg = repo.config
-    for ref in (cfg.eval.judge, cfg.eval.embedding):
-        if ref and ref.api_key_env:
-            names.add(ref.api_key_env)
-    if isinstance(cfg.workspace.fastio.get("token_env"), str):
-        names.add(cfg.workspace.fastio["token_env"])
-    for name in sorted(names):
-        gha.add_mask(os.environ.get(name, ""))
 
 
 def _say(line: str) -> None:
@@ -115,7 +89,9 @@ def _validate(root: Path, repo: Any) -> list[dict[str, Any]]:
     out = root / ".agentci" / "findings.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     data = [f.to_json() for f in findings]
-    out.write_text(json.dumps({"agents": len(repo.agents), "findings": data}, indent=1), encoding="utf-8")
+    from agentci import redact
+
+    out.write_text(redact.text(json.dumps({"agents": len(repo.agents), "findings": data}, indent=1)), encoding="utf-8")
     return [d for d, f in zip(data, findings, strict=True) if f.severity is Severity.ERROR]
 
 
@@ -232,7 +208,9 @@ def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int
     report.incomplete = results is None
     if event is None:
         (root / ".agentci").mkdir(parents=True, exist_ok=True)
-        (root / ".agentci" / "report.md").write_text(renderer.summary(report), encoding="utf-8")
+        from agentci import redact
+
+        (root / ".agentci" / "report.md").write_text(redact.text(renderer.summary(report)), encoding="utf-8")
         gha.print_untrusted(renderer.comment(report))
     else:
         done = publish(report, renderer, event, report_dir=root / ".agentci",

@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["text", "json"], default="text", help="stdout format")
     parser.add_argument("--min-pass-rate", type=float, metavar="X", help="gate: overrides eval.gate.min_pass_rate")
     parser.add_argument("--max-regressions", type=int, metavar="N", help="gate: overrides eval.gate.max_regressions")
+    parser.add_argument("--deadline", type=float, metavar="SECONDS",
+                        help="stop sending requests after this long; cases not done by then are errors")
     parser.add_argument("--skip-missing-keys", action="store_true",
                         help="record agents whose provider key is missing as skipped (fork PRs) instead of failing")
 
@@ -43,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--min-pass-rate must be between 0 and 1", hint="e.g. --min-pass-rate 0.8")
     if args.max_regressions is not None and args.max_regressions < 0:
         raise UsageError("--max-regressions must be 0 or more")
+    if args.deadline is not None and not args.deadline > 0:
+        raise UsageError("--deadline must be more than 0 seconds", hint="e.g. --deadline 600")
     for flag, value in (("--output", args.output), ("--junit", args.junit)):
         if value:
             _check_writable(flag, Path(value))  # before minutes of model calls, not after
@@ -62,8 +66,11 @@ def run(args: argparse.Namespace) -> int:
         skip_missing_keys=args.skip_missing_keys,
         progress=args.format == "text",
         head_trusted=event is None or not event.head_untrusted,
+        deadline=args.deadline,
     )
-    data = evaluate(opts)
+    from agentci import redact
+
+    data = redact.scrub(evaluate(opts))  # before any formatting: every output below is built from this
     output = Path(args.output) if args.output else Path(data["repo"]) / ".agentci" / "results.json"
     text = results.dumps(data)
     results.write(output, data, text)

@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from agentci import redact
     from agentci.config import CONFIG_FILE, from_data
     from agentci.documents import load_document
     from agentci.github import gha
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         try:
             args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(text, encoding="utf-8")
+            args.output.write_text(redact.text(text), encoding="utf-8")
         except OSError as exc:
             raise AgentciError(f"--output {args.output}: cannot write: {exc.strerror or exc}",
                                hint="pass a writable file path") from None

@@ -42,10 +42,14 @@ class EvalOptions:
     #: the config under evaluation may decide where keys go (a local run, merged code); with
     #: --base the base commit decides whatever this says (SECURITY.md)
     head_trusted: bool = True
+    deadline: float | None = None  # seconds for the whole run (--deadline)
 
 
 def evaluate(opts: EvalOptions) -> dict[str, Any]:
     started = time.monotonic()
+    from agentci import bounds
+
+    bounds.set_run_deadline(opts.deadline)
     root = Path(opts.root).resolve()
     if not root.is_dir():
         raise UsageError(f"{opts.root}: not a directory", hint="pass the repository root (default: .)")
@@ -59,7 +63,8 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
     plan_opts = PlanOptions(opts.provider or cfg.provider, opts.skip_missing_keys, cfg.judge, cfg.embedding)
     policy = trust.policy_from(base.repo if base else None, head_trusted=opts.head_trusted and base is None,
                                source=f"the base commit {base.commit[:12]}" if base else "the base commit")
-    providers = Providers(timeout=cfg.timeout, pool=concurrency, policy=policy)
+    providers = Providers(timeout=cfg.timeout, pool=concurrency, policy=policy,
+                          max_response_bytes=cfg.max_response_bytes)
     # agentci.yaml (judge, gates, providers, limits) shapes every agent's result
     config_changed = base is not None and baseline.config_changed(repo.source, base.repo.source)
     try:
@@ -80,6 +85,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
         progress = Progress(len(jobs), enabled=opts.progress)
         runner = Runner(Cache(default_dir(root), enabled=not opts.no_cache), concurrency=concurrency,
                         limits=cfg.limits, retries=cfg.retries, backoff_base=opts.backoff_base,
+                        max_retry_after=cfg.max_retry_after,
                         on_done=progress.update)
         done = runner.run(jobs)
     finally:

@@ -35,10 +35,12 @@ class Providers:
     Each is made under the run's trust policy: an endpoint the trusted side does not name gets
     no key (a loopback one is still called, keyless; any other refuses to run)."""
 
-    def __init__(self, *, timeout: float, pool: int, policy: trust.Policy | None = None) -> None:
+    def __init__(self, *, timeout: float, pool: int, policy: trust.Policy | None = None,
+                 max_response_bytes: int | None = None) -> None:
         self.timeout = timeout
         self.pool = pool
         self.policy = policy or trust.Policy()
+        self.max_response_bytes = max_response_bytes
         self._made: dict[tuple[str, str | None, str | None], Provider] = {}
         self._lock = threading.Lock()
 
@@ -50,7 +52,7 @@ class Providers:
                 refused = self.policy.refusal(trust.Endpoint.of(name, base_url, api_key_env),
                                               default_key_env=cls.key_env)
                 keyless = bool(refused) and trust.is_loopback(base_url or self.policy.env_url(name))
-                config = ProviderConfig(name, base_url, api_key_env, self.timeout, {"max_connections": self.pool},
+                config = ProviderConfig(name, base_url, api_key_env, self.timeout, {"max_connections": self.pool, "max_response_bytes": self.max_response_bytes},
                                         refused=refused, keyless=keyless)
                 self._made[key] = cls(config)
             return self._made[key]

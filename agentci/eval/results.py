@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from agentci import __version__
+from agentci import __version__, redact
 from agentci.errors import AgentciError
 from agentci.eval import gates
 from agentci.eval.baseline import change
@@ -21,6 +22,7 @@ from agentci.eval.cases import EvalSet
 from agentci.eval.runner import CaseResult
 
 VERSION = 1
+_LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def case_entry(head: CaseResult, base: CaseResult | None, compared: bool) -> dict[str, Any]:
@@ -132,7 +134,7 @@ def write(path: Path, data: dict[str, Any], text: str | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text if text is not None else dumps(data))
+            fh.write(redact.text(text if text is not None else dumps(redact.scrub(data))))
         os.replace(tmp, path)
     except OSError as exc:
         if tmp:
@@ -143,7 +145,10 @@ def write(path: Path, data: dict[str, Any], text: str | None = None) -> None:
 
 def load(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = Path(path).read_text(encoding="utf-8")
+        data = json.loads(raw)
+        if _LONE_SURROGATE.search(raw):  # `"\ud800"` decodes to text no file or pipe can encode
+            data = json.loads(json.dumps(data, ensure_ascii=False).encode("utf-8", "replace").decode("utf-8"))
     except OSError as exc:
         raise AgentciError(f"cannot read results {path}: {exc.strerror or exc}") from None
     except ValueError as exc:

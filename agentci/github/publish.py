@@ -48,8 +48,10 @@ def publish(report: Report, renderer: Renderer, event: Event | None, *, report_d
     out = out or sys.stdout
     result = Published()
     report_dir.mkdir(parents=True, exist_ok=True)
-    comment_md = renderer.comment(report)
-    summary_md = renderer.summary(report)
+    from agentci import redact
+
+    comment_md = redact.text(renderer.comment(report))
+    summary_md = redact.text(renderer.summary(report))
     (report_dir / "comment.md").write_text(comment_md, encoding="utf-8")
     (report_dir / "report.md").write_text(summary_md, encoding="utf-8")
 

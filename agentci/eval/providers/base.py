@@ -126,6 +126,9 @@ class Provider:
         if refusal:
             raise RefusedCredential(refusal, hint="see SECURITY.md, 'Where credentials may go'")
         value = os.environ.get(env, "")
+        from agentci import redact
+
+        redact.learn_env([env])  # a key named only here (--provider, judge config) is redacted too
         if not value:
             raise MissingKey(
                 f"the {self.name} provider needs an API key: {env} is not set",
