@@ -53,6 +53,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "1")
     os.environ.setdefault("DEEPEVAL_UPDATE_WARNING_OPT_IN", "0")
     os.environ.setdefault("ERROR_REPORTING", "0")
+    from agentci import redact
+
+    # Before the first line is printed: learn (and in Actions, mask) every credential value,
+    # and route stdout/stderr through the one redaction step.
+    redact.learn_defaults()
+    with redact.guarded_streams():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

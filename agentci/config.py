@@ -36,6 +36,8 @@ class EvalConfig:
     judge: ModelRef | None = None
     embedding: ModelRef | None = None
     gate: Gate = Gate()
+    max_response_bytes: int = 4 * 1024 * 1024  # capped at 64 MiB: the PR head may set it
+    max_retry_after: float = 60.0  # capped at 600 s
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ class Config:
     status_file: str = "deployment-status.json"
     status: StatusConfig = StatusConfig()
     report: ReportConfig = ReportConfig()
+    #: extra endpoints model/judge keys may be sent to: [{url, api_key_env?, provider?}] (read
+    #: from the base commit on a pull request; see agentci.trust)
+    endpoints: list[dict[str, Any]] = field(default_factory=list)
 
 
 def from_data(data: Any) -> Config:
@@ -100,6 +105,8 @@ def from_data(data: Any) -> Config:
                 min_pass_rate=_opt_num(gate.get("min_pass_rate")),
                 max_regressions=_opt_int(gate.get("max_regressions")),
             ),
+            max_response_bytes=min(_int(ev.get("max_response_bytes"), 4 * 1024 * 1024, minimum=1024), 64 * 1024 * 1024),
+            max_retry_after=min(_num(ev.get("max_retry_after"), 60.0), 600.0),
         ),
         workspace=WorkspaceConfig(
             backend=_str(ws.get("backend"), "local"),
@@ -117,6 +124,8 @@ def from_data(data: Any) -> Config:
             marker=_str(_dict(data.get("report")).get("marker"), "agentci"),
             max_output_chars=_int(_dict(data.get("report")).get("max_output_chars"), 600, minimum=50),
         ),
+        endpoints=[e for e in data.get("endpoints") or [] if isinstance(e, dict)]
+        if isinstance(data.get("endpoints"), list) else [],
     )
 
 

@@ -126,6 +126,9 @@ def load_repo(source: Source) -> Repo:
     for doc in repo.documents.values():
         repo.findings += doc.findings
     repo.findings.sort(key=sort_key)
+    from agentci import redact
+
+    redact.learn_repo(repo)  # the credentials it names are redacted (and masked) from here on
     return repo
 
 

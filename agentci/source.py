@@ -8,6 +8,7 @@ never leave it: `resolve()` is the one place that decides.
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import stat
@@ -141,7 +142,25 @@ class WorkTree:
         return real
 
     def read_bytes(self, path: str) -> bytes:
-        return self._real(path).read_bytes()
+        """The file's bytes, checked against what was actually opened: a path swapped for a
+        symlink after the walk (or after the check) cannot lead the read outside the root."""
+        try:
+            fd = os.open(self._real(path), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # walked as a plain file, a symlink now
+                raise PathEscape(f"{path!r} became a symlink while agentci was reading the repository") from None
+            raise
+        try:
+            try:
+                opened = Path(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:  # no /proc: fall back to the path's real location now
+                opened = Path(os.path.realpath(self.root / path))
+            if opened != self.root and self.root not in opened.parents:
+                raise PathEscape(f"{path!r} is a symlink that leads outside the repository")
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                return fh.read()
+        finally:
+            os.close(fd)
 
     def escapes(self, path: str) -> bool:
         """True when `path` is (or passes through) a symlink that leads outside the root."""
@@ -287,3 +306,29 @@ class GitTree:
     def files(self) -> list[str]:
         return sorted(self._load())
 
+
+
+def tracked_by_git(paths: list[Path]) -> set[Path]:
+    """Which of `paths` are files committed in the git work tree they sit in (resolved paths).
+    Such files came with the checkout, i.e. from whoever wrote the commit under review: never
+    evidence (results, findings) and never cache. Outside a work tree, or without git: none."""
+    by_dir: dict[Path, list[Path]] = {}
+    for p in paths:
+        real = Path(p).resolve()
+        by_dir.setdefault(real.parent if not real.is_dir() else real, []).append(real)
+    out: set[Path] = set()
+    for folder, items in by_dir.items():
+        if not folder.is_dir():
+            continue
+        try:
+            proc = subprocess.run(["git", "-C", str(folder), "ls-files", "-z", "--full-name", "--", *map(str, items)],
+                                  capture_output=True, timeout=30, check=False)
+            top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
+                                 capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if proc.returncode != 0 or top.returncode != 0:
+            continue
+        root = Path(top.stdout.strip()).resolve()
+        out.update((root / name.decode("utf-8", "replace")).resolve() for name in proc.stdout.split(b"\0") if name)
+    return out

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from agentci.errors import EXIT_FAIL, EXIT_OK, EXIT_USAGE
+from agentci.github.event import PR_ACTIONS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--templates", metavar="DIR", help="override report templates")
     parser.add_argument("--no-comment", action="store_true", help="do not post the PR comment")
     parser.add_argument("--no-status", action="store_true", help="do not set the agentci commit status")
+    parser.add_argument("--base", metavar="REF",
+                        help="outside Actions: run the pull-request flow against REF, as CI would (e.g. origin/main)")
+    parser.add_argument("--status-context", metavar="NAME", default="agentci",
+                        help="commit status name (two agentci jobs need two names; default: agentci)")
+    parser.add_argument("--pr-actions", metavar="A,B", default=",".join(PR_ACTIONS),
+                        help="pull_request actions that evaluate (default: %(default)s); others only validate")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,9 +50,14 @@ def run(args: argparse.Namespace) -> int:
 
         raise UsageError(f"{args.path} is not a directory", hint="pass the repository root")
     event = load_event()
+    if event is not None and event.is_tag_or_deletion:
+        _say(f"event {event.name} ({event.ref or event.payload.get('ref') or '?'}): a tag or a deleted ref, nothing to do")
+        return EXIT_OK
     repo = load_repo(WorkTree(root))
-    _mask_secrets(repo)
-    if event is None or event.is_pr:
+    if event is not None and event.is_pr and event.action and event.action not in _actions(args.pr_actions):
+        _say(f"pull_request action {event.action!r}: not one that evaluates ({args.pr_actions}); validating only")
+        return EXIT_FAIL if _validate(root, repo) else EXIT_OK
+    if event is None or event.is_pr or event.is_merge_group:
         return _pr_flow(args, root, repo, event)
     if event.is_default_branch_push:
         return _deploy_flow(args, root, repo, event)
@@ -57,29 +69,8 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FAIL if _validate(root, repo) else EXIT_OK
 
 
-#: Env vars that hold credentials whatever the repo says.
-_KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "INPUT_GITHUB-TOKEN",
-             "INPUT_WORKSPACE-TOKEN", "FASTIO_TOKEN")
-
-
-def _mask_secrets(repo: Any) -> None:
-    """`::add-mask::` every credential agentci may hold, so no later log line can show one.
-    Actions masks `secrets.*` itself, but not values that reach us by other routes."""
-    import os
-
-    from agentci.github import gha
-
-    names = set(_KEY_VARS)
-    names.update(s for a in repo.agents for s in a.secrets)
-    names.update(a.model.api_key_env for a in repo.agents if a.model.api_key_env)
-    cfg = repo.config
-    for ref in (cfg.eval.judge, cfg.eval.embedding):
-        if ref and ref.api_key_env:
-            names.add(ref.api_key_env)
-    if isinstance(cfg.workspace.fastio.get("token_env"), str):
-        names.add(cfg.workspace.fastio["token_env"])
-    for name in sorted(names):
-        gha.add_mask(os.environ.get(name, ""))
+def _actions(value: str) -> set[str]:
+    return {a.strip() for a in value.split(",") if a.strip()}
 
 
 def _say(line: str) -> None:
@@ -98,7 +89,9 @@ def _validate(root: Path, repo: Any) -> list[dict[str, Any]]:
     out = root / ".agentci" / "findings.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     data = [f.to_json() for f in findings]
-    out.write_text(json.dumps({"agents": len(repo.agents), "findings": data}, indent=1), encoding="utf-8")
+    from agentci import redact
+
+    out.write_text(redact.text(json.dumps({"agents": len(repo.agents), "findings": data}, indent=1)), encoding="utf-8")
     return [d for d, f in zip(data, findings, strict=True) if f.severity is Severity.ERROR]
 
 
@@ -144,20 +137,37 @@ def _merge_base(root: Path, base_sha: str, notes: list[str]) -> str | None:
     return _git(root, "merge-base", base_sha, "HEAD") or base_sha
 
 
+def _base_ref(args: argparse.Namespace, root: Path, event: Any) -> str | None:
+    """What the head is compared with: the PR's base, the merge queue's base (else the queue
+    commit's first parent), or --base REF locally."""
+    if event is None:
+        if args.base and _git(root, "rev-parse", "--verify", "--quiet", f"{args.base}^{{commit}}") is None:
+            from agentci.errors import UsageError
+
+            raise UsageError(f"--base {args.base}: no such commit", hint="fetch it first, e.g. git fetch origin main")
+        return _git(root, "rev-parse", f"{args.base}^{{commit}}") if args.base else None
+    if event.is_merge_group:
+        return event.base_sha or _git(root, "rev-parse", "HEAD^1")
+    return event.base_sha if event.is_pr else None
+
+
 def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int:
     from agentci.github import gha
+    from agentci.github.event import refuse_untrusted_code_with_secrets
     from agentci.github.publish import publish
     from agentci.report import model
     from agentci.report.render import Renderer
 
     notes: list[str] = []
     renderer = Renderer(args.templates)  # a bad --templates fails before minutes of evals
+    refuse_untrusted_code_with_secrets(event, root, args.provider)
     errors = _validate(root, repo)
     results_path = root / ".agentci" / "results.json"
     results_path.unlink(missing_ok=True)  # never report a stale run
     argv = ["eval", str(root), "--output", str(results_path)]
-    if event is not None and event.is_pr and event.base_sha:
-        base = _merge_base(root, event.base_sha, notes)
+    base_ref = _base_ref(args, root, event)
+    if base_ref:
+        base = _merge_base(root, base_ref, notes)
         if base:
             argv += ["--base", base, "--changed-only"]
     provider = args.provider
@@ -198,11 +208,14 @@ def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int
     report.incomplete = results is None
     if event is None:
         (root / ".agentci").mkdir(parents=True, exist_ok=True)
-        (root / ".agentci" / "report.md").write_text(renderer.summary(report), encoding="utf-8")
+        from agentci import redact
+
+        (root / ".agentci" / "report.md").write_text(redact.text(renderer.summary(report)), encoding="utf-8")
         gha.print_untrusted(renderer.comment(report))
     else:
         done = publish(report, renderer, event, report_dir=root / ".agentci",
-                       comment=event.is_pr and not args.no_comment, status=not args.no_status)
+                       comment=event.is_pr and not args.no_comment, status=not args.no_status,
+                       status_context=args.status_context)
         _say(f"report: comment {done.comment}, status {done.status}, summary {'written' if done.summary else 'skipped'}, "
              f"{done.annotations} annotation(s)")
         for note in done.notes:
@@ -217,6 +230,9 @@ def _gate(errors: list[dict[str, Any]], eval_rc: int, report: Any) -> int:
     if eval_rc not in (EXIT_OK, EXIT_FAIL):
         _say("gate: error: the eval did not complete")
         return EXIT_USAGE
+    if report.verdict == "neutral" and not errors:
+        _say("gate: neutral, not a pass: " + "; ".join(reasons or ["nothing was evaluated"]))
+        return EXIT_FAIL
     if errors or eval_rc == EXIT_FAIL or report.gate_passed is False:
         _say("gate: failed: " + "; ".join(reasons or ["see the report"]))
         return EXIT_FAIL

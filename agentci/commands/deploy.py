@@ -32,23 +32,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only act when the workspace drifted from git (for scheduled runs)")
     parser.add_argument("--no-writeback", action="store_true", help="do not commit deployment-status.json")
     parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument("--deadline", type=float, metavar="SECONDS",
+                        help="give up (exit 1, old releases stay live) when the deploy is not done in this long")
 
 
 def run(args: argparse.Namespace) -> int:
+    from agentci import bounds
     from agentci.deploy.apply import DeployOptions, deploy
     from agentci.deploy.backends.registry import open_workspace
     from agentci.deploy.desired import load_desired
     from agentci.deploy.plan import make_plan
     from agentci.deploy.status import status_document
     from agentci.deploy.writeback import write_back
+    from agentci.errors import AgentciError, UsageError
+    from agentci.eval.render import RenderError
 
+    if args.deadline is not None and not args.deadline > 0:
+        raise UsageError("--deadline must be more than 0 seconds", hint="e.g. --deadline 900")
+    bounds.set_run_deadline(args.deadline)
     root = Path(args.path).resolve()
     def log(s):
         return (print(s, file=sys.stderr, flush=True))
     opts = DeployOptions(root=root, ref=args.ref, workspace=args.workspace, dry_run=args.dry_run,
                          prune=args.prune, force=args.force, restore_memory=args.restore_memory,
                          wipe_memory=args.wipe_memory, smoke=not args.no_smoke, self_heal=args.self_heal, log=log)
-    desired = load_desired(root, args.ref)
+    try:
+        desired = load_desired(root, args.ref)
+    except RenderError as exc:  # nothing was touched: the live releases stay
+        raise AgentciError(f"deploy refused: {exc.message}", hint=exc.hint or "fix the prompt template", exit_code=1) from None
     if args.ref is None and desired.commit:
         _warn_uncommitted(root, desired.config.status_file, log)
     backend = open_workspace(desired.config, root, args.workspace)

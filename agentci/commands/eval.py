@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["text", "json"], default="text", help="stdout format")
     parser.add_argument("--min-pass-rate", type=float, metavar="X", help="gate: overrides eval.gate.min_pass_rate")
     parser.add_argument("--max-regressions", type=int, metavar="N", help="gate: overrides eval.gate.max_regressions")
+    parser.add_argument("--deadline", type=float, metavar="SECONDS",
+                        help="stop sending requests after this long; cases not done by then are errors")
     parser.add_argument("--skip-missing-keys", action="store_true",
                         help="record agents whose provider key is missing as skipped (fork PRs) instead of failing")
 
@@ -35,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from agentci.eval import junit, results, shard
     from agentci.eval.engine import EvalOptions, evaluate
+    from agentci.github.event import load_event, refuse_untrusted_code_with_secrets
 
     if args.concurrency is not None and args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
@@ -42,9 +45,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--min-pass-rate must be between 0 and 1", hint="e.g. --min-pass-rate 0.8")
     if args.max_regressions is not None and args.max_regressions < 0:
         raise UsageError("--max-regressions must be 0 or more")
+    if args.deadline is not None and not args.deadline > 0:
+        raise UsageError("--deadline must be more than 0 seconds", hint="e.g. --deadline 600")
     for flag, value in (("--output", args.output), ("--junit", args.junit)):
         if value:
             _check_writable(flag, Path(value))  # before minutes of model calls, not after
+    event = load_event()
+    refuse_untrusted_code_with_secrets(event, Path(args.path), args.provider)
     opts = EvalOptions(
         root=Path(args.path),
         agents=args.agent,
@@ -58,8 +65,12 @@ def run(args: argparse.Namespace) -> int:
         changed_only=args.changed_only,
         skip_missing_keys=args.skip_missing_keys,
         progress=args.format == "text",
+        head_trusted=event is None or not event.head_untrusted,
+        deadline=args.deadline,
     )
-    data = evaluate(opts)
+    from agentci import redact
+
+    data = redact.scrub(evaluate(opts))  # before any formatting: every output below is built from this
     output = Path(args.output) if args.output else Path(data["repo"]) / ".agentci" / "results.json"
     text = results.dumps(data)
     results.write(output, data, text)
@@ -73,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     _set_outputs(data)
     if gate["passed"]:
         return EXIT_OK
-    print(f"agentci: gate failed: {'; '.join(gate['reasons'])}", file=sys.stderr)
+    word = "neutral (not a pass)" if gate.get("verdict") == "neutral" else "failed"
+    print(f"agentci: gate {word}: {'; '.join(gate['reasons'])}", file=sys.stderr)
     return EXIT_FAIL
 
 
@@ -93,7 +105,7 @@ def _set_outputs(data: dict[str, Any]) -> None:
 
     rate = data["totals"]["pass_rate"]
     gha.set_outputs({"pass-rate": "" if rate is None else f"{rate:.4f}", "regressions": data["totals"]["regressions"],
-                     "verdict": "pass" if data["gate"]["passed"] else "fail"})
+                     "verdict": data["gate"].get("verdict") or ("pass" if data["gate"]["passed"] else "fail")})
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0, DEL and C1 (8-bit CSI)
@@ -130,4 +142,7 @@ def _print_text(data: dict[str, Any], output: Path) -> None:
         f" (pass rate {rate}); {t['regressions']} regressions; {t['requests']} requests, {t['cached']} cached;"
         f" {t['duration_s']:.1f}s\n"
     )
-    out.write(f"gate: {'passed' if data['gate']['passed'] else 'FAILED'}; results: {output}\n")
+    word = {"pass": "passed", "neutral": "NEUTRAL (nothing evaluated: not a pass)"}.get(data["gate"].get("verdict", ""), "FAILED")
+    for r in data.get("trust", {}).get("refused", []):
+        out.write(f"  REFUSED    {_safe(r['reason'], 400)}\n")
+    out.write(f"gate: {word}; results: {output}\n")

@@ -30,9 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--marker", help="sticky comment marker (default: report.marker in agentci.yaml, else agentci)")
     parser.add_argument("--post", action="store_true",
                         help="in GitHub Actions: post the sticky comment, status, summary and outputs")
+    parser.add_argument("--min-pass-rate", type=float, metavar="X",
+                        help="gate to recompute the verdict with (default: eval.gate in agentci.yaml, else 1.0)")
+    parser.add_argument("--max-regressions", type=int, metavar="N",
+                        help="gate to recompute the verdict with (default: agentci.yaml, else 0)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from agentci import redact
     from agentci.config import CONFIG_FILE, from_data
     from agentci.documents import load_document
     from agentci.github import gha
@@ -43,10 +48,13 @@ def run(args: argparse.Namespace) -> int:
     from agentci.source import WorkTree
 
     paths = args.results or [Path(".agentci/results.json")]
+    event = load_event()
+    if event is not None:  # in a workflow the checkout is the code under review
+        _refuse_committed([*paths, *([args.findings] if args.findings else [])])
     results = load_results(paths, merge=args.merge)
     findings = load_findings(args.findings) if args.findings else []
     config = from_data(load_document(WorkTree(Path(".")), CONFIG_FILE).data if Path(CONFIG_FILE).is_file() else None)
-    event = load_event()
+    results = _regate(results, config, args)
     report = model.build(results, findings, run_url=event.run_url if event else None,
                          marker=args.marker or config.report.marker, max_output=config.report.max_output_chars)
     renderer = Renderer(args.templates)
@@ -63,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         try:
             args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(text, encoding="utf-8")
+            args.output.write_text(redact.text(text), encoding="utf-8")
         except OSError as exc:
             raise AgentciError(f"--output {args.output}: cannot write: {exc.strerror or exc}",
                                hint="pass a writable file path") from None
@@ -78,3 +86,27 @@ def run(args: argparse.Namespace) -> int:
             for note in done.notes:
                 print(f"agentci: {note}", file=sys.stderr)
     return 0
+
+
+def _refuse_committed(paths: list[Path]) -> None:
+    """A results or findings file that came with the checkout was written by whoever wrote the
+    commit: it is a claim, not this run's evidence."""
+    from agentci.source import tracked_by_git
+
+    existing = [p for p in paths if p.is_file()]
+    for path in sorted(tracked_by_git(existing)) if existing else []:
+        raise AgentciError(f"{path}: this file is committed in the repository, so it is not this run's result",
+                           hint="report on the file this run's `agentci eval --output` (or validate) wrote, "
+                                "outside the committed tree, e.g. under $RUNNER_TEMP")
+
+
+def _regate(results: dict[str, object], config: object, args: argparse.Namespace) -> dict[str, object]:
+    """The gate is recomputed from the cases with thresholds from trusted input only (flags, else
+    agentci.yaml, else the defaults): a results file is evidence, and its own `gate` block,
+    thresholds included, is ignored (pass eval's --min-pass-rate/--max-regressions here too)."""
+    from agentci.eval import gates
+    from agentci.eval import results as results_mod
+
+    cfg_gate = config.eval.gate  # type: ignore[attr-defined]
+    gate = gates.resolve(cfg_gate.min_pass_rate, cfg_gate.max_regressions, args.min_pass_rate, args.max_regressions)
+    return results_mod.recompute(results, gate)

@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     text = render(findings, args.format, agents=len(repo.agents), color=color)
     if args.output:
         try:
-            Path(args.output).write_text(text, encoding="utf-8")
+            from agentci import redact
+
+            Path(args.output).write_text(redact.text(text), encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
     else:

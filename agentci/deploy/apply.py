@@ -78,13 +78,18 @@ def preflight(desired: Desired, opts: DeployOptions) -> None:
     if not desired.agents:
         raise AgentciError(f"{desired.label}: no agents found; refusing a deploy that would leave the workspace empty",
                            hint="check the `agents:` globs in agentci.yaml", exit_code=1)
+    from agentci.validate.paths import memory_conflicts
+
+    conflicts = memory_conflicts([d.agent for d in desired.agents.values()])
+    if conflicts:  # snapshot, restore or --wipe-memory would act on what is not this agent's memory
+        raise AgentciError("deploy refused: " + "; ".join(
+            f"{a.manifest}: memory_path {a.memory_path!r} of agent {a.name!r}: {why}" for a, why in conflicts),
+            hint="give each agent its own file, e.g. /memory/<agent>.json; nothing was changed", exit_code=1)
     missing: list[str] = []
     for d in desired.agents.values():
         gone = [s for s in d.agent.secrets if not os.environ.get(s)]
         if gone:
             missing.append(f"  agent {d.name} ({d.agent.manifest}): {', '.join(gone)}")
-        if d.agent.memory_path:
-            memory.check_path(d.name, d.agent.manifest, d.agent.memory_path)
     if missing:
         names = sorted({s for d in desired.agents.values() for s in d.agent.secrets if not os.environ.get(s)})
         raise AgentciError("secrets named in `secrets:` are not set in the environment; nothing was changed:\n"

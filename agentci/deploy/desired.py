@@ -22,7 +22,7 @@ from agentci.deploy.backends.base import AreaRef
 from agentci.errors import AgentciError
 from agentci.findings import Severity
 from agentci.repo import Agent, Repo, load_repo
-from agentci.source import GitTree, Source, WorkTree
+from agentci.source import GitTree, PathEscape, Source, WorkTree
 from agentci.swarm import roles as swarm_roles
 
 KNOWLEDGE = AreaRef("knowledge", "knowledge")
@@ -104,6 +104,9 @@ def load_desired(root: Path, ref: str | None = None, *, check: bool = True) -> D
     source, commit = open_source(root, ref)
     try:
         return _load(root, source, commit, check)
+    except PathEscape as exc:  # a file swapped for a symlink mid-read: nothing was deployed
+        raise AgentciError(f"deploy refused: {exc}", hint="deploy a commit (--ref) or a work tree nobody is "
+                           "changing; nothing was changed", exit_code=1) from None
     finally:
         if isinstance(source, GitTree):
             source.close()

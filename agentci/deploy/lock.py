@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
+from agentci import bounds
 from agentci.deploy.backends.base import Backend, Lease
 from agentci.deploy.desired import workspace_path
 from agentci.errors import AgentciError
@@ -36,6 +37,46 @@ def who() -> str:
     except Exception:
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
+
+
+def _bounded_wait(seconds: float) -> float:
+    """A wait cut to what is left of the run's --deadline."""
+    left = bounds.run_remaining()
+    return seconds if left is None else max(0.0, min(seconds, left))
+
+
+# -- who holds a lock, and whether that process still lives -----------------------------
+
+
+def boot_id() -> str | None:
+    """This machine's boot id: a pid names a process only within one boot."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            return fh.read().strip() or None
+    except OSError:
+        return None
+
+
+def identity() -> dict[str, object]:
+    """What a lease records about its holder, so a run on the same host can tell it died."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "boot_id": boot_id()}
+
+
+def holder_dead(held: dict[str, object]) -> bool:
+    """True only when the holder ran on this host in this boot and its pid is gone. Any
+    doubt (another host, no boot id, a pid we may not signal) means alive: the TTL stands."""
+    pid, host, boot = held.get("pid"), held.get("host"), held.get("boot_id")
+    if not isinstance(pid, int) or pid <= 0 or host != socket.gethostname() or not boot or boot != boot_id():
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: it exists under another user
+        return False
+    return False
 
 
 class WorkspaceLease:
@@ -77,20 +118,32 @@ class WorkspaceLease:
         return self.lease
 
     def _enter(self) -> WorkspaceLease:
-        deadline = time.monotonic() + self.wait
+        wait = _bounded_wait(self.wait)
+        deadline = time.monotonic() + wait
         owner = f"{who()} pid {os.getpid()}"
         announced = False
         while True:
-            self.lease = self._acquire(owner)
+            try:
+                self.lease = self._acquire(owner)
+                holder = {} if self.lease else self.backend.lock_holder(DEPLOY_LOCK) or {}
+            except OSError as exc:  # a full disk, a read-only workspace: say so, touch nothing
+                raise AgentciError(f"cannot take the workspace lock in {self.backend.describe()}: "
+                                   f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else ""),
+                                   hint="the workspace must be writable and its disk must have room; "
+                                        "nothing was deployed", exit_code=1) from None
             if self.lease:
                 stale = self.lease.extra.get("took_over")
                 if isinstance(stale, dict) and stale.get("owner"):
-                    self.log(f"took over the expired workspace lock of {stale['owner']} (that run stopped renewing it)")
+                    if self.lease.extra.get("holder_dead"):
+                        self.log(f"took over the workspace lock of {stale['owner']}: its process "
+                                 f"(pid {stale.get('pid')}) is gone from this host")
+                    else:
+                        self.log(f"took over the expired workspace lock of {stale['owner']} (that run stopped renewing it)")
                 break
-            holder = self.backend.lock_holder(DEPLOY_LOCK) or {}
             if time.monotonic() >= deadline:
                 raise AgentciError(
-                    f"another deploy holds the workspace lock ({holder.get('owner', 'unknown')}); gave up after {self.wait:g}s",
+                    f"another deploy holds the workspace lock ({holder.get('owner', 'unknown')}); gave up after "
+                    + (f"{self.wait:g}s" if wait == self.wait else f"{wait:.1f}s: {bounds.run_deadline_reason()}"),
                     hint="wait for it to finish; a lock from a run that died is taken over when it expires "
                          "(workspace.lock_ttl in agentci.yaml)", exit_code=1)
             if not announced:
@@ -116,6 +169,10 @@ class WorkspaceLease:
                 continue
 
     def check(self) -> None:
+        if bounds.run_expired():
+            raise AgentciError(f"deploy stopped: {bounds.run_deadline_reason()}",
+                               hint="the agents swapped so far are live; the others keep their old release. "
+                                    "Re-run the deploy (or raise --deadline) to finish", exit_code=1)
         if self.lost.is_set():
             raise AgentciError("the workspace lock was lost (heartbeat failed past expiry); stopping before the next swap",
                                hint="re-run the deploy; the live releases are whole", exit_code=1)
@@ -147,7 +204,7 @@ def wait_agent_free(backend: Backend, agent: str, spec: LockSpec, commit: str | 
         log(f"{agent}: busy; wrote pause signal {pause}, waiting for {spec.path} to be released")
     else:
         log(f"{agent}: busy ({spec.path}); waiting up to {spec.timeout:g}s")
-    deadline = time.monotonic() + spec.timeout
+    deadline = time.monotonic() + _bounded_wait(spec.timeout)
     delay = 0.05
     while backend.exists(path):
         if time.monotonic() >= deadline:

@@ -13,19 +13,10 @@ from agentci.deploy.desired import workspace_path
 from agentci.errors import AgentciError
 
 SNAPSHOTS = ".agentci/memory"
-RESERVED = ("agents/", "knowledge/", ".agentci/")
 
 
 def memory_file(memory_path: str) -> str:
     return workspace_path(memory_path)
-
-
-def check_path(agent: str, manifest: str, memory_path: str) -> None:
-    path = memory_file(memory_path)
-    if not path or path.startswith(RESERVED) or path in ("agents", "knowledge", ".agentci", "deployment.log"):
-        raise AgentciError(
-            f"{manifest}: memory_path {memory_path!r} of agent {agent!r} lies where deploys replace files",
-            hint="put memory outside /agents, /knowledge and /.agentci, e.g. /memory/<agent>.json")
 
 
 def snapshot_path(agent: str, release: str) -> str:

@@ -47,7 +47,7 @@ def expectations(expect: Any) -> list[tuple[str, Any]]:
 def run_smoke(agent: Agent, system_prompt: str, timeout: float = 120.0) -> SmokeResult:
     from agentci.eval.assertions.base import AssertionSpec, Context
     from agentci.eval.assertions.registry import run_assertion
-    from agentci.eval.providers.base import Message, ProviderError, Request
+    from agentci.eval.providers.base import Message, ProviderError, RefusedCredential, Request
 
     smoke = agent.smoke or {}
     text = smoke.get("input")
@@ -62,6 +62,8 @@ def run_smoke(agent: Agent, system_prompt: str, timeout: float = 120.0) -> Smoke
         response = provider.complete(request)
     except ProviderError as exc:
         return SmokeResult(False, "", [f"the {agent.model.provider} provider failed: {exc}"])
+    except RefusedCredential as exc:  # even merged config never sends a non-model credential
+        return SmokeResult(False, "", [f"the smoke test was not run: {exc.message}"])
     finally:
         provider.close()
     ctx = Context(input=text, output=response.text, response=response)

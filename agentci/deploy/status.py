@@ -79,8 +79,10 @@ def read_state(backend: Backend) -> dict[str, Any]:
 
 
 def write_state(backend: Backend, state: dict[str, Any]) -> None:
+    from agentci import redact
+
     state["updated_at"] = now_iso()
-    backend.write(STATE, (json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
+    backend.write(STATE, redact.text(json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
 
 
 def record_agent(state: dict[str, Any], r: AgentResult, files: dict[str, str], knowledge: list[str]) -> None:
@@ -95,7 +97,9 @@ def record_agent(state: dict[str, Any], r: AgentResult, files: dict[str, str], k
 
 def append_log(backend: Backend, entry: dict[str, Any]) -> None:
     entry = {"time": now_iso(), **entry}
-    backend.append(LOG, (json.dumps(entry, sort_keys=True) + "\n").encode())
+    from agentci import redact
+
+    backend.append(LOG, redact.text(json.dumps(redact.scrub(entry), sort_keys=True) + "\n").encode())
 
 
 def status_document(environment: str, backend: Backend, commit: str | None, result: str,

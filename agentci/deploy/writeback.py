@@ -26,7 +26,9 @@ def message(doc: dict[str, Any]) -> str:
 
 
 def render(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    from agentci import redact
+
+    return redact.text(json.dumps(redact.scrub(doc), indent=2, sort_keys=True) + "\n")
 
 
 def write_back(root: Path, config: Config, doc: dict[str, Any], log: Any = print) -> str:

@@ -11,6 +11,7 @@ import hashlib
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from agentci.errors import AgentciError
 from agentci.repo import Agent, Repo, load_repo
@@ -50,6 +51,48 @@ def changed(head_agent: Agent, head: Source, base_repo: Repo) -> bool:
     if head_files != base_agent.files(base_repo.source):
         return True
     return any(_digest(head, p) != _digest(base_repo.source, p) for p in head_files)
+
+
+def config_changed(head: Source, base: Source) -> bool:
+    """agentci.yaml differs: its judge, gates, providers and limits shape every agent's result."""
+    from agentci.config import CONFIG_FILE
+
+    return _digest(head, CONFIG_FILE) != _digest(base, CONFIG_FILE)
+
+
+#: agentci.yaml settings a reviewer must see change: they decide what a pass means.
+_WATCHED = (
+    ("eval.gate.min_pass_rate", lambda c: c.eval.gate.min_pass_rate),
+    ("eval.gate.max_regressions", lambda c: c.eval.gate.max_regressions),
+    ("eval.judge", lambda c: _ref(c.eval.judge)),
+    ("eval.embedding", lambda c: _ref(c.eval.embedding)),
+    ("eval.provider", lambda c: c.eval.provider),
+    ("eval.fork_provider", lambda c: c.eval.fork_provider),
+    ("endpoints", lambda c: [e.get("url") for e in c.endpoints]),
+)
+
+
+def _ref(ref: Any) -> str | None:
+    if ref is None:
+        return None
+    return f"{ref.provider}/{ref.name}" + (f" at {ref.base_url}" if ref.base_url else "") + (
+        f" with {ref.api_key_env}" if ref.api_key_env else "")
+
+
+def config_changes(head: Any, base: Any) -> list[str]:
+    """'eval.gate.min_pass_rate 0.8 → 0.0' for each watched setting the head changes."""
+    out = []
+    for name, get in _WATCHED:
+        old, new = get(base), get(head)
+        if old != new:
+            out.append(f"{name} {_show(old)} → {_show(new)}")
+    return out
+
+
+def _show(value: Any) -> str:
+    if value is None or value == []:
+        return "(default)"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _digest(source: Source, path: str) -> str | None:

@@ -8,7 +8,12 @@ opaque blob that actions/cache must save whole. Files written to a temp name and
 the last writer wins with the same content, and readers see old-or-new. Entries
 are immutable (the key hashes everything that decides the answer), so there is
 no invalidation, and a corrupt or foreign file simply reads as a miss.
-Only successful answers are stored; errors never are.
+Only successful answers are stored; errors and empty answers never are.
+
+Where it lives is a trust decision (SECURITY.md): by default outside the checkout
+(`$XDG_CACHE_HOME/agentci`, else `~/.cache/agentci`), and a file tracked by git is never
+read as an answer even when AGENTCI_CACHE_DIR points into the checkout, so a pull request
+cannot plant the answers its own cases are scored on.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import subprocess
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -26,9 +33,17 @@ ENV = "AGENTCI_CACHE_DIR"
 VERSION = 1
 
 
-def default_dir(repo_root: Path) -> Path:
+#: a temp file older than this is a killed writer's leftover
+STALE_TMP_S = 600.0
+
+
+def default_dir(repo_root: Path | None = None) -> Path:
+    """AGENTCI_CACHE_DIR, else the user's cache folder: never the checkout under review."""
     env = os.environ.get(ENV)
-    return Path(env).expanduser() if env else repo_root / ".agentci" / "cache"
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "agentci"
 
 
 class Cache:
@@ -36,12 +51,15 @@ class Cache:
         self.root = Path(root)
         self.enabled = enabled
         self._made: set[str] = set()
+        self._tracked: set[str] = _tracked_under(self.root) if enabled else set()
+        if enabled:
+            _sweep_tmp(self.root)
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key[2:]}.json"
 
     def get(self, key: str) -> Response | None:
-        if not self.enabled:
+        if not self.enabled or f"{key[:2]}/{key[2:]}.json" in self._tracked:
             return None
         try:
             data = json.loads(self._path(key).read_bytes())
@@ -62,9 +80,14 @@ class Cache:
             cached=True,
         )
 
+    def forget(self, key: str) -> None:
+        if self.enabled:
+            with contextlib.suppress(OSError):
+                self._path(key).unlink()
+
     def put(self, key: str, response: Response) -> None:
-        if not self.enabled:
-            return
+        if not self.enabled or (not response.text.strip() and not response.tool_calls):
+            return  # an empty answer is a failure to replay, not an answer
         entry = {
             "v": VERSION,
             "text": response.text,
@@ -92,3 +115,33 @@ class Cache:
             # A cache that cannot be written (read-only dir, full disk) must not fail an eval.
             return
 
+
+
+def _tracked_under(root: Path) -> set[str]:
+    """Files under `root` that git tracks (root-relative, '/'-separated): they came with the
+    checkout, so they are never answers."""
+    if not root.is_dir():
+        return set()
+    try:
+        proc = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    if proc.returncode != 0:
+        return set()
+    return {name.decode("utf-8", "replace") for name in proc.stdout.split(b"\0") if name}
+
+
+def _sweep_tmp(root: Path) -> None:
+    """Remove temp files a killed run left behind (a live writer's are younger than STALE_TMP_S;
+    should one still vanish, its rename fails and the answer is simply not cached)."""
+    try:
+        shards = [e for e in os.scandir(root) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return
+    cutoff = time.time() - STALE_TMP_S
+    for shard in shards:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(shard.path):
+                if entry.name.startswith(".tmp-") and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentci import trust
 from agentci.errors import AgentciError, UsageError
 from agentci.eval import baseline, gates, results
 from agentci.eval.cache import Cache, default_dir
@@ -38,10 +39,17 @@ class EvalOptions:
     skip_missing_keys: bool = False
     progress: bool = True
     backoff_base: float = 0.5
+    #: the config under evaluation may decide where keys go (a local run, merged code); with
+    #: --base the base commit decides whatever this says (SECURITY.md)
+    head_trusted: bool = True
+    deadline: float | None = None  # seconds for the whole run (--deadline)
 
 
 def evaluate(opts: EvalOptions) -> dict[str, Any]:
     started = time.monotonic()
+    from agentci import bounds
+
+    bounds.set_run_deadline(opts.deadline)
     root = Path(opts.root).resolve()
     if not root.is_dir():
         raise UsageError(f"{opts.root}: not a directory", hint="pass the repository root (default: .)")
@@ -53,11 +61,16 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
     concurrency = opts.concurrency or cfg.concurrency
     base = baseline.open_base(root, opts.base) if opts.base else None
     plan_opts = PlanOptions(opts.provider or cfg.provider, opts.skip_missing_keys, cfg.judge, cfg.embedding)
-    providers = Providers(timeout=cfg.timeout, pool=concurrency)
+    policy = trust.policy_from(base.repo if base else None, head_trusted=opts.head_trusted and base is None,
+                               source=f"the base commit {base.commit[:12]}" if base else "the base commit")
+    providers = Providers(timeout=cfg.timeout, pool=concurrency, policy=policy,
+                          max_response_bytes=cfg.max_response_bytes)
+    # agentci.yaml (judge, gates, providers, limits) shapes every agent's result
+    config_changed = base is not None and baseline.config_changed(repo.source, base.repo.source)
     try:
         entries: list[tuple[Agent, bool | None, AgentPlan | None, AgentPlan | None]] = []
         for agent in agents:
-            changed = baseline.changed(agent, repo.source, base.repo) if base else None
+            changed = (config_changed or baseline.changed(agent, repo.source, base.repo)) if base else None
             if opts.changed_only and changed is False:
                 entries.append((agent, changed, None, None))
                 continue
@@ -72,6 +85,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
         progress = Progress(len(jobs), enabled=opts.progress)
         runner = Runner(Cache(default_dir(root), enabled=not opts.no_cache), concurrency=concurrency,
                         limits=cfg.limits, retries=cfg.retries, backoff_base=opts.backoff_base,
+                        max_retry_after=cfg.max_retry_after,
                         on_done=progress.update)
         done = runner.run(jobs)
     finally:
@@ -84,12 +98,18 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
     ]
     for block in agent_blocks:
         progress.agent_done(block["name"], _line(block, time.monotonic() - started))
-    gate = gates.resolve(cfg.gate.min_pass_rate, cfg.gate.max_regressions, opts.min_pass_rate, opts.max_regressions)
+    # On a PR the gate is the base's: a PR that lowers it shows the change, it does not apply it.
+    trusted_gate = (base.repo.config if base else repo.config).eval.gate
+    gate = gates.resolve(trusted_gate.min_pass_rate, trusted_gate.max_regressions, opts.min_pass_rate,
+                         opts.max_regressions)
     totals = results.totals(agent_blocks, runner.stats.requests, runner.stats.cached, time.monotonic() - started)
-    return results.document(
+    doc = results.document(
         repo=root, commit=_head_commit(root), base={"ref": base.ref, "commit": base.commit} if base else None,
         shard=str(opts.shard) if opts.shard else None, agents=agent_blocks, totals_=totals, gate=gate,
     )
+    doc["trust"] = {"refused": providers.refusals(),
+                    "config_changes": baseline.config_changes(repo.config, base.repo.config) if base else []}
+    return doc
 
 
 def _select(agents: list[Agent], names: list[str], root: Path) -> list[Agent]:

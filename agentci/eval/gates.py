@@ -24,7 +24,11 @@ def resolve(config_min: float | None, config_max: int | None, flag_min: float | 
 
 
 def evaluate(results: dict[str, Any], gate: GateConfig) -> dict[str, Any]:
-    """The `gate` block of the results JSON: passed, and one reason per failed gate."""
+    """The `gate` block of the results JSON: passed, verdict, and one reason per failed gate.
+
+    Computed from the case entries alone, never read back from a file. `verdict` is pass,
+    fail, or neutral: nothing that needed evaluating was evaluated (agents skipped for want
+    of a key or a trusted endpoint, or 0 cases), which is not a pass."""
     totals = results["totals"]
     reasons: list[str] = []
     scored = totals["passed"] + totals["failed"] + totals["errors"]
@@ -37,5 +41,18 @@ def evaluate(results: dict[str, Any], gate: GateConfig) -> dict[str, Any]:
         for s in agent.get("sets", []):
             if not s.get("gate_passed", True):
                 reasons.append(f"{s['path']}: pass rate {s['pass_rate']:.2f} < set threshold {s['min_pass_rate']:.2f}")
-    return {"passed": not reasons, "reasons": reasons, "min_pass_rate": gate.min_pass_rate,
-            "max_regressions": gate.max_regressions}
+    neutral = [] if reasons else unevaluated(results["agents"], scored, shard=bool(results.get("shard")))
+    verdict = "fail" if reasons else "neutral" if neutral else "pass"
+    return {"passed": verdict == "pass", "verdict": verdict, "reasons": reasons or neutral,
+            "min_pass_rate": gate.min_pass_rate, "max_regressions": gate.max_regressions}
+
+
+def unevaluated(agents: list[dict[str, Any]], scored: int, *, shard: bool = False) -> list[str]:
+    """Why a run with no failures is still no pass: an agent that needed evaluating (changed
+    since base, or no base) was skipped, or no case at all was scored (one shard of a split
+    may hold none: its merge decides)."""
+    needed = [a for a in agents if a.get("changed") is not False]
+    out = [f"{a.get('name')}: not evaluated ({a['skipped']})" for a in needed if a.get("skipped")]
+    if needed and not scored and not out and not shard:
+        out.append("0 cases evaluated")
+    return out

@@ -84,6 +84,9 @@ def _judge_class() -> Any:
                     pass
             with self.stats.lock:
                 self.stats.unparsed += 1
+            forget = getattr(self.provider, "forget", None)
+            if forget is not None:  # an unreadable verdict must not be replayed from the cache
+                forget(request)
             return text
 
         async def a_generate(self, prompt: Any, schema: Any = None, **kwargs: Any) -> Any:

@@ -10,8 +10,9 @@ from agentci.errors import AgentciError
 
 
 def _clean(text: Any) -> str:
-    # XML 1.0 forbids most control characters; model output may contain them.
-    return "".join(ch for ch in str(text or "") if ch in "\t\n\r" or ord(ch) >= 0x20)
+    from agentci.report.formats import xml_text  # the one XML 1.0 character filter
+
+    return xml_text(str(text or ""))
 
 
 def to_xml(results: dict[str, Any]) -> str:
@@ -24,11 +25,11 @@ def to_xml(results: dict[str, Any]) -> str:
             total[k] += v
         time_s = sum((c.get("latency_ms") or 0) for c in agent["cases"]) / 1000
         attrs = {k: str(v) for k, v in counts.items()}
-        suite = ET.SubElement(root, "testsuite", name=agent["name"], time=f"{time_s:.3f}",
+        suite = ET.SubElement(root, "testsuite", name=_clean(agent["name"]), time=f"{time_s:.3f}",
                               attrib=attrs)
         for c in agent["cases"]:
-            tc = ET.SubElement(suite, "testcase", classname=f"{agent['name']}.{c['set']}", name=_clean(c["id"]),
-                               file=c["set"], line=str(c.get("line") or 0),
+            tc = ET.SubElement(suite, "testcase", classname=_clean(f"{agent['name']}.{c['set']}"), name=_clean(c["id"]),
+                               file=_clean(c["set"]), line=str(c.get("line") or 0),
                                time=f"{(c.get('latency_ms') or 0) / 1000:.3f}")
             status = c["status"]
             if status == "fail":
@@ -51,7 +52,9 @@ def to_xml(results: dict[str, Any]) -> str:
 def write(path: Path, results: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(to_xml(results), encoding="utf-8")
+        from agentci import redact
+
+        path.write_text(redact.text(to_xml(redact.scrub(results))), encoding="utf-8")
     except OSError as exc:
         raise AgentciError(f"cannot write JUnit XML {path}: {exc.strerror or exc}",
                            hint="pass a writable file path with --junit") from None

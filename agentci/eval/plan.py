@@ -10,11 +10,19 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentci import trust
 from agentci.config import ModelRef
 from agentci.eval.assertions.names import JUDGED_TYPES
 from agentci.eval.cases import Case, EvalSet, load_set
 from agentci.eval.providers import registry
-from agentci.eval.providers.base import Message, MissingKey, Provider, ProviderConfig, Request
+from agentci.eval.providers.base import (
+    Message,
+    MissingKey,
+    Provider,
+    ProviderConfig,
+    RefusedCredential,
+    Request,
+)
 from agentci.eval.render import RenderError, render
 from agentci.eval.runner import Job
 from agentci.repo import Agent, Repo
@@ -23,11 +31,16 @@ LOCAL_MODEL = "smollm2-135m-instruct"
 
 
 class Providers:
-    """One provider instance (one pooled HTTP client) per provider, endpoint and key for the run."""
+    """One provider instance (one pooled HTTP client) per provider, endpoint and key for the run.
+    Each is made under the run's trust policy: an endpoint the trusted side does not name gets
+    no key (a loopback one is still called, keyless; any other refuses to run)."""
 
-    def __init__(self, *, timeout: float, pool: int) -> None:
+    def __init__(self, *, timeout: float, pool: int, policy: trust.Policy | None = None,
+                 max_response_bytes: int | None = None) -> None:
         self.timeout = timeout
         self.pool = pool
+        self.policy = policy or trust.Policy()
+        self.max_response_bytes = max_response_bytes
         self._made: dict[tuple[str, str | None, str | None], Provider] = {}
         self._lock = threading.Lock()
 
@@ -35,9 +48,20 @@ class Providers:
         key = (name, base_url, api_key_env)
         with self._lock:
             if key not in self._made:
-                config = ProviderConfig(name, base_url, api_key_env, self.timeout, {"max_connections": self.pool})
-                self._made[key] = registry.create(config)
+                cls = registry.provider_class(name)
+                refused = self.policy.refusal(trust.Endpoint.of(name, base_url, api_key_env),
+                                              default_key_env=cls.key_env)
+                keyless = bool(refused) and trust.is_loopback(base_url or self.policy.env_url(name))
+                config = ProviderConfig(name, base_url, api_key_env, self.timeout, {"max_connections": self.pool, "max_response_bytes": self.max_response_bytes},
+                                        refused=refused, keyless=keyless)
+                self._made[key] = cls(config)
             return self._made[key]
+
+    def refusals(self) -> list[dict[str, Any]]:
+        """Every endpoint the run refused a key to, for the report."""
+        return [{"provider": p.config.provider, "base_url": p.config.base_url, "api_key_env": p.config.api_key_env,
+                 "reason": p.config.refused, "keyless": p.config.keyless}
+                for p in self._made.values() if p.config.refused]
 
     def close(self) -> None:
         for p in self._made.values():
@@ -82,6 +106,9 @@ def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: 
     provider = providers.get(name, base_url, key_env)
     try:
         provider.api_key()
+    except RefusedCredential as exc:
+        plan.skipped = f"not evaluated: {exc.message}"
+        return plan
     except MissingKey as exc:
         if not opts.skip_missing_keys:
             raise
@@ -97,6 +124,10 @@ def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: 
     embedder, embedding_model = None, None
     if any(a.type == "similar" for _, c in cases for a in c.asserts):
         embedder, embedding_model = _model_ref(providers, opts.embedding, opts.provider, provider, None)
+    for role, helper in (("judge", judge), ("embedding model", embedder)):
+        if helper is not None and helper is not provider and helper.config.refused and not helper.config.keyless:
+            plan.skipped = f"not evaluated: the {role}: {helper.config.refused}"
+            return plan
     knowledge = _knowledge(repo, agent) if any(a.type == "faithfulness" for _, c in cases for a in c.asserts) else []
 
     for s in plan.sets:

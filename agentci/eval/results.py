@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from agentci import __version__
+from agentci import __version__, redact
 from agentci.errors import AgentciError
 from agentci.eval import gates
 from agentci.eval.baseline import change
@@ -21,6 +22,7 @@ from agentci.eval.cases import EvalSet
 from agentci.eval.runner import CaseResult
 
 VERSION = 1
+_LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def case_entry(head: CaseResult, base: CaseResult | None, compared: bool) -> dict[str, Any]:
@@ -132,7 +134,7 @@ def write(path: Path, data: dict[str, Any], text: str | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text if text is not None else dumps(data))
+            fh.write(redact.text(text if text is not None else dumps(redact.scrub(data))))
         os.replace(tmp, path)
     except OSError as exc:
         if tmp:
@@ -143,7 +145,10 @@ def write(path: Path, data: dict[str, Any], text: str | None = None) -> None:
 
 def load(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = Path(path).read_text(encoding="utf-8")
+        data = json.loads(raw)
+        if _LONE_SURROGATE.search(raw):  # `"\ud800"` decodes to text no file or pipe can encode
+            data = json.loads(json.dumps(data, ensure_ascii=False).encode("utf-8", "replace").decode("utf-8"))
     except OSError as exc:
         raise AgentciError(f"cannot read results {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
@@ -152,7 +157,39 @@ def load(path: Path) -> dict[str, Any]:
             or not isinstance(data.get("gate"), dict) or not isinstance(data.get("totals"), dict)):
         raise AgentciError(f"{path} is not an agentci results file (version {VERSION})",
                            hint="pass the JSON written by `agentci eval --output PATH`")
+    try:
+        return recompute(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise AgentciError(f"{path}: damaged agentci results file ({type(exc).__name__}: {str(exc)[:200]})",
+                           hint="pass the JSON written by `agentci eval --output PATH`") from None
+
+
+def recompute(data: dict[str, Any], gate: gates.GateConfig | None = None) -> dict[str, Any]:
+    """Every count, rate and the gate derived again from the case entries: a results file is
+    evidence, not a verdict (a `gate.passed: true` typed into it means nothing). `gate`: the
+    thresholds to apply; default: the file's own (only right for a file this process wrote)."""
+    for agent in data["agents"]:
+        if not isinstance(agent.get("cases"), list) or not isinstance(agent.get("sets"), list):
+            raise ValueError(f"agent {str(agent.get('name'))[:80]!r} has no cases/sets lists")
+        agent["cases"] = [c for c in agent["cases"] if isinstance(c, dict)]
+        agent["sets"] = [s for s in agent["sets"] if isinstance(s, dict)]
+        summarize(agent)
+    old = data["totals"]
+    data["totals"] = totals(data["agents"], _count(old.get("requests")), _count(old.get("cached")),
+                            float(old.get("duration_s") or 0.0))
+    if gate is None:
+        gate = gates.resolve(_opt(data["gate"].get("min_pass_rate"), float), _opt(data["gate"].get("max_regressions"), int),
+                             None, None)
+    data["gate"] = gates.evaluate(data, gate)
     return data
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _opt(value: Any, kind: type) -> Any:
+    return kind(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _check_shards(paths: list[Path], docs: list[dict[str, Any]]) -> None:
@@ -208,5 +245,8 @@ def merge(paths: list[Path]) -> dict[str, Any]:
     gate = gates.resolve(first["gate"].get("min_pass_rate"), first["gate"].get("max_regressions"), None, None)
     t = totals(merged, sum(d["totals"].get("requests", 0) for d in docs), sum(d["totals"].get("cached", 0) for d in docs),
                max(d["totals"].get("duration_s", 0.0) for d in docs))
-    return document(repo=Path(first["repo"]), commit=first.get("commit"), base=first.get("base"), shard=None,
-                    agents=merged, totals_=t, gate=gate)
+    out = document(repo=Path(first["repo"]), commit=first.get("commit"), base=first.get("base"), shard=None,
+                   agents=merged, totals_=t, gate=gate)
+    out["trust"] = {"refused": [r for d in docs for r in (d.get("trust") or {}).get("refused", [])],
+                    "config_changes": (first.get("trust") or {}).get("config_changes", [])}
+    return out

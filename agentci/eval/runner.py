@@ -10,6 +10,7 @@ every job yields exactly one result, in the order given.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import random
 import threading
@@ -19,11 +20,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentci import bounds, redact
 from agentci.errors import AgentciError
 from agentci.eval.assertions.base import AssertionResult, Context
 from agentci.eval.cache import Cache
 from agentci.eval.cases import Case
-from agentci.eval.providers.base import Provider, ProviderError, Request, Response
+from agentci.eval.providers.base import Provider, ProviderError, Request, Response, ToolCall
 from agentci.eval.scoring import RunScore, combine, score_run
 
 
@@ -76,6 +78,7 @@ class Runner:
         retries: int = 4,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
+        max_retry_after: float = bounds.DEFAULT_MAX_RETRY_AFTER,
         on_done: Callable[[CaseResult], None] | None = None,
     ) -> None:
         self.cache = cache
@@ -84,6 +87,7 @@ class Runner:
         self.retries = max(0, retries)
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        self.max_retry_after = max_retry_after
         self.on_done = on_done
         self.stats = RunStats()
         self._lock = threading.Lock()
@@ -103,6 +107,7 @@ class Runner:
             result = self._run_case(job)
         except Exception as exc:  # never let one case take the run down
             result = CaseResult(job.case, job.side, "error", error=f"internal error: {type(exc).__name__}: {exc}")
+        result = _redacted_result(result)
         if self.on_done:
             with contextlib.suppress(Exception):
                 self.on_done(result)
@@ -112,6 +117,8 @@ class Runner:
         case = job.case
         if job.error or job.provider is None or job.request is None:
             return CaseResult(case, job.side, "error", error=job.error or "nothing to run")
+        if bounds.run_expired():
+            return CaseResult(case, job.side, "error", error=f"not run: {bounds.run_deadline_reason()}")
         runs: list[RunScore] = []
         first: Response | None = None
         latencies: list[float] = []
@@ -203,23 +210,43 @@ class Runner:
                 with self._lock:
                     self.stats.requests += 1
                 try:
-                    return provider.complete(request)
+                    # Redacted as it arrives: the cache, the scorers and every report see only this.
+                    return _redacted_response(provider.complete(request))
                 except ProviderError as exc:
                     error = exc
             if not error.retryable or attempt >= self.retries:
                 if attempt:
                     raise ProviderError(f"{error} (gave up after {attempt + 1} attempts)") from None
                 raise error
+            if error.retry_after is not None and error.retry_after > self.max_retry_after:
+                raise ProviderError(f"{error}; the server asks to retry after {error.retry_after:.0f} s, more than the "
+                                    f"{self.max_retry_after:g} s agentci waits (eval.max_retry_after)") from None
             attempt += 1
+            delay = self._delay(attempt, error.retry_after)
+            if not bounds.wait_allowed(delay):
+                raise ProviderError(f"{error}; no retry: {bounds.run_deadline_reason()}") from None
             with self._lock:
                 self.stats.retries += 1
-            time.sleep(self._delay(attempt, error.retry_after))
+            time.sleep(delay)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return retry_after
         # Full jitter (AWS architecture blog): spreads retries of many workers apart.
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+
+
+def _redacted_response(r: Response) -> Response:
+    calls = tuple(ToolCall(redact.text(c.name), redact.scrub(c.arguments)) for c in r.tool_calls)
+    return dataclasses.replace(r, text=redact.text(r.text), tool_calls=calls)
+
+
+def _redacted_result(r: CaseResult) -> CaseResult:
+    r.output = redact.text(r.output) if r.output else r.output
+    r.error = redact.text(r.error) if r.error else r.error
+    r.assertions = [dataclasses.replace(a, reason=redact.text(a.reason)) for a in r.assertions]
+    r.tool_calls = redact.scrub(r.tool_calls)
+    return r
 
 
 class _Routed(Provider):
@@ -240,6 +267,10 @@ class _Routed(Provider):
 
     def complete(self, request: Request) -> Response:
         return self.runner._fetch(self.inner, request, request.cache_key(self.inner.id))
+
+    def forget(self, request: Request) -> None:
+        """Drop a cached answer its reader could not use (an unparseable judge verdict)."""
+        self.runner.cache.forget(request.cache_key(self.inner.id))
 
     def embed(self, texts: list[str], model: str | None = None) -> list[list[float]]:
         return self.inner.embed(texts, model)

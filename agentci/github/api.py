@@ -13,13 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from agentci import redact
 from agentci.errors import AgentciError
 
 DEFAULT_API_URL = "https://api.github.com"
 STATUS_CONTEXT = "agentci"
-#: commit status state for each verdict
-STATUS_STATE = {"pass": "success", "fail": "failure", "error": "error", "pending": "pending"}
-CHECK_CONCLUSION = {"pass": "success", "fail": "failure", "error": "failure", "skipped": "neutral"}
+#: commit status state for each verdict. `neutral` (nothing that needed evaluating was
+#: evaluated) must not satisfy a required check: a check run's own "neutral" would.
+STATUS_STATE = {"pass": "success", "fail": "failure", "error": "error", "neutral": "error", "pending": "pending"}
+CHECK_CONCLUSION = {"pass": "success", "fail": "failure", "error": "failure", "neutral": "failure",
+                    "skipped": "neutral"}
 
 
 class GitHubError(AgentciError):
@@ -84,6 +87,7 @@ class GitHub:
     def upsert_comment(self, number: int, body: str, marker: str) -> CommentResult:
         """The sticky comment: find ours by `marker` (a hidden HTML comment on its first
         line), edit it in place, create it only if absent, and leave it alone if unchanged."""
+        body = redact.text(body)
         issue = self.repo.get_issue(number)
         mine = None
         with _errors(f"listing comments on #{number}"):
@@ -107,7 +111,7 @@ class GitHub:
                    context: str = STATUS_CONTEXT) -> None:
         """A commit status named `agentci`: what branch protection can require."""
         params: dict[str, Any] = {"state": STATUS_STATE.get(verdict, "error"),
-                                  "description": description[:140], "context": context}
+                                  "description": redact.text(description)[:140], "context": context}
         if target_url:
             params["target_url"] = target_url
         with _errors(f"setting the {context} status on {sha[:12]}"):
@@ -121,7 +125,7 @@ class GitHub:
         kwargs: dict[str, Any] = {
             "name": name, "head_sha": sha, "status": "completed",
             "conclusion": CHECK_CONCLUSION.get(verdict, "neutral"),
-            "output": {"title": title[:255], "summary": summary[:65_000]},
+            "output": {"title": redact.text(title)[:255], "summary": redact.text(summary)[:65_000]},
         }
         if details_url:
             kwargs["details_url"] = details_url
@@ -134,7 +138,7 @@ class GitHub:
                           payload: dict[str, Any] | None = None) -> int:
         with _errors(f"creating a deployment of {ref[:12]} to {environment}"):
             dep = self.repo.create_deployment(
-                ref=ref, environment=environment, description=description[:140], auto_merge=False,
+                ref=ref, environment=environment, description=redact.text(description)[:140], auto_merge=False,
                 required_contexts=[], payload=payload or {}, transient_environment=False,
                 production_environment=environment == "production",
             )
@@ -143,7 +147,7 @@ class GitHub:
     def create_deployment_status(self, deployment_id: int, state: str, description: str = "",
                                  log_url: str | None = None, environment_url: str | None = None) -> None:
         """state: error, failure, inactive, in_progress, queued, pending or success."""
-        params: dict[str, Any] = {"state": state, "description": description[:140], "auto_inactive": True}
+        params: dict[str, Any] = {"state": state, "description": redact.text(description)[:140], "auto_inactive": True}
         if log_url:
             params["log_url"] = log_url
         if environment_url:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from agentci import redact
+
 #: GitHub shows at most this many annotations of each type per step.
 ANNOTATIONS_PER_TYPE = 10
 #: GitHub drops a step summary larger than this (bytes).
@@ -49,7 +51,7 @@ def _append_kv(var: str, name: str, value: object, env: Mapping[str, str] | None
     path = (env if env is not None else os.environ).get(var)
     if not path:
         return False
-    text = "" if value is None else str(value)
+    text = redact.text("" if value is None else str(value))
     if "\n" in text or "\r" in text:
         delim = f"ghadelimiter_{secrets.token_hex(8)}"
         while delim in text:  # pragma: no cover - 64 random bits
@@ -70,7 +72,7 @@ def append_summary(markdown: str, env: Mapping[str, str] | None = None) -> bool:
         return False
     used = Path(path).stat().st_size if Path(path).exists() else 0
     room = SUMMARY_LIMIT - used
-    data = markdown.encode("utf-8")
+    data = redact.text(markdown).encode("utf-8")
     if len(data) > room:
         note = (b"\n\n> **Summary cut at GitHub's 1 MiB limit.** The full results are in the "
                 b"`agentci-results` artifact.\n")
@@ -99,7 +101,8 @@ def annotate(annotations: Iterable[Annotation], out: TextIO | None = None,
         if active:
             props = {"file": a.file, "line": a.line or "", "col": a.col or "", "title": a.title}
             prop_text = ",".join(f"{k}={_escape_prop(str(v))}" for k, v in props.items() if v)
-            out.write(f"::{a.level}{' ' + prop_text if prop_text else ''}::{_escape_data(a.message)}\n")
+            message = redact.text(a.message)  # before the command escaping
+            out.write(f"::{a.level}{' ' + prop_text if prop_text else ''}::{_escape_data(message)}\n")
     out.flush()
     return rest
 
@@ -107,7 +110,8 @@ def annotate(annotations: Iterable[Annotation], out: TextIO | None = None,
 def add_mask(value: str, out: TextIO | None = None, env: Mapping[str, str] | None = None) -> bool:
     if not value or not in_actions(env):
         return False
-    out = out or sys.stdout
+    # The mask line carries the value itself: it goes under the redacting stream, not through it.
+    out = redact.unredacted(out or sys.stdout)
     for line in value.splitlines():
         if line.strip():
             out.write(f"::add-mask::{_escape_data(line)}\n")
@@ -121,8 +125,9 @@ def print_untrusted(text: str, out: TextIO | None = None, env: Mapping[str, str]
     out = out or sys.stdout
     if in_actions(env):
         token = secrets.token_hex(16)
-        out.write(f"::stop-commands::{token}\n{text}\n::{token}::\n")
+        out.write(f"::stop-commands::{token}\n{redact.text(text)}\n::{token}::\n")
     else:
+        text = redact.text(text)
         out.write(text if text.endswith("\n") else text + "\n")
     out.flush()
 

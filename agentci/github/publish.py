@@ -43,13 +43,15 @@ def annotations_for(report: Report) -> list[gha.Annotation]:
 
 def publish(report: Report, renderer: Renderer, event: Event | None, *, report_dir: Path,
             env: Mapping[str, str] | None = None, out: TextIO | None = None,
-            comment: bool = True, status: bool = True) -> Published:
+            comment: bool = True, status: bool = True, status_context: str = "agentci") -> Published:
     env = env if env is not None else os.environ
     out = out or sys.stdout
     result = Published()
     report_dir.mkdir(parents=True, exist_ok=True)
-    comment_md = renderer.comment(report)
-    summary_md = renderer.summary(report)
+    from agentci import redact
+
+    comment_md = redact.text(renderer.comment(report))
+    summary_md = redact.text(renderer.summary(report))
     (report_dir / "comment.md").write_text(comment_md, encoding="utf-8")
     (report_dir / "report.md").write_text(summary_md, encoding="utf-8")
 
@@ -77,7 +79,7 @@ def publish(report: Report, renderer: Renderer, event: Event | None, *, report_d
             summary_md = ("> **agentci could not post the PR comment** (the token cannot write to this PR, "
                           "as on fork PRs); the report is here instead.\n\n") + summary_md
     if client is not None and status and event is not None and event.head_sha:
-        result.status = _status(client, event, report, result)
+        result.status = _status(client, event, report, result, status_context)
 
     result.summary = gha.append_summary(summary_md, env)
     result.outputs = gha.set_outputs({
@@ -109,14 +111,17 @@ def _comment(client: object, number: int, body: str, report: Report, result: Pub
         return "denied" if exc.forbidden else "failed"
 
 
-def _status(client: object, event: Event, report: Report, result: Published) -> str:
+def _status(client: object, event: Event, report: Report, result: Published, context: str) -> str:
     from agentci.github.api import GitHub, GitHubError
 
     assert isinstance(client, GitHub)
     rate = "" if report.pass_rate is None else f"pass rate {report.pass_rate * 100:.1f}%, "
     description = f"{report.verdict}: {rate}{report.regressions} regression(s)"
+    if report.verdict == "neutral":
+        why = report.gate_reasons[0] if report.gate_reasons else "nothing was evaluated"
+        description = f"neutral, not a pass: {why}"[:140]  # GitHub's limit for a description
     try:
-        client.set_status(event.head_sha or "", report.verdict, description, event.run_url)
+        client.set_status(event.head_sha or "", report.verdict, description, event.run_url, context=context)
         return "set"
     except GitHubError as exc:
         result.notes.append(f"commit status not set: {exc.message}")

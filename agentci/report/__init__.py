@@ -15,12 +15,14 @@ from agentci.report.model import load_json
 
 def load_results(paths: list[Path], merge: bool = False) -> dict[str, Any]:
     """One results file, or (with merge) the union of shard files, checked by the eval
-    engine's own loader so a foreign or damaged file is refused, never shown as passed."""
+    engine's own loader so a foreign or damaged file is refused, never shown as passed.
+    Redacted here, before any formatting: a file from elsewhere may hold this job's keys."""
+    from agentci import redact
     from agentci.eval import results
 
     if len(paths) > 1 and not merge:
         raise AgentciError(f"{len(paths)} results files given", hint="add --merge to join shard results")
-    return results.merge(paths) if len(paths) > 1 else results.load(paths[0])
+    return redact.scrub(results.merge(paths) if len(paths) > 1 else results.load(paths[0]))
 
 
 def load_findings(path: Path) -> list[dict[str, Any]]:
@@ -29,4 +31,6 @@ def load_findings(path: Path) -> list[dict[str, Any]]:
     items = doc.get("findings") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise AgentciError(f"{path}: no 'findings' list", hint="pass the output of `agentci validate --format json`")
-    return [f for f in items if isinstance(f, dict)]
+    from agentci import redact
+
+    return [redact.scrub(f) for f in items if isinstance(f, dict)]

@@ -18,29 +18,29 @@ def junit(results: dict[str, Any]) -> str:
         if not isinstance(agent, dict):
             continue
         cases = [c for c in _list(agent.get("cases")) if isinstance(c, dict)]
-        suite = ET.SubElement(suites, "testsuite", name=str(agent.get("name", "?")), tests=str(len(cases)))
+        suite = ET.SubElement(suites, "testsuite", name=xml_text(str(agent.get("name", "?"))), tests=str(len(cases)))
         s_fail = s_err = s_skip = 0
         for case in cases:
             el = ET.SubElement(
-                suite, "testcase", classname=str(case.get("set") or agent.get("name", "?")), name=str(case.get("id", "?")),
-                time=f"{float(case.get('latency_ms') or 0) / 1000:.3f}",
+                suite, "testcase", classname=xml_text(str(case.get("set") or agent.get("name", "?"))),
+                name=xml_text(str(case.get("id", "?"))), time=f"{_seconds(case.get('latency_ms')):.3f}",
             )
             status = case.get("status")
             if status == "fail":
                 s_fail += 1
                 reasons = [str(a.get("reason", "")) for a in _list(case.get("assertions"))
                            if isinstance(a, dict) and a.get("passed") is False]
-                failure = ET.SubElement(el, "failure", message=_xml("; ".join(reasons) or "failed"))
-                failure.text = _xml(str(case.get("output") or ""))
+                failure = ET.SubElement(el, "failure", message=xml_text("; ".join(reasons) or "failed"))
+                failure.text = xml_text(str(case.get("output") or ""))
             elif status == "error":
                 s_err += 1
-                ET.SubElement(el, "error", message=_xml(str(case.get("error") or "error")))
+                ET.SubElement(el, "error", message=xml_text(str(case.get("error") or "error")))
             elif status == "skipped":
                 s_skip += 1
                 ET.SubElement(el, "skipped")
         if agent.get("skipped"):
             ET.SubElement(suite, "properties").append(
-                ET.Element("property", name="skipped", value=_xml(str(agent["skipped"]))))
+                ET.Element("property", name="skipped", value=xml_text(str(agent["skipped"]))))
         suite.set("failures", str(s_fail))
         suite.set("errors", str(s_err))
         suite.set("skipped", str(s_skip))
@@ -87,9 +87,17 @@ def _result(rule: str, level: str, message: str, path: str, line: Any) -> dict[s
     return {"ruleId": rule, "level": level, "message": {"text": message}, "locations": [loc] if path else []}
 
 
-def _xml(text: str) -> str:
-    # XML 1.0 cannot carry most control characters; model output sometimes has them.
-    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)
+def xml_text(text: str) -> str:
+    # XML 1.0 cannot carry most control characters (nor lone surrogates, U+FFFE/U+FFFF);
+    # model output, case ids and file names from a crafted results file may hold them.
+    return "".join(ch for ch in text if ch in "\t\n\r" or (0x20 <= ord(ch) < 0xD800) or (0xE000 <= ord(ch) < 0xFFFE)
+                   or ord(ch) > 0xFFFF)
+
+
+def _seconds(ms: Any) -> float:
+    """latency_ms -> seconds; anything that is not a finite number is 0."""
+    value = ms if isinstance(ms, (int, float)) and not isinstance(ms, bool) else 0.0
+    return value / 1000 if value == value and abs(value) != float("inf") else 0.0
 
 
 def _list(value: Any) -> list[Any]:

@@ -91,13 +91,22 @@ class Report:
     notes: list[str] = field(default_factory=list)
     #: the eval died before writing results: nothing was measured, so never "pass"
     incomplete: bool = False
+    #: the gate's own word: pass | fail | neutral (nothing that needed evaluating was evaluated)
+    gate_verdict: str | None = None
+    #: endpoints the run refused to send a key to, and watched agentci.yaml settings the head changes
+    refused: list[str] = field(default_factory=list)
+    config_changes: list[str] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
-        """pass | fail | error: the one word the status, the outputs and the gate share."""
+        """pass | fail | neutral | error: the one word the status, the outputs and the gate share."""
         if self.incomplete:
             return "error"
-        if self.gate_passed is False or any(f.severity == "error" for f in self.findings):
+        if any(f.severity == "error" for f in self.findings):
+            return "fail"
+        if self.gate_verdict == "neutral":
+            return "neutral"
+        if self.gate_passed is False:
             return "fail"
         return "pass"
 
@@ -140,6 +149,7 @@ def build(results: dict[str, Any] | None, findings: list[dict[str, Any]] | None 
     base = _dict(results.get("base"))
     agents = [_agent(a) for a in _list(results.get("agents")) if isinstance(a, dict)]
     passed = gate.get("passed")
+    trust = _dict(results.get("trust"))
     return Report(
         agents=agents,
         totals=_dict(results.get("totals")),
@@ -151,7 +161,15 @@ def build(results: dict[str, Any] | None, findings: list[dict[str, Any]] | None 
         run_url=run_url,
         marker=marker,
         max_output=max_output,
+        gate_verdict=_opt_str(gate.get("verdict")),
+        refused=[_refused(r) for r in _list(trust.get("refused")) if isinstance(r, dict)],
+        config_changes=[str(c) for c in _list(trust.get("config_changes"))],
     )
+
+
+def _refused(r: dict[str, Any]) -> str:
+    how = "called without a key" if r.get("keyless") else "not evaluated"
+    return f"{how}: {r.get('reason')}"
 
 
 def _agent(data: dict[str, Any]) -> AgentView:

@@ -41,11 +41,18 @@ def _parse(ctx: Context, path: str, out: list[Finding]) -> Any:
     if text is None:
         return None
     try:
-        return _env().parse(text)
+        ast = _env().parse(text)
     except jinja2.TemplateSyntaxError as exc:
         out.append(error("prompt-syntax", path, exc.lineno or 1, f"Jinja2 syntax error: {exc.message}",
                          "close every {{ }} / {% %} tag and match each {% if %} with {% endif %}"))
         return None
+    from agentci.eval.render import forbidden_tags
+
+    for tag, line in forbidden_tags(ast):
+        # Prompts render in a sandbox without a loader: eval and deploy would refuse this.
+        out.append(error("prompt-include", path, line, f"{{% {tag} %}} is not allowed: a prompt is one file",
+                         "put the text in the prompt itself, or pass it in agent.variables"))
+    return ast
 
 
 def _defined_by_evals(ctx: Context, agent: Agent) -> set[str]:

@@ -43,6 +43,7 @@ _TABLE: list[Rule] = [
     Rule("no-agents", W, "The agent globs find no agents: eval evaluates nothing and deploy refuses the repo", "add an agent (agents/NAME/agent.yaml) or fix `agents:` in agentci.yaml"),
     # Prompt template
     Rule("prompt-syntax", E, "The system prompt is not a valid Jinja2 template", "fix the template tag at the reported line"),
+    Rule("prompt-include", E, "The prompt uses {% include/import/from/extends %}: prompts render without a loader", "put the text in the prompt itself, or pass it in agent.variables", ("security",)),
     Rule("prompt-undefined-variable", E, "The prompt uses a variable that no manifest `variables` or eval `vars` defines", "add it to agent.variables or to the eval set's vars"),
     Rule("prompt-variable-eval-only", E, "The prompt uses a variable only eval sets define; deploy renders it with agent.variables alone", "add a default to agent.variables (eval vars still override it per case)"),
     Rule("prompt-render", E, "The prompt does not render with agent.variables, as deploy renders it", "make the template render with the manifest's variables"),
@@ -58,6 +59,8 @@ _TABLE: list[Rule] = [
     Rule("write-root", E, "An agent may write the whole workspace (`/`)", "grant write access to specific directories only", ("security",)),
     Rule("write-knowledge", E, "An agent may write the shared knowledge (`/knowledge`)", "knowledge is deployed from git; give the agent its own output directory", ("security",)),
     Rule("write-config", E, "An agent may write deployed agent configuration (`/agents`, `/.agentci`)", "never let an agent rewrite its own or another agent's configuration", ("security",)),
+    Rule("memory-path-overlap", E, "A memory_path overlaps another agent's memory, a busy lock or what deploys write", "give each agent its own file, e.g. /memory/<agent>.json", ("security",)),
+    Rule("workspace-path-escape", E, "workspace.path in agentci.yaml leaves the repository", "use a path inside the repo; point elsewhere with --workspace or AGENTCI_WORKSPACE", ("security",)),
     Rule("write-other-memory", E, "An agent may write another agent's memory_path", "keep each agent's memory writable by that agent only", ("security",)),
     Rule("workspace-path", E, "A workspace path contains `..` or is not normalised", "write the path as an absolute, normalised workspace path", ("security",)),
     Rule("read-write-overlap", W, "An agent's read scope covers a path it may also write", "separate what the agent reads from what it writes", ("security",)),

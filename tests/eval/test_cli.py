@@ -16,7 +16,7 @@ def test_gate_exit_codes(stub, eval_env, agent_repo, cli, tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert "2 cases: 1 passed, 1 failed" in ok.stdout
     data = json.loads((root / ".agentci" / "results.json").read_text())
-    assert data["gate"] == {"passed": True, "reasons": [], "min_pass_rate": 0.4, "max_regressions": 0}
+    assert data["gate"] == {"passed": True, "verdict": "pass", "reasons": [], "min_pass_rate": 0.4, "max_regressions": 0}
 
     outputs = tmp_path / "github_output"
     outputs.write_text("")
@@ -57,10 +57,14 @@ def test_missing_key_is_one_clear_line(stub, eval_env, agent_repo, cli):
     assert stub.stats() == {}
 
     skipped = cli("eval", str(root), "--skip-missing-keys", "--format", "json", env=env)
-    assert skipped.returncode == 0, skipped.stderr
-    agent = json.loads(skipped.stdout)["agents"][0]
+    # Nothing that needed evaluating was evaluated: neutral, which is not a pass.
+    assert skipped.returncode == 1, skipped.stderr
+    data = json.loads(skipped.stdout)
+    agent = data["agents"][0]
     assert "OPENAI_API_KEY is not set" in agent["skipped"]
     assert agent["totals"]["skipped"] == 1 and agent["pass_rate"] is None
+    assert data["gate"]["verdict"] == "neutral" and data["gate"]["passed"] is False
+    assert "gate neutral (not a pass)" in skipped.stderr
 
 
 def test_model_output_cannot_inject_terminal_escapes(stub, eval_env, agent_repo, cli):

@@ -23,14 +23,17 @@ def test_fork_pr_skips_keyed_evals_and_degrades_comment(stub: GitHubStub, tmp_pa
     # The fork's workflow asks for a keyed provider; no key reaches a fork PR.
     proc = run_cli("ci", ".", "--provider", "openai", cwd=repo, env=env, timeout=120)
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
+    # The changed agent could not be evaluated: neutral, never a green pass.
+    assert proc.returncode == 1, out[-3000:]
+    assert "gate: neutral, not a pass: support-bot: not evaluated" in out
     assert "validate: 1 agent(s)" in out
     summary = (tmp_path / "summary").read_text()
     assert summary.startswith("> **agentci could not post the PR comment**")
     assert "skipped" in summary and "OPENAI\\_API\\_KEY is not set" in summary
     assert "Fork PR" in summary
     assert stub.comments_on(7) == []
-    assert [s["sha"] for s in stub.state.statuses] == [head]
+    assert [(s["sha"], s["state"]) for s in stub.state.statuses] == [(head, "error")]
+    assert stub.state.statuses[0]["description"].startswith("neutral, not a pass")
 
 
 def test_local_ci_without_github_env_prints_the_report(tmp_path: Path,

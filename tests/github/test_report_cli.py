@@ -13,6 +13,14 @@ from tests.report.conftest import FIXTURES, HOSTILE
 from tests.servers.github_stub import GitHubStub
 
 
+def _fixture(tmp_path: Path, name: str) -> str:
+    """A copy outside the committed tree: in Actions, report refuses committed results files."""
+    dest = tmp_path / "in" / name
+    dest.parent.mkdir(exist_ok=True)
+    shutil.copy(FIXTURES / name, dest)
+    return str(dest)
+
+
 def _outputs(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     lines = path.read_text().splitlines()
@@ -31,7 +39,7 @@ def _outputs(path: Path) -> dict[str, str]:
 
 
 def test_report_prints_the_comment_locally(tmp_path: Path) -> None:
-    proc = run_cli("report", "--results", str(FIXTURES / "two_agents.json"), cwd=tmp_path)
+    proc = run_cli("report", "--results", _fixture(tmp_path, "two_agents.json"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("<!-- agentci:agentci -->") and "Regressions" in proc.stdout
 
@@ -56,7 +64,7 @@ def test_report_post_twice_edits_one_comment(stub: GitHubStub, tmp_path: Path) -
     assert [s["state"] for s in stub.state.statuses] == ["failure"] * 3
     assert stub.state.statuses[0]["target_url"] == "https://github.com/octo/app/actions/runs/99"
     outputs = _outputs(tmp_path / "out")
-    assert outputs["verdict"] == "fail" and outputs["regressions"] == "1" and outputs["pass-rate"] == "0.6670"
+    assert outputs["verdict"] == "fail" and outputs["regressions"] == "1" and outputs["pass-rate"] == "0.6667"
     assert Path(outputs["report-path"]).read_text().startswith("## agentci · ❌ **failed**")
     assert "::stop-commands::" in first.stdout
 
@@ -65,7 +73,7 @@ def test_fork_pr_comment_degrades_to_the_summary(stub: GitHubStub, tmp_path: Pat
     stub.fail["POST comments"] = 403
     stub.fail["POST statuses"] = 403
     env = actions_env(stub, tmp_path, pr_event(tmp_path, fork=True))
-    proc = run_cli("report", "--results", str(FIXTURES / "hostile.json"), "--post", cwd=tmp_path, env=env)
+    proc = run_cli("report", "--results", _fixture(tmp_path, "hostile.json"), "--post", cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "PR comment not posted" in proc.stderr and "403" in proc.stderr
     summary = (tmp_path / "summary").read_text()
@@ -80,7 +88,7 @@ def test_annotations_capped_and_rest_in_summary(stub: GitHubStub, tmp_path: Path
         {"rule": "schema", "severity": "error", "path": f"agents/a{i}/agent.yaml", "line": i + 1,
          "message": f"problem {i}", "hint": ""} for i in range(13)]}))
     env = actions_env(stub, tmp_path, pr_event(tmp_path))
-    proc = run_cli("report", "--results", str(FIXTURES / "one_agent_pass.json"), "--findings", str(findings),
+    proc = run_cli("report", "--results", _fixture(tmp_path, "one_agent_pass.json"), "--findings", str(findings),
                    "--post", cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("::error file=") == 10

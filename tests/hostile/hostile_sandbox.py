@@ -55,6 +55,9 @@ class Sandbox:
 
     def check(self, proc, *, allowed_rc: tuple[int, ...] = (0, 1, 2), extra_text: str = "") -> None:  # type: ignore[no-untyped-def]
         out = proc.stdout + proc.stderr + extra_text
+        from bounded_run import count
+
+        count(out)
         assert proc.returncode in allowed_rc, f"exit {proc.returncode}\n{out[-3000:]}"
         assert "Traceback" not in out, out[-3000:]
         assert "internal error" not in out, out[-3000:]

@@ -18,7 +18,6 @@ import os
 import posixpath
 import secrets
 import shutil
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -238,16 +237,19 @@ class LocalBackend(Backend):
         with self._guard(guard):
             held = self._read_lease(path)
             now = time.time()
-            if held and float(held.get("expires_at", 0)) > now:
+            from agentci.deploy.lock import holder_dead, identity
+
+            dead = bool(held) and holder_dead(held or {})
+            if held and float(held.get("expires_at", 0)) > now and not dead:
                 return None
             lease = Lease(name, owner, secrets.token_hex(16), now + ttl,
-                          {"pid": os.getpid(), "host": socket.gethostname(), "took_over": held})
+                          {**identity(), "took_over": held, "holder_dead": dead})
             self._write_lease(path, lease)
             return lease
 
     def _write_lease(self, path: Path, lease: Lease) -> None:
         data = {"owner": lease.owner, "token": lease.token, "expires_at": lease.expires_at,
-                "pid": lease.extra.get("pid"), "host": lease.extra.get("host")}
+                "pid": lease.extra.get("pid"), "host": lease.extra.get("host"), "boot_id": lease.extra.get("boot_id")}
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
         tmp.write_text(json.dumps(data))
         os.replace(tmp, path)

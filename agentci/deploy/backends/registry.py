@@ -13,6 +13,8 @@ from agentci.deploy.backends.base import Backend
 from agentci.errors import AgentciError
 
 ENTRY_POINT_GROUP = "agentci.backends"
+#: A local workspace outside the repository, set by the workflow (trusted), like --workspace.
+WORKSPACE_ENV = "AGENTCI_WORKSPACE"
 BUILTIN = {"local": "agentci.deploy.backends.local:LocalBackend", "fastio": "agentci.deploy.backends.fastio:FastioBackend"}
 
 
@@ -63,7 +65,18 @@ def open_workspace(config: Any, root: Any, override: str | None = None) -> Backe
                            hint="drop --workspace, or set workspace.backend: local")
     options: dict[str, Any] = {**ws.options, **(ws.fastio if ws.backend == "fastio" else {})}
     if ws.backend == "local":
-        # A flag is relative to where the user stands; the config value to the repo root.
+        import os
+
+        # Trusted input first (the flag, then the workflow's env / the Action's input): relative
+        # to where the user stands. The config value is reviewed code: it must stay in the repo.
+        override = override or os.environ.get(WORKSPACE_ENV) or None
+        if not override:
+            from agentci.validate.paths import workspace_path_escapes
+
+            if workspace_path_escapes(Path(root), ws.path):
+                raise AgentciError(f"workspace.path {ws.path!r} in agentci.yaml is not a directory inside the repository",
+                                   hint=f"use a path inside the repo, or point elsewhere with --workspace or "
+                                        f"{WORKSPACE_ENV}", exit_code=1)
         options["path"] = str(Path(override).resolve() if override else Path(root) / ws.path)
     options.setdefault("index_timeout", ws.index_timeout)
     return open_backend(ws.backend, options)

@@ -48,7 +48,8 @@ class AnthropicProvider(HTTPProvider):
                 body[key] = request.params[key]
         if request.tools:
             body["tools"] = [mcp_to_anthropic(t) for t in request.tools]
-        headers = {"x-api-key": self.api_key(), "anthropic-version": API_VERSION}
+        key = self.api_key()
+        headers = {"anthropic-version": API_VERSION, **({"x-api-key": key} if key else {})}
         started = time.perf_counter()
         url = f"{self.base_url}/v1/messages"
         data = post_json(self._http(), url, headers, body, self.name)

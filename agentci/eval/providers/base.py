@@ -77,6 +77,10 @@ class MissingKey(AgentciError):
     """The provider needs a key that is not in the environment."""
 
 
+class RefusedCredential(AgentciError):
+    """Trusted configuration does not name this endpoint for this key (agentci.trust)."""
+
+
 @dataclass(frozen=True)
 class ProviderConfig:
     """How to reach a provider: from the agent's `model:` block or agentci.yaml's judge."""
@@ -86,6 +90,10 @@ class ProviderConfig:
     api_key_env: str | None = None
     timeout: float = 60.0
     options: dict[str, Any] = field(default_factory=dict)
+    #: set by the run's trust policy: why no key may be sent to this endpoint
+    refused: str | None = None
+    #: an untrusted loopback endpoint: called, but without any credential
+    keyless: bool = False
 
 
 class Provider:
@@ -105,10 +113,22 @@ class Provider:
         return f"{self.name}:{self.config.base_url or ''}"
 
     def api_key(self) -> str:
+        """The one place a provider reads its key; `agentci.trust` decides whether it may."""
+        if self.config.keyless:
+            return ""
         env = self.config.api_key_env or self.key_env
         if env is None:
             return ""
+        from agentci import trust
+
+        refusal = self.config.refused or trust.Policy().refusal(
+            trust.Endpoint.of(self.name, self.config.base_url, self.config.api_key_env), default_key_env=self.key_env)
+        if refusal:
+            raise RefusedCredential(refusal, hint="see SECURITY.md, 'Where credentials may go'")
         value = os.environ.get(env, "")
+        from agentci import redact
+
+        redact.learn_env([env])  # a key named only here (--provider, judge config) is redacted too
         if not value:
             raise MissingKey(
                 f"the {self.name} provider needs an API key: {env} is not set",

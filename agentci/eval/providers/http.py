@@ -15,13 +15,15 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from agentci import bounds
 from agentci.eval.providers.base import Provider, ProviderConfig, ProviderError
 
 if TYPE_CHECKING:
     import httpx
 
-#: Longest Retry-After we honour; a server asking for more is treated as this.
-MAX_RETRY_AFTER = 120.0
+#: Retry-After is reported as asked (up to this, to keep the number finite); the runner
+#: fails the case when it is beyond `eval.max_retry_after` rather than wait.
+MAX_RETRY_AFTER = 10 * 365 * 86400.0
 
 
 def make_client(config: ProviderConfig) -> httpx.Client:
@@ -30,95 +32,16 @@ def make_client(config: ProviderConfig) -> httpx.Client:
     pool = int(config.options.get("max_connections") or 8)
     limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
     transport = httpx.HTTPTransport(limits=limits)
-    _quick_ack(transport)
-    return httpx.Client(
+    # config.timeout is the whole request's deadline, not each read's; quick ACKs: see bounds.install
+    bounds.install(transport, quick_ack=True)
+    client = httpx.Client(
         transport=transport,
         timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0)),
         # Keys live in headers; never follow a redirect that could carry them elsewhere.
         follow_redirects=False,
     )
-
-
-def _quick_ack(transport: Any) -> None:
-    """Ask Linux to ACK responses at once on reused connections.
-
-    A server that writes headers and body in two small sends without TCP_NODELAY
-    (Python's http.server, so many local stand-ins and model servers) meets the
-    client's delayed ACK on a kept-alive connection: every response then stalls
-    ~40 ms (measured: 44 ms vs 0.6 ms per call on loopback). TCP_QUICKACK is not
-    sticky, so it is set before each read. httpx has no public hook for this; when
-    its internals differ, connections simply work as before.
-    """
-    import socket
-
-    if not hasattr(socket, "TCP_QUICKACK"):
-        return
-    try:
-        import httpcore
-
-        pool = transport._pool
-        inner = pool._network_backend
-    except (ImportError, AttributeError):
-        return
-    if not isinstance(inner, httpcore.NetworkBackend):
-        return
-    pool._network_backend = _QuickAckBackend(inner)
-
-
-def _make_quick_ack_classes() -> tuple[type, type]:
-    import socket
-
-    import httpcore
-
-    class Stream(httpcore.NetworkStream):
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
-            self.sock = inner.get_extra_info("socket")
-
-        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-            if self.sock is not None:
-                try:
-                    self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-                except OSError:
-                    self.sock = None
-            return bytes(self.inner.read(max_bytes, timeout))
-
-        def write(self, buffer: bytes, timeout: float | None = None) -> None:
-            self.inner.write(buffer, timeout)
-
-        def close(self) -> None:
-            self.inner.close()
-
-        def start_tls(self, *args: Any, **kwargs: Any) -> Any:
-            return Stream(self.inner.start_tls(*args, **kwargs))
-
-        def get_extra_info(self, info: str) -> Any:
-            return self.inner.get_extra_info(info)
-
-    class Backend(httpcore.NetworkBackend):
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
-
-        def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
-            return Stream(self.inner.connect_tcp(*args, **kwargs))
-
-        def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:
-            return self.inner.connect_unix_socket(*args, **kwargs)
-
-        def sleep(self, seconds: float) -> None:
-            self.inner.sleep(seconds)
-
-    return Stream, Backend
-
-
-def _QuickAckBackend(inner: Any) -> Any:
-    global _QUICK_ACK
-    if _QUICK_ACK is None:
-        _QUICK_ACK = _make_quick_ack_classes()
-    return _QUICK_ACK[1](inner)
-
-
-_QUICK_ACK: tuple[type, type] | None = None
+    client.agentci_limits = (config.timeout, bounds.max_response_bytes(config.options.get("max_response_bytes")))  # type: ignore[attr-defined]
+    return client
 
 
 def retry_after(value: str | None) -> float | None:
@@ -141,8 +64,16 @@ def post_json(client: httpx.Client, url: str, headers: dict[str, str], body: dic
     """POST a JSON body and return the parsed JSON answer, or raise ProviderError."""
     import httpx
 
+    timeout, max_bytes = getattr(client, "agentci_limits", (60.0, bounds.max_response_bytes()))
     try:
-        resp = client.post(url, headers=headers, json=body)
+        resp = bounds.request(client, "POST", url, timeout=timeout, max_bytes=max_bytes, headers=headers, json=body)
+    except bounds.TooLarge as exc:
+        raise ProviderError(f"{who}: {exc} (raise eval.max_response_bytes or {bounds.MAX_RESPONSE_ENV})") from None
+    except bounds.DeadlineExceeded:
+        if bounds.run_expired():
+            raise ProviderError(f"{who}: {bounds.run_deadline_reason()}") from None
+        raise ProviderError(f"{who}: timed out: no complete answer within the {timeout:g} s request deadline (eval.timeout)",
+                            retryable=True) from None
     except httpx.TimeoutException as exc:
         raise ProviderError(f"{who}: request timed out ({type(exc).__name__})", retryable=True) from None
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:

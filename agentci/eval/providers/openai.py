@@ -40,7 +40,8 @@ class OpenAIProvider(HTTPProvider):
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
 
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key()}"}
+        key = self.api_key()
+        return {"Authorization": f"Bearer {key}"} if key else {}
 
     def complete(self, request: Request) -> Response:
         body: dict[str, Any] = {
