@@ -171,8 +171,6 @@ def _deploy_render_problem(ctx: Context, agent: Agent) -> str | None:
         return None
     try:
         render(text, agent.variables, path=agent.prompt)
-    except AgentciError as exc:
+    except AgentciError as exc:  # render turns whatever the template raises into a RenderError
         return exc.message.removeprefix(f"{agent.prompt}: ")
-    except Exception as exc:  # e.g. a ZeroDivisionError in the template: deploy would stop on it too
-        return f"{type(exc).__name__}: {exc}"
     return None
