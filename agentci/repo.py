@@ -259,7 +259,7 @@ def _knowledge_ref(source: Source, doc: Document, base: str, value: str, i: int)
             "knowledge-ambiguous", doc.path, line,
             f"agent.knowledge: {value!r} exists both next to the manifest ({near}) and at the "
             f"repository root ({top}); using {near}",
-            f"write {posixpath.relpath(str(top), base)!r} to use the root's copy, or rename one of them"))
+            f"write {posixpath.relpath(top or '.', base or '.')!r} to use the root's copy, or rename one of them"))
     if exists:
         return exists[0]
     if problems and near is None:  # the place the manifest names leaves the repo: say that

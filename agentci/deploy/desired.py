@@ -122,10 +122,11 @@ def _load(root: Path, source: Source, commit: str | None, check: bool = True) ->
         findings = repo.findings
     errors = [f for f in findings if f.severity == Severity.ERROR]
     if errors:
-        lines = "\n".join(f"  {f.location}: {f.message} [{f.rule}]" for f in errors[:10])
+        lines = "\n".join(f"  {f.location}: {f.message} [{f.rule}]" + (f"\n    fix: {f.hint}" if f.hint else "")
+                          for f in errors[:10])
         more = f"\n  … and {len(errors) - 10} more" if len(errors) > 10 else ""
         raise AgentciError(
-            f"{source.label}: `agentci validate` reports {len(errors)} error(s); refusing to deploy it; "
+            f"deploy refused: {source.label}: `agentci validate` reports {len(errors)} error(s); "
             f"nothing was changed:\n{lines}{more}",
             hint="run `agentci validate` and fix them (or list a rule under `ignore:` in agentci.yaml), "
                  "then deploy again",

@@ -129,14 +129,18 @@ def _variables(ctx: Context, agent: Agent, ast: Any) -> list[Finding]:
         if node.ctx == "load":
             first_line.setdefault(node.name, node.lineno)
     missing = used - manifest_vars
-    if missing or not _renders_once_defined(ast, nodes):
+    from agentci.eval.render import forbidden_tags
+
+    # (An {% include %} is already an error of its own, and would stop the render too.)
+    if (missing or not _renders_once_defined(ast, nodes)) and not forbidden_tags(ast):
         # Deploy renders the prompt with agent.variables alone (StrictUndefined): ask the same
-        # renderer, so a name the template guards (`{% if x is defined %}`) is no finding.
+        # bounded renderer, so a name the template guards (`{% if x is defined %}`) is no finding.
         problem = _deploy_render_problem(ctx, agent)
         if problem is None:
             missing = set()
         elif not missing:
-            out.append(error("prompt-render", agent.prompt, 1, f"the deployed prompt does not render: {problem}",
+            line, message = problem
+            out.append(error("prompt-render", agent.prompt, line, f"the deployed prompt does not render: {message}",
                              f"make the template render with agent.variables from {agent.manifest}"))
     for name in sorted(missing - eval_vars):
         out.append(error(
@@ -161,8 +165,10 @@ def _variables(ctx: Context, agent: Agent, ast: Any) -> list[Finding]:
     return out
 
 
-def _deploy_render_problem(ctx: Context, agent: Agent) -> str | None:
-    """Why the prompt does not render as deploy renders it (agentci.deploy.desired), or None."""
+def _deploy_render_problem(ctx: Context, agent: Agent) -> tuple[int, str] | None:
+    """(line, why) the prompt does not render as deploy renders it (agentci.deploy.desired), or None."""
+    import re
+
     from agentci.eval.render import render
 
     assert agent.prompt is not None
@@ -172,5 +178,8 @@ def _deploy_render_problem(ctx: Context, agent: Agent) -> str | None:
     try:
         render(text, agent.variables, path=agent.prompt)
     except AgentciError as exc:  # render turns whatever the template raises into a RenderError
-        return exc.message.removeprefix(f"{agent.prompt}: ")
+        where = re.match(re.escape(agent.prompt) + r"(?::(\d+))?: ", exc.message)
+        if where is None:
+            return 1, exc.message
+        return int(where.group(1) or 1), exc.message[where.end():]
     return None

@@ -123,7 +123,7 @@ def test_single_agent_manifest_with_a_tools_file_still_errors_and_deploy_refuses
     assert (
         "agent-manifest.yaml:5: capability 'draft_email'" in out and "[unknown-capability]" in out
     )
-    assert "refusing to deploy" in out
+    assert "deploy refused:" in out
     assert not (repo / ".agentci/workspace/agents").exists()  # nothing was changed
 
 
