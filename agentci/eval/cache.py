@@ -24,6 +24,8 @@ from agentci.eval.providers.base import Response, ToolCall
 
 ENV = "AGENTCI_CACHE_DIR"
 VERSION = 1
+#: Response fields kept as they are (absent in older entries: None).
+_EXTRA = ("finish_reason", "refusal", "reasoning_tokens", "cached_input_tokens")
 
 
 def default_dir(repo_root: Path) -> Path:
@@ -60,6 +62,7 @@ class Cache:
             output_tokens=data.get("output_tokens"),
             latency_ms=float(data.get("latency_ms") or 0.0),
             cached=True,
+            **{k: data.get(k) for k in _EXTRA},
         )
 
     def put(self, key: str, response: Response) -> None:
@@ -72,6 +75,7 @@ class Cache:
             "input_tokens": response.input_tokens,
             "output_tokens": response.output_tokens,
             "latency_ms": response.latency_ms,
+            **{k: getattr(response, k) for k in _EXTRA},
         }
         path = self._path(key)
         shard = key[:2]

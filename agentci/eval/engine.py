@@ -74,6 +74,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
                         limits=cfg.limits, retries=cfg.retries, backoff_base=opts.backoff_base,
                         on_done=progress.update)
         done = runner.run(jobs)
+        notes = providers.notes()
     finally:
         providers.close()
 
@@ -88,7 +89,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
     totals = results.totals(agent_blocks, runner.stats.requests, runner.stats.cached, time.monotonic() - started)
     return results.document(
         repo=root, commit=_head_commit(root), base={"ref": base.ref, "commit": base.commit} if base else None,
-        shard=str(opts.shard) if opts.shard else None, agents=agent_blocks, totals_=totals, gate=gate,
+        shard=str(opts.shard) if opts.shard else None, agents=agent_blocks, totals_=totals, gate=gate, notes=notes,
     )
 
 

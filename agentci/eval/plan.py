@@ -28,16 +28,23 @@ class Providers:
     def __init__(self, *, timeout: float, pool: int) -> None:
         self.timeout = timeout
         self.pool = pool
-        self._made: dict[tuple[str, str | None, str | None], Provider] = {}
+        self._made: dict[tuple[str, str | None, str | None, str | None], Provider] = {}
         self._lock = threading.Lock()
 
-    def get(self, name: str, base_url: str | None = None, api_key_env: str | None = None) -> Provider:
-        key = (name, base_url, api_key_env)
+    def get(self, name: str, base_url: str | None = None, api_key_env: str | None = None,
+            api_version: str | None = None) -> Provider:
+        key = (name, base_url, api_key_env, api_version)
         with self._lock:
             if key not in self._made:
-                config = ProviderConfig(name, base_url, api_key_env, self.timeout, {"max_connections": self.pool})
+                options: dict[str, Any] = {"max_connections": self.pool}
+                if api_version:
+                    options["api_version"] = api_version
+                config = ProviderConfig(name, base_url, api_key_env, self.timeout, options)
                 self._made[key] = registry.create(config)
             return self._made[key]
+
+    def notes(self) -> list[str]:
+        return [n for p in self._made.values() for n in p.notes()]
 
     def close(self) -> None:
         for p in self._made.values():
@@ -79,7 +86,7 @@ def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: 
         plan.sets.append(EvalSet(agent.manifest, error="; ".join(unusable)))
     cases = [(s, c) for s in plan.sets for c in s.cases if select is None or select(c)]
 
-    provider = providers.get(name, base_url, key_env)
+    provider = providers.get(name, base_url, key_env, None if overridden else spec.api_version)
     try:
         provider.api_key()
     except MissingKey as exc:

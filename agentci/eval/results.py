@@ -38,7 +38,11 @@ def case_entry(head: CaseResult, base: CaseResult | None, compared: bool) -> dic
         "output": head.output,
         "error": head.error,
         "latency_ms": head.latency_ms,
-        "tokens": {"input": head.input_tokens, "output": head.output_tokens},
+        "tokens": {"input": head.input_tokens, "output": head.output_tokens,
+                   "reasoning": head.reasoning_tokens, "cached_input": head.cached_input_tokens},
+        # `length`: the answer was cut at max_tokens and scored as cut (the report says so)
+        "finish_reason": head.finish_reason,
+        "refusal": head.refusal,
         "cached": head.cached,
         "runs": head.runs,
         "runs_passed": head.runs_passed,
@@ -61,7 +65,8 @@ def case_entry(head: CaseResult, base: CaseResult | None, compared: bool) -> dic
 def skipped_entry(c: Any) -> dict[str, Any]:
     return {"id": c.id, "set": c.set_path, "line": c.line, "input": c.input, "expected": c.expected, "vars": c.vars,
             "status": "skipped", "score": None, "threshold": c.threshold, "output": None, "error": None,
-            "latency_ms": None, "tokens": {"input": None, "output": None}, "cached": False, "runs": 0,
+            "latency_ms": None, "tokens": {"input": None, "output": None}, "finish_reason": None, "refusal": None,
+            "cached": False, "runs": 0,
             "runs_passed": 0, "assertions": [], "tool_calls": [], "base": None, "change": None}
 
 
@@ -80,7 +85,9 @@ def summarize(agent: dict[str, Any]) -> dict[str, Any]:
     changes = {k: sum(1 for c in cases if c.get("change") == k) for k in ("regression", "fix", "new")}
     agent["totals"] = {"cases": len(cases), "passed": count["pass"], "failed": count["fail"], "errors": count["error"],
                        "skipped": count["skipped"], "regressions": changes["regression"], "fixes": changes["fix"],
-                       "new": changes["new"]}
+                       "new": changes["new"],
+                       "truncated": sum(1 for c in cases if c.get("finish_reason") == "length"),
+                       "refused": sum(1 for c in cases if c.get("refusal") or c.get("finish_reason") == "refusal")}
     agent["pass_rate"] = _rate(count["pass"], count["pass"] + count["fail"] + count["error"])
     based = [c["base"] for c in cases if c.get("base")]
     agent["base_pass_rate"] = _rate(sum(1 for b in based if b["status"] == "pass"), len(based)) if based else None
@@ -103,7 +110,8 @@ def totals(agents: list[dict[str, Any]], requests: int, cached: int, duration: f
 
 
 def document(*, repo: Path, commit: str | None, base: dict[str, str] | None, shard: str | None,
-             agents: list[dict[str, Any]], totals_: dict[str, Any], gate: gates.GateConfig) -> dict[str, Any]:
+             agents: list[dict[str, Any]], totals_: dict[str, Any], gate: gates.GateConfig,
+             notes: list[str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "version": VERSION,
         "tool": f"agentci {__version__}",
@@ -115,6 +123,7 @@ def document(*, repo: Path, commit: str | None, base: dict[str, str] | None, sha
         "gate": {},
         "totals": totals_,
         "agents": agents,
+        "notes": list(notes or []),  # what providers changed on their own (an adapted parameter)
     }
     out["gate"] = gates.evaluate(out, gate)
     return out
@@ -208,5 +217,6 @@ def merge(paths: list[Path]) -> dict[str, Any]:
     gate = gates.resolve(first["gate"].get("min_pass_rate"), first["gate"].get("max_regressions"), None, None)
     t = totals(merged, sum(d["totals"].get("requests", 0) for d in docs), sum(d["totals"].get("cached", 0) for d in docs),
                max(d["totals"].get("duration_s", 0.0) for d in docs))
+    notes = list(dict.fromkeys(str(n) for d in docs for n in d.get("notes") or [] if isinstance(n, str)))
     return document(repo=Path(first["repo"]), commit=first.get("commit"), base=first.get("base"), shard=None,
-                    agents=merged, totals_=t, gate=gate)
+                    agents=merged, totals_=t, gate=gate, notes=notes)

@@ -47,6 +47,8 @@ class AgentView:
     passed: int
     failed: int
     errors: int
+    truncated: int = 0
+    refused: int = 0
     regressions: list[CaseView] = field(default_factory=list)
     new_failures: list[CaseView] = field(default_factory=list)
     still_failing: list[CaseView] = field(default_factory=list)
@@ -151,7 +153,18 @@ def build(results: dict[str, Any] | None, findings: list[dict[str, Any]] | None 
         run_url=run_url,
         marker=marker,
         max_output=max_output,
+        notes=[*(str(n) for n in _list(results.get("notes")) if isinstance(n, str)),
+               *(_answer_notes(a) for a in agents if a.truncated or a.refused)],
     )
+
+
+def _answer_notes(agent: AgentView) -> str:
+    parts = []
+    if agent.truncated:
+        parts.append(f"{agent.truncated} answer(s) cut at max_tokens and scored as cut (raise model.max_tokens)")
+    if agent.refused:
+        parts.append(f"{agent.refused} answer(s) refused by the model")
+    return f"{agent.name}: " + "; ".join(parts) + "."
 
 
 def _agent(data: dict[str, Any]) -> AgentView:
@@ -169,6 +182,8 @@ def _agent(data: dict[str, Any]) -> AgentView:
         passed=_int(totals.get("passed")),
         failed=_int(totals.get("failed")),
         errors=_int(totals.get("errors")),
+        truncated=_int(totals.get("truncated")),
+        refused=_int(totals.get("refused")),
     )
     for raw in _list(data.get("cases")):
         if not isinstance(raw, dict):
@@ -209,12 +224,15 @@ def _reason(case: dict[str, Any]) -> str:
     """Why the case failed: the provider error, else the failing assertions' reasons."""
     if case.get("error"):
         return str(case["error"])
+    if isinstance(case.get("refusal"), str) and case["refusal"]:
+        return f"the model refused: {case['refusal']}"
+    cut = "answer cut at max_tokens; " if case.get("finish_reason") == "length" else ""
     reasons = [
         str(a.get("reason") or f"{a.get('type', 'assertion')} failed")
         for a in _list(case.get("assertions"))
         if isinstance(a, dict) and a.get("passed") is False
     ]
-    return "; ".join(reasons)
+    return cut + "; ".join(reasons)
 
 
 def _finding(data: dict[str, Any]) -> FindingView:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from agentci.findings import Finding, error
 from agentci.source import PathEscape, resolve
-from agentci.validate import evals, injection, permissions, prompt, secrets, size, swarm, tools
+from agentci.validate import evals, injection, models, permissions, prompt, secrets, size, swarm, tools
 from agentci.validate.context import Context
 
 
@@ -75,6 +75,7 @@ CHECKS: list[Check] = [
     permissions.check,
     swarm.check,
     evals.check,
+    models.check,
     secrets.check,
     injection.check,
 ]
