@@ -86,8 +86,10 @@ cases:
 
 
 def test_validate_warns_once_per_parameter_with_its_line(agent_repo):
-    root = agent_repo(model="\n    provider: openai\n    name: o4-mini\n    temperature: 0.2\n    max_tokens: 256\n  ",
-                      cases=simple_cases(3))
+    root = agent_repo(cases=simple_cases(3))
+    (root / "agents/bot/agent.yaml").write_text(
+        "agent:\n  name: bot\n  model:\n    provider: openai\n    name: o4-mini\n    temperature: 0.2\n"
+        "    max_tokens: 256\n  prompt: system_prompt.md\n  variables: {days: 30}\n  evals: [evals/golden.yaml]\n")
     found = [f for f in validate(load_repo(WorkTree(root))) if f.rule == "model-param"]
     assert [(f.line, f.severity.value) for f in found] == [(6, "warning"), (7, "warning")]
     assert found[0].message == ("model 'o4-mini' does not accept `temperature` as written: dropped "
