@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agentci.errors import AgentciError, UsageError
-from agentci.eval import baseline, gates, results
+from agentci.eval import baseline, gates, prompt_file, results
 from agentci.eval.cache import Cache, default_dir
 from agentci.eval.cases import load_set
 from agentci.eval.plan import AgentPlan, PlanOptions, Providers, plan_agent
@@ -43,10 +43,18 @@ class EvalOptions:
 def evaluate(opts: EvalOptions) -> dict[str, Any]:
     started = time.monotonic()
     root = Path(opts.root).resolve()
-    if not root.is_dir():
-        raise UsageError(f"{opts.root}: not a directory", hint="pass the repository root (default: .)")
-    repo = load_repo(WorkTree(root))
-    agents = _select(repo.agents, opts.agents, root)
+    if prompt_file.is_prompt_file(root):  # `agentci eval x.prompt.yml`, as `gh models eval` runs it
+        if opts.base or opts.agents:
+            raise UsageError("a prompt file is evaluated on its own: no --base or --agent",
+                             hint="evaluate the repository (agentci eval .) to compare with a base ref")
+        root, repo, single = prompt_file.load(root)
+        agents = [single]
+    elif not root.is_dir():
+        raise UsageError(f"{opts.root}: not a directory or a *.prompt.yml file",
+                         hint="pass the repository root (default: .) or a GitHub Models prompt file")
+    else:
+        repo = load_repo(WorkTree(root))
+        agents = _select(repo.agents, opts.agents, root)
     if opts.changed_only and not opts.base:
         raise UsageError("--changed-only needs --base REF", hint="e.g. --base origin/main --changed-only")
     cfg = repo.config.eval

@@ -119,7 +119,8 @@ def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: 
             plan.jobs.append(job)
             continue
         try:
-            job.request = _request(case, agent, prompt_text, prompt_error, model, tools)
+            job.request = _request(case, agent, prompt_text, prompt_error, model, tools,
+                                   own_model=name == "github" and not overridden)
         except RenderError as exc:
             job.error = str(exc).replace("\n  hint: ", " (") + (")" if exc.hint else "")
         plan.jobs.append(job)
@@ -127,14 +128,18 @@ def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: 
 
 
 def _request(case: Case, agent: Agent, prompt: str | None, prompt_error: str | None, model: str,
-             tools: tuple[dict[str, Any], ...]) -> Request:
+             tools: tuple[dict[str, Any], ...], own_model: bool = False) -> Request:
+    """`own_model`: a prompt file's `model` (a GitHub Models id) is used on GitHub Models."""
     template = case.system if case.system is not None else prompt
+    if template is None and case.set_path == agent.manifest:  # a prompt file run on its own
+        template = ""
     if template is None:
         raise RenderError(prompt_error or f"agent {agent.name!r} has no system prompt")
     path = case.set_path if case.system is not None else (agent.prompt or agent.manifest)
     system = render(template, {**agent.variables, **case.vars}, path=path)
     messages = (Message("system", system), Message("user", case.input)) if system.strip() else (Message("user", case.input),)
-    return Request(model=model, messages=messages, params=dict(agent.model.params), tools=tools)
+    return Request(model=case.model if own_model and case.model else model, messages=messages,
+                   params={**agent.model.params, **case.params}, tools=tools)
 
 
 def _prompt(repo: Repo, agent: Agent) -> tuple[str | None, str | None]:

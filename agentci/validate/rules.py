@@ -66,6 +66,7 @@ _TABLE: list[Rule] = [
     # Eval sets
     Rule("eval-regex", E, "A regex assertion's value does not compile", "fix the regular expression (YAML needs \\\\ for a backslash in double quotes)"),
     Rule("eval-json-schema", E, "A json-schema assertion's value is not a valid JSON Schema", "fix the schema in the assertion's value"),
+    Rule("prompt-file", E, "A GitHub Models prompt file (*.prompt.yml) that `gh models eval` would not run as meant", "fix the entry at the reported line (see `gh models eval` for the format)"),
     # Models
     Rule("model-param", W, "A model parameter the model does not take as written (dropped or renamed when sent)", "remove the parameter or set a value the model takes"),
     # Knowledge

@@ -90,6 +90,8 @@ class State:
     #: models answered with today's strict rules though their names do not say so (a model
     #: released after agentci's table was written)
     strict_models: set[str] = field(default_factory=set)
+    #: answer in prose whatever response_format asks (a compatible server without JSON mode)
+    ignore_format: bool = False
 
     def bump(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1
@@ -251,6 +253,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.apply_fault(fault)
             if st.latency:
                 time.sleep(st.latency)
+            if st.ignore_format:
+                req = {k: v for k, v in req.items() if k != "response_format"}
             self.send_json(200, completion(req, system, user), st.headers)
         finally:
             with st.lock:
@@ -263,6 +267,32 @@ class Handler(BaseHTTPRequestHandler):
         data = [{"object": "embedding", "index": i, "embedding": embed(str(t))} for i, t in enumerate(texts)]
         self.send_json(200, {"object": "list", "data": data, "model": req.get("model"),
                              "usage": {"prompt_tokens": sum(ntok(str(t)) for t in texts), "total_tokens": 0}})
+
+
+def shaped(text: str, fmt: Any) -> str:
+    """The answer in the shape `response_format` asks for (openai-openapi
+    `ResponseFormatJsonObject` / `ResponseFormatJsonSchema`): JSON, or an instance of the schema."""
+    if not isinstance(fmt, dict) or fmt.get("type") not in ("json_object", "json_schema"):
+        return text
+    schema = (fmt.get("json_schema") or {}).get("schema") if fmt["type"] == "json_schema" else None
+    return json.dumps(instance(schema, text) if isinstance(schema, dict) else {"answer": text})
+
+
+def instance(schema: dict[str, Any], text: str) -> Any:
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties") or {}
+        return {k: instance(v, text) for k, v in props.items() if isinstance(v, dict)}
+    if kind == "array":
+        items = schema.get("items")
+        return [instance(items, text)] if isinstance(items, dict) else []
+    if kind in ("integer", "number"):
+        return 1
+    if kind == "boolean":
+        return True
+    return text
 
 
 def reject(req: dict[str, Any], strict: set[str] | frozenset[str] = frozenset()) -> dict[str, Any] | None:
@@ -313,7 +343,7 @@ def completion(req: dict[str, Any], system: str, user: str) -> dict[str, Any]:
         message = {"role": "assistant", "content": None, "refusal": REFUSAL}
         finish = "stop"
     else:
-        text = answer(system, user)
+        text = shaped(answer(system, user), req.get("response_format"))
         finish = "stop"
         budget = req.get("max_completion_tokens") or req.get("max_tokens")
         reasoning = REASONING_TOKENS if REASONING_RX.match(str(req.get("model") or "")) else 0

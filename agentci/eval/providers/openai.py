@@ -50,11 +50,12 @@ def mcp_to_openai(tool: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def response_format(schema: dict[str, Any]) -> dict[str, Any]:
-    """openai-openapi `ResponseFormatJsonSchema`; strict stays off because strict mode needs
-    every property required and additionalProperties false, which pydantic schemas lack."""
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", str(schema.get("title") or "answer"))[:64] or "answer"
-    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
+def response_format(schema: dict[str, Any], name: Any = None, strict: bool = False) -> dict[str, Any]:
+    """openai-openapi `ResponseFormatJsonSchema`. Strict only when asked (a prompt file's
+    jsonSchema says so): strict mode needs every property required and additionalProperties
+    false, which the judge's pydantic schemas lack."""
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", str(name or schema.get("title") or "answer"))[:64] or "answer"
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": strict}}
 
 
 def rejected_param(exc: ProviderError) -> str | None:
@@ -101,7 +102,10 @@ class OpenAIProvider(HTTPProvider):
             **params,
         }
         if isinstance(request.params.get("json_schema"), dict):
-            body["response_format"] = response_format(request.params["json_schema"])
+            body["response_format"] = response_format(request.params["json_schema"], request.params.get("json_schema_name"),
+                                                      request.params.get("json_schema_strict") is True)
+        elif request.params.get("json_object"):
+            body["response_format"] = {"type": "json_object"}
         if request.tools:
             body["tools"] = [mcp_to_openai(t) for t in request.tools]
         with self._refused_lock:
