@@ -23,6 +23,8 @@ class ModelRef:
 class Gate:
     min_pass_rate: float | None = None
     max_regressions: int | None = None
+    max_cost: float | None = None  # USD per run (head)
+    max_cost_increase: float | None = None  # head vs base, as a fraction (0.2 = +20%)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class EvalConfig:
     judge: ModelRef | None = None
     embedding: ModelRef | None = None
     gate: Gate = Gate()
+    #: "provider:model" -> {input, cached_input, output} USD per 1M tokens (agentci.eval.cost)
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,10 @@ def from_data(data: Any) -> Config:
             gate=Gate(
                 min_pass_rate=_opt_num(gate.get("min_pass_rate")),
                 max_regressions=_opt_int(gate.get("max_regressions")),
+                max_cost=_opt_num(gate.get("max_cost")),
+                max_cost_increase=_opt_num(gate.get("max_cost_increase")),
             ),
+            prices={k: v for k, v in _dict(ev.get("prices")).items() if isinstance(v, dict)},
         ),
         workspace=WorkspaceConfig(
             backend=_str(ws.get("backend"), "local"),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agentci.errors import AgentciError, UsageError
-from agentci.eval import baseline, gates, prompt_file, results
+from agentci.eval import baseline, cost, gates, prompt_file, results
 from agentci.eval.cache import Cache, default_dir
 from agentci.eval.cases import load_set
 from agentci.eval.plan import AgentPlan, PlanOptions, Providers, plan_agent
@@ -93,7 +93,8 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
     ]
     for block in agent_blocks:
         progress.agent_done(block["name"], _line(block, time.monotonic() - started))
-    gate = gates.resolve(cfg.gate.min_pass_rate, cfg.gate.max_regressions, opts.min_pass_rate, opts.max_regressions)
+    gate = gates.resolve(cfg.gate.min_pass_rate, cfg.gate.max_regressions, opts.min_pass_rate, opts.max_regressions,
+                         max_cost=cfg.gate.max_cost, max_cost_increase=cfg.gate.max_cost_increase)
     totals = results.totals(agent_blocks, runner.stats.requests, runner.stats.cached, time.monotonic() - started)
     return results.document(
         repo=root, commit=_head_commit(root), base={"ref": base.ref, "commit": base.commit} if base else None,
@@ -134,9 +135,13 @@ def _agent_block(repo: Any, agent: Agent, changed: bool | None, head: AgentPlan 
         return results.summarize(block)
     base_by_key = {j.case.key: by_job[id(j)] for j in base.jobs} if base else {}
     compared = has_base and bool(changed)
+    prices = repo.config.eval.prices
+    price = cost.price_for(plan.provider, plan.model, prices)
+    base_price = cost.price_for(base.provider, base.model, prices) if base else None
+    block["price"] = price.to_json() if price else None
     for job in plan.jobs:
         head_result = by_job[id(job)]
-        block["cases"].append(results.case_entry(head_result, base_by_key.get(job.case.key), compared))
+        block["cases"].append(results.case_entry(head_result, base_by_key.get(job.case.key), compared, price, base_price))
     return results.summarize(block)
 
 

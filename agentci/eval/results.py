@@ -15,7 +15,7 @@ from typing import Any
 
 from agentci import __version__
 from agentci.errors import AgentciError
-from agentci.eval import gates
+from agentci.eval import cost, gates
 from agentci.eval.baseline import change
 from agentci.eval.cases import EvalSet
 from agentci.eval.runner import CaseResult
@@ -23,7 +23,14 @@ from agentci.eval.runner import CaseResult
 VERSION = 1
 
 
-def case_entry(head: CaseResult, base: CaseResult | None, compared: bool) -> dict[str, Any]:
+def _cost(r: CaseResult, price: cost.Price | None) -> float | None:
+    each = cost.case_cost({"input": r.input_tokens, "output": r.output_tokens,
+                           "cached_input": r.cached_input_tokens}, r.cached, price)
+    return None if each is None else round(each * max(1, r.runs), 8)  # every repetition is an answer
+
+
+def case_entry(head: CaseResult, base: CaseResult | None, compared: bool, price: cost.Price | None = None,
+               base_price: cost.Price | None = None) -> dict[str, Any]:
     c = head.case
     entry: dict[str, Any] = {
         "id": c.id,
@@ -44,6 +51,7 @@ def case_entry(head: CaseResult, base: CaseResult | None, compared: bool) -> dic
         "finish_reason": head.finish_reason,
         "refusal": head.refusal,
         "cached": head.cached,
+        "cost": _cost(head, price),  # USD; 0 when cached; None when the model has no price
         "runs": head.runs,
         "runs_passed": head.runs_passed,
         "assertions": [
@@ -56,7 +64,8 @@ def case_entry(head: CaseResult, base: CaseResult | None, compared: bool) -> dic
         "change": None,
     }
     if base is not None:
-        entry["base"] = {"status": base.status, "score": base.score, "output": base.output, "error": base.error}
+        entry["base"] = {"status": base.status, "score": base.score, "output": base.output, "error": base.error,
+                         "cost": _cost(base, base_price), "cached": base.cached}
     if compared:
         entry["change"] = change(head.status, base.status if base else None)
     return entry
@@ -88,6 +97,12 @@ def summarize(agent: dict[str, Any]) -> dict[str, Any]:
                        "new": changes["new"],
                        "truncated": sum(1 for c in cases if c.get("finish_reason") == "length"),
                        "refused": sum(1 for c in cases if c.get("refusal") or c.get("finish_reason") == "refusal")}
+    ran = [c for c in cases if c["status"] != "skipped"]
+    compared = [c for c in ran if c.get("base")]
+    agent["cost"] = {"head": cost.total([c.get("cost") for c in ran]),
+                     "base": cost.total([c["base"].get("cost") for c in compared]) if compared else None,
+                     "head_compared": cost.total([c.get("cost") for c in compared]) if compared else None,
+                     "unpriced": sum(1 for c in ran if c.get("cost") is None and c["status"] != "error")}
     agent["pass_rate"] = _rate(count["pass"], count["pass"] + count["fail"] + count["error"])
     based = [c["base"] for c in cases if c.get("base")]
     agent["base_pass_rate"] = _rate(sum(1 for b in based if b["status"] == "pass"), len(based)) if based else None
@@ -105,8 +120,12 @@ def totals(agents: list[dict[str, Any]], requests: int, cached: int, duration: f
     t = {k: sum(a["totals"][k] for a in agents)
          for k in ("cases", "passed", "failed", "errors", "skipped", "regressions", "fixes", "new")}
     scored = t["passed"] + t["failed"] + t["errors"]
+    costs = [a.get("cost") or {} for a in agents]
+    run_cost = {"head": cost.total([c.get("head") for c in costs]), "base": cost.total([c.get("base") for c in costs]),
+                "head_compared": cost.total([c.get("head_compared") for c in costs])}
+    run_cost["increase"] = cost.increase(run_cost["head_compared"], run_cost["base"])
     return {"agents": len(agents), **t, "pass_rate": _rate(t["passed"], scored), "requests": requests,
-            "cached": cached, "duration_s": round(duration, 3)}
+            "cached": cached, "duration_s": round(duration, 3), "cost": run_cost}
 
 
 def document(*, repo: Path, commit: str | None, base: dict[str, str] | None, shard: str | None,
@@ -214,7 +233,8 @@ def merge(paths: list[Path]) -> dict[str, Any]:
     for a in merged:
         a["cases"].sort(key=lambda c: (c["set"], c["line"], c["id"]))
     first = docs[0]
-    gate = gates.resolve(first["gate"].get("min_pass_rate"), first["gate"].get("max_regressions"), None, None)
+    gate = gates.resolve(first["gate"].get("min_pass_rate"), first["gate"].get("max_regressions"), None, None,
+                         max_cost=first["gate"].get("max_cost"), max_cost_increase=first["gate"].get("max_cost_increase"))
     t = totals(merged, sum(d["totals"].get("requests", 0) for d in docs), sum(d["totals"].get("cached", 0) for d in docs),
                max(d["totals"].get("duration_s", 0.0) for d in docs))
     notes = list(dict.fromkeys(str(n) for d in docs for n in d.get("notes") or [] if isinstance(n, str)))
