@@ -54,8 +54,13 @@ def _cost_reasons(run: dict[str, Any], gate: GateConfig) -> list[str]:
     out = []
     head, increase = run.get("head"), run.get("increase")
     if gate.max_cost is not None and isinstance(head, (int, float)) and head > gate.max_cost + 1e-12:
-        out.append(f"cost ${head:.4f} > max ${gate.max_cost:.4f}")
+        out.append(f"cost {usd(head)} > max {usd(gate.max_cost)}")
     if gate.max_cost_increase is not None and isinstance(increase, (int, float)) and increase > gate.max_cost_increase + 1e-9:
         out.append(f"cost +{increase:.0%} vs base > max +{gate.max_cost_increase:.0%}"
-                   f" (${run.get('head_compared') or 0:.4f} vs ${run.get('base') or 0:.4f})")
+                   f" ({usd(run.get('head_compared') or 0)} vs {usd(run.get('base') or 0)})")
     return out
+
+
+def usd(value: float) -> str:
+    """Dollars with the digits that matter: eval runs often cost fractions of a cent."""
+    return f"${value:,.2f}" if value >= 100 else f"${value:.4f}" if value >= 0.01 else f"${value:.6f}"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agentci.errors import AgentciError
+from agentci.eval.gates import usd
 
 FAILING = ("fail", "error")
 
@@ -49,6 +50,10 @@ class AgentView:
     errors: int
     truncated: int = 0
     refused: int = 0
+    cost: float | None = None
+    base_cost: float | None = None
+    cost_compared: float | None = None  # head cost of the cases that ran on base too
+    unpriced: int = 0
     regressions: list[CaseView] = field(default_factory=list)
     new_failures: list[CaseView] = field(default_factory=list)
     still_failing: list[CaseView] = field(default_factory=list)
@@ -91,6 +96,8 @@ class Report:
     marker: str
     max_output: int
     notes: list[str] = field(default_factory=list)
+    #: "this run $0.0123 (base $0.0100, +23%)" and one line per priced agent; empty when nothing is priced
+    cost_lines: list[str] = field(default_factory=list)
     #: the eval died before writing results: nothing was measured, so never "pass"
     incomplete: bool = False
 
@@ -155,7 +162,29 @@ def build(results: dict[str, Any] | None, findings: list[dict[str, Any]] | None 
         max_output=max_output,
         notes=[*(str(n) for n in _list(results.get("notes")) if isinstance(n, str)),
                *(_answer_notes(a) for a in agents if a.truncated or a.refused)],
+        cost_lines=_cost_lines(_dict(_dict(results.get("totals")).get("cost")), agents),
     )
+
+
+def _vs(head: float | None, base: float | None) -> str:
+    if base is None or head is None:
+        return ""
+    change = f", {(head - base) / base:+.0%}" if base > 0 else ""
+    return f" (base {usd(base)}{change})"
+
+
+def _cost_lines(run: dict[str, Any], agents: list[AgentView]) -> list[str]:
+    head = _rate(run.get("head"))
+    if head is None:
+        return []
+    lines = [f"this run {usd(head)}" + _vs(_rate(run.get("head_compared")), _rate(run.get("base")))]
+    for a in agents:
+        if a.cost is not None:
+            lines.append(f"{a.name}: {usd(a.cost)}" + _vs(a.cost_compared, a.base_cost)
+                         + (f"; {a.unpriced} answer(s) without a price" if a.unpriced else ""))
+        elif a.unpriced:
+            lines.append(f"{a.name}: no price for {a.provider}:{a.model} (add it under eval.prices in agentci.yaml)")
+    return lines
 
 
 def _answer_notes(agent: AgentView) -> str:
@@ -184,6 +213,10 @@ def _agent(data: dict[str, Any]) -> AgentView:
         errors=_int(totals.get("errors")),
         truncated=_int(totals.get("truncated")),
         refused=_int(totals.get("refused")),
+        cost=_rate(_dict(data.get("cost")).get("head")),
+        base_cost=_rate(_dict(data.get("cost")).get("base")),
+        cost_compared=_rate(_dict(data.get("cost")).get("head_compared")),
+        unpriced=_int(_dict(data.get("cost")).get("unpriced")),
     )
     for raw in _list(data.get("cases")):
         if not isinstance(raw, dict):
