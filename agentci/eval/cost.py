@@ -52,8 +52,14 @@ class Price:
     source: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "input": self.input, "cached_input": self.cached_input, "output": self.output,
-                "per": "1M tokens, USD", "source": self.source}
+        return {
+            "key": self.key,
+            "input": self.input,
+            "cached_input": self.cached_input,
+            "output": self.output,
+            "per": "1M tokens, USD",
+            "source": self.source,
+        }
 
 
 def price_for(provider: str, model: str, overrides: dict[str, Any] | None = None) -> Price | None:
@@ -69,7 +75,9 @@ def price_for(provider: str, model: str, overrides: dict[str, Any] | None = None
             out = _num(own.get("output"))
             if inp is not None and out is not None:
                 cached = _num(own.get("cached_input"))
-                return Price(key, inp, inp if cached is None else cached, out, "agentci.yaml eval.prices")
+                return Price(
+                    key, inp, inp if cached is None else cached, out, "agentci.yaml eval.prices"
+                )
         if key in _TABLE:
             i, c, o = _TABLE[key]
             return Price(key, i, c, o, f"{SOURCES.get(provider, '')}, as of {PRICES_AS_OF}")
@@ -85,9 +93,12 @@ def case_cost(tokens: dict[str, Any] | None, cached: bool, price: Price | None) 
     inp, out = tokens.get("input"), tokens.get("output")
     if not isinstance(inp, int) or not isinstance(out, int):
         return None
-    hit = tokens.get("cached_input") if isinstance(tokens.get("cached_input"), int) else 0
+    raw_hit = tokens.get("cached_input")
+    hit = raw_hit if isinstance(raw_hit, int) else 0
     fresh = max(0, inp - hit)
-    return round((fresh * price.input + hit * price.cached_input + out * price.output) / 1_000_000, 8)
+    return round(
+        (fresh * price.input + hit * price.cached_input + out * price.output) / 1_000_000, 8
+    )
 
 
 def total(values: list[float | None]) -> float | None:
@@ -104,4 +115,8 @@ def increase(head: float | None, base: float | None) -> float | None:
 
 
 def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else None
+    return (
+        float(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+        else None
+    )

@@ -35,17 +35,30 @@ def load(path: Path) -> tuple[Path, Repo, Agent]:
     data = doc.data if isinstance(doc.data, dict) else {}
     model = data.get("model")
     if not isinstance(model, str) or not model.strip():
-        raise UsageError(f"{rel}:{doc.line_of([])}: the prompt file names no `model`",
-                         hint="add e.g. model: openai/gpt-4o-mini (a GitHub Models id), or pass --provider")
-    name = re.sub(r"[^a-z0-9-]+", "-", path.name.removesuffix(".yml").removesuffix(".yaml").lower()).strip("-")
+        raise UsageError(
+            f"{rel}:{doc.line_of([])}: the prompt file names no `model`",
+            hint="add e.g. model: openai/gpt-4o-mini (a GitHub Models id), or pass --provider",
+        )
+    name = re.sub(
+        r"[^a-z0-9-]+", "-", path.name.removesuffix(".yml").removesuffix(".yaml").lower()
+    ).strip("-")
     parent = Path(rel).parent.as_posix()
-    agent = Agent(name=name[:63] or "prompt", manifest=rel, dir="" if parent == "." else parent,
-                  model=ModelSpec(provider=PROVIDER, name=model.strip()), evals=[rel])
+    agent = Agent(
+        name=name[:63] or "prompt",
+        manifest=rel,
+        dir="" if parent == "." else parent,
+        model=ModelSpec(provider=PROVIDER, name=model.strip()),
+        evals=[rel],
+    )
     return root, repo, agent
 
 
 def _root(start: Path) -> Path:
-    proc = subprocess.run(["git", "-C", str(start), "rev-parse", "--show-toplevel"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["git", "-C", str(start), "rev-parse", "--show-toplevel"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     top = proc.stdout.strip()
     return Path(top).resolve() if proc.returncode == 0 and top else start

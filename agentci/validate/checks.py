@@ -6,7 +6,17 @@ from collections.abc import Callable
 
 from agentci.findings import Finding, error
 from agentci.source import PathEscape, resolve
-from agentci.validate import evals, injection, models, permissions, prompt, secrets, size, swarm, tools
+from agentci.validate import (
+    evals,
+    injection,
+    models,
+    permissions,
+    prompt,
+    secrets,
+    size,
+    swarm,
+    tools,
+)
 from agentci.validate.context import Context
 
 

@@ -19,7 +19,14 @@ def check(ctx: Context) -> list[Finding]:
         doc = ctx.repo.documents.get(agent.manifest)
         for adj in families.adjustments(spec.provider, spec.name, dict(spec.params)):
             line = doc.line_of(["agent", "model", adj.param]) if doc else 1
-            out.append(warning("model-param", agent.manifest, line, adj.message(),
-                               f"remove `{adj.param}` from agent.model (or set what the model takes) "
-                               "so the manifest says what is sent"))
+            out.append(
+                warning(
+                    "model-param",
+                    agent.manifest,
+                    line,
+                    adj.message(),
+                    f"remove `{adj.param}` from agent.model (or set what the model takes) "
+                    "so the manifest says what is sent",
+                )
+            )
     return out

@@ -21,14 +21,19 @@ def _expected(case, price=GPT_4O_MINI):
 
 
 def test_cost_per_case_agent_and_run(stub, eval_env, agent_repo):
-    root = agent_repo(model="{provider: openai, name: gpt-4o-mini-2024-07-18}", cases=simple_cases(3))
+    root = agent_repo(
+        model="{provider: openai, name: gpt-4o-mini-2024-07-18}", cases=simple_cases(3)
+    )
     data = evaluate(EvalOptions(root=root, progress=False))
     cases = list(cases_of(data).values())
     for c in cases:
         assert c["cost"] == pytest.approx(_expected(c)) and c["cost"] > 0
     agent = data["agents"][0]
     assert agent["cost"]["head"] == pytest.approx(sum(_expected(c) for c in cases))
-    assert agent["price"]["key"] == "openai:gpt-4o-mini" and "openai.com/api/pricing" in agent["price"]["source"]
+    assert (
+        agent["price"]["key"] == "openai:gpt-4o-mini"
+        and "openai.com/api/pricing" in agent["price"]["source"]
+    )
     assert data["totals"]["cost"]["head"] == pytest.approx(agent["cost"]["head"])
     # the second run is served from the cache: it costs nothing, and says so
     again = evaluate(EvalOptions(root=root, progress=False))
@@ -45,12 +50,16 @@ def test_reasoning_tokens_are_billed_as_output(stub, eval_env, agent_repo):
 
 def test_price_from_agentci_yaml_and_unknown_models(stub, eval_env, agent_repo):
     config = "eval:\n  prices:\n    'openai:house-model': {input: 1.0, output: 2.0}\n"
-    root = agent_repo(model="{provider: openai, name: house-model}", cases=simple_cases(2), config=config)
+    root = agent_repo(
+        model="{provider: openai, name: house-model}", cases=simple_cases(2), config=config
+    )
     data = evaluate(EvalOptions(root=root, progress=False))
     for c in cases_of(data).values():
         assert c["cost"] == pytest.approx(_expected(c, (1.0, 2.0)))
     assert data["agents"][0]["price"]["source"] == "agentci.yaml eval.prices"
-    root = agent_repo(model="{provider: openai, name: mystery-model}", cases=simple_cases(2), config="")
+    root = agent_repo(
+        model="{provider: openai, name: mystery-model}", cases=simple_cases(2), config=""
+    )
     data = evaluate(EvalOptions(root=root, progress=False, no_cache=True))
     assert all(c["cost"] is None for c in cases_of(data).values())
     assert data["agents"][0]["cost"]["unpriced"] == 2 and data["totals"]["cost"]["head"] is None
@@ -60,48 +69,74 @@ def test_price_from_agentci_yaml_and_unknown_models(stub, eval_env, agent_repo):
 def test_local_model_costs_nothing():
     from agentci.eval.cost import case_cost, price_for
 
-    assert case_cost({"input": 1000, "output": 1000}, False, price_for("local", "smollm2-135m-instruct")) == 0
+    assert (
+        case_cost(
+            {"input": 1000, "output": 1000}, False, price_for("local", "smollm2-135m-instruct")
+        )
+        == 0
+    )
 
 
 def _base_and_head(tmp_path, head_days: str, config: str):
     from tests.eval.conftest import write_agent
 
     root = tmp_path / "repo"
-    write_agent(root, model="{provider: openai, name: gpt-4o-mini}", cases=simple_cases(4), config=config)
+    write_agent(
+        root, model="{provider: openai, name: gpt-4o-mini}", cases=simple_cases(4), config=config
+    )
     init_repo(root)
     # head: a longer prompt (more input tokens) and a longer answer (more output tokens)
-    write_agent(root, model="{provider: openai, name: gpt-4o-mini}", cases=simple_cases(4), config=config,
-                prompt="You help. " * 40 + f"\nANSWER: within {{{{ days }}}} days {head_days}\n")
+    write_agent(
+        root,
+        model="{provider: openai, name: gpt-4o-mini}",
+        cases=simple_cases(4),
+        config=config,
+        prompt="You help. " * 40 + f"\nANSWER: within {{{{ days }}}} days {head_days}\n",
+    )
     commit_all(root, "longer prompt")
     return root
 
 
 def test_cost_gates_head_vs_base(stub, eval_env, tmp_path):
-    root = _base_and_head(tmp_path, "and here is a much longer answer than before " * 5,
-                          "eval:\n  gate: {max_cost_increase: 0.5}\n")
+    root = _base_and_head(
+        tmp_path,
+        "and here is a much longer answer than before " * 5,
+        "eval:\n  gate: {max_cost_increase: 0.5}\n",
+    )
     data = evaluate(EvalOptions(root=root, base="HEAD~1", progress=False))
     run = data["totals"]["cost"]
     cases = list(cases_of(data).values())
     head = sum(_expected(c) for c in cases)
     base = sum((c["base"]["cost"]) for c in cases)
     assert run["head_compared"] == pytest.approx(head) and run["base"] == pytest.approx(base)
-    assert run["increase"] == pytest.approx((head - base) / base, rel=1e-4) and run["increase"] > 0.5
+    assert (
+        run["increase"] == pytest.approx((head - base) / base, rel=1e-4) and run["increase"] > 0.5
+    )
     assert not data["gate"]["passed"]
-    assert any(r.startswith(f"cost +{run['increase']:.0%} vs base > max +50%") for r in data["gate"]["reasons"])
+    assert any(
+        r.startswith(f"cost +{run['increase']:.0%} vs base > max +50%")
+        for r in data["gate"]["reasons"]
+    )
     lines = build(data).cost_lines
     assert lines[0].startswith(f"this run ${run['head']:.6f} (base ${base:.6f}, +")
     assert lines[1].startswith("bot: $")
 
 
 def test_max_cost_per_run(stub, eval_env, agent_repo):
-    root = agent_repo(model="{provider: openai, name: gpt-4o-mini}", cases=simple_cases(2),
-                      config="eval:\n  gate: {max_cost: 0.0000001}\n")
+    root = agent_repo(
+        model="{provider: openai, name: gpt-4o-mini}",
+        cases=simple_cases(2),
+        config="eval:\n  gate: {max_cost: 0.0000001}\n",
+    )
     data = evaluate(EvalOptions(root=root, progress=False))
     assert not data["gate"]["passed"] and data["gate"]["max_cost"] == 0.0000001
     head = data["totals"]["cost"]["head"]
     assert data["gate"]["reasons"] == [f"cost ${head:.6f} > max $0.000000"] and head > 0.0000001
-    root2 = agent_repo(model="{provider: openai, name: gpt-4o-mini}", cases=simple_cases(2),
-                       config="eval:\n  gate: {max_cost: 1.0}\n")
+    root2 = agent_repo(
+        model="{provider: openai, name: gpt-4o-mini}",
+        cases=simple_cases(2),
+        config="eval:\n  gate: {max_cost: 1.0}\n",
+    )
     assert evaluate(EvalOptions(root=root2, progress=False, no_cache=True))["gate"]["passed"]
 
 
@@ -116,4 +151,6 @@ def test_comment_and_summary_show_the_cost(stub, eval_env, tmp_path):
         line = next(ln for ln in text.splitlines() if ln.startswith("**Cost:**"))
         # markdown-escaped like every value (GitHub shows `\$` as `$`)
         assert line == "**Cost:** " + " · ".join(escape.inline(x) for x in report.cost_lines)
-        assert report.cost_lines[0].startswith("this run $") and report.cost_lines[1].startswith("bot: $")
+        assert report.cost_lines[0].startswith("this run $") and report.cost_lines[1].startswith(
+            "bot: $"
+        )

@@ -22,8 +22,10 @@ from urllib.parse import parse_qs, urlsplit
 from tests.servers.openai_stub import Handler, Stub
 
 CLASSIC = re.compile(r"^/openai/deployments/([^/]+)/(chat/completions|embeddings)$")
-DENIED = ("Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
-          "for an active subscription and use a correct regional API endpoint for your resource.")
+DENIED = (
+    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
+    "for an active subscription and use a correct regional API endpoint for your resource."
+)
 
 
 class AzureHandler(Handler):
@@ -55,9 +57,18 @@ class AzureHandler(Handler):
         if not m or not self.query.get("api-version"):
             return self.send_json(404, {"error": {"code": "404", "message": "Resource not found"}})
         if m.group(1) not in self.deployments:
-            return self.send_json(404, {"error": {"code": "DeploymentNotFound", "message": (
-                "The API deployment for this resource does not exist. If you created the deployment within the last "
-                "5 minutes, please wait a moment and try again.")}})
+            return self.send_json(
+                404,
+                {
+                    "error": {
+                        "code": "DeploymentNotFound",
+                        "message": (
+                            "The API deployment for this resource does not exist. If you created the deployment within the last "
+                            "5 minutes, please wait a moment and try again."
+                        ),
+                    }
+                },
+            )
         self.server.state.bump(f"api-version={self.query['api-version'][0]}")
         # A classic deployment answers for its model whatever `model` the body names.
         body = {**body, "model": m.group(1)}

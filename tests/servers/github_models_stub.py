@@ -37,18 +37,37 @@ class GitHubModelsHandler(Handler):
         with st.lock:
             st.bump("accept:" + str(self.headers.get("Accept")))
         if body.get("model") not in CATALOG:
-            return self.send_json(400, {"error": {"code": "unknown_model",
-                                                  "message": f"Unknown model: {body.get('model')}"}})
+            return self.send_json(
+                400,
+                {
+                    "error": {
+                        "code": "unknown_model",
+                        "message": f"Unknown model: {body.get('model')}",
+                    }
+                },
+            )
         if getattr(st, "quota", None) is not None:
             with st.lock:
                 st.quota -= 1
                 left = st.quota
             if left < 0:
-                return self.send_json(429, {"error": {"code": "RateLimitReached", "message": (
-                    "Rate limit of 50 per 86400s exceeded for UserByModelByDay.")}},
-                    {"Retry-After": "24367", "x-ratelimit-type": "UserByModelByDay"})
-            st.headers = {**st.headers, "x-ratelimit-remaining-requests": str(left),
-                          "x-ratelimit-remaining-tokens": "11000"}
+                return self.send_json(
+                    429,
+                    {
+                        "error": {
+                            "code": "RateLimitReached",
+                            "message": (
+                                "Rate limit of 50 per 86400s exceeded for UserByModelByDay."
+                            ),
+                        }
+                    },
+                    {"Retry-After": "24367", "x-ratelimit-type": "UserByModelByDay"},
+                )
+            st.headers = {
+                **st.headers,
+                "x-ratelimit-remaining-requests": str(left),
+                "x-ratelimit-remaining-tokens": "11000",
+            }
         return self.chat(body)
 
 

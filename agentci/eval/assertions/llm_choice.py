@@ -25,7 +25,11 @@ def choices(raw: Any) -> list[tuple[str, float]]:
     """[(choice, score)] from `[{choice, score}]`; entries without a choice text are skipped."""
     out = []
     for c in raw if isinstance(raw, list) else []:
-        if isinstance(c, dict) and isinstance(c.get("choice"), (str, int, float)) and str(c["choice"]).strip():
+        if (
+            isinstance(c, dict)
+            and isinstance(c.get("choice"), (str, int, float))
+            and str(c["choice"]).strip()
+        ):
             score = c.get("score", 0)
             out.append((str(c["choice"]), float(score) if isinstance(score, (int, float)) else 0.0))
     return out
@@ -34,8 +38,10 @@ def choices(raw: Any) -> list[tuple[str, float]]:
 @register("llm-choice")
 def llm_choice(spec: AssertionSpec, ctx: Context) -> AssertionResult:
     if ctx.judge is None:
-        raise AgentciError("llm-choice needs a judge model and none is configured",
-                           hint="set eval.judge in agentci.yaml, e.g. judge: {provider: github, name: openai/gpt-4o-mini}")
+        raise AgentciError(
+            "llm-choice needs a judge model and none is configured",
+            hint="set eval.judge in agentci.yaml, e.g. judge: {provider: github, name: openai/gpt-4o-mini}",
+        )
     options = choices(spec.args.get("choices"))
     if not options:
         return result(spec.type, False, "the evaluator lists no choices to score by")
@@ -47,12 +53,25 @@ def llm_choice(spec: AssertionSpec, ctx: Context) -> AssertionResult:
     # The evaluator's own modelId is a GitHub Models id: used when the judge is GitHub Models.
     own = spec.args.get("model") if ctx.judge.name == "github" else None
     model = str(own or ctx.judge_model or "default")
-    answer = ctx.judge.complete(Request(model=model, messages=tuple(messages),
-                                        params={"temperature": 0, "max_tokens": JUDGE_MAX_TOKENS})).text
+    answer = ctx.judge.complete(
+        Request(
+            model=model,
+            messages=tuple(messages),
+            params={"temperature": 0, "max_tokens": JUDGE_MAX_TOKENS},
+        )
+    ).text
     said = answer.strip().lower()
     for choice, score in options:
         if choice.lower() in said:
-            return result(spec.type, score > 0, f"{spec.name or 'llm'}: the judge chose {choice!r} (score {score:g})",
-                          score=max(0.0, min(1.0, score)))
-    return result(spec.type, False, f"{spec.name or 'llm'}: the judge's answer {quote(answer)} matches no choice",
-                  score=0.0)
+            return result(
+                spec.type,
+                score > 0,
+                f"{spec.name or 'llm'}: the judge chose {choice!r} (score {score:g})",
+                score=max(0.0, min(1.0, score)),
+            )
+    return result(
+        spec.type,
+        False,
+        f"{spec.name or 'llm'}: the judge's answer {quote(answer)} matches no choice",
+        score=0.0,
+    )

@@ -33,6 +33,11 @@ _STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "t
          "refusal": "refusal", "model_context_window_exceeded": "length"}
 
 
+def _budget(value: object, model: str) -> int:
+    """agent.yaml's max_tokens, else a default the model accepts (the API requires one)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else families.claude_max_tokens(model)
+
+
 def mcp_to_anthropic(tool: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": tool.get("name", ""),
@@ -59,7 +64,7 @@ class AnthropicProvider(HTTPProvider):
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
         body: dict[str, Any] = {
             "model": request.model,
-            "max_tokens": int(params.get("max_tokens") or families.claude_max_tokens(request.model)),
+            "max_tokens": _budget(params.get("max_tokens"), request.model),
             "messages": [{"role": m.role, "content": m.content} for m in request.messages if m.role != "system"],
         }
         if system:

@@ -36,7 +36,11 @@ class AzureOpenAIProvider(OpenAIProvider):
 
     @property
     def api_version(self) -> str:
-        return str(self.config.options.get("api_version") or os.environ.get("OPENAI_API_VERSION") or DEFAULT_API_VERSION)
+        return str(
+            self.config.options.get("api_version")
+            or os.environ.get("OPENAI_API_VERSION")
+            or DEFAULT_API_VERSION
+        )
 
     def _v1(self) -> bool:
         return self.base_url.endswith("/openai/v1")
@@ -46,12 +50,16 @@ class AzureOpenAIProvider(OpenAIProvider):
 
     def _chat_url(self, model: str) -> str:
         if not self.base_url:
-            raise AgentciError("the azure provider needs the resource endpoint",
-                               hint="set AZURE_OPENAI_ENDPOINT=https://RESOURCE.openai.azure.com (or model.base_url)")
+            raise AgentciError(
+                "the azure provider needs the resource endpoint",
+                hint="set AZURE_OPENAI_ENDPOINT=https://RESOURCE.openai.azure.com (or model.base_url)",
+            )
         if self._v1():
             return f"{self.base_url}/chat/completions"
-        return (f"{self.base_url}/openai/deployments/{quote(model, safe='')}/chat/completions"
-                f"?api-version={quote(self.api_version, safe='')}")
+        return (
+            f"{self.base_url}/openai/deployments/{quote(model, safe='')}/chat/completions"
+            f"?api-version={quote(self.api_version, safe='')}"
+        )
 
     def _embed_url(self, model: str) -> str:
         return self._chat_url(model).replace("/chat/completions", "/embeddings", 1)

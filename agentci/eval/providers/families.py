@@ -23,7 +23,9 @@ from dataclasses import dataclass
 #: o1, o3-mini, o4-mini-2025-04-16, gpt-5, gpt-5.1-mini, gpt-5.2-chat-latest (which also takes
 #: only the default temperature), with or without a router prefix (`openai/`)
 _OPENAI_REASONING = re.compile(r"^(o\d+|gpt-5)([.-]|$)")
-_CLAUDE_VERSION = re.compile(r"claude-(?:(?:opus|sonnet|haiku)-(\d+)(?:-(\d))?(?:-|$)|(\d+)(?:-(\d))?-(?:opus|sonnet|haiku))")
+_CLAUDE_VERSION = re.compile(
+    r"claude-(?:(?:opus|sonnet|haiku)-(\d+)(?:-(\d))?(?:-|$)|(\d+)(?:-(\d))?-(?:opus|sonnet|haiku))"
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,9 @@ def openai_reasoning(model: str) -> bool:
     return bool(_OPENAI_REASONING.match(bare(model)))
 
 
-def openai_params(model: str, params: dict[str, object], *, completion_tokens: bool) -> tuple[dict[str, object], list[Adjustment]]:
+def openai_params(
+    model: str, params: dict[str, object], *, completion_tokens: bool
+) -> tuple[dict[str, object], list[Adjustment]]:
     """The chat-completions parameters to send for `model`, and what was changed.
 
     `completion_tokens`: the endpoint knows `max_completion_tokens` (api.openai.com, GitHub
@@ -60,13 +64,23 @@ def openai_params(model: str, params: dict[str, object], *, completion_tokens: b
     if reasoning:
         for key in ("temperature", "top_p"):
             if key in out:  # o3-mini refuses even the default; leaving it out is always safe
-                notes.append(Adjustment(key, model, "dropped", f"reasoning models take only the default {key}"))
+                notes.append(
+                    Adjustment(
+                        key, model, "dropped", f"reasoning models take only the default {key}"
+                    )
+                )
                 del out[key]
     if "max_tokens" in out and (reasoning or completion_tokens):
         out["max_completion_tokens"] = out.pop("max_tokens")
         if reasoning:
-            notes.append(Adjustment("max_tokens", model, "sent as max_completion_tokens",
-                                    "reasoning models reject max_tokens; the budget includes reasoning tokens"))
+            notes.append(
+                Adjustment(
+                    "max_tokens",
+                    model,
+                    "sent as max_completion_tokens",
+                    "reasoning models reject max_tokens; the budget includes reasoning tokens",
+                )
+            )
     return out, notes
 
 
@@ -93,12 +107,21 @@ def claude_max_tokens(model: str) -> int:
     return 8192
 
 
-def anthropic_params(model: str, params: dict[str, object]) -> tuple[dict[str, object], list[Adjustment]]:
+def anthropic_params(
+    model: str, params: dict[str, object]
+) -> tuple[dict[str, object], list[Adjustment]]:
     out = dict(params)
     notes: list[Adjustment] = []
     if "temperature" in out and "top_p" in out and claude_one_sampler(model):
         del out["top_p"]
-        notes.append(Adjustment("top_p", model, "dropped", "this model takes temperature or top_p, not both; temperature kept"))
+        notes.append(
+            Adjustment(
+                "top_p",
+                model,
+                "dropped",
+                "this model takes temperature or top_p, not both; temperature kept",
+            )
+        )
     return out, notes
 
 

@@ -36,8 +36,11 @@ class GitHubModelsProvider(OpenAIProvider):
     default_concurrency: ClassVar[int | None] = 2
 
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key()}", "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": "2022-11-28"}
+        return {
+            "Authorization": f"Bearer {self.api_key()}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        }
 
     def _completion_tokens(self) -> bool:
         return True

@@ -158,9 +158,9 @@ class OpenAIProvider(HTTPProvider):
             for call in message.get("tool_calls") or []
             if isinstance(call, dict) and isinstance(fn := call.get("function"), dict)
         )
-        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-        details = usage.get("completion_tokens_details") if isinstance(usage.get("completion_tokens_details"), dict) else {}
-        prompt_details = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
+        usage = _dict(data.get("usage"))
+        details = _dict(usage.get("completion_tokens_details"))
+        prompt_details = _dict(usage.get("prompt_tokens_details"))
         refusal = message.get("refusal") if isinstance(message.get("refusal"), str) else None
         finish = choices[0].get("finish_reason")
         return Response(
@@ -183,6 +183,10 @@ class OpenAIProvider(HTTPProvider):
             raise ProviderError(f"{self.name}: the embeddings response has {len(rows or [])} rows for {len(texts)} texts")
         rows = sorted(rows, key=lambda r: r.get("index", 0))
         return [list(map(float, r.get("embedding") or [])) for r in rows]
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _int(value: Any) -> int | None:

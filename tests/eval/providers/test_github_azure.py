@@ -39,14 +39,18 @@ def test_github_models_end_to_end(github, eval_env, agent_repo, monkeypatch):
     # the free tier allows 2 concurrent requests on high-tier models: the default limit
     assert github.state.peak_in_flight <= 2
     sent = [e["params"] for e in github.log() if e["kind"] == "completions"]
-    assert all(p["model"] == "openai/gpt-4o-mini" and p["max_completion_tokens"] == 64 for p in sent)
+    assert all(
+        p["model"] == "openai/gpt-4o-mini" and p["max_completion_tokens"] == 64 for p in sent
+    )
 
 
 def test_github_token_goes_only_to_github(github, eval_env, agent_repo, monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_test")
     model = f"{{provider: github, name: openai/gpt-4o-mini, base_url: '{github.root}/inference'}}"
     root = agent_repo(model=model, cases=simple_cases(1))
-    with pytest.raises(AgentciError, match=r"sends GITHUB_TOKEN only to models\.github\.ai, not to 127\.0\.0\.1"):
+    with pytest.raises(
+        AgentciError, match=r"sends GITHUB_TOKEN only to models\.github\.ai, not to 127\.0\.0\.1"
+    ):
         evaluate(EvalOptions(root=root, progress=False, skip_missing_keys=True))
     assert github.stats() == {}
 
@@ -55,7 +59,10 @@ def test_github_default_endpoint_takes_github_token(monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_x")
     provider = registry.create(ProviderConfig("github"))
     assert provider.api_key() == "ghs_x"
-    assert provider._chat_url("openai/gpt-4o-mini") == "https://models.github.ai/inference/chat/completions"
+    assert (
+        provider._chat_url("openai/gpt-4o-mini")
+        == "https://models.github.ai/inference/chat/completions"
+    )
     monkeypatch.delenv("GITHUB_TOKEN")
     with pytest.raises(AgentciError, match="GITHUB_TOKEN is not set"):
         provider.api_key()
@@ -72,29 +79,45 @@ def test_github_spent_daily_quota_is_one_clear_error(eval_env, agent_repo, monke
         stub.stop()
     got = cases_of(data)
     assert got["c00"]["status"] == "pass"
-    assert "HTTP 429: Rate limit of 50 per 86400s exceeded for UserByModelByDay." in got["c01"]["error"]
+    assert (
+        "HTTP 429: Rate limit of 50 per 86400s exceeded for UserByModelByDay."
+        in got["c01"]["error"]
+    )
     assert "not retried" in got["c01"]["error"] and data["totals"]["requests"] == 2
 
 
 def test_azure_classic_deployment_path(azure, eval_env, agent_repo, monkeypatch):
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", azure.root)
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "az-key")
-    root = agent_repo(model="{provider: azure, name: o4-mini, temperature: 0.2, max_tokens: 300}", cases=simple_cases(2))
+    root = agent_repo(
+        model="{provider: azure, name: o4-mini, temperature: 0.2, max_tokens: 300}",
+        cases=simple_cases(2),
+    )
     data = evaluate(EvalOptions(root=root, progress=False))
     assert {c["status"] for c in cases_of(data).values()} == {"pass"}
     stats = azure.stats()
-    assert stats["azure_classic"] == 2 and stats["api-version=2024-10-21"] == 2 and "rejected" not in stats
+    assert (
+        stats["azure_classic"] == 2
+        and stats["api-version=2024-10-21"] == 2
+        and "rejected" not in stats
+    )
 
 
 def test_azure_api_version_and_unknown_deployment(azure, eval_env, agent_repo, monkeypatch):
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", azure.root)
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "az-key")
-    root = agent_repo(model="{provider: azure, name: gpt-4o-mini, api_version: 2025-04-01-preview}", cases=simple_cases(1))
+    root = agent_repo(
+        model="{provider: azure, name: gpt-4o-mini, api_version: 2025-04-01-preview}",
+        cases=simple_cases(1),
+    )
     evaluate(EvalOptions(root=root, progress=False))
     assert azure.stats()["api-version=2025-04-01-preview"] == 1
     root = agent_repo(model="{provider: azure, name: gpt-5-prod}", cases=simple_cases(1))
     case = cases_of(evaluate(EvalOptions(root=root, progress=False)))["c00"]
-    assert case["status"] == "error" and "HTTP 404: The API deployment for this resource does not exist." in case["error"]
+    assert (
+        case["status"] == "error"
+        and "HTTP 404: The API deployment for this resource does not exist." in case["error"]
+    )
 
 
 def test_azure_wrong_key_and_missing_endpoint(azure, eval_env, agent_repo, monkeypatch):
@@ -102,7 +125,10 @@ def test_azure_wrong_key_and_missing_endpoint(azure, eval_env, agent_repo, monke
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "wrong")
     root = agent_repo(model="{provider: azure, name: gpt-4o-mini}", cases=simple_cases(1))
     case = cases_of(evaluate(EvalOptions(root=root, progress=False)))["c00"]
-    assert case["status"] == "error" and "HTTP 401: Access denied due to invalid subscription key" in case["error"]
+    assert (
+        case["status"] == "error"
+        and "HTTP 401: Access denied due to invalid subscription key" in case["error"]
+    )
     monkeypatch.delenv("AZURE_OPENAI_ENDPOINT")
     case = cases_of(evaluate(EvalOptions(root=root, progress=False, no_cache=True)))["c00"]
     assert case["status"] == "error" and "needs the resource endpoint" in case["error"]

@@ -33,21 +33,32 @@ def test_reasoning_model_gets_max_completion_tokens_and_no_temperature(stub, eva
     assert stub.stats().get("rejected") is None  # decided before the call: no 400 at all
     sent = _params(stub)
     assert len(sent) == 4
-    assert all(p["max_completion_tokens"] == 256 and "max_tokens" not in p and "temperature" not in p for p in sent)
+    assert all(
+        p["max_completion_tokens"] == 256 and "max_tokens" not in p and "temperature" not in p
+        for p in sent
+    )
     # usage.completion_tokens_details.reasoning_tokens is counted (the stub spends 64 thinking)
-    assert all(c["tokens"]["reasoning"] == 64 and c["tokens"]["output"] >= 64 for c in cases.values())
+    assert all(
+        c["tokens"]["reasoning"] == 64 and c["tokens"]["output"] >= 64 for c in cases.values()
+    )
 
 
 def test_a_model_the_table_does_not_know_is_adapted_once(stub, eval_env, agent_repo):
-    stub.state.strict_models.add("gpt-6-thinking")  # answers as reasoning models do, name unknown to agentci
+    stub.state.strict_models.add(
+        "gpt-6-thinking"
+    )  # answers as reasoning models do, name unknown to agentci
     assert not families.openai_reasoning("gpt-6-thinking")
-    root = agent_repo(model=COPIED % "gpt-6-thinking", cases=simple_cases(5),
-                      config="eval: {concurrency: 1}\n")
+    root = agent_repo(
+        model=COPIED % "gpt-6-thinking", cases=simple_cases(5), config="eval: {concurrency: 1}\n"
+    )
     data = evaluate(EvalOptions(root=root, progress=False))
     assert {c["status"] for c in cases_of(data).values()} == {"pass"}
     # one 400 for max_tokens, one for temperature, then every case answered
     assert stub.stats()["rejected"] == 2 and stub.stats()["completions"] == 5
-    assert any("refused `max_tokens` (unsupported_parameter); sent as max_completion_tokens" in n for n in data["notes"])
+    assert any(
+        "refused `max_tokens` (unsupported_parameter); sent as max_completion_tokens" in n
+        for n in data["notes"]
+    )
     assert any("refused `temperature` (unsupported_value); left out" in n for n in data["notes"])
 
 
@@ -55,7 +66,14 @@ def test_plain_openai_compatible_server_keeps_max_tokens(stub, eval_env, agent_r
     # vLLM / llama.cpp / Ollama know max_tokens; only api.openai.com gets the new name for all models
     root = agent_repo(model=COPIED % "gpt-4o-mini", cases=simple_cases(1))
     evaluate(EvalOptions(root=root, progress=False))
-    assert _params(stub) == [{"model": "gpt-4o-mini", "temperature": 0.2, "max_tokens": 256, "tools": _params(stub)[0]["tools"]}]
+    assert _params(stub) == [
+        {
+            "model": "gpt-4o-mini",
+            "temperature": 0.2,
+            "max_tokens": 256,
+            "tools": _params(stub)[0]["tools"],
+        }
+    ]
 
 
 def test_cut_and_refused_answers_are_visible(stub, eval_env, agent_repo):
@@ -78,9 +96,12 @@ cases:
     assert totals["truncated"] == 1 and totals["refused"] == 1
 
     from agentci.report.model import build
+
     report = build(data)
-    assert "bot: 1 answer(s) cut at max_tokens and scored as cut (raise model.max_tokens); " \
-           "1 answer(s) refused by the model." in report.notes
+    assert (
+        "bot: 1 answer(s) cut at max_tokens and scored as cut (raise model.max_tokens); "
+        "1 answer(s) refused by the model." in report.notes
+    )
     (failing,) = report.agents[0].new_failures
     assert failing.reason == "the model refused: I'm sorry, but I can't help with that."
 
@@ -89,12 +110,17 @@ def test_validate_warns_once_per_parameter_with_its_line(agent_repo):
     root = agent_repo(cases=simple_cases(3))
     (root / "agents/bot/agent.yaml").write_text(
         "agent:\n  name: bot\n  model:\n    provider: openai\n    name: o4-mini\n    temperature: 0.2\n"
-        "    max_tokens: 256\n  prompt: system_prompt.md\n  variables: {days: 30}\n  evals: [evals/golden.yaml]\n")
+        "    max_tokens: 256\n  prompt: system_prompt.md\n  variables: {days: 30}\n  evals: [evals/golden.yaml]\n"
+    )
     found = [f for f in validate(load_repo(WorkTree(root))) if f.rule == "model-param"]
     assert [(f.line, f.severity.value) for f in found] == [(6, "warning"), (7, "warning")]
-    assert found[0].message == ("model 'o4-mini' does not accept `temperature` as written: dropped "
-                                "(reasoning models take only the default temperature)")
-    assert "`max_tokens`" in found[1].message and "sent as max_completion_tokens" in found[1].message
+    assert found[0].message == (
+        "model 'o4-mini' does not accept `temperature` as written: dropped "
+        "(reasoning models take only the default temperature)"
+    )
+    assert (
+        "`max_tokens`" in found[1].message and "sent as max_completion_tokens" in found[1].message
+    )
 
 
 def test_validate_is_quiet_for_models_that_take_the_params(agent_repo):
@@ -118,31 +144,48 @@ def test_claude_45_gets_one_sampler_and_a_real_budget(anthropic, eval_env, agent
     assert {c["status"] for c in cases_of(data).values()} == {"pass"}
     sent = _params(anthropic, "messages")
     assert anthropic.stats().get("rejected") is None
-    assert all(p["temperature"] == 0.2 and "top_p" not in p and p["max_tokens"] == 8192 for p in sent)
+    assert all(
+        p["temperature"] == 0.2 and "top_p" not in p and p["max_tokens"] == 8192 for p in sent
+    )
     found = [f for f in validate(load_repo(WorkTree(root))) if f.rule == "model-param"]
-    assert [f.message for f in found] == ["model 'claude-sonnet-4-5' does not accept `top_p` as written: dropped "
-                                          "(this model takes temperature or top_p, not both; temperature kept)"]
+    assert [f.message for f in found] == [
+        "model 'claude-sonnet-4-5' does not accept `top_p` as written: dropped "
+        "(this model takes temperature or top_p, not both; temperature kept)"
+    ]
 
 
 def test_claude_unknown_to_the_table_is_adapted_once(anthropic, eval_env, agent_repo):
     anthropic.state.strict_models.add("claude-next")
-    root = agent_repo(model="{provider: anthropic, name: claude-next, temperature: 0.2, top_p: 0.9}",
-                      cases=simple_cases(4), config="eval: {concurrency: 1}\n")
+    root = agent_repo(
+        model="{provider: anthropic, name: claude-next, temperature: 0.2, top_p: 0.9}",
+        cases=simple_cases(4),
+        config="eval: {concurrency: 1}\n",
+    )
     data = evaluate(EvalOptions(root=root, progress=False))
     assert {c["status"] for c in cases_of(data).values()} == {"pass"}
     assert anthropic.stats()["rejected"] == 1 and anthropic.stats()["messages"] == 4
-    assert data["notes"] == ["anthropic: model 'claude-next' takes temperature or top_p, not both; top_p left out"]
+    assert data["notes"] == [
+        "anthropic: model 'claude-next' takes temperature or top_p, not both; top_p left out"
+    ]
 
 
 def test_claude_stop_reason_is_kept(anthropic, eval_env, agent_repo):
     cases = 'cases:\n  - id: long\n    input: "[[reply:one two three four five six seven eight]]"\n'
-    root = agent_repo(model="{provider: anthropic, name: claude-3-haiku-20240307, max_tokens: 2}", cases=cases)
+    root = agent_repo(
+        model="{provider: anthropic, name: claude-3-haiku-20240307, max_tokens: 2}", cases=cases
+    )
     case = cases_of(evaluate(EvalOptions(root=root, progress=False)))["long"]
     assert case["finish_reason"] == "length" and case["output"] == "one two "
 
 
-@pytest.mark.parametrize(("model", "expected"), [
-    ("claude-3-haiku-20240307", 4096), ("claude-3-5-sonnet-latest", 8192), ("claude-sonnet-4-5-20250929", 8192)])
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("claude-3-haiku-20240307", 4096),
+        ("claude-3-5-sonnet-latest", 8192),
+        ("claude-sonnet-4-5-20250929", 8192),
+    ],
+)
 def test_claude_default_budget_within_each_models_output_limit(model, expected):
     # Output limits per Anthropic's models overview: Claude 3 Haiku 4,096; 3.5 Sonnet 8,192; 4.5 64,000.
     assert families.claude_max_tokens(model) == expected

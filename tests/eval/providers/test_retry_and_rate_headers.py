@@ -33,7 +33,9 @@ def test_x_should_retry_false_is_final(stub, eval_env, agent_repo):
     root = agent_repo(cases=simple_cases(1))
     data = evaluate(EvalOptions(root=root, progress=False, backoff_base=0.01))
     case = cases_of(data)["c00"]
-    assert case["status"] == "error" and "HTTP 500" in case["error"] and "gave up" not in case["error"]
+    assert (
+        case["status"] == "error" and "HTTP 500" in case["error"] and "gave up" not in case["error"]
+    )
     assert data["totals"]["requests"] == 1
 
 
@@ -52,19 +54,26 @@ def test_rate_limit_headers_pace_the_run_before_a_429(stub, eval_env, agent_repo
     # Every answer says: no requests left until 300 ms from now. After the first answers
     # (two go out before anything is known) the run waits for each reset instead of
     # sending into a 429: 6 cases on 2 workers take three windows, not one burst.
-    stub.state.headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "300ms"}
+    stub.state.headers = {
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "300ms",
+    }
     root = agent_repo(cases=simple_cases(6), config="eval: {concurrency: 2}\n")
     data = evaluate(EvalOptions(root=root, progress=False))
     assert {c["status"] for c in cases_of(data).values()} == {"pass"}
     times = sorted(_times(stub))
     assert len(times) == 6
     assert times[-1] - times[0] >= 0.55, times
-    assert all(b - a >= 0.25 for a, b in zip(times, times[2:])), times  # never 3 in one window
+    assert all(b - a >= 0.25 for a, b in zip(times, times[2:], strict=False)), (
+        times
+    )  # never 3 in one window
 
 
 def test_remaining_requests_are_spent_before_waiting(stub, eval_env, agent_repo):
-    stub.state.headers = {"anthropic-ratelimit-requests-remaining": "50",
-                          "anthropic-ratelimit-requests-reset": "2099-01-01T00:00:00Z"}
+    stub.state.headers = {
+        "anthropic-ratelimit-requests-remaining": "50",
+        "anthropic-ratelimit-requests-reset": "2099-01-01T00:00:00Z",
+    }
     root = agent_repo(cases=simple_cases(6), config="eval: {concurrency: 2}\n")
     started = time.monotonic()
     evaluate(EvalOptions(root=root, progress=False))
