@@ -22,8 +22,10 @@ def github():
 
 
 @pytest.fixture
-def azure():
+def azure(monkeypatch):
     s = azure_stub.start(api_key="az-key")
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", s.root)
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "az-key")
     yield s
     s.stop()
 
@@ -86,9 +88,7 @@ def test_github_spent_daily_quota_is_one_clear_error(eval_env, agent_repo, monke
     assert "not retried" in got["c01"]["error"] and data["totals"]["requests"] == 2
 
 
-def test_azure_classic_deployment_path(azure, eval_env, agent_repo, monkeypatch):
-    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", azure.root)
-    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "az-key")
+def test_azure_classic_deployment_path(azure, eval_env, agent_repo):
     root = agent_repo(
         model="{provider: azure, name: o4-mini, temperature: 0.2, max_tokens: 300}",
         cases=simple_cases(2),
@@ -103,9 +103,7 @@ def test_azure_classic_deployment_path(azure, eval_env, agent_repo, monkeypatch)
     )
 
 
-def test_azure_api_version_and_unknown_deployment(azure, eval_env, agent_repo, monkeypatch):
-    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", azure.root)
-    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "az-key")
+def test_azure_api_version_and_unknown_deployment(azure, eval_env, agent_repo):
     root = agent_repo(
         model="{provider: azure, name: gpt-4o-mini, api_version: 2025-04-01-preview}",
         cases=simple_cases(1),
@@ -121,7 +119,6 @@ def test_azure_api_version_and_unknown_deployment(azure, eval_env, agent_repo, m
 
 
 def test_azure_wrong_key_and_missing_endpoint(azure, eval_env, agent_repo, monkeypatch):
-    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", azure.root)
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "wrong")
     root = agent_repo(model="{provider: azure, name: gpt-4o-mini}", cases=simple_cases(1))
     case = cases_of(evaluate(EvalOptions(root=root, progress=False)))["c00"]
@@ -134,8 +131,7 @@ def test_azure_wrong_key_and_missing_endpoint(azure, eval_env, agent_repo, monke
     assert case["status"] == "error" and "needs the resource endpoint" in case["error"]
 
 
-def test_azure_v1_through_the_openai_provider(azure, eval_env, agent_repo, monkeypatch):
-    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "az-key")
+def test_azure_v1_through_the_openai_provider(azure, eval_env, agent_repo):
     model = f"{{provider: openai, name: gpt-4o-mini, base_url: '{azure.root}/openai/v1', api_key_env: AZURE_OPENAI_API_KEY, max_tokens: 50}}"
     root = agent_repo(model=model, cases=simple_cases(1))
     data = evaluate(EvalOptions(root=root, progress=False))
