@@ -155,6 +155,8 @@ def policy(d: DesiredAgent, repo: Repo) -> dict[str, Any]:
     if a.memory_path:
         read.append("/" + workspace_path(a.memory_path))
         write.append("/" + workspace_path(a.memory_path))
+    if a.lock:  # the agent takes its own busy lock (agentci mcp's acquire_lock) where deploy looks for it
+        write.append("/" + workspace_path(a.lock.path))
     roles = []
     swarm = repo.swarm.data if repo.swarm and isinstance(repo.swarm.data, dict) else {}
     for role in swarm.get("roles") or []:
@@ -165,7 +167,8 @@ def policy(d: DesiredAgent, repo: Repo) -> dict[str, Any]:
             if isinstance(role.get("output_dir"), str):
                 write.append(role["output_dir"])
     norm = lambda xs: sorted({"/" + workspace_path(x) for x in xs})  # noqa: E731
-    return {"agent": a.name, "roles": roles, "read": norm(read), "write": norm(write)}
+    memory = "/" + workspace_path(a.memory_path) if a.memory_path else None
+    return {"agent": a.name, "roles": roles, "read": norm(read), "write": norm(write), "memory": memory}
 
 
 def policy_json(d: DesiredAgent, repo: Repo) -> bytes:
