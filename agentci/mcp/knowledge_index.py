@@ -6,7 +6,8 @@ Semantic recall is what it lacks: a query for "refund" does not find "money back
 runtime that needs that can index the same `/knowledge` files itself.
 
 Passages are paragraphs (split on blank lines) merged up to `PASSAGE_CHARS`; each keeps its file
-and first line. Tokens are lower-cased word characters. Scoring: k1=1.5, b=0.75, idf
+and first line. Tokens are lower-cased word characters with a light English suffix strip
+(-s, -es, -ed, -ing), so "refund" finds "refunds". Scoring: k1=1.5, b=0.75, idf
 `ln(1 + (N - df + 0.5) / (df + 0.5))` (always positive). The index is rebuilt only when the
 files it covers change (the server keys it by the deployed knowledge release and the policy).
 """
@@ -23,8 +24,19 @@ K1, B = 1.5, 0.75
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+_SUFFIXES = ("ing", "ed", "es", "s")
+
+
 def tokens(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    return [_stem(t) for t in _WORD.findall(text.lower())]
+
+
+def _stem(token: str) -> str:
+    """A light suffix strip ("refunds", "refunded" -> "refund"), enough for plural and tense."""
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3 and not token.endswith("ss"):
+            return token[: -len(suffix)]
+    return token
 
 
 @dataclass(frozen=True)
