@@ -120,7 +120,7 @@ def check_deployed(backend: Backend, agent: str) -> Path:
 
 
 def parse_http(value: str, allow_remote: bool) -> tuple[str, int]:
-    m = re.fullmatch(r"(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*))?:?(\d{1,5})", value.strip())
+    m = re.fullmatch(r"(?:(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):)?(\d{1,5})", value.strip())
     if not m or not 0 < int(m.group(3)) < 65536:
         raise UsageError(f"--http {value!r}: expected HOST:PORT, e.g. 127.0.0.1:8765")
     host = m.group(1) or m.group(2) or "127.0.0.1"
