@@ -28,49 +28,98 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from agentci.mcp.tools import Limits
 
     d = Limits()
-    parser.add_argument("path", nargs="?", default=".", help="repository root, for agentci.yaml (default: .)")
-    parser.add_argument("--agent", required=True, help="the deployed agent whose policy the server enforces")
+    parser.add_argument(
+        "path", nargs="?", default=".", help="repository root, for agentci.yaml (default: .)"
+    )
+    parser.add_argument(
+        "--agent", required=True, help="the deployed agent whose policy the server enforces"
+    )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workspace", metavar="PATH", help="local workspace directory (overrides workspace.path)")
-    where.add_argument("--environment", metavar="NAME", help="serve the workspace of this environment")
-    parser.add_argument("--http", metavar="HOST:PORT", help="serve streamable HTTP at http://HOST:PORT/mcp "
-                        "instead of stdio (HOST defaults to 127.0.0.1)")
-    parser.add_argument("--allow-remote", action="store_true",
-                        help="allow --http on a non-loopback address (the server has no authentication)")
-    parser.add_argument("--max-file-bytes", type=int, default=d.max_file_bytes, metavar="N",
-                        help=f"largest file read or written (default {d.max_file_bytes})")
-    parser.add_argument("--max-list-entries", type=int, default=d.max_list_entries, metavar="N",
-                        help=f"entries list_files returns at most (default {d.max_list_entries})")
-    parser.add_argument("--max-search-results", type=int, default=d.max_search_results, metavar="N",
-                        help=f"ceiling of search_knowledge's limit (default {d.max_search_results})")
-    parser.add_argument("--max-lock-ttl", type=float, default=d.max_lock_ttl, metavar="SECONDS",
-                        help=f"ceiling of acquire_lock's ttl_seconds (default {d.max_lock_ttl:g})")
+    where.add_argument(
+        "--workspace", metavar="PATH", help="local workspace directory (overrides workspace.path)"
+    )
+    where.add_argument(
+        "--environment", metavar="NAME", help="serve the workspace of this environment"
+    )
+    parser.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="serve streamable HTTP at http://HOST:PORT/mcp "
+        "instead of stdio (HOST defaults to 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow --http on a non-loopback address (the server has no authentication)",
+    )
+    parser.add_argument(
+        "--max-file-bytes",
+        type=int,
+        default=d.max_file_bytes,
+        metavar="N",
+        help=f"largest file read or written (default {d.max_file_bytes})",
+    )
+    parser.add_argument(
+        "--max-list-entries",
+        type=int,
+        default=d.max_list_entries,
+        metavar="N",
+        help=f"entries list_files returns at most (default {d.max_list_entries})",
+    )
+    parser.add_argument(
+        "--max-search-results",
+        type=int,
+        default=d.max_search_results,
+        metavar="N",
+        help=f"ceiling of search_knowledge's limit (default {d.max_search_results})",
+    )
+    parser.add_argument(
+        "--max-lock-ttl",
+        type=float,
+        default=d.max_lock_ttl,
+        metavar="SECONDS",
+        help=f"ceiling of acquire_lock's ttl_seconds (default {d.max_lock_ttl:g})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from agentci.mcp.tools import AgentTools, Limits
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", args.agent or ""):
-        raise UsageError(f"--agent {args.agent!r} is not an agent name", hint="agent names are [a-z0-9-]+")
+        raise UsageError(
+            f"--agent {args.agent!r} is not an agent name", hint="agent names are [a-z0-9-]+"
+        )
     for flag in ("max_file_bytes", "max_list_entries", "max_search_results", "max_lock_ttl"):
         if getattr(args, flag) < 1:
             raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
     http = parse_http(args.http, args.allow_remote) if args.http else None
-    root = check_deployed(open_environment(Path(args.path).resolve(), args.workspace, args.environment), args.agent)
+    root = check_deployed(
+        open_environment(Path(args.path).resolve(), args.workspace, args.environment), args.agent
+    )
     try:
         import mcp  # noqa: F401
     except ImportError:
-        raise AgentciError("agentci mcp needs the MCP SDK, which is not installed",
-                           hint="pip install 'agentci[mcp]'") from None
-    limits = Limits(max_file_bytes=args.max_file_bytes, max_list_entries=args.max_list_entries,
-                    max_search_results=args.max_search_results, max_lock_ttl=args.max_lock_ttl)
+        raise AgentciError(
+            "agentci mcp needs the MCP SDK, which is not installed",
+            hint="pip install 'agentci[mcp]'",
+        ) from None
+    limits = Limits(
+        max_file_bytes=args.max_file_bytes,
+        max_list_entries=args.max_list_entries,
+        max_search_results=args.max_search_results,
+        max_lock_ttl=args.max_lock_ttl,
+    )
     tools = AgentTools(root, args.agent, limits)
     from agentci.mcp import server
 
     if http:
         server.serve_http(tools, http[0], http[1], max_body=2 * limits.max_file_bytes + (64 << 10))
     else:
-        print(f"agentci mcp: serving agent {args.agent!r} on {root} over stdio", file=sys.stderr, flush=True)
+        print(
+            f"agentci mcp: serving agent {args.agent!r} on {root} over stdio",
+            file=sys.stderr,
+            flush=True,
+        )
         server.serve_stdio(tools)
     return 0
 
@@ -83,8 +132,10 @@ def open_environment(root: Path, workspace: str | None, environment: str | None)
     config = _config(root)
     known = config.workspace.environment
     if environment and environment != known:
-        raise AgentciError(f"unknown environment {environment!r}; agentci.yaml defines {known!r}",
-                           hint=f"use --environment {known}, or --workspace PATH for a local workspace")
+        raise AgentciError(
+            f"unknown environment {environment!r}; agentci.yaml defines {known!r}",
+            hint=f"use --environment {known}, or --workspace PATH for a local workspace",
+        )
     return open_workspace(config, root, workspace)
 
 
@@ -94,7 +145,9 @@ def _config(root: Path) -> Config:
     from agentci.source import WorkTree
 
     tree = WorkTree(root)
-    return from_data(load_document(tree, CONFIG_FILE).data if tree.size(CONFIG_FILE) is not None else None)
+    return from_data(
+        load_document(tree, CONFIG_FILE).data if tree.size(CONFIG_FILE) is not None else None
+    )
 
 
 def check_deployed(backend: Backend, agent: str) -> Path:
@@ -105,15 +158,19 @@ def check_deployed(backend: Backend, agent: str) -> Path:
 
     try:
         if not isinstance(backend, LocalBackend):
-            raise AgentciError(f"agentci mcp serves workspaces on the {', '.join(SUPPORTED_BACKENDS)} backend; "
-                               f"this one is {backend.name} ({backend.describe()})",
-                               hint="run it where the workspace is a directory (--workspace PATH)")
+            raise AgentciError(
+                f"agentci mcp serves workspaces on the {', '.join(SUPPORTED_BACKENDS)} backend; "
+                f"this one is {backend.name} ({backend.describe()})",
+                hint="run it where the workspace is a directory (--workspace PATH)",
+            )
         policy = f"{DEFAULT_DIR}/{agent}.json"
         if backend.read(policy) is None or backend.live_files(agent_area(agent)) is None:
-            raise AgentciError(f"agent {agent!r} is not deployed in {backend.describe()} (no {policy} and "
-                               f"agents/{agent}/ there); the server enforces the deployed policy only",
-                               hint=f"deploy it first: agentci deploy (agents in git: see agentci status)",
-                               exit_code=1)
+            raise AgentciError(
+                f"agent {agent!r} is not deployed in {backend.describe()} (no {policy} and "
+                f"agents/{agent}/ there); the server enforces the deployed policy only",
+                hint="deploy it first: agentci deploy (agents in git: see agentci status)",
+                exit_code=1,
+            )
         return backend.root
     finally:
         backend.close()
@@ -125,8 +182,10 @@ def parse_http(value: str, allow_remote: bool) -> tuple[str, int]:
         raise UsageError(f"--http {value!r}: expected HOST:PORT, e.g. 127.0.0.1:8765")
     host = m.group(1) or m.group(2) or "127.0.0.1"
     if not allow_remote and not _loopback(host):
-        raise UsageError(f"--http {value!r} is not a loopback address; the server has no authentication",
-                         hint="serve on 127.0.0.1 (behind your own authenticating proxy), or pass --allow-remote")
+        raise UsageError(
+            f"--http {value!r} is not a loopback address; the server has no authentication",
+            hint="serve on 127.0.0.1 (behind your own authenticating proxy), or pass --allow-remote",
+        )
     return host, int(m.group(3))
 
 

@@ -155,7 +155,8 @@ def policy(d: DesiredAgent, repo: Repo) -> dict[str, Any]:
     if a.memory_path:
         read.append("/" + workspace_path(a.memory_path))
         write.append("/" + workspace_path(a.memory_path))
-    if a.lock:  # the agent takes its own busy lock (agentci mcp's acquire_lock) where deploy looks for it
+    # The agent may take its own busy lock (agentci mcp's acquire_lock) where deploy looks for it.
+    if a.lock:
         write.append("/" + workspace_path(a.lock.path))
     roles = []
     swarm = repo.swarm.data if repo.swarm and isinstance(repo.swarm.data, dict) else {}

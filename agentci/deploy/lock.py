@@ -154,9 +154,9 @@ def agent_lock_holder(raw: bytes | None, now: float | None = None) -> dict[str, 
     if not isinstance(data, dict):
         return {"owner": "unknown"}
     expires = data.get("expires_at")
-    if isinstance(expires, (int, float)) and not isinstance(expires, bool):
-        if expires <= (time.time() if now is None else now):
-            return None
+    live_until = expires if isinstance(expires, (int, float)) and not isinstance(expires, bool) else None
+    if live_until is not None and live_until <= (time.time() if now is None else now):
+        return None
     owner = data.get("owner")
     return {**data, "owner": owner if isinstance(owner, str) else "unknown"}
 

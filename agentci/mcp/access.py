@@ -46,21 +46,35 @@ class Policy:
             raise Refused("internal", path, "agentci's own files are not served")
         for other in self.others_memory:
             if is_under(path, other):
-                raise Refused("other-agent-memory", path, "another agent's memory; each agent reaches only its own")
+                raise Refused(
+                    "other-agent-memory",
+                    path,
+                    "another agent's memory; each agent reaches only its own",
+                )
         if op == "write":
             for area in MANAGED:
                 if is_under(path, area):
-                    raise Refused("managed-area", path, f"{area} is replaced by every deploy; agents cannot write it")
+                    raise Refused(
+                        "managed-area",
+                        path,
+                        f"{area} is replaced by every deploy; agents cannot write it",
+                    )
             grants = self.write
         else:
             grants = self.read + self.write
         if not any(is_under(path, g) for g in grants):
             shown = ", ".join(grants) or "none"
-            raise Refused(f"no-{op}-grant", path, f"no {op} grant in {self.source} covers it ({op} grants: {shown})")
+            raise Refused(
+                f"no-{op}-grant",
+                path,
+                f"no {op} grant in {self.source} covers it ({op} grants: {shown})",
+            )
 
     def leads_to_grant(self, path: str) -> bool:
         """A directory above some grant (`/` when `/research` is granted): listable, to find the way."""
-        return not is_under(path, INTERNAL) and any(is_under(g, path) for g in self.read + self.write)
+        return not is_under(path, INTERNAL) and any(
+            is_under(g, path) for g in self.read + self.write
+        )
 
 
 def load(root: Path, agent: str) -> Policy:
@@ -68,8 +82,11 @@ def load(root: Path, agent: str) -> Policy:
     top = root / POLICY_DIR
     own = _read(top / f"{agent}.json")
     if own is None or own.get("agent", agent) != agent:
-        raise Refused("not-deployed", f"{POLICY_DIR}/{agent}.json",
-                      f"agent {agent!r} has no deployed policy in this workspace (run agentci deploy)")
+        raise Refused(
+            "not-deployed",
+            f"{POLICY_DIR}/{agent}.json",
+            f"agent {agent!r} has no deployed policy in this workspace (run agentci deploy)",
+        )
     memory = _clean_grant(own.get("memory"))
     others: set[str] = set()
     try:
@@ -81,7 +98,9 @@ def load(root: Path, agent: str) -> Policy:
         m = _clean_grant(theirs.get("memory")) if theirs else None
         if m and m != memory:
             others.add(m)
-    return Policy(agent, _grants(own.get("read")), _grants(own.get("write")), memory, tuple(sorted(others)))
+    return Policy(
+        agent, _grants(own.get("read")), _grants(own.get("write")), memory, tuple(sorted(others))
+    )
 
 
 def _read(path: Path) -> dict[str, object] | None:

@@ -32,12 +32,25 @@ class AuditLog:
         self.path = Path(root) / AUDIT_LOG
         self.agent = agent
 
-    def record(self, tool: str, path: str | None, verdict: str, rule: str | None = None,
-               detail: str | None = None, **extra: Any) -> None:
+    def record(
+        self,
+        tool: str,
+        path: str | None,
+        verdict: str,
+        rule: str | None = None,
+        detail: str | None = None,
+        **extra: Any,
+    ) -> None:
         now = time.time()
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z",
-            "ts": round(now, 3), "agent": self.agent, "tool": tool, "path": _short(path), "verdict": verdict}
+            "time": datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4]
+            + "Z",
+            "ts": round(now, 3),
+            "agent": self.agent,
+            "tool": tool,
+            "path": _short(path),
+            "verdict": verdict,
+        }
         if rule:
             entry["rule"] = rule
         if detail:
@@ -95,6 +108,8 @@ def iso_to_ts(value: object) -> float | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+        return (
+            datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+        )
     except ValueError:
         return None

@@ -54,7 +54,12 @@ class Hit:
     text: str
 
     def to_json(self) -> dict[str, object]:
-        return {"path": self.path, "line": self.line, "score": round(self.score, 4), "text": self.text}
+        return {
+            "path": self.path,
+            "line": self.line,
+            "score": round(self.score, 4),
+            "text": self.text,
+        }
 
 
 def passages(path: str, text: str) -> list[Passage]:
@@ -71,7 +76,7 @@ def passages(path: str, text: str) -> list[Passage]:
         if block.strip():
             # A paragraph longer than a passage is cut into pieces, not dropped.
             for i in range(0, len(block), PASSAGE_CHARS):
-                piece = block[i:i + PASSAGE_CHARS].strip()
+                piece = block[i : i + PASSAGE_CHARS].strip()
                 if buf and sum(map(len, buf)) + len(piece) > PASSAGE_CHARS:
                     flush()
                 if not buf:
@@ -84,7 +89,9 @@ def passages(path: str, text: str) -> list[Passage]:
 
 class Index:
     def __init__(self, docs: dict[str, str]) -> None:
-        self.passages: list[Passage] = [p for path in sorted(docs) for p in passages(path, docs[path])]
+        self.passages: list[Passage] = [
+            p for path in sorted(docs) for p in passages(path, docs[path])
+        ]
         self._tf: list[Counter[str]] = [Counter(tokens(p.text)) for p in self.passages]
         self._len = [sum(tf.values()) for tf in self._tf]
         self._avg = (sum(self._len) / len(self._len)) if self._len else 0.0
@@ -109,4 +116,7 @@ class Index:
             if score > 0:
                 scored.append((score, i))
         scored.sort(key=lambda s: (-s[0], s[1]))
-        return [Hit(self.passages[i].path, self.passages[i].line, s, self.passages[i].text) for s, i in scored[:limit]]
+        return [
+            Hit(self.passages[i].path, self.passages[i].line, s, self.passages[i].text)
+            for s, i in scored[:limit]
+        ]

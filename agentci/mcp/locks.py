@@ -62,7 +62,11 @@ class LockTools:
         except (OSError, ValueError):
             return
         if holder and holder.get("via") == "agentci mcp" and holder["owner"] != self.tools.agent:
-            raise Refused("lock-held", path, f"a lock held by {holder['owner']} (release_lock by its holder, or expiry, frees it)")
+            raise Refused(
+                "lock-held",
+                path,
+                f"a lock held by {holder['owner']} (release_lock by its holder, or expiry, frees it)",
+            )
 
     def acquire(self, policy: Policy, args: dict[str, Any]) -> Outcome:
         from agentci.mcp.tools import DEFAULT_LOCK_TTL, Failed, Outcome
@@ -76,13 +80,19 @@ class LockTools:
         with self._guard():
             held = self._holder(real, path)
             if held and held["owner"] != me:
-                raise Failed(_busy_text(path, held), "busy", {"acquired": False, **_public(path, held)})
+                raise Failed(
+                    _busy_text(path, held), "busy", {"acquired": False, **_public(path, held)}
+                )
             since = held.get("acquired_at") if held else None
-            record = agent_lock_record(me, float(ttl), acquired_at=since if isinstance(since, (int, float)) else None)
+            record = agent_lock_record(
+                me, float(ttl), acquired_at=since if isinstance(since, (int, float)) else None
+            )
             self.tools.replace(real, (json.dumps(record) + "\n").encode())
         verb = "renewed" if held else "acquired"
-        return Outcome(f"{verb} {path} until {_iso(record['expires_at'])} ({float(ttl):g}s)",
-                       {"acquired": True, "renewed": bool(held), **_public(path, record)})
+        return Outcome(
+            f"{verb} {path} until {_iso(record['expires_at'])} ({float(ttl):g}s)",
+            {"acquired": True, "renewed": bool(held), **_public(path, record)},
+        )
 
     def release(self, policy: Policy, args: dict[str, Any]) -> Outcome:
         from agentci.mcp.tools import Failed, Outcome
@@ -94,9 +104,13 @@ class LockTools:
                 with contextlib.suppress(FileNotFoundError):
                     if real.exists():  # an expired record: tidy it away
                         real.unlink()
-                return Outcome(f"{path} was not held", {"released": False, "held": False, "path": path})
+                return Outcome(
+                    f"{path} was not held", {"released": False, "held": False, "path": path}
+                )
             if held["owner"] != self.tools.agent:
-                raise Failed(_busy_text(path, held), "busy", {"released": False, **_public(path, held)})
+                raise Failed(
+                    _busy_text(path, held), "busy", {"released": False, **_public(path, held)}
+                )
             real.unlink()
         return Outcome(f"released {path}", {"released": True, "path": path})
 
@@ -122,7 +136,11 @@ def _public(path: str, held: dict[str, Any]) -> dict[str, Any]:
 
 def _busy_text(path: str, held: dict[str, Any], then: str = "; try again later") -> str:
     info = _public(path, held)
-    until = f" until {info['expires_at']} ({info['expires_in']:g}s left)" if info["expires_at"] else " (no expiry)"
+    until = (
+        f" until {info['expires_at']} ({info['expires_in']:g}s left)"
+        if info["expires_at"]
+        else " (no expiry)"
+    )
     return f"{path} is held by {info['owner']}{until}{then}"
 
 

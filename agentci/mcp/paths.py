@@ -39,12 +39,16 @@ class Refused(Exception):
 def clean(raw: object) -> str:
     """The canonical absolute workspace path for `raw`, or Refused."""
     if not isinstance(raw, str) or not raw.strip():
-        raise Refused("bad-path", repr(raw)[:80], "a workspace path such as /research/r1.md is required")
+        raise Refused(
+            "bad-path", repr(raw)[:80], "a workspace path such as /research/r1.md is required"
+        )
     shown = raw[:200]
     if len(raw) > MAX_PATH_CHARS:
         raise Refused("bad-path", shown, f"longer than {MAX_PATH_CHARS} characters")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
-        raise Refused("encoding", shown.encode("unicode_escape").decode(), "NUL or control character")
+        raise Refused(
+            "encoding", shown.encode("unicode_escape").decode(), "NUL or control character"
+        )
     if "\\" in raw:
         raise Refused("encoding", shown, "backslash (use / between segments)")
     if "%" in raw:
@@ -53,13 +57,17 @@ def clean(raw: object) -> str:
         raise Refused("encoding", shown, "not NFC-normalised unicode")
     for c in raw:
         if ord(c) > 0x7F and _LOOKALIKE & set(unicodedata.normalize("NFKC", c)):
-            raise Refused("encoding", shown, f"U+{ord(c):04X} looks like {unicodedata.normalize('NFKC', c)!r}")
+            raise Refused(
+                "encoding", shown, f"U+{ord(c):04X} looks like {unicodedata.normalize('NFKC', c)!r}"
+            )
     segments = [s for s in raw.split("/") if s not in ("", ".")]
     for s in segments:
         if s == "..":
             raise Refused("traversal", shown, "'..' segments are refused")
         if ":" in s or s.endswith((".", " ")):
-            raise Refused("encoding", shown, f"segment {s!r}: colons and trailing dots or spaces are refused")
+            raise Refused(
+                "encoding", shown, f"segment {s!r}: colons and trailing dots or spaces are refused"
+            )
     return "/" + "/".join(segments)
 
 
@@ -87,7 +95,9 @@ class LocalFiles:
             except FileNotFoundError:
                 return cur.joinpath(*parts[i:])
             except NotADirectoryError:
-                raise Refused("bad-path", path, f"{'/' + '/'.join(parts[:i])} is a file, not a directory") from None
+                raise Refused(
+                    "bad-path", path, f"{'/' + '/'.join(parts[:i])} is a file, not a directory"
+                ) from None
             if self.case_insensitive and part not in os.listdir(cur):
                 raise Refused("case", path, f"{part!r} differs in case from the name on disk")
             if stat.S_ISLNK(st.st_mode):
@@ -100,7 +110,11 @@ class LocalFiles:
         target = Path(os.path.realpath(link))
         home = self.releases / area
         if target.parent != home or not target.is_dir():
-            raise Refused("symlink", asked, f"/{area} is a symlink agentci did not make; symlinks are not followed")
+            raise Refused(
+                "symlink",
+                asked,
+                f"/{area} is a symlink agentci did not make; symlinks are not followed",
+            )
         return target
 
 

@@ -19,8 +19,10 @@ from typing import Any
 from agentci import __version__
 from agentci.mcp.tools import TOOLS, AgentTools
 
-INSTRUCTIONS = ("Files of the shared agent workspace, as the deployed policy lets agent {agent} see them. "
-                "Paths are workspace paths such as /research/r1.md. Denied calls name the rule that refused them.")
+INSTRUCTIONS = (
+    "Files of the shared agent workspace, as the deployed policy lets agent {agent} see them. "
+    "Paths are workspace paths such as /research/r1.md. Denied calls name the rule that refused them."
+)
 
 
 def build(tools: AgentTools) -> Any:
@@ -28,19 +30,30 @@ def build(tools: AgentTools) -> Any:
     import mcp.types as types
     from mcp.server import Server
 
-    listed = [types.Tool(name=name, description=desc, input_schema=schema) for name, (desc, schema) in TOOLS.items()]
+    listed = [
+        types.Tool(name=name, description=desc, input_schema=schema)
+        for name, (desc, schema) in TOOLS.items()
+    ]
 
     async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
         return types.ListToolsResult(tools=listed)
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         out = await anyio.to_thread.run_sync(tools.call, params.name, params.arguments)
-        return types.CallToolResult(content=[types.TextContent(type="text", text=out.text)],
-                                    structured_content=out.data, is_error=out.is_error)
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=out.text)],
+            structured_content=out.data,
+            is_error=out.is_error,
+        )
 
-    return Server(f"agentci-{tools.agent}", version=__version__, instructions=INSTRUCTIONS.format(agent=tools.agent),
-                  on_list_tools=list_tools, on_call_tool=call_tool,
-                  get_tool_input_schema=lambda name: TOOLS[name][1] if name in TOOLS else None)
+    return Server(
+        f"agentci-{tools.agent}",
+        version=__version__,
+        instructions=INSTRUCTIONS.format(agent=tools.agent),
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        get_tool_input_schema=lambda name: TOOLS[name][1] if name in TOOLS else None,
+    )
 
 
 def serve_stdio(tools: AgentTools) -> None:
@@ -63,6 +76,10 @@ def serve_http(tools: AgentTools, host: str, port: int, *, max_body: int) -> Non
     server = build(tools)
     app = server.streamable_http_app(host=host, max_request_body_size=max_body)
     shown = f"[{host}]" if ":" in host else host
-    print(f"agentci mcp: serving agent {tools.agent!r} at http://{shown}:{port}/mcp", file=sys.stderr, flush=True)
+    print(
+        f"agentci mcp: serving agent {tools.agent!r} at http://{shown}:{port}/mcp",
+        file=sys.stderr,
+        flush=True,
+    )
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     anyio.run(uvicorn.Server(config).serve)

@@ -32,7 +32,9 @@ from agentci.mcp.paths import LocalFiles, Refused, clean
 class Limits:
     """Bounds of one server (all configurable on the command line; see `agentci mcp --help`)."""
 
-    max_file_bytes: int = 1 << 20  # read_file / write_file / move_file, and per indexed knowledge file
+    max_file_bytes: int = (
+        1 << 20
+    )  # read_file / write_file / move_file, and per indexed knowledge file
     max_list_entries: int = 1000  # list_files
     max_search_results: int = 20  # search_knowledge's `limit` ceiling (default 5)
     max_lock_ttl: float = 3600.0  # acquire_lock's `ttl_seconds` ceiling (default 300)
@@ -48,7 +50,9 @@ DEFAULT_LOCK_TTL = 300.0
 class Failed(Exception):
     """An allowed call that could not be done (no such file, too large, lock busy...)."""
 
-    def __init__(self, message: str, verdict: str = "error", data: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, verdict: str = "error", data: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message, self.verdict, self.data = message, verdict, data or {}
 
@@ -67,32 +71,68 @@ def _path_arg(desc: str) -> dict[str, Any]:
 _PATH = _path_arg("workspace path, e.g. /research/r1.md")
 #: name -> (description, JSON Schema of the arguments)
 TOOLS: dict[str, tuple[str, dict[str, Any]]] = {
-    "read_file": ("Read a UTF-8 text file of the workspace.",
-                  {"type": "object", "properties": {"path": _PATH}, "required": ["path"]}),
-    "write_file": ("Create or replace a UTF-8 text file (parent directories are created).",
-                   {"type": "object", "properties": {"path": _PATH, "content": {"type": "string"}},
-                    "required": ["path", "content"]}),
-    "list_files": ("List a directory: the entries this agent may read or that lead to one.",
-                   {"type": "object", "properties": {"path": _path_arg("workspace directory, e.g. / or /research")},
-                    "required": ["path"]}),
-    "delete_file": ("Delete a file (not a directory).",
-                    {"type": "object", "properties": {"path": _PATH}, "required": ["path"]}),
-    "move_file": ("Move or rename a file; both paths must be writable.",
-                  {"type": "object", "properties": {"from": _PATH, "to": _PATH}, "required": ["from", "to"]}),
-    "acquire_lock": ("Take (or renew) the lock file at path, held by this agent until it expires or is released. "
-                     "Fails while another agent holds it.",
-                     {"type": "object", "properties": {"path": _PATH, "ttl_seconds": {
-                         "type": "number", "description": "seconds until the lock expires (default 300)"}},
-                      "required": ["path"]}),
-    "release_lock": ("Release a lock this agent holds.",
-                     {"type": "object", "properties": {"path": _PATH}, "required": ["path"]}),
-    "lock_status": ("Who holds the lock at path, and until when.",
-                    {"type": "object", "properties": {"path": _PATH}, "required": ["path"]}),
-    "search_knowledge": ("Ranked passages (BM25) from the knowledge deployed for this agent.",
-                         {"type": "object", "properties": {
-                             "query": {"type": "string"},
-                             "limit": {"type": "integer", "description": "how many passages (default 5)"}},
-                          "required": ["query"]}),
+    "read_file": (
+        "Read a UTF-8 text file of the workspace.",
+        {"type": "object", "properties": {"path": _PATH}, "required": ["path"]},
+    ),
+    "write_file": (
+        "Create or replace a UTF-8 text file (parent directories are created).",
+        {
+            "type": "object",
+            "properties": {"path": _PATH, "content": {"type": "string"}},
+            "required": ["path", "content"],
+        },
+    ),
+    "list_files": (
+        "List a directory: the entries this agent may read or that lead to one.",
+        {
+            "type": "object",
+            "properties": {"path": _path_arg("workspace directory, e.g. / or /research")},
+            "required": ["path"],
+        },
+    ),
+    "delete_file": (
+        "Delete a file (not a directory).",
+        {"type": "object", "properties": {"path": _PATH}, "required": ["path"]},
+    ),
+    "move_file": (
+        "Move or rename a file; both paths must be writable.",
+        {"type": "object", "properties": {"from": _PATH, "to": _PATH}, "required": ["from", "to"]},
+    ),
+    "acquire_lock": (
+        "Take (or renew) the lock file at path, held by this agent until it expires or is released. "
+        "Fails while another agent holds it.",
+        {
+            "type": "object",
+            "properties": {
+                "path": _PATH,
+                "ttl_seconds": {
+                    "type": "number",
+                    "description": "seconds until the lock expires (default 300)",
+                },
+            },
+            "required": ["path"],
+        },
+    ),
+    "release_lock": (
+        "Release a lock this agent holds.",
+        {"type": "object", "properties": {"path": _PATH}, "required": ["path"]},
+    ),
+    "lock_status": (
+        "Who holds the lock at path, and until when.",
+        {"type": "object", "properties": {"path": _PATH}, "required": ["path"]},
+    ),
+    "search_knowledge": (
+        "Ranked passages (BM25) from the knowledge deployed for this agent.",
+        {
+            "type": "object",
+            "properties": {
+                "query": {"type": "string"},
+                "limit": {"type": "integer", "description": "how many passages (default 5)"},
+            },
+            "required": ["query"],
+        },
+    ),
 }
 
 
@@ -109,10 +149,15 @@ class AgentTools:
         self._index_lock = threading.Lock()
         self._index: tuple[object, Any] | None = None
         self._handlers: dict[str, Callable[[access.Policy, dict[str, Any]], Outcome]] = {
-            "read_file": self.read_file, "write_file": self.write_file, "list_files": self.list_files,
-            "delete_file": self.delete_file, "move_file": self.move_file,
-            "acquire_lock": self.locks.acquire, "release_lock": self.locks.release,
-            "lock_status": self.locks.status, "search_knowledge": self.search_knowledge,
+            "read_file": self.read_file,
+            "write_file": self.write_file,
+            "list_files": self.list_files,
+            "delete_file": self.delete_file,
+            "move_file": self.move_file,
+            "acquire_lock": self.locks.acquire,
+            "release_lock": self.locks.release,
+            "lock_status": self.locks.status,
+            "search_knowledge": self.search_knowledge,
         }
 
     # -- the one entry point -------------------------------------------------------------
@@ -120,7 +165,9 @@ class AgentTools:
         args = arguments if isinstance(arguments, dict) else {}
         asked = args.get("from") if name == "move_file" else args.get("path")
         shown = asked if isinstance(asked, str) else None
-        extra = {"to": args["to"]} if name == "move_file" and isinstance(args.get("to"), str) else {}
+        extra = (
+            {"to": args["to"]} if name == "move_file" and isinstance(args.get("to"), str) else {}
+        )
         handler = self._handlers.get(name)
         try:
             if handler is None:
@@ -129,8 +176,11 @@ class AgentTools:
             out = handler(policy, args)
         except Refused as r:
             self.audit.record(name, shown, "denied", r.rule, r.reason, **extra)
-            return Outcome(f"denied ({r.rule}): {r.path}: {r.reason}",
-                           {"denied": True, "rule": r.rule, "path": r.path, "reason": r.reason}, True)
+            return Outcome(
+                f"denied ({r.rule}): {r.path}: {r.reason}",
+                {"denied": True, "rule": r.rule, "path": r.path, "reason": r.reason},
+                True,
+            )
         except Failed as f:
             self.audit.record(name, shown, f.verdict, detail=f.message, **extra)
             return Outcome(f.message, {"error": f.message, **f.data}, True)
@@ -142,7 +192,9 @@ class AgentTools:
         return out
 
     # -- helpers shared by the tools -----------------------------------------------------
-    def target(self, policy: access.Policy, op: str, raw: object, *, respect_locks: bool = True) -> tuple[str, Path]:
+    def target(
+        self, policy: access.Policy, op: str, raw: object, *, respect_locks: bool = True
+    ) -> tuple[str, Path]:
         """Clean path + rules + real location, or Refused. A write never replaces another
         agent's live lock file (only release_lock by its holder, or expiry, frees it)."""
         path = clean(raw)
@@ -170,7 +222,9 @@ class AgentTools:
                 raise Failed(f"{path} is not a regular file")
             data = fh.read(limit + 1)
         if len(data) > limit:
-            raise Failed(f"{path} is larger than the server's limit of {limit} bytes (--max-file-bytes)")
+            raise Failed(
+                f"{path} is larger than the server's limit of {limit} bytes (--max-file-bytes)"
+            )
         return data
 
     def replace(self, real: Path, data: bytes) -> None:
@@ -200,8 +254,10 @@ class AgentTools:
         data = content.encode("utf-8")
         path, real = self.target(policy, "write", args.get("path"))
         if len(data) > self.limits.max_file_bytes:
-            raise Failed(f"{path}: content of {len(data)} bytes is over the limit of "
-                         f"{self.limits.max_file_bytes} bytes (--max-file-bytes)")
+            raise Failed(
+                f"{path}: content of {len(data)} bytes is over the limit of "
+                f"{self.limits.max_file_bytes} bytes (--max-file-bytes)"
+            )
         if real.is_dir() and not real.is_symlink():
             raise Failed(f"{path} is a directory")
         self.replace(real, data)
@@ -255,8 +311,10 @@ class AgentTools:
             entries.append(self._entry(child, real / name))
         lines = [f"{e['path']}{'/' if e['type'] == 'directory' else ''}" for e in entries]
         more = f"\n(truncated at {self.limits.max_list_entries} entries)" if truncated else ""
-        return Outcome("\n".join(lines) + more if lines else f"{path}: empty",
-                       {"path": path, "entries": entries, "truncated": truncated})
+        return Outcome(
+            "\n".join(lines) + more if lines else f"{path}: empty",
+            {"path": path, "entries": entries, "truncated": truncated},
+        )
 
     def _entry(self, child: str, real: Path) -> dict[str, Any]:
         try:
@@ -276,11 +334,20 @@ class AgentTools:
             raise Failed(f"query longer than {self.limits.max_query_chars} characters")
         if isinstance(limit, float) and limit.is_integer():
             limit = int(limit)
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= self.limits.max_search_results:
+        if (
+            not isinstance(limit, int)
+            or isinstance(limit, bool)
+            or not 1 <= limit <= self.limits.max_search_results
+        ):
             raise Failed(f"`limit` must be an integer from 1 to {self.limits.max_search_results}")
         hits = self._knowledge_index(policy).search(query, limit)
-        text = "\n\n".join(f"[{i + 1}] {h.path}:{h.line} (score {h.score:.2f})\n{h.text}" for i, h in enumerate(hits))
-        return Outcome(text or "no passage matches", {"query": query, "results": [h.to_json() for h in hits]})
+        text = "\n\n".join(
+            f"[{i + 1}] {h.path}:{h.line} (score {h.score:.2f})\n{h.text}"
+            for i, h in enumerate(hits)
+        )
+        return Outcome(
+            text or "no passage matches", {"query": query, "results": [h.to_json() for h in hits]}
+        )
 
     def _knowledge_index(self, policy: access.Policy) -> Any:
         from agentci.mcp.knowledge_index import Index
@@ -302,11 +369,16 @@ class AgentTools:
             dirnames.sort()
             rel = os.path.relpath(dirpath, real_top)
             for name in sorted(filenames):
-                path = _child("/knowledge" if rel == "." else "/knowledge/" + Path(rel).as_posix(), name)
+                path = _child(
+                    "/knowledge" if rel == "." else "/knowledge/" + Path(rel).as_posix(), name
+                )
                 data = self._indexable(policy, path, Path(dirpath, name)) if path else None
                 if path is None or data is None:
                     continue
-                if files >= self.limits.max_index_files or total + len(data) > self.limits.max_index_bytes:
+                if (
+                    files >= self.limits.max_index_files
+                    or total + len(data) > self.limits.max_index_bytes
+                ):
                     return
                 files, total = files + 1, total + len(data)
                 yield path, data.decode("utf-8", "replace")

@@ -26,8 +26,11 @@ AGENT = """agent:
   permissions: {{read: [{read}], write: [{write}]}}
 {extra}"""
 
-RESEARCHER = {"read": "/knowledge", "write": "/research, /locks",
-              "extra": "  lock: {path: /locks/researcher.lock, on_busy: fail, timeout: 2}\n"}
+RESEARCHER = {
+    "read": "/knowledge",
+    "write": "/research, /locks",
+    "extra": "  lock: {path: /locks/researcher.lock, on_busy: fail, timeout: 2}\n",
+}
 WRITER = {"read": "/knowledge, /research", "write": "/drafts, /locks", "extra": ""}
 SWARM = """roles:
   - {name: researcher, agent: researcher, output_dir: /research, next: [writer]}
@@ -35,7 +38,7 @@ SWARM = """roles:
 """
 KNOWLEDGE = {
     "knowledge/refunds.md": "# Refunds\n\nRefunds are accepted within 30 days of delivery.\n\n"
-                            "Gift cards cannot be refunded.\n",
+    "Gift cards cannot be refunded.\n",
     "knowledge/shipping.md": "# Shipping\n\nOrders ship within five business days.\n\nExpress shipping costs extra.\n",
 }
 
@@ -46,7 +49,10 @@ def write(path: Path, text: str) -> None:
 
 
 def write_agent(repo: Path, name: str, read: str, write_: str, extra: str = "") -> None:
-    write(repo / "agents" / name / "agent.yaml", AGENT.format(name=name, read=read, write=write_, extra=extra))
+    write(
+        repo / "agents" / name / "agent.yaml",
+        AGENT.format(name=name, read=read, write=write_, extra=extra),
+    )
     write(repo / "agents" / name / "system_prompt.md", f"You are the {name}.\n")
 
 
@@ -82,7 +88,9 @@ async def stdio_client(agent: str, ws: Path) -> AsyncIterator[Any]:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
 
-    params = StdioServerParameters(command=sys.executable, args=server_args(agent, ws), cwd=str(ws.parent))
+    params = StdioServerParameters(
+        command=sys.executable, args=server_args(agent, ws), cwd=str(ws.parent)
+    )
     async with Client(params, read_timeout_seconds=60) as client:
         yield client
 
@@ -97,15 +105,25 @@ def free_port() -> int:
 def http_server(agent: str, ws: Path) -> Iterator[str]:
     """`agentci mcp --http 127.0.0.1:PORT` as a subprocess; yields its URL; stopped afterwards."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, *server_args(agent, ws, "--http", f"127.0.0.1:{port}")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    proc = subprocess.Popen(
+        [sys.executable, *server_args(agent, ws, "--http", f"127.0.0.1:{port}")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", port), timeout=0.5),
+            ):
                 break
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"server did not start: {proc.stderr.read() if proc.stderr else ''}")
+                raise AssertionError(
+                    f"server did not start: {proc.stderr.read() if proc.stderr else ''}"
+                )
             time.sleep(0.1)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:

@@ -9,7 +9,15 @@ from pathlib import Path
 import anyio
 
 from tests.conftest import run_cli
-from tests.mcp.mcp_helpers import call, http_server, redeploy, stdio_client, text, write, write_agent
+from tests.mcp.mcp_helpers import (
+    call,
+    http_server,
+    redeploy,
+    stdio_client,
+    text,
+    write,
+    write_agent,
+)
 
 
 def test_seed_swarm_over_http(swarm: tuple[Path, Path]) -> None:
@@ -17,6 +25,7 @@ def test_seed_swarm_over_http(swarm: tuple[Path, Path]) -> None:
 
     _, ws = swarm
     with http_server("researcher", ws) as r_url, http_server("writer", ws) as w_url:
+
         async def main() -> None:
             async with Client(r_url) as researcher, Client(w_url) as writer:
                 r = await call(researcher, "write_file", path="/research/r1.md", content="findings")
@@ -39,6 +48,7 @@ def test_two_agents_contend_for_one_lock(swarm: tuple[Path, Path]) -> None:
 
     _, ws = swarm
     with http_server("writer", ws) as w_url:
+
         async def main() -> None:
             async with stdio_client("researcher", ws) as researcher, Client(w_url) as writer:
                 lock = "/locks/research.lock"
@@ -46,12 +56,21 @@ def test_two_agents_contend_for_one_lock(swarm: tuple[Path, Path]) -> None:
                 assert not r.is_error and r.structured_content["owner"] == "researcher", text(r)
                 r = await call(writer, "acquire_lock", path=lock)
                 assert r.is_error and "held by researcher" in text(r)
-                assert r.structured_content["acquired"] is False and r.structured_content["expires_in"] > 50
-                for tool, args in (("release_lock", {}), ("write_file", {"content": "x"}), ("delete_file", {})):
+                assert (
+                    r.structured_content["acquired"] is False
+                    and r.structured_content["expires_in"] > 50
+                )
+                for tool, args in (
+                    ("release_lock", {}),
+                    ("write_file", {"content": "x"}),
+                    ("delete_file", {}),
+                ):
                     r = await call(writer, tool, path=lock, **args)
                     assert r.is_error and "researcher" in text(r), tool
                 r = await call(writer, "lock_status", path=lock)
-                assert r.structured_content["held"] and r.structured_content["owner"] == "researcher"
+                assert (
+                    r.structured_content["held"] and r.structured_content["owner"] == "researcher"
+                )
                 r = await call(researcher, "release_lock", path=lock)
                 assert not r.is_error and r.structured_content["released"]
                 r = await call(writer, "acquire_lock", path=lock, ttl_seconds=1)
@@ -63,7 +82,9 @@ def test_two_agents_contend_for_one_lock(swarm: tuple[Path, Path]) -> None:
                 assert not r.is_error and r.structured_content["owner"] == "researcher", text(r)
                 r = await call(researcher, "acquire_lock", path="/research/../locks/x.lock")
                 assert r.is_error and "traversal" in text(r)
-                r = await call(writer, "acquire_lock", path="/research/r.lock")  # locks need write access
+                r = await call(
+                    writer, "acquire_lock", path="/research/r.lock"
+                )  # locks need write access
                 assert r.is_error and "no-write-grant" in text(r)
 
         anyio.run(main)
@@ -75,7 +96,9 @@ def test_deploy_honours_the_lock_an_agent_takes(swarm: tuple[Path, Path]) -> Non
 
     async def hold(ttl: float) -> None:
         async with stdio_client("researcher", ws) as researcher:
-            r = await call(researcher, "acquire_lock", path="/locks/researcher.lock", ttl_seconds=ttl)
+            r = await call(
+                researcher, "acquire_lock", path="/locks/researcher.lock", ttl_seconds=ttl
+            )
             assert not r.is_error, text(r)
 
     anyio.run(hold, 60.0)
@@ -97,6 +120,7 @@ def test_redeploy_narrowing_a_grant_applies_to_the_next_call(swarm: tuple[Path, 
 
     repo, ws = swarm
     with http_server("writer", ws) as w_url:
+
         async def main() -> None:
             async with stdio_client("writer", ws) as over_stdio, Client(w_url) as over_http:
                 for client in (over_stdio, over_http):
@@ -106,8 +130,11 @@ def test_redeploy_narrowing_a_grant_applies_to_the_next_call(swarm: tuple[Path, 
                     assert "no-read-grant" not in text(r)
                 # The writer loses /drafts (and its role's output dir) and /research: merged and deployed.
                 write_agent(repo, "writer", "/knowledge", "/notes, /locks")
-                write(repo / "swarm.yaml", "roles:\n  - {name: researcher, agent: researcher, output_dir: /research}\n"
-                      "  - {name: writer, agent: writer, output_dir: /notes}\n")
+                write(
+                    repo / "swarm.yaml",
+                    "roles:\n  - {name: researcher, agent: researcher, output_dir: /research}\n"
+                    "  - {name: writer, agent: writer, output_dir: /notes}\n",
+                )
                 await anyio.to_thread.run_sync(redeploy, repo, ws, "narrow the writer")
                 for client in (over_stdio, over_http):  # same sessions, no restart
                     r = await call(client, "write_file", path="/drafts/b.md", content="b")

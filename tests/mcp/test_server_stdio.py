@@ -18,11 +18,28 @@ def test_seed_swarm_policy_over_stdio(swarm: tuple[Path, Path]) -> None:
     _, ws = swarm
 
     async def main() -> None:
-        async with stdio_client("researcher", ws) as researcher, stdio_client("writer", ws) as writer:
+        async with (
+            stdio_client("researcher", ws) as researcher,
+            stdio_client("writer", ws) as writer,
+        ):
             names = {t.name for t in (await researcher.list_tools()).tools}
-            assert names == {"read_file", "write_file", "list_files", "delete_file", "move_file", "acquire_lock",
-                             "release_lock", "lock_status", "search_knowledge"}
-            r = await call(researcher, "write_file", path="/research/r1.md", content="# Findings\nrefunds: 30 days\n")
+            assert names == {
+                "read_file",
+                "write_file",
+                "list_files",
+                "delete_file",
+                "move_file",
+                "acquire_lock",
+                "release_lock",
+                "lock_status",
+                "search_knowledge",
+            }
+            r = await call(
+                researcher,
+                "write_file",
+                path="/research/r1.md",
+                content="# Findings\nrefunds: 30 days\n",
+            )
             assert not r.is_error, text(r)
             assert (ws / "research" / "r1.md").read_text() == "# Findings\nrefunds: 30 days\n"
 
@@ -37,24 +54,44 @@ def test_seed_swarm_policy_over_stdio(swarm: tuple[Path, Path]) -> None:
             assert (ws / "research" / "r1.md").read_text().startswith("# Findings")
 
             for client in (researcher, writer):  # nobody writes /knowledge
-                r = await call(client, "write_file", path="/knowledge/refunds.md", content="all refunds, forever")
-                assert r.is_error and "managed-area" in text(r) and "/knowledge/refunds.md" in text(r)
+                r = await call(
+                    client,
+                    "write_file",
+                    path="/knowledge/refunds.md",
+                    content="all refunds, forever",
+                )
+                assert (
+                    r.is_error and "managed-area" in text(r) and "/knowledge/refunds.md" in text(r)
+                )
                 r = await call(client, "delete_file", path="/knowledge/refunds.md")
                 assert r.is_error and "managed-area" in text(r)
             assert "30 days" in (ws / "knowledge" / "refunds.md").read_text()
 
-            r = await call(researcher, "read_file", path="/drafts/anything.md")  # the writer's output
+            r = await call(
+                researcher, "read_file", path="/drafts/anything.md"
+            )  # the writer's output
             assert r.is_error and "no-read-grant" in text(r)
             r = await call(writer, "write_file", path="/drafts/d1.md", content="draft")
             assert not r.is_error
-            r = await call(writer, "move_file", **{"from": "/drafts/d1.md", "to": "/drafts/final.md"})
+            r = await call(
+                writer, "move_file", **{"from": "/drafts/d1.md", "to": "/drafts/final.md"}
+            )
             assert not r.is_error and (ws / "drafts" / "final.md").read_text() == "draft"
-            r = await call(writer, "move_file", **{"from": "/drafts/final.md", "to": "/research/stolen.md"})
-            assert r.is_error and "no-write-grant" in text(r) and (ws / "drafts" / "final.md").exists()
+            r = await call(
+                writer, "move_file", **{"from": "/drafts/final.md", "to": "/research/stolen.md"}
+            )
+            assert (
+                r.is_error and "no-write-grant" in text(r) and (ws / "drafts" / "final.md").exists()
+            )
 
             r = await call(writer, "list_files", path="/")
             listed = {e["path"] for e in r.structured_content["entries"]}
-            assert listed == {"/agents", "/drafts", "/knowledge", "/research"}  # no /.agentci, no deployment.log
+            assert listed == {
+                "/agents",
+                "/drafts",
+                "/knowledge",
+                "/research",
+            }  # no /.agentci, no deployment.log
             r = await call(researcher, "list_files", path="/drafts")
             assert r.is_error and "no-read-grant" in text(r)
 
@@ -70,9 +107,17 @@ def test_memory_own_yes_others_no(swarm: tuple[Path, Path]) -> None:
             assert not r.is_error
             r = await call(writer, "read_file", path="/memory/writer.json")
             assert text(r) == '{"seen": 1}'
-            for tool, args in (("read_file", {}), ("write_file", {"content": "{}"}), ("delete_file", {})):
+            for tool, args in (
+                ("read_file", {}),
+                ("write_file", {"content": "{}"}),
+                ("delete_file", {}),
+            ):
                 r = await call(writer, tool, path="/memory/researcher.json", **args)
-                assert r.is_error and "other-agent-memory" in text(r) and "/memory/researcher.json" in text(r)
+                assert (
+                    r.is_error
+                    and "other-agent-memory" in text(r)
+                    and "/memory/researcher.json" in text(r)
+                )
             r = await call(writer, "read_file", path="/.agentci/policies/writer.json")
             assert r.is_error and "internal" in text(r)
 
@@ -97,16 +142,19 @@ def test_search_knowledge_ranks_deployed_passages(swarm: tuple[Path, Path]) -> N
     anyio.run(main)
 
 
-@pytest.mark.parametrize("attempt", [
-    "/research/../knowledge/refunds.md",
-    "/research/%2e%2e/drafts/x.md",
-    "/research/..%2fdrafts/x.md",
-    "/research\\..\\drafts\\x.md",
-    "/research/a\x00.md",
-    "/research/\uff0e\uff0e/drafts/x.md",  # fullwidth dots
-    "/research/cafe\u0301.md",  # not NFC
-    "/research./x.md",
-])
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        "/research/../knowledge/refunds.md",
+        "/research/%2e%2e/drafts/x.md",
+        "/research/..%2fdrafts/x.md",
+        "/research\\..\\drafts\\x.md",
+        "/research/a\x00.md",
+        "/research/\uff0e\uff0e/drafts/x.md",  # fullwidth dots
+        "/research/cafe\u0301.md",  # not NFC
+        "/research./x.md",
+    ],
+)
 def test_traversal_and_encodings_refused(tmp_path: Path, attempt: str) -> None:
     from agentci.mcp.paths import Refused, clean
 
@@ -123,18 +171,22 @@ def test_traversal_and_symlinks_over_stdio(swarm: tuple[Path, Path], tmp_path: P
     (ws / "research").mkdir()
     os.symlink(outside, ws / "research" / "escape")  # a planted directory link out of the workspace
     os.symlink(outside / "secret.txt", ws / "research" / "secret.md")  # a planted file link
-    os.symlink("../knowledge", ws / "research" / "kb")  # a link to a read-only area, to write through
+    os.symlink(
+        "../knowledge", ws / "research" / "kb"
+    )  # a link to a read-only area, to write through
 
     async def main() -> None:
         async with stdio_client("researcher", ws) as researcher:
-            for path, rule in [("/research/../drafts/x.md", "traversal"),
-                               ("/research/%2e%2e/drafts/x.md", "encoding"),
-                               ("research\\..\\drafts\\x.md", "encoding"),
-                               ("/research/x\x00.md", "encoding"),
-                               ("/RESEARCH/x.md", "no-write-grant"),
-                               ("/research/escape/secret.txt", "symlink"),
-                               ("/research/secret.md", "symlink"),
-                               ("/research/kb/refunds.md", "symlink")]:
+            for path, rule in [
+                ("/research/../drafts/x.md", "traversal"),
+                ("/research/%2e%2e/drafts/x.md", "encoding"),
+                ("research\\..\\drafts\\x.md", "encoding"),
+                ("/research/x\x00.md", "encoding"),
+                ("/RESEARCH/x.md", "no-write-grant"),
+                ("/research/escape/secret.txt", "symlink"),
+                ("/research/secret.md", "symlink"),
+                ("/research/kb/refunds.md", "symlink"),
+            ]:
                 r = await call(researcher, "write_file", path=path, content="pwned")
                 assert r.is_error, path
                 assert f"denied ({rule})" in text(r), (path, text(r))
@@ -143,7 +195,9 @@ def test_traversal_and_symlinks_over_stdio(swarm: tuple[Path, Path], tmp_path: P
             assert (outside / "secret.txt").read_text() == "s3cret"
             assert "pwned" not in (ws / "knowledge" / "refunds.md").read_text()
             assert not (ws / "drafts").exists()
-            r = await call(researcher, "read_file", path="/knowledge/refunds.md")  # deploy's own link is fine
+            r = await call(
+                researcher, "read_file", path="/knowledge/refunds.md"
+            )  # deploy's own link is fine
             assert not r.is_error and "30 days" in text(r)
 
     anyio.run(main)
@@ -170,9 +224,17 @@ def test_audit_log_and_status_show_denied_calls(swarm: tuple[Path, Path]) -> Non
     out = run_cli("status", str(repo), "--workspace", str(ws))
     assert out.returncode == 0, out.stderr
     assert "denied MCP tool calls since the last deploy" in out.stdout
-    assert "writer: 2 (last" in out.stdout and "/knowledge/x.md" in out.stdout and "managed-area" in out.stdout
-    rows = {r["name"]: r for r in json.loads(run_cli("status", str(repo), "--workspace", str(ws),
-                                                     "--format", "json").stdout)["agents"]}
+    assert (
+        "writer: 2 (last" in out.stdout
+        and "/knowledge/x.md" in out.stdout
+        and "managed-area" in out.stdout
+    )
+    rows = {
+        r["name"]: r
+        for r in json.loads(
+            run_cli("status", str(repo), "--workspace", str(ws), "--format", "json").stdout
+        )["agents"]
+    }
     assert rows["writer"]["denied_calls"] == 2 and rows["researcher"]["denied_calls"] == 0
 
 
@@ -187,5 +249,7 @@ def test_not_deployed_agent_refuses_to_start(swarm: tuple[Path, Path], tmp_path:
     assert out.returncode == 1 and "not deployed" in out.stderr
     out = run_cli("mcp", "--agent", "../writer", "--workspace", str(ws), input="")
     assert out.returncode == 2 and "not an agent name" in out.stderr
-    out = run_cli("mcp", "--agent", "writer", "--workspace", str(ws), "--http", "0.0.0.0:8765", input="")
+    out = run_cli(
+        "mcp", "--agent", "writer", "--workspace", str(ws), "--http", "0.0.0.0:8765", input=""
+    )
     assert out.returncode == 2 and "not a loopback address" in out.stderr

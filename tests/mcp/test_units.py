@@ -17,45 +17,69 @@ from agentci.mcp.knowledge_index import Index, passages
 from agentci.mcp.paths import LocalFiles, Refused, clean
 
 
-@pytest.mark.parametrize(("raw", "want"), [
-    ("/research/r1.md", "/research/r1.md"),
-    ("research//r1.md", "/research/r1.md"),
-    ("/research/./r1.md", "/research/r1.md"),
-    ("/", "/"),
-    ("/café/ok.md", "/café/ok.md"),
-])
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        ("/research/r1.md", "/research/r1.md"),
+        ("research//r1.md", "/research/r1.md"),
+        ("/research/./r1.md", "/research/r1.md"),
+        ("/", "/"),
+        ("/café/ok.md", "/café/ok.md"),
+    ],
+)
 def test_clean_accepts(raw: str, want: str) -> None:
     assert clean(raw) == want
 
 
-@pytest.mark.parametrize(("raw", "rule"), [
-    ("", "bad-path"), (None, "bad-path"), ("/x" * 600, "bad-path"),
-    ("/a/../b", "traversal"), ("..", "traversal"),
-    ("/a/%2e%2e/b", "encoding"), ("/a\\b", "encoding"), ("/a\x00b", "encoding"), ("/a\nb", "encoding"),
-    ("/a/\uff0e\uff0e/b", "encoding"), ("/a\uff0fb", "encoding"), ("/cafe\u0301", "encoding"),
-    ("/knowledge./x", "encoding"), ("/knowledge /x", "encoding"), ("/a:b", "encoding"),
-])
+@pytest.mark.parametrize(
+    ("raw", "rule"),
+    [
+        ("", "bad-path"),
+        (None, "bad-path"),
+        ("/x" * 600, "bad-path"),
+        ("/a/../b", "traversal"),
+        ("..", "traversal"),
+        ("/a/%2e%2e/b", "encoding"),
+        ("/a\\b", "encoding"),
+        ("/a\x00b", "encoding"),
+        ("/a\nb", "encoding"),
+        ("/a/\uff0e\uff0e/b", "encoding"),
+        ("/a\uff0fb", "encoding"),
+        ("/cafe\u0301", "encoding"),
+        ("/knowledge./x", "encoding"),
+        ("/knowledge /x", "encoding"),
+        ("/a:b", "encoding"),
+    ],
+)
 def test_clean_refuses(raw: object, rule: str) -> None:
     with pytest.raises(Refused) as err:
         clean(raw)
     assert err.value.rule == rule
 
 
-POLICY = Policy("writer", read=("/knowledge", "/research"), write=("/drafts", "/memory/writer.json", "/"),
-                memory="/memory/writer.json", others_memory=("/memory/researcher.json",))
+POLICY = Policy(
+    "writer",
+    read=("/knowledge", "/research"),
+    write=("/drafts", "/memory/writer.json", "/"),
+    memory="/memory/writer.json",
+    others_memory=("/memory/researcher.json",),
+)
 
 
-@pytest.mark.parametrize(("op", "path", "rule"), [
-    ("read", "/.agentci/state.json", "internal"),
-    ("write", "/.agentci/audit.log", "internal"),
-    ("read", "/memory/researcher.json", "other-agent-memory"),
-    ("write", "/knowledge/a.md", "managed-area"),  # even with a grant on "/"
-    ("write", "/agents/writer/agent.yaml", "managed-area"),
-    ("write", "/deployment.log", "managed-area"),
-    ("write", "/drafts/a.md", None),
-    ("write", "/memory/writer.json", None),
-    ("read", "/research/x.md", None),
-])
+@pytest.mark.parametrize(
+    ("op", "path", "rule"),
+    [
+        ("read", "/.agentci/state.json", "internal"),
+        ("write", "/.agentci/audit.log", "internal"),
+        ("read", "/memory/researcher.json", "other-agent-memory"),
+        ("write", "/knowledge/a.md", "managed-area"),  # even with a grant on "/"
+        ("write", "/agents/writer/agent.yaml", "managed-area"),
+        ("write", "/deployment.log", "managed-area"),
+        ("write", "/drafts/a.md", None),
+        ("write", "/memory/writer.json", None),
+        ("read", "/research/x.md", None),
+    ],
+)
 def test_policy_rules(op: str, path: str, rule: str | None) -> None:
     if rule is None:
         POLICY.check(op, path)
@@ -71,16 +95,25 @@ def test_grants_are_directory_boundaries() -> None:
         p.check("write", "/drafts-evil/x")
     with pytest.raises(Refused, match="no-read-grant"):
         p.check("read", "/knowledge-private/x")
-    assert p.leads_to_grant("/") and not p.leads_to_grant("/.agentci") and not p.leads_to_grant("/other")
+    assert (
+        p.leads_to_grant("/")
+        and not p.leads_to_grant("/.agentci")
+        and not p.leads_to_grant("/other")
+    )
 
 
 def test_symlink_not_made_by_deploy_is_refused(tmp_path: Path) -> None:
     (tmp_path / ".agentci/releases/knowledge/abc").mkdir(parents=True)
     (tmp_path / "knowledge").symlink_to(".agentci/releases/knowledge/abc")
     (tmp_path / "research").mkdir()
-    (tmp_path / "research/kb").symlink_to("../.agentci/releases/knowledge/abc")  # right target, wrong place
+    (tmp_path / "research/kb").symlink_to(
+        "../.agentci/releases/knowledge/abc"
+    )  # right target, wrong place
     files = LocalFiles(tmp_path)
-    assert files.resolve("/knowledge/a.md") == (tmp_path / ".agentci/releases/knowledge/abc/a.md").resolve()
+    assert (
+        files.resolve("/knowledge/a.md")
+        == (tmp_path / ".agentci/releases/knowledge/abc/a.md").resolve()
+    )
     with pytest.raises(Refused, match="symlink"):
         files.resolve("/research/kb/a.md")
 
@@ -94,8 +127,10 @@ def test_lock_records_expire() -> None:
 
 
 def test_bm25_ranks_the_passage_with_the_rare_words() -> None:
-    docs = {"/k/a.md": "# Refunds\n\nRefunds are accepted within 30 days.\n",
-            "/k/b.md": "# Shipping\n\nShipping takes five days.\n\nDays and days of shipping.\n"}
+    docs = {
+        "/k/a.md": "# Refunds\n\nRefunds are accepted within 30 days.\n",
+        "/k/b.md": "# Shipping\n\nShipping takes five days.\n\nDays and days of shipping.\n",
+    }
     hits = Index(docs).search("refund days", 5)
     assert [h.path for h in hits] == ["/k/a.md", "/k/b.md"]
     assert Index(docs).search("nothing matches", 5) == []
@@ -116,10 +151,16 @@ def test_audit_counts_denied_since_each_agents_deploy(tmp_path: Path) -> None:
     assert audit.iso_to_ts("2026-01-01T00:00:00Z") == 1767225600.0
 
 
-@pytest.mark.parametrize(("value", "want"), [
-    ("127.0.0.1:8765", ("127.0.0.1", 8765)), (":8765", ("127.0.0.1", 8765)), ("8765", ("127.0.0.1", 8765)),
-    ("localhost:1", ("localhost", 1)), ("[::1]:9000", ("::1", 9000)),
-])
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        ("127.0.0.1:8765", ("127.0.0.1", 8765)),
+        (":8765", ("127.0.0.1", 8765)),
+        ("8765", ("127.0.0.1", 8765)),
+        ("localhost:1", ("localhost", 1)),
+        ("[::1]:9000", ("::1", 9000)),
+    ],
+)
 def test_parse_http(value: str, want: tuple[str, int]) -> None:
     assert parse_http(value, allow_remote=False) == want
 
