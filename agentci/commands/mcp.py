@@ -25,7 +25,7 @@ SUPPORTED_BACKENDS = ("local",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from agentci.mcp.tools import Limits
+    from agentci.mcp.spec import Limits
 
     d = Limits()
     parser.add_argument(
@@ -83,7 +83,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentci.mcp.tools import AgentTools, Limits
+    from agentci.mcp.spec import Limits
+    from agentci.mcp.tools import AgentTools
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", args.agent or ""):
         raise UsageError(

@@ -26,8 +26,6 @@ from agentci.errors import AgentciError
 from agentci.repo import LockSpec
 
 DEPLOY_LOCK = "deploy"
-#: The longest an agent's busy lock may be held before it must be renewed (`agentci mcp`'s acquire_lock).
-AGENT_LOCK_MAX_TTL = 3600.0
 
 
 def who() -> str:

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from agentci.deploy.lock import agent_lock_holder, agent_lock_record
 from agentci.mcp.paths import Refused
+from agentci.mcp.spec import DEFAULT_LOCK_TTL, Failed, Outcome
 
 if TYPE_CHECKING:
     from agentci.mcp.access import Policy
-    from agentci.mcp.tools import AgentTools, Outcome
+    from agentci.mcp.tools import AgentTools
 
 GUARD = ".agentci/locks/agent-locks.guard"
 MAX_LOCK_BYTES = 64 << 10
@@ -69,8 +70,6 @@ class LockTools:
             )
 
     def acquire(self, policy: Policy, args: dict[str, Any]) -> Outcome:
-        from agentci.mcp.tools import DEFAULT_LOCK_TTL, Failed, Outcome
-
         ttl = args.get("ttl_seconds", DEFAULT_LOCK_TTL)
         top = self.tools.limits.max_lock_ttl
         if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 1 <= ttl <= top:
@@ -95,8 +94,6 @@ class LockTools:
         )
 
     def release(self, policy: Policy, args: dict[str, Any]) -> Outcome:
-        from agentci.mcp.tools import Failed, Outcome
-
         path, real = self.tools.target(policy, "write", args.get("path"), respect_locks=False)
         with self._guard():
             held = self._holder(real, path)
@@ -115,8 +112,6 @@ class LockTools:
         return Outcome(f"released {path}", {"released": True, "path": path})
 
     def status(self, policy: Policy, args: dict[str, Any]) -> Outcome:
-        from agentci.mcp.tools import Outcome
-
         path, real = self.tools.target(policy, "read", args.get("path"))
         held = self._holder(real, path)
         if held is None:
