@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from agentci.deploy.backends.base import Backend
 
 SUPPORTED_BACKENDS = ("local",)
+#: agentci.mcp.spec.Limits fields settable on the command line
+LIMIT_FLAGS = [
+    ("max_file_bytes", int, "N", "largest file read or written, in bytes"),
+    ("max_list_entries", int, "N", "entries list_files returns at most"),
+    ("max_search_results", int, "N", "ceiling of search_knowledge's limit"),
+    ("max_lock_ttl", float, "SECONDS", "ceiling of acquire_lock's ttl_seconds"),
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,34 +59,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow --http on a non-loopback address (the server has no authentication)",
     )
-    parser.add_argument(
-        "--max-file-bytes",
-        type=int,
-        default=d.max_file_bytes,
-        metavar="N",
-        help=f"largest file read or written (default {d.max_file_bytes})",
-    )
-    parser.add_argument(
-        "--max-list-entries",
-        type=int,
-        default=d.max_list_entries,
-        metavar="N",
-        help=f"entries list_files returns at most (default {d.max_list_entries})",
-    )
-    parser.add_argument(
-        "--max-search-results",
-        type=int,
-        default=d.max_search_results,
-        metavar="N",
-        help=f"ceiling of search_knowledge's limit (default {d.max_search_results})",
-    )
-    parser.add_argument(
-        "--max-lock-ttl",
-        type=float,
-        default=d.max_lock_ttl,
-        metavar="SECONDS",
-        help=f"ceiling of acquire_lock's ttl_seconds (default {d.max_lock_ttl:g})",
-    )
+    for flag, kind, metavar, what in LIMIT_FLAGS:
+        default = getattr(d, flag)
+        parser.add_argument(
+            f"--{flag.replace('_', '-')}",
+            type=kind,
+            default=default,
+            metavar=metavar,
+            help=f"{what} (default {default:.0f})",
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--agent {args.agent!r} is not an agent name", hint="agent names are [a-z0-9-]+"
         )
-    for flag in ("max_file_bytes", "max_list_entries", "max_search_results", "max_lock_ttl"):
+    for flag, *_ in LIMIT_FLAGS:
         if getattr(args, flag) < 1:
             raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
     http = parse_http(args.http, args.allow_remote) if args.http else None
@@ -104,12 +92,7 @@ def run(args: argparse.Namespace) -> int:
             "agentci mcp needs the MCP SDK, which is not installed",
             hint="pip install 'agentci[mcp]'",
         ) from None
-    limits = Limits(
-        max_file_bytes=args.max_file_bytes,
-        max_list_entries=args.max_list_entries,
-        max_search_results=args.max_search_results,
-        max_lock_ttl=args.max_lock_ttl,
-    )
+    limits = Limits(**{flag: getattr(args, flag) for flag, *_ in LIMIT_FLAGS})
     tools = AgentTools(root, args.agent, limits)
     from agentci.mcp import server
 

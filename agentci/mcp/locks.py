@@ -16,14 +16,13 @@ write access to its path; reading its status needs read access.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentci.deploy.backends.local import flocked
 from agentci.deploy.lock import agent_lock_holder, agent_lock_record
 from agentci.mcp.paths import Refused
 from agentci.mcp.spec import DEFAULT_LOCK_TTL, Failed, Outcome
@@ -40,16 +39,10 @@ class LockTools:
     def __init__(self, tools: AgentTools) -> None:
         self.tools = tools
 
-    @contextlib.contextmanager
-    def _guard(self) -> Iterator[None]:
+    def _guard(self) -> contextlib.AbstractContextManager[None]:
         guard = self.tools.root / GUARD
         guard.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(guard, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+        return flocked(guard)
 
     def _holder(self, real: Path, path: str) -> dict[str, Any] | None:
         return agent_lock_holder(self.tools.read_bytes(real, path, MAX_LOCK_BYTES))
