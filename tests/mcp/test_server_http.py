@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import anyio
+import httpx
 
 from tests.conftest import run_cli
 from tests.mcp.mcp_helpers import (
@@ -40,6 +41,17 @@ def test_seed_swarm_over_http(swarm: tuple[Path, Path]) -> None:
                 assert r.is_error and "encoding" in text(r)
 
         anyio.run(main)
+        # The SDK's DNS-rebinding protection is on for a loopback host: a foreign Host is refused.
+        rebound = httpx.post(
+            r_url,
+            headers={
+                "Host": "attacker.example",
+                "Content-Type": "application/json",
+                "Accept": "application/json, text/event-stream",
+            },
+            content=b"{}",
+        )
+        assert rebound.status_code == 421
     assert (ws / "research" / "r1.md").read_text() == "findings"
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import anyio
 
 from tests.conftest import run_cli
-from tests.mcp.mcp_helpers import audit_lines, call, stdio_client, text
+from tests.mcp.mcp_helpers import audit_lines, call, deploy, stdio_client, text
 
 
 def test_seed_swarm_policy_over_stdio(swarm: tuple[Path, Path]) -> None:
@@ -214,6 +215,11 @@ def test_audit_log_and_status_show_denied_calls(swarm: tuple[Path, Path]) -> Non
         )["agents"]
     }
     assert rows["writer"]["denied_calls"] == 2 and rows["researcher"]["denied_calls"] == 0
+
+    time.sleep(1.1)  # deploy times have one-second resolution
+    deploy(repo, ws)  # a new deploy: the count starts again
+    out = run_cli("status", str(repo), "--workspace", str(ws))
+    assert "denied MCP tool calls" not in out.stdout and len(audit_lines(ws)) == 3
 
 
 def test_not_deployed_agent_refuses_to_start(swarm: tuple[Path, Path], tmp_path: Path) -> None:
