@@ -150,9 +150,9 @@ def check_deployed(backend: Backend, agent: str) -> Path:
         policy = f"{DEFAULT_DIR}/{agent}.json"
         if backend.read(policy) is None or backend.live_files(agent_area(agent)) is None:
             raise AgentciError(
-                f"agent {agent!r} is not deployed in {backend.describe()} (no {policy} and "
-                f"agents/{agent}/ there); the server enforces the deployed policy only",
-                hint="deploy it first: agentci deploy (agents in git: see agentci status)",
+                f"agent {agent!r} is not deployed in {backend.describe()} ({policy} or agents/{agent}/ "
+                "is missing there); the server enforces only a deployed policy",
+                hint="deploy it first (agentci deploy), or point --workspace at where it is deployed",
                 exit_code=1,
             )
         return backend.root
