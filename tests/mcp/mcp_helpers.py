@@ -84,12 +84,12 @@ def server_args(agent: str, ws: Path, *extra: str) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def stdio_client(agent: str, ws: Path) -> AsyncIterator[Any]:
+async def stdio_client(agent: str, ws: Path, *extra: str) -> AsyncIterator[Any]:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
 
     params = StdioServerParameters(
-        command=sys.executable, args=server_args(agent, ws), cwd=str(ws.parent)
+        command=sys.executable, args=server_args(agent, ws, *extra), cwd=str(ws.parent)
     )
     async with Client(params, read_timeout_seconds=60) as client:
         yield client

@@ -237,3 +237,32 @@ def test_not_deployed_agent_refuses_to_start(swarm: tuple[Path, Path], tmp_path:
         "mcp", "--agent", "writer", "--workspace", str(ws), "--http", "0.0.0.0:8765", input=""
     )
     assert out.returncode == 2 and "not a loopback address" in out.stderr
+
+
+def test_bounds_are_enforced(swarm: tuple[Path, Path]) -> None:
+    _, ws = swarm
+    (ws / "research").mkdir()
+    for i in range(5):
+        (ws / "research" / f"r{i}.md").write_text("x" * (10 + 30 * i))
+    (ws / "research" / "bin.dat").write_bytes(b"\xff\xfe\x00")
+
+    async def main() -> None:
+        limits = ("--max-file-bytes", "64", "--max-list-entries", "3", "--max-search-results", "2")
+        async with stdio_client("researcher", ws, *limits) as researcher:
+            r = await call(researcher, "write_file", path="/research/big.md", content="y" * 65)
+            assert r.is_error and "over the limit of 64 bytes" in text(r)
+            assert not (ws / "research" / "big.md").exists()
+            r = await call(researcher, "read_file", path="/research/r2.md")  # 70 bytes
+            assert r.is_error and "larger than the server's limit of 64 bytes" in text(r)
+            r = await call(researcher, "read_file", path="/research/r1.md")  # 40 bytes
+            assert not r.is_error and text(r) == "x" * 40
+            r = await call(researcher, "read_file", path="/research/bin.dat")
+            assert r.is_error and "not UTF-8 text" in text(r)
+            r = await call(researcher, "list_files", path="/research")
+            assert len(r.structured_content["entries"]) == 3 and r.structured_content["truncated"]
+            r = await call(researcher, "search_knowledge", query="refund", limit=3)
+            assert r.is_error and "from 1 to 2" in text(r)
+            r = await call(researcher, "acquire_lock", path="/locks/a.lock", ttl_seconds=10**6)
+            assert r.is_error and "ttl_seconds" in text(r)
+
+    anyio.run(main)

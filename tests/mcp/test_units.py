@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from agentci.commands.mcp import parse_http
 from agentci.deploy.lock import agent_lock_holder, agent_lock_record
@@ -169,3 +172,32 @@ def test_parse_http(value: str, want: tuple[str, int]) -> None:
 def test_parse_http_refuses(value: str) -> None:
     with pytest.raises(UsageError):
         parse_http(value, allow_remote=False)
+
+
+# Mostly names that exist (the walk is what is under test here; spellings are test_clean_refuses').
+SEGMENTS = ["research", "knowledge", "kb", "out", "r1", ".", "", "..", "Research", "\uff0e\uff0e"]
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=6), st.booleans())
+@example(["research", "out", "ws"], True)  # a planted link out (always tried, not left to chance)
+@example(["research", "kb", "r1"], True)  # a planted link to a real area
+def test_no_spelling_reaches_outside_the_workspace(
+    tmp_path: Path, segments: list[str], absolute: bool
+) -> None:
+    ws = tmp_path / "ws"
+    if not ws.exists():
+        (ws / ".agentci/releases/knowledge/r1").mkdir(parents=True)
+        (ws / "knowledge").symlink_to(".agentci/releases/knowledge/r1")
+        (ws / "research").mkdir()
+        (ws / "research/kb").symlink_to("../knowledge")
+        (ws / "research/out").symlink_to(tmp_path)
+    try:
+        real = LocalFiles(ws).resolve(clean(("/" if absolute else "") + "/".join(segments)))
+    except Refused:
+        return
+    resolved = Path(os.path.realpath(real))
+    assert resolved == ws.resolve() or ws.resolve() in resolved.parents
+    assert ws.resolve() / "research" / "out" not in (real, *real.parents)
