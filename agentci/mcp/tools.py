@@ -78,6 +78,14 @@ class AgentTools:
             text = f"{name} failed: {exc.strerror or type(exc).__name__}"
             self.audit.record(name, shown, "error", detail=text, **extra)
             return Outcome(text, {"error": text}, True)
+        except (
+            Exception
+        ) as exc:  # a bug: still audited, and the agent gets a tool error, not a hang
+            text = (
+                f"{name} failed: internal error ({type(exc).__name__}); please report it to agentci"
+            )
+            self.audit.record(name, shown, "error", detail=text, **extra)
+            return Outcome(text, {"error": text}, True)
         self.audit.record(name, shown, "allowed", **extra)
         return out
 
@@ -97,7 +105,9 @@ class AgentTools:
     def read_bytes(self, real: Path, path: str, limit: int) -> bytes | None:
         """The file's bytes (None when absent), never following a symlink, at most `limit`."""
         try:
-            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+            # O_NONBLOCK: a FIFO planted where a file should be must not hang the server.
+            flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(real, flags)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -121,9 +131,13 @@ class AgentTools:
         real.parent.mkdir(parents=True, exist_ok=True)
         tmp = real.with_name(f".{real.name}.mcp-{os.getpid()}-{threading.get_ident()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, real)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, real)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # e.g. disk full: no half-written leftovers
+            raise
 
     # -- files -------------------------------------------------------------------------
     def read_file(self, policy: access.Policy, args: dict[str, Any]) -> Outcome:

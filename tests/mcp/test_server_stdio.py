@@ -245,6 +245,7 @@ def test_bounds_are_enforced(swarm: tuple[Path, Path]) -> None:
     for i in range(5):
         (ws / "research" / f"r{i}.md").write_text("x" * (10 + 30 * i))
     (ws / "research" / "bin.dat").write_bytes(b"\xff\xfe\x00")
+    os.mkfifo(ws / "research" / "pipe.md")  # opening it for reading would block a naive server
 
     async def main() -> None:
         limits = ("--max-file-bytes", "64", "--max-list-entries", "3", "--max-search-results", "2")
@@ -258,6 +259,9 @@ def test_bounds_are_enforced(swarm: tuple[Path, Path]) -> None:
             assert not r.is_error and text(r) == "x" * 40
             r = await call(researcher, "read_file", path="/research/bin.dat")
             assert r.is_error and "not UTF-8 text" in text(r)
+            with anyio.fail_after(20):
+                r = await call(researcher, "read_file", path="/research/pipe.md")
+            assert r.is_error and "not a regular file" in text(r)
             r = await call(researcher, "list_files", path="/research")
             assert len(r.structured_content["entries"]) == 3 and r.structured_content["truncated"]
             r = await call(researcher, "search_knowledge", query="refund", limit=3)
