@@ -46,7 +46,8 @@ class AzureOpenAIProvider(OpenAIProvider):
         return self.base_url.endswith("/openai/v1")
 
     def _headers(self) -> dict[str, str]:
-        return {"api-key": self.api_key()}
+        key = self.api_key()
+        return {"api-key": key} if key else {}
 
     def _chat_url(self, model: str) -> str:
         if not self.base_url:

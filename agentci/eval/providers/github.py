@@ -36,8 +36,9 @@ class GitHubModelsProvider(OpenAIProvider):
     default_concurrency: ClassVar[int | None] = 2
 
     def _headers(self) -> dict[str, str]:
+        key = self.api_key()  # "" for a keyless (refused, loopback) endpoint: no header at all
         return {
-            "Authorization": f"Bearer {self.api_key()}",
+            **({"Authorization": f"Bearer {key}"} if key else {}),
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
         }

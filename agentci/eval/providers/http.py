@@ -116,12 +116,9 @@ def post_json(client: httpx.Client, url: str, headers: dict[str, str], body: dic
         detail, param, code = _error_detail(resp)
         retryable = should_retry(status, resp.headers.get("x-should-retry"))
         wait = requested_wait(resp.headers.get("retry-after"), resp.headers.get("retry-after-ms"))
+        # A wait beyond eval.max_retry_after (GitHub Models answers a spent daily quota with
+        # hours of Retry-After) is refused by the runner, which knows the configured cap.
         message = f"{who}: HTTP {status}{': ' + detail if detail else ''}"
-        if retryable and wait is not None and wait > MAX_RETRY_AFTER:
-            # openai-python `_should_retry`: a server asking for more than two minutes is not
-            # retried (GitHub Models answers a spent daily quota with hours of Retry-After).
-            retryable = False
-            message += f" (the service asks to wait {wait:.0f}s, more than {MAX_RETRY_AFTER:.0f}s: not retried)"
         raise ProviderError(message, retryable=retryable, status=status, param=param, code=code,
                             retry_after=max(0.0, wait) if retryable and wait is not None else None)
     try:
