@@ -23,6 +23,8 @@ class ModelRef:
 class Gate:
     min_pass_rate: float | None = None
     max_regressions: int | None = None
+    max_cost: float | None = None  # USD per run (head)
+    max_cost_increase: float | None = None  # head vs base, as a fraction (0.2 = +20%)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class EvalConfig:
     gate: Gate = Gate()
     max_response_bytes: int = 4 * 1024 * 1024  # capped at 64 MiB: the PR head may set it
     max_retry_after: float = 60.0  # capped at 600 s
+    #: "provider:model" -> {input, cached_input, output} USD per 1M tokens (agentci.eval.cost)
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,9 +108,12 @@ def from_data(data: Any) -> Config:
             gate=Gate(
                 min_pass_rate=_opt_num(gate.get("min_pass_rate")),
                 max_regressions=_opt_int(gate.get("max_regressions")),
+                max_cost=_opt_num(gate.get("max_cost")),
+                max_cost_increase=_opt_num(gate.get("max_cost_increase")),
             ),
             max_response_bytes=min(_int(ev.get("max_response_bytes"), 4 * 1024 * 1024, minimum=1024), 64 * 1024 * 1024),
             max_retry_after=min(_num(ev.get("max_retry_after"), 60.0), 600.0),
+            prices={k: v for k, v in _dict(ev.get("prices")).items() if isinstance(v, dict)},
         ),
         workspace=WorkspaceConfig(
             backend=_str(ws.get("backend"), "local"),

@@ -1,30 +1,34 @@
-"""Access policy checks for the tools agents run with (an MCP server calls `allowed`).
+"""Access policy checks for the tools agents run with.
 
 Policies are written by `agentci deploy` to `.agentci/policies/<agent>.json` in the
 workspace: `{"agent": ..., "read": ["/knowledge", ...], "write": ["/drafts", ...]}`.
 A path is allowed when it is one of the listed directories or below one, after
 normalisation. Anything odd (`..` segments, NUL, encoded dots, no policy) is denied.
+`agentci mcp` (agentci/mcp/) enforces the same grants plus rules above them (internal files,
+deploy-managed areas, other agents' memory) on every call an agent makes.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import posixpath
 from pathlib import Path
-from urllib.parse import unquote
+
+from agentci.mcp.paths import Refused, clean, is_under
 
 DEFAULT_DIR = ".agentci/policies"
 
 
 def normalize(path: str) -> str | None:
-    """A clean absolute workspace path, or None when the path tries something."""
-    if not isinstance(path, str) or not path or "\x00" in path:
+    """A clean absolute workspace path, or None when the path tries something.
+
+    The same spelling rules `agentci mcp` enforces (`agentci.mcp.paths.clean`): `..`, NUL,
+    backslashes, percent-encodings and unicode lookalikes are refused, not decoded.
+    """
+    try:
+        return clean(path)
+    except Refused:
         return None
-    decoded = unquote(path).replace("\\", "/")
-    if any(seg == ".." for seg in decoded.split("/")):
-        return None
-    return posixpath.normpath("/" + decoded)
 
 
 def load(agent: str, policy_dir: str | os.PathLike[str] | None = None) -> dict[str, list[str]] | None:
@@ -52,8 +56,4 @@ def allowed(agent: str, op: str, path: str, policy_dir: str | os.PathLike[str] |
     if target is None or pol is None:
         return False
     grants = pol["write"] if op == "write" else pol["read"] + pol["write"]
-    for grant in grants:
-        g = normalize(grant)
-        if g is not None and (g == "/" or target == g or target.startswith(g.rstrip("/") + "/")):
-            return True
-    return False
+    return any(g is not None and is_under(target, g) for g in map(normalize, grants))

@@ -31,6 +31,7 @@ class ModelSpec:
     base_url: str | None = None
     api_key_env: str | None = None
     context_window: int | None = None
+    api_version: str | None = None  # Azure OpenAI's classic `?api-version=`
 
 
 @dataclass(frozen=True)
@@ -303,6 +304,7 @@ def _model(value: Any) -> ModelSpec:
         base_url=_of(str, value.get("base_url")),
         api_key_env=_of(str, value.get("api_key_env")),
         context_window=_of(int, value.get("context_window")),
+        api_version=_of(str, value.get("api_version")),
     )
 
 

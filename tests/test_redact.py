@@ -60,16 +60,14 @@ def test_credential_names():
 
 
 def test_repo_named_variables_are_learned():
-    class Doc:
-        data = {"eval": {"judge": {"api_key_env": "JUDGE_KEY_VAR"}},
-                "workspace": {"fastio": {"token_env": "WS_VAR"}},
-                "agent": {"secrets": ["ZD_VAR"]}}
+    from types import SimpleNamespace
 
-    class Repo:
-        documents = {"agentci.yaml": Doc()}
-        agents: list[object] = []
+    doc = SimpleNamespace(data={"eval": {"judge": {"api_key_env": "JUDGE_KEY_VAR"}},
+                                "workspace": {"fastio": {"token_env": "WS_VAR"}},
+                                "agent": {"secrets": ["ZD_VAR"]}})
+    repo = SimpleNamespace(documents={"agentci.yaml": doc}, agents=[])
 
     env = {"JUDGE_KEY_VAR": "judge-value-123456", "WS_VAR": "ws-value-1234567", "ZD_VAR": "zd-value-1234567"}
-    redact.learn_repo(Repo(), env)
+    redact.learn_repo(repo, env)
     out = redact.text(" ".join(env.values()))
     assert all(v not in out for v in env.values()), out

@@ -15,7 +15,8 @@ from agentci.errors import EXIT_FAIL, EXIT_OK, UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
+    parser.add_argument("path", nargs="?", default=".",
+                        help="repository root (default: .), or one GitHub Models *.prompt.yml file")
     parser.add_argument("--agent", action="append", default=[], metavar="NAME", help="only this agent (repeatable)")
     parser.add_argument("--base", metavar="REF", help="also evaluate changed agents at REF (merge base with HEAD)")
     parser.add_argument("--changed-only", action="store_true", help="with --base: skip agents whose files did not change")

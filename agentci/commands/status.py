@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentci.deploy.backends.base import Backend
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
                          "release": backend.live_release(agent_area(name)), "sync": sync, "health": health,
                          "time": _str(rec.get("deployed_at")), "run_url": _str(rec.get("run_url")),
                          "message": message or why})
+        denied = _denied_calls(backend, state, rows)
     finally:
         backend.close()
     if args.format == "json":
@@ -71,7 +76,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"workspace {backend.describe()} ({backend.name}); git HEAD "
               f"{(desired.commit or 'work tree')[:12] if desired else 'unknown'}")
         print(render_table(rows) if rows else "no agents deployed")
+        if denied:
+            print("denied MCP tool calls since the last deploy (agentci mcp; .agentci/audit.log):")
+            for name, seen in sorted(denied.items()):
+                last = seen["last"]
+                print(f"  {name}: {seen['count']} (last {last['time']} {last['tool']} {last['path']!r}: {last['rule']})")
     return 0
+
+
+def _denied_calls(backend: Backend, state: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per agent, the MCP calls its server denied since the agent's last deploy (from the audit log)."""
+    from agentci.mcp.audit import AUDIT_LOG, denied_since, iso_to_ts
+
+    since = {name: ts for name, rec in state["agents"].items() if (ts := iso_to_ts(rec.get("deployed_at"))) is not None}
+    denied = denied_since(backend.read(AUDIT_LOG), since) if since else {}
+    for row in rows:
+        row["denied_calls"] = denied.get(row["name"], {}).get("count", 0)
+    return denied
 
 
 def _str(value: object) -> str | None:

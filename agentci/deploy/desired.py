@@ -173,6 +173,9 @@ def policy(d: DesiredAgent, repo: Repo) -> dict[str, Any]:
     if a.memory_path:
         read.append("/" + workspace_path(a.memory_path))
         write.append("/" + workspace_path(a.memory_path))
+    # The agent may take its own busy lock (agentci mcp's acquire_lock) where deploy looks for it.
+    if a.lock:
+        write.append("/" + workspace_path(a.lock.path))
     roles = []
     for role in swarm_roles(repo.swarm):  # both forms; in the seed form this is the grant
         if role.agent == a.name:
@@ -182,7 +185,8 @@ def policy(d: DesiredAgent, repo: Repo) -> dict[str, Any]:
             if role.output_dir:
                 write.append(role.output_dir)
     norm = lambda xs: sorted({"/" + workspace_path(x) for x in xs})  # noqa: E731
-    return {"agent": a.name, "roles": roles, "read": norm(read), "write": norm(write)}
+    memory = "/" + workspace_path(a.memory_path) if a.memory_path else None
+    return {"agent": a.name, "roles": roles, "read": norm(read), "write": norm(write), "memory": memory}
 
 
 def policy_json(d: DesiredAgent, repo: Repo) -> bytes:

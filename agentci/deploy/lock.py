@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from agentci import bounds
 from agentci.deploy.backends.base import Backend, Lease
@@ -186,12 +187,45 @@ class WorkspaceLease:
                 self.backend.lock_release(self.lease)
 
 
+def agent_lock_record(owner: str, ttl: float, *, acquired_at: float | None = None) -> dict[str, Any]:
+    """The JSON an agent's busy lock file holds when `agentci mcp`'s acquire_lock writes it.
+
+    Any file at `lock.path` means busy (an agent may create it by hand, with any content);
+    a JSON object with a numeric `expires_at` in the past means a holder that died: free.
+    """
+    now = time.time()
+    return {"owner": owner, "acquired_at": acquired_at or now, "expires_at": now + ttl,
+            "pid": os.getpid(), "host": socket.gethostname(), "via": "agentci mcp"}
+
+
+def agent_lock_holder(raw: bytes | None, now: float | None = None) -> dict[str, Any] | None:
+    """Who holds the busy lock whose file holds `raw` (None: no file, or an expired record)."""
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {"owner": "unknown"}
+    if not isinstance(data, dict):
+        return {"owner": "unknown"}
+    expires = data.get("expires_at")
+    live_until = expires if isinstance(expires, (int, float)) and not isinstance(expires, bool) else None
+    if live_until is not None and live_until <= (time.time() if now is None else now):
+        return None
+    owner = data.get("owner")
+    return {**data, "owner": owner if isinstance(owner, str) else "unknown"}
+
+
+def agent_busy(backend: Backend, path: str) -> bool:
+    return agent_lock_holder(backend.read(path)) is not None
+
+
 def wait_agent_free(backend: Backend, agent: str, spec: LockSpec, commit: str | None,
                     log: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> str | None:
     """Honour the agent's busy lock (`lock.path`). Returns the pause-signal path to remove
     afterwards (on_busy: pause), or None. Raises when the agent stays busy."""
     path = workspace_path(spec.path)
-    if not backend.exists(path):
+    if not agent_busy(backend, path):
         return None
     if spec.on_busy == "fail":
         raise AgentciError(f"agent {agent!r} is busy ({spec.path} exists) and lock.on_busy is fail",
@@ -206,7 +240,7 @@ def wait_agent_free(backend: Backend, agent: str, spec: LockSpec, commit: str | 
         log(f"{agent}: busy ({spec.path}); waiting up to {spec.timeout:g}s")
     deadline = time.monotonic() + _bounded_wait(spec.timeout)
     delay = 0.05
-    while backend.exists(path):
+    while agent_busy(backend, path):
         if time.monotonic() >= deadline:
             if pause:
                 backend.delete(pause)

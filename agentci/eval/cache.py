@@ -31,6 +31,8 @@ from agentci.eval.providers.base import Response, ToolCall
 
 ENV = "AGENTCI_CACHE_DIR"
 VERSION = 1
+#: Response fields kept as they are (absent in older entries: None).
+_EXTRA = ("finish_reason", "refusal", "reasoning_tokens", "cached_input_tokens")
 
 
 #: a temp file older than this is a killed writer's leftover
@@ -78,6 +80,7 @@ class Cache:
             output_tokens=data.get("output_tokens"),
             latency_ms=float(data.get("latency_ms") or 0.0),
             cached=True,
+            **{k: data.get(k) for k in _EXTRA},
         )
 
     def forget(self, key: str) -> None:
@@ -95,6 +98,7 @@ class Cache:
             "input_tokens": response.input_tokens,
             "output_tokens": response.output_tokens,
             "latency_ms": response.latency_ms,
+            **{k: getattr(response, k) for k in _EXTRA},
         }
         path = self._path(key)
         shard = key[:2]

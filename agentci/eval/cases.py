@@ -37,6 +37,9 @@ class Case:
     min_pass: int = 1
     system: str | None = None  # a prompt the set brings itself (prompt.yml); None = the agent's
     error: str | None = None  # the case cannot run as written (e.g. a bad assertion entry)
+    #: the set's own model and parameters (prompt.yml `model` / `modelParameters` / responseFormat)
+    model: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -87,6 +90,7 @@ def _parse(agent: str, doc: Document, path: str, data: dict[str, Any]) -> EvalSe
     set_repeat = _pos_int(data.get("repeat"), 1)
     set_min_pass = _pos_int(data.get("min_pass"), 0)
     system = data.get("system") if isinstance(data.get("system"), str) else None
+    set_model = _dict(data.get("model")) if path.endswith(PROMPT_YML) else {}
     out = EvalSet(path, threshold=d_threshold, min_pass_rate=_num(data.get("threshold")))
     seen: dict[str, int] = {}
     for i, raw in enumerate(data["cases"]):
@@ -102,6 +106,8 @@ def _parse(agent: str, doc: Document, path: str, data: dict[str, Any]) -> EvalSe
         min_pass = _pos_int(raw.get("min_pass"), set_min_pass) or repeat
         expected = raw.get("expected")
         errors = list(d_errors)
+        if isinstance(raw.get("_error"), str):
+            errors.append(f"{path}: {raw['_error']}")
         asserts = d_asserts + _specs(_list(raw.get("assert")), doc, ["cases", i, "assert"], errors)
         out.cases.append(
             Case(
@@ -119,6 +125,8 @@ def _parse(agent: str, doc: Document, path: str, data: dict[str, Any]) -> EvalSe
                 min_pass=min(min_pass, repeat),
                 system=raw.get("system") if isinstance(raw.get("system"), str) else system,
                 error=errors[0] if errors else None,
+                model=set_model.get("name") if isinstance(set_model.get("name"), str) else None,
+                params=_dict(set_model.get("params")),
             )
         )
     return out

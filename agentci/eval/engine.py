@@ -13,7 +13,7 @@ from typing import Any
 
 from agentci import trust
 from agentci.errors import AgentciError, UsageError
-from agentci.eval import baseline, gates, results
+from agentci.eval import baseline, cost, gates, prompt_file, results
 from agentci.eval.cache import Cache, default_dir
 from agentci.eval.cases import load_set
 from agentci.eval.plan import AgentPlan, PlanOptions, Providers, plan_agent
@@ -51,10 +51,18 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
 
     bounds.set_run_deadline(opts.deadline)
     root = Path(opts.root).resolve()
-    if not root.is_dir():
-        raise UsageError(f"{opts.root}: not a directory", hint="pass the repository root (default: .)")
-    repo = load_repo(WorkTree(root))
-    agents = _select(repo.agents, opts.agents, root)
+    if prompt_file.is_prompt_file(root):  # `agentci eval x.prompt.yml`, as `gh models eval` runs it
+        if opts.base or opts.agents:
+            raise UsageError("a prompt file is evaluated on its own: no --base or --agent",
+                             hint="evaluate the repository (agentci eval .) to compare with a base ref")
+        root, repo, single = prompt_file.load(root)
+        agents = [single]
+    elif not root.is_dir():
+        raise UsageError(f"{opts.root}: not a directory or a *.prompt.yml file",
+                         hint="pass the repository root (default: .) or a GitHub Models prompt file")
+    else:
+        repo = load_repo(WorkTree(root))
+        agents = _select(repo.agents, opts.agents, root)
     if opts.changed_only and not opts.base:
         raise UsageError("--changed-only needs --base REF", hint="e.g. --base origin/main --changed-only")
     cfg = repo.config.eval
@@ -88,6 +96,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
                         max_retry_after=cfg.max_retry_after,
                         on_done=progress.update)
         done = runner.run(jobs)
+        notes = providers.notes()
     finally:
         providers.close()
 
@@ -101,11 +110,12 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
     # On a PR the gate is the base's: a PR that lowers it shows the change, it does not apply it.
     trusted_gate = (base.repo.config if base else repo.config).eval.gate
     gate = gates.resolve(trusted_gate.min_pass_rate, trusted_gate.max_regressions, opts.min_pass_rate,
-                         opts.max_regressions)
+                         opts.max_regressions, max_cost=trusted_gate.max_cost,
+                         max_cost_increase=trusted_gate.max_cost_increase)
     totals = results.totals(agent_blocks, runner.stats.requests, runner.stats.cached, time.monotonic() - started)
     doc = results.document(
         repo=root, commit=_head_commit(root), base={"ref": base.ref, "commit": base.commit} if base else None,
-        shard=str(opts.shard) if opts.shard else None, agents=agent_blocks, totals_=totals, gate=gate,
+        shard=str(opts.shard) if opts.shard else None, agents=agent_blocks, totals_=totals, gate=gate, notes=notes,
     )
     doc["trust"] = {"refused": providers.refusals(),
                     "config_changes": baseline.config_changes(repo.config, base.repo.config) if base else []}
@@ -145,9 +155,13 @@ def _agent_block(repo: Any, agent: Agent, changed: bool | None, head: AgentPlan 
         return results.summarize(block)
     base_by_key = {j.case.key: by_job[id(j)] for j in base.jobs} if base else {}
     compared = has_base and bool(changed)
+    prices = repo.config.eval.prices
+    price = cost.price_for(plan.provider, plan.model, prices)
+    base_price = cost.price_for(base.provider, base.model, prices) if base else None
+    block["price"] = price.to_json() if price else None
     for job in plan.jobs:
         head_result = by_job[id(job)]
-        block["cases"].append(results.case_entry(head_result, base_by_key.get(job.case.key), compared))
+        block["cases"].append(results.case_entry(head_result, base_by_key.get(job.case.key), compared, price, base_price))
     return results.summarize(block)
 
 

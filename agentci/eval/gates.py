@@ -14,12 +14,17 @@ DEFAULT_MAX_REGRESSIONS = 0
 class GateConfig:
     min_pass_rate: float = DEFAULT_MIN_PASS_RATE
     max_regressions: int = DEFAULT_MAX_REGRESSIONS
+    max_cost: float | None = None  # USD per run; None: no cost gate
+    max_cost_increase: float | None = None  # head vs base, fraction
 
 
-def resolve(config_min: float | None, config_max: int | None, flag_min: float | None, flag_max: int | None) -> GateConfig:
+def resolve(config_min: float | None, config_max: int | None, flag_min: float | None, flag_max: int | None,
+            *, max_cost: float | None = None, max_cost_increase: float | None = None) -> GateConfig:
     return GateConfig(
         min_pass_rate=flag_min if flag_min is not None else config_min if config_min is not None else DEFAULT_MIN_PASS_RATE,
         max_regressions=flag_max if flag_max is not None else config_max if config_max is not None else DEFAULT_MAX_REGRESSIONS,
+        max_cost=max_cost,
+        max_cost_increase=max_cost_increase,
     )
 
 
@@ -37,14 +42,18 @@ def evaluate(results: dict[str, Any], gate: GateConfig) -> dict[str, Any]:
                        + (f" ({totals['errors']} errors)" if totals["errors"] else ""))
     if totals["regressions"] > gate.max_regressions:
         reasons.append(f"{totals['regressions']} regressions > max {gate.max_regressions}")
+    reasons += _cost_reasons(totals.get("cost") or {}, gate)
     for agent in results["agents"]:
         for s in agent.get("sets", []):
             if not s.get("gate_passed", True):
                 reasons.append(f"{s['path']}: pass rate {s['pass_rate']:.2f} < set threshold {s['min_pass_rate']:.2f}")
     neutral = [] if reasons else unevaluated(results["agents"], scored, shard=bool(results.get("shard")))
     verdict = "fail" if reasons else "neutral" if neutral else "pass"
-    return {"passed": verdict == "pass", "verdict": verdict, "reasons": reasons or neutral,
-            "min_pass_rate": gate.min_pass_rate, "max_regressions": gate.max_regressions}
+    out: dict[str, Any] = {"passed": verdict == "pass", "verdict": verdict, "reasons": reasons or neutral,
+                           "min_pass_rate": gate.min_pass_rate, "max_regressions": gate.max_regressions}
+    out.update({k: v for k, v in (("max_cost", gate.max_cost), ("max_cost_increase", gate.max_cost_increase))
+                if v is not None})
+    return out
 
 
 def unevaluated(agents: list[dict[str, Any]], scored: int, *, shard: bool = False) -> list[str]:
@@ -56,3 +65,19 @@ def unevaluated(agents: list[dict[str, Any]], scored: int, *, shard: bool = Fals
     if needed and not scored and not out and not shard:
         out.append("0 cases evaluated")
     return out
+
+
+def _cost_reasons(run: dict[str, Any], gate: GateConfig) -> list[str]:
+    out = []
+    head, increase = run.get("head"), run.get("increase")
+    if gate.max_cost is not None and isinstance(head, (int, float)) and head > gate.max_cost + 1e-12:
+        out.append(f"cost {usd(head)} > max {usd(gate.max_cost)}")
+    if gate.max_cost_increase is not None and isinstance(increase, (int, float)) and increase > gate.max_cost_increase + 1e-9:
+        out.append(f"cost +{increase:.0%} vs base > max +{gate.max_cost_increase:.0%}"
+                   f" ({usd(run.get('head_compared') or 0)} vs {usd(run.get('base') or 0)})")
+    return out
+
+
+def usd(value: float) -> str:
+    """Dollars with the digits that matter: eval runs often cost fractions of a cent."""
+    return f"${value:,.2f}" if value >= 100 else f"${value:.4f}" if value >= 0.01 else f"${value:.6f}"

@@ -1,10 +1,13 @@
 """The judge adapter: deepeval's DeepEvalBaseLLM backed by an agentci Provider.
 
 deepeval metrics ask their model for JSON matching a pydantic schema. The adapter sends
-the prompt through the agentci provider (OpenAI, Anthropic, the local model, a plugin),
-asks for schema-constrained output where the provider can do it (the local model
-decodes with a JSON-schema grammar), and returns the parsed schema instance; when the
-text does not parse, it returns the raw text and deepeval reports the bad JSON.
+the prompt through the agentci provider (OpenAI, Anthropic, the local model, a plugin)
+with the schema as the `json_schema` param, which each provider turns into what its API
+enforces: OpenAI-compatible `response_format: {type: json_schema}`, Anthropic a forced
+tool whose input is the answer, the local model a JSON-schema grammar. It returns the
+parsed schema instance; when the text still does not parse, it returns the raw text and
+deepeval reports the bad JSON. Written against deepeval 4.3 (`DeepEvalBaseLLM`,
+`SingleTurnParams`, `eval_mode`), the range pinned in pyproject.toml.
 
 deepeval is imported here only inside `make_judge`, after `quiet_deepeval()`.
 """
@@ -22,6 +25,8 @@ from typing import Any
 from agentci.eval.providers.base import Message, Provider, Request
 
 JUDGE_MAX_TOKENS = 512
+#: reasoning models spend part of max_completion_tokens thinking; 512 can leave no answer
+JUDGE_MAX_TOKENS_REASONING = 4096
 
 
 def quiet_deepeval() -> None:
@@ -44,7 +49,10 @@ class JudgeStats:
 
 def make_judge(provider: Provider, model: str, params: dict[str, Any] | None = None) -> Any:
     """A DeepEvalBaseLLM instance that answers through `provider`."""
-    return _judge_class()(provider, model, {"temperature": 0, "max_tokens": JUDGE_MAX_TOKENS, **(params or {})})
+    from agentci.eval.providers.families import openai_reasoning
+
+    budget = JUDGE_MAX_TOKENS_REASONING if openai_reasoning(model) else JUDGE_MAX_TOKENS
+    return _judge_class()(provider, model, {"temperature": 0, "max_tokens": budget, **(params or {})})
 
 
 @functools.lru_cache(maxsize=1)

@@ -41,18 +41,22 @@ class Providers:
         self.pool = pool
         self.policy = policy or trust.Policy()
         self.max_response_bytes = max_response_bytes
-        self._made: dict[tuple[str, str | None, str | None], Provider] = {}
+        self._made: dict[tuple[str, str | None, str | None, str | None], Provider] = {}
         self._lock = threading.Lock()
 
-    def get(self, name: str, base_url: str | None = None, api_key_env: str | None = None) -> Provider:
-        key = (name, base_url, api_key_env)
+    def get(self, name: str, base_url: str | None = None, api_key_env: str | None = None,
+            api_version: str | None = None) -> Provider:
+        key = (name, base_url, api_key_env, api_version)
         with self._lock:
             if key not in self._made:
                 cls = registry.provider_class(name)
                 refused = self.policy.refusal(trust.Endpoint.of(name, base_url, api_key_env),
                                               default_key_env=cls.key_env)
                 keyless = bool(refused) and trust.is_loopback(base_url or self.policy.env_url(name))
-                config = ProviderConfig(name, base_url, api_key_env, self.timeout, {"max_connections": self.pool, "max_response_bytes": self.max_response_bytes},
+                options: dict[str, Any] = {"max_connections": self.pool, "max_response_bytes": self.max_response_bytes}
+                if api_version:
+                    options["api_version"] = api_version
+                config = ProviderConfig(name, base_url, api_key_env, self.timeout, options,
                                         refused=refused, keyless=keyless)
                 self._made[key] = cls(config)
             return self._made[key]
@@ -62,6 +66,9 @@ class Providers:
         return [{"provider": p.config.provider, "base_url": p.config.base_url, "api_key_env": p.config.api_key_env,
                  "reason": p.config.refused, "keyless": p.config.keyless}
                 for p in self._made.values() if p.config.refused]
+
+    def notes(self) -> list[str]:
+        return [n for p in self._made.values() for n in p.notes()]
 
     def close(self) -> None:
         for p in self._made.values():
@@ -103,7 +110,7 @@ def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: 
         plan.sets.append(EvalSet(agent.manifest, error="; ".join(unusable)))
     cases = [(s, c) for s in plan.sets for c in s.cases if select is None or select(c)]
 
-    provider = providers.get(name, base_url, key_env)
+    provider = providers.get(name, base_url, key_env, None if overridden else spec.api_version)
     try:
         provider.api_key()
     except RefusedCredential as exc:
@@ -143,7 +150,8 @@ def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: 
             plan.jobs.append(job)
             continue
         try:
-            job.request = _request(case, agent, prompt_text, prompt_error, model, tools)
+            job.request = _request(case, agent, prompt_text, prompt_error, model, tools,
+                                   own_model=name == "github" and not overridden)
         except RenderError as exc:
             job.error = str(exc).replace("\n  hint: ", " (") + (")" if exc.hint else "")
         plan.jobs.append(job)
@@ -151,14 +159,18 @@ def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: 
 
 
 def _request(case: Case, agent: Agent, prompt: str | None, prompt_error: str | None, model: str,
-             tools: tuple[dict[str, Any], ...]) -> Request:
+             tools: tuple[dict[str, Any], ...], own_model: bool = False) -> Request:
+    """`own_model`: a prompt file's `model` (a GitHub Models id) is used on GitHub Models."""
     template = case.system if case.system is not None else prompt
+    if template is None and case.set_path == agent.manifest:  # a prompt file run on its own
+        template = ""
     if template is None:
         raise RenderError(prompt_error or f"agent {agent.name!r} has no system prompt")
     path = case.set_path if case.system is not None else (agent.prompt or agent.manifest)
     system = render(template, {**agent.variables, **case.vars}, path=path)
     messages = (Message("system", system), Message("user", case.input)) if system.strip() else (Message("user", case.input),)
-    return Request(model=model, messages=messages, params=dict(agent.model.params), tools=tools)
+    return Request(model=case.model if own_model and case.model else model, messages=messages,
+                   params={**agent.model.params, **case.params}, tools=tools)
 
 
 def _prompt(repo: Repo, agent: Agent) -> tuple[str | None, str | None]:

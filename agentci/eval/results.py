@@ -16,7 +16,7 @@ from typing import Any
 
 from agentci import __version__, redact
 from agentci.errors import AgentciError
-from agentci.eval import gates
+from agentci.eval import cost, gates
 from agentci.eval.baseline import change
 from agentci.eval.cases import EvalSet
 from agentci.eval.runner import CaseResult
@@ -25,7 +25,14 @@ VERSION = 1
 _LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
-def case_entry(head: CaseResult, base: CaseResult | None, compared: bool) -> dict[str, Any]:
+def _cost(r: CaseResult, price: cost.Price | None) -> float | None:
+    each = cost.case_cost({"input": r.input_tokens, "output": r.output_tokens,
+                           "cached_input": r.cached_input_tokens}, r.cached, price)
+    return None if each is None else round(each * max(1, r.runs), 8)  # every repetition is an answer
+
+
+def case_entry(head: CaseResult, base: CaseResult | None, compared: bool, price: cost.Price | None = None,
+               base_price: cost.Price | None = None) -> dict[str, Any]:
     c = head.case
     entry: dict[str, Any] = {
         "id": c.id,
@@ -40,8 +47,13 @@ def case_entry(head: CaseResult, base: CaseResult | None, compared: bool) -> dic
         "output": head.output,
         "error": head.error,
         "latency_ms": head.latency_ms,
-        "tokens": {"input": head.input_tokens, "output": head.output_tokens},
+        "tokens": {"input": head.input_tokens, "output": head.output_tokens,
+                   "reasoning": head.reasoning_tokens, "cached_input": head.cached_input_tokens},
+        # `length`: the answer was cut at max_tokens and scored as cut (the report says so)
+        "finish_reason": head.finish_reason,
+        "refusal": head.refusal,
         "cached": head.cached,
+        "cost": _cost(head, price),  # USD; 0 when cached; None when the model has no price
         "runs": head.runs,
         "runs_passed": head.runs_passed,
         "assertions": [
@@ -54,7 +66,8 @@ def case_entry(head: CaseResult, base: CaseResult | None, compared: bool) -> dic
         "change": None,
     }
     if base is not None:
-        entry["base"] = {"status": base.status, "score": base.score, "output": base.output, "error": base.error}
+        entry["base"] = {"status": base.status, "score": base.score, "output": base.output, "error": base.error,
+                         "cost": _cost(base, base_price), "cached": base.cached}
     if compared:
         entry["change"] = change(head.status, base.status if base else None)
     return entry
@@ -63,7 +76,8 @@ def case_entry(head: CaseResult, base: CaseResult | None, compared: bool) -> dic
 def skipped_entry(c: Any) -> dict[str, Any]:
     return {"id": c.id, "set": c.set_path, "line": c.line, "input": c.input, "expected": c.expected, "vars": c.vars,
             "status": "skipped", "score": None, "threshold": c.threshold, "output": None, "error": None,
-            "latency_ms": None, "tokens": {"input": None, "output": None}, "cached": False, "runs": 0,
+            "latency_ms": None, "tokens": {"input": None, "output": None}, "finish_reason": None, "refusal": None,
+            "cached": False, "runs": 0,
             "runs_passed": 0, "assertions": [], "tool_calls": [], "base": None, "change": None}
 
 
@@ -82,7 +96,15 @@ def summarize(agent: dict[str, Any]) -> dict[str, Any]:
     changes = {k: sum(1 for c in cases if c.get("change") == k) for k in ("regression", "fix", "new")}
     agent["totals"] = {"cases": len(cases), "passed": count["pass"], "failed": count["fail"], "errors": count["error"],
                        "skipped": count["skipped"], "regressions": changes["regression"], "fixes": changes["fix"],
-                       "new": changes["new"]}
+                       "new": changes["new"],
+                       "truncated": sum(1 for c in cases if c.get("finish_reason") == "length"),
+                       "refused": sum(1 for c in cases if c.get("refusal") or c.get("finish_reason") == "refusal")}
+    ran = [c for c in cases if c["status"] != "skipped"]
+    compared = [c for c in ran if c.get("base")]
+    agent["cost"] = {"head": cost.total([c.get("cost") for c in ran]),
+                     "base": cost.total([c["base"].get("cost") for c in compared]) if compared else None,
+                     "head_compared": cost.total([c.get("cost") for c in compared]) if compared else None,
+                     "unpriced": sum(1 for c in ran if c.get("cost") is None and c["status"] != "error")}
     agent["pass_rate"] = _rate(count["pass"], count["pass"] + count["fail"] + count["error"])
     based = [c["base"] for c in cases if c.get("base")]
     agent["base_pass_rate"] = _rate(sum(1 for b in based if b["status"] == "pass"), len(based)) if based else None
@@ -100,12 +122,17 @@ def totals(agents: list[dict[str, Any]], requests: int, cached: int, duration: f
     t = {k: sum(a["totals"][k] for a in agents)
          for k in ("cases", "passed", "failed", "errors", "skipped", "regressions", "fixes", "new")}
     scored = t["passed"] + t["failed"] + t["errors"]
+    costs = [a.get("cost") or {} for a in agents]
+    run_cost = {"head": cost.total([c.get("head") for c in costs]), "base": cost.total([c.get("base") for c in costs]),
+                "head_compared": cost.total([c.get("head_compared") for c in costs])}
+    run_cost["increase"] = cost.increase(run_cost["head_compared"], run_cost["base"])
     return {"agents": len(agents), **t, "pass_rate": _rate(t["passed"], scored), "requests": requests,
-            "cached": cached, "duration_s": round(duration, 3)}
+            "cached": cached, "duration_s": round(duration, 3), "cost": run_cost}
 
 
 def document(*, repo: Path, commit: str | None, base: dict[str, str] | None, shard: str | None,
-             agents: list[dict[str, Any]], totals_: dict[str, Any], gate: gates.GateConfig) -> dict[str, Any]:
+             agents: list[dict[str, Any]], totals_: dict[str, Any], gate: gates.GateConfig,
+             notes: list[str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "version": VERSION,
         "tool": f"agentci {__version__}",
@@ -117,6 +144,7 @@ def document(*, repo: Path, commit: str | None, base: dict[str, str] | None, sha
         "gate": {},
         "totals": totals_,
         "agents": agents,
+        "notes": list(notes or []),  # what providers changed on their own (an adapted parameter)
     }
     out["gate"] = gates.evaluate(out, gate)
     return out
@@ -242,11 +270,13 @@ def merge(paths: list[Path]) -> dict[str, Any]:
     for a in merged:
         a["cases"].sort(key=lambda c: (c["set"], c["line"], c["id"]))
     first = docs[0]
-    gate = gates.resolve(first["gate"].get("min_pass_rate"), first["gate"].get("max_regressions"), None, None)
+    gate = gates.resolve(first["gate"].get("min_pass_rate"), first["gate"].get("max_regressions"), None, None,
+                         max_cost=first["gate"].get("max_cost"), max_cost_increase=first["gate"].get("max_cost_increase"))
     t = totals(merged, sum(d["totals"].get("requests", 0) for d in docs), sum(d["totals"].get("cached", 0) for d in docs),
                max(d["totals"].get("duration_s", 0.0) for d in docs))
+    notes = list(dict.fromkeys(str(n) for d in docs for n in d.get("notes") or [] if isinstance(n, str)))
     out = document(repo=Path(first["repo"]), commit=first.get("commit"), base=first.get("base"), shard=None,
-                   agents=merged, totals_=t, gate=gate)
+                   agents=merged, totals_=t, gate=gate, notes=notes)
     out["trust"] = {"refused": [r for d in docs for r in (d.get("trust") or {}).get("refused", [])],
                     "config_changes": (first.get("trust") or {}).get("config_changes", [])}
     return out

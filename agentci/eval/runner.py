@@ -57,6 +57,10 @@ class CaseResult:
     cached: bool = False
     runs: int = 0
     runs_passed: int = 0
+    finish_reason: str | None = None
+    refusal: str | None = None
+    reasoning_tokens: int | None = None
+    cached_input_tokens: int | None = None
     assertions: list[AssertionResult] = field(default_factory=list)
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
@@ -164,6 +168,10 @@ class Runner:
             input_tokens=first.input_tokens,
             output_tokens=first.output_tokens,
             cached=all_cached,
+            finish_reason=first.finish_reason,
+            refusal=first.refusal,
+            reasoning_tokens=first.reasoning_tokens,
+            cached_input_tokens=first.cached_input_tokens,
             runs=scored.runs,
             runs_passed=scored.runs_passed,
             assertions=scored.assertions,
@@ -204,8 +212,14 @@ class Runner:
 
     def _call(self, provider: Provider, request: Request) -> Response:
         limit = self.limits.get(provider.name)
+        if limit is None and provider.default_concurrency:  # e.g. GitHub Models' free tier
+            with self._lock:
+                limit = self.limits.setdefault(provider.name, threading.BoundedSemaphore(provider.default_concurrency))
         attempt = 0
         while True:
+            wait = provider.pace()  # the service's rate-limit headers said: slow down now
+            if wait > 0:
+                time.sleep(wait)
             with limit or contextlib.nullcontext():
                 with self._lock:
                     self.stats.requests += 1

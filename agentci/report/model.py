@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agentci.errors import AgentciError
+from agentci.eval.gates import usd
 
 FAILING = ("fail", "error")
 
@@ -47,6 +48,12 @@ class AgentView:
     passed: int
     failed: int
     errors: int
+    truncated: int = 0
+    refused: int = 0
+    cost: float | None = None
+    base_cost: float | None = None
+    cost_compared: float | None = None  # head cost of the cases that ran on base too
+    unpriced: int = 0
     regressions: list[CaseView] = field(default_factory=list)
     new_failures: list[CaseView] = field(default_factory=list)
     still_failing: list[CaseView] = field(default_factory=list)
@@ -89,6 +96,8 @@ class Report:
     marker: str
     max_output: int
     notes: list[str] = field(default_factory=list)
+    #: "this run $0.0123 (base $0.0100, +23%)" and one line per priced agent; empty when nothing is priced
+    cost_lines: list[str] = field(default_factory=list)
     #: the eval died before writing results: nothing was measured, so never "pass"
     incomplete: bool = False
     #: the gate's own word: pass | fail | neutral (nothing that needed evaluating was evaluated)
@@ -164,12 +173,45 @@ def build(results: dict[str, Any] | None, findings: list[dict[str, Any]] | None 
         gate_verdict=_opt_str(gate.get("verdict")),
         refused=[_refused(r) for r in _list(trust.get("refused")) if isinstance(r, dict)],
         config_changes=[str(c) for c in _list(trust.get("config_changes"))],
+        notes=[*(str(n) for n in _list(results.get("notes")) if isinstance(n, str)),
+               *(_answer_notes(a) for a in agents if a.truncated or a.refused)],
+        cost_lines=_cost_lines(_dict(_dict(results.get("totals")).get("cost")), agents),
     )
 
 
 def _refused(r: dict[str, Any]) -> str:
     how = "called without a key" if r.get("keyless") else "not evaluated"
     return f"{how}: {r.get('reason')}"
+
+
+def _vs(head: float | None, base: float | None) -> str:
+    if base is None or head is None:
+        return ""
+    change = f", {(head - base) / base:+.0%}" if base > 0 else ""
+    return f" (base {usd(base)}{change})"
+
+
+def _cost_lines(run: dict[str, Any], agents: list[AgentView]) -> list[str]:
+    head = _rate(run.get("head"))
+    if head is None:
+        return []
+    lines = [f"this run {usd(head)}" + _vs(_rate(run.get("head_compared")), _rate(run.get("base")))]
+    for a in agents:
+        if a.cost is not None:
+            lines.append(f"{a.name}: {usd(a.cost)}" + _vs(a.cost_compared, a.base_cost)
+                         + (f"; {a.unpriced} answer(s) without a price" if a.unpriced else ""))
+        elif a.unpriced:
+            lines.append(f"{a.name}: no price for {a.provider}:{a.model} (add it under eval.prices in agentci.yaml)")
+    return lines
+
+
+def _answer_notes(agent: AgentView) -> str:
+    parts = []
+    if agent.truncated:
+        parts.append(f"{agent.truncated} answer(s) cut at max_tokens and scored as cut (raise model.max_tokens)")
+    if agent.refused:
+        parts.append(f"{agent.refused} answer(s) refused by the model")
+    return f"{agent.name}: " + "; ".join(parts) + "."
 
 
 def _agent(data: dict[str, Any]) -> AgentView:
@@ -187,6 +229,12 @@ def _agent(data: dict[str, Any]) -> AgentView:
         passed=_int(totals.get("passed")),
         failed=_int(totals.get("failed")),
         errors=_int(totals.get("errors")),
+        truncated=_int(totals.get("truncated")),
+        refused=_int(totals.get("refused")),
+        cost=_rate(_dict(data.get("cost")).get("head")),
+        base_cost=_rate(_dict(data.get("cost")).get("base")),
+        cost_compared=_rate(_dict(data.get("cost")).get("head_compared")),
+        unpriced=_int(_dict(data.get("cost")).get("unpriced")),
     )
     for raw in _list(data.get("cases")):
         if not isinstance(raw, dict):
@@ -227,12 +275,15 @@ def _reason(case: dict[str, Any]) -> str:
     """Why the case failed: the provider error, else the failing assertions' reasons."""
     if case.get("error"):
         return str(case["error"])
+    if isinstance(case.get("refusal"), str) and case["refusal"]:
+        return f"the model refused: {case['refusal']}"
+    cut = "answer cut at max_tokens; " if case.get("finish_reason") == "length" else ""
     reasons = [
         str(a.get("reason") or f"{a.get('type', 'assertion')} failed")
         for a in _list(case.get("assertions"))
         if isinstance(a, dict) and a.get("passed") is False
     ]
-    return "; ".join(reasons)
+    return cut + "; ".join(reasons)
 
 
 def _finding(data: dict[str, Any]) -> FindingView:

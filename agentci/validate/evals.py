@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from agentci.documents import Document
+from agentci.eval import prompt_yml
+from agentci.eval.cases import PROMPT_YML
 from agentci.findings import Finding, error
 from agentci.validate.context import Context
 from agentci.validate.metaschema import schema_errors
@@ -39,6 +41,9 @@ def check(ctx: Context) -> list[Finding]:
             if doc is None or path in seen or not isinstance(doc.data, dict):
                 continue
             seen.add(path)
+            if path.endswith(PROMPT_YML):  # GitHub Models' own shape: every problem, each with its line
+                out += [error("prompt-file", path, p.line, p.text, p.hint or "") for p in prompt_yml.problems(doc)]
+                continue
             out += _check_set(doc, memo)
     return out
 

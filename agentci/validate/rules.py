@@ -74,9 +74,11 @@ _TABLE: list[Rule] = [
     # Eval sets
     Rule("eval-regex", E, "A regex assertion's value does not compile", "fix the regular expression (YAML needs \\\\ for a backslash in double quotes)"),
     Rule("eval-json-schema", E, "A json-schema assertion's value is not a valid JSON Schema", "fix the schema in the assertion's value"),
-    Rule("prompt-file", E, "A GitHub Models `*.prompt.yml` file cannot be run (unknown evaluator, `messages` not a list, ...)", "fix the file as the message says"),
+    Rule("prompt-file", E, "A GitHub Models prompt file (*.prompt.yml) that `gh models eval` would not run as meant", "fix the entry at the reported line (see `gh models eval` for the format)"),
     Rule("no-evals", W, "An agent has no eval sets: its changes are merged and deployed unevaluated", "add evals/golden.yaml next to the manifest"),
     Rule("eval-no-cases", W, "An eval set has no cases", "add cases or remove the file"),
+    # Models
+    Rule("model-param", W, "A model parameter the model does not take as written (dropped or renamed when sent)", "remove the parameter or set a value the model takes"),
     # Knowledge
     Rule("knowledge-injection", W, "A knowledge file contains instruction-override text (prompt injection)", "remove or quote the text; knowledge is shown to the model as-is", ("security",)),
 ]

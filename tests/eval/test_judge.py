@@ -95,7 +95,8 @@ def test_judge_that_answers_nonsense_is_an_error_not_a_pass(monkeypatch):
     from tests.servers.openai_stub import Stub
 
     monkeypatch.setenv("JUDGE_KEY", "k")
-    stub = Stub()  # the plain stub echoes: not JSON
+    stub = Stub()  # the plain stub echoes: not JSON (as a server without JSON mode does)
+    stub.state.ignore_format = True
     try:
         with pytest.raises(AgentciError) as info:
             judged(stub, {"type": "llm-rubric", "value": "polite"}, "hello")

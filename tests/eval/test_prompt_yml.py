@@ -11,7 +11,7 @@ from agentci.errors import AgentciError
 from agentci.eval.assertions.base import Context
 from agentci.eval.assertions.registry import parse_spec, run_assertion
 from agentci.eval.cases import load_set
-from agentci.eval.prompt_yml import template, to_eval_set
+from agentci.eval.prompt_yml import case_id, template, to_eval_set
 from agentci.eval.providers.base import Response
 from agentci.source import WorkTree
 
@@ -71,7 +71,10 @@ def write(tmp_path: Path, text: str, name: str = "support.prompt.yml"):
 def test_maps_rows_to_cases(tmp_path):
     data = to_eval_set(write(tmp_path, PROMPT))
     first, second = data["cases"]
-    assert first["id"] == "test-1" and second["id"] == "shipping"
+    # ids from the row's content (stable when rows move), or the row's own id
+    assert first["id"] == case_id({"input": "How long do I have to return an item?", "expected": "30 days",
+                                   "company": "Acme"}) and first["id"].startswith("row-")
+    assert second["id"] == "shipping"
     assert first["_line"] == 13 and second["_line"] == 16
     assert first["input"] == "Question: How long do I have to return an item?"
     assert first["expected"] == "30 days"
@@ -80,7 +83,7 @@ def test_maps_rows_to_cases(tmp_path):
     # the system prompt is filled GitHub-style and protected from agentci's Jinja rendering
     assert first["system"] == '{% raw %}You answer for Acme. Example JSON: {"a": {{count}}}{% endraw %}'
     assert data["description"] == "Answers support questions"
-    assert data["model"] == {"name": "openai/gpt-4o-mini", "temperature": 0.2, "maxTokens": 100}
+    assert data["model"] == {"name": "openai/gpt-4o-mini", "params": {"temperature": 0.2, "max_tokens": 100}}
 
 
 def test_evaluators_become_assertions(tmp_path):
@@ -92,9 +95,10 @@ def test_evaluators_become_assertions(tmp_path):
     assert by_name["exact"] == {"type": "equals", "value": "30 days", "name": "exact"}
     assert by_name["similar"]["type"] == "g-eval" and "expected output" in by_name["similar"]["value"]
     assert by_name["grounded"]["type"] == "faithfulness"
-    judge = by_name["judge"]
-    assert judge["type"] == "g-eval" and judge["threshold"] == 0.5
-    assert judge["value"] == "Does the actual output answer 'How long do I have to return an item?'?"
+    judge = by_name["judge"]  # scored by choice, as gh models eval scores it (llm_choice.py)
+    assert judge["type"] == "llm-choice" and judge["args"]["model"] == "openai/gpt-4o"
+    assert judge["value"] == "Does {{completion}} answer 'How long do I have to return an item?'?"
+    assert judge["args"]["choices"] == [{"choice": "yes", "score": 1.0}, {"choice": "no", "score": 0.0}]
     for a in asserts:  # every mapped entry is a valid agentci assertion
         parse_spec(a)
 
@@ -115,7 +119,8 @@ def test_string_evaluators_behave_like_gh_models(tmp_path):
 def test_load_set_runs_the_mapping(tmp_path):
     es = load_set("support-bot", write(tmp_path, PROMPT), "support.prompt.yml")
     assert es.error is None
-    assert [c.id for c in es.cases] == ["test-1", "shipping"]
+    assert [c.id for c in es.cases] == [es.cases[0].id, "shipping"] and es.cases[0].id.startswith("row-")
+    assert es.cases[0].model == "openai/gpt-4o-mini" and es.cases[0].params == {"temperature": 0.2, "max_tokens": 100}
     assert es.cases[1].line == 16
     assert es.cases[0].system is not None
     assert [a.type for a in es.cases[0].asserts][:2] == ["icontains", "regex"]
@@ -124,7 +129,7 @@ def test_load_set_runs_the_mapping(tmp_path):
 
 def test_no_test_data_is_one_case(tmp_path):
     data = to_eval_set(write(tmp_path, "messages:\n  - role: user\n    content: Say hi\n"))
-    assert [(c["id"], c["input"], c["assert"]) for c in data["cases"]] == [("test-1", "Say hi", [])]
+    assert [(c["id"], c["input"], c["assert"]) for c in data["cases"]] == [("prompt", "Say hi", [])]
 
 
 def test_multi_turn_prompts_travel_in_one_user_turn(tmp_path):
@@ -207,7 +212,8 @@ def test_prompt_yml_eval_set_through_the_cli(tmp_path):
                        env={"OPENAI_API_KEY": "sk-test"}, timeout=120)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         cases = json.loads(out.read_text())["agents"][0]["cases"]
-        assert [(c["id"], c["status"], c["line"]) for c in cases] == [("test-1", "pass", 7), ("test-2", "fail", 8)]
+        assert [(c["status"], c["line"]) for c in cases] == [("pass", 7), ("fail", 8)]
+        assert all(c["id"].startswith("row-") for c in cases) and cases[0]["id"] != cases[1]["id"]
         assert cases[0]["output"] == "You have 30 DAYS."
         reasons = [a["reason"] for a in cases[1]["assertions"]]
         assert reasons[0] == "expected output to contain '5 business days' (ignoring case), got 'No idea.'"

@@ -96,6 +96,7 @@ class JudgeHandler(Handler):
         found = verdict(user)
         if found is None:
             return super().chat(req)
+        self.params = {k: v for k, v in req.items() if k != "messages"}
         self.record("judge", user, None, 200)
         body = completion(req, "", "")
         body["choices"][0]["message"]["content"] = json.dumps(found)

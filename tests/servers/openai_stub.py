@@ -17,7 +17,16 @@ fault when its last user message holds `[[fault:K]]` (every time) or `[[fault:Kx
 
 What the model says: `[[reply:TEXT]]` in the user turn; else the system prompt's
 `ANSWER: ...` lines; else the latency server's capitals/sums/echo. `[[tool:NAME {json}]]`
-answers with a tool call when the request offers that tool.
+answers with a tool call when the request offers that tool. `[[refuse]]` answers with a
+refusal (openai-openapi `ChatCompletionResponseMessage.refusal`, content null). An answer
+longer than the request's `max_completion_tokens`/`max_tokens` is cut there with
+`finish_reason: "length"`, as the API does.
+
+Reasoning models (o1, o3, o4-mini, gpt-5…) answer as api.openai.com does today (`reject`):
+400 for `max_tokens`, for `temperature`/`top_p` (see the bodies quoted there), and
+`usage.completion_tokens_details.reasoning_tokens` counted inside `completion_tokens`.
+`State.headers` are added to every chat answer (rate-limit headers, `x-should-retry`).
+Every request's parameters (all but `messages`) are in the /log entry as `params`.
 """
 
 from __future__ import annotations
@@ -34,6 +43,9 @@ from typing import Any
 
 CAPITALS = {"france": "Paris", "germany": "Berlin", "italy": "Rome", "spain": "Madrid", "japan": "Tokyo"}
 FAULT_RX = re.compile(r"\[\[fault:(hang|429|500|malformed|empty|drop)(?:x(\d+))?\]\]")
+REASONING_RX = re.compile(r"^(?:openai/)?(?:o[134]|gpt-5)")
+REASONING_TOKENS = 64
+REFUSAL = "I'm sorry, but I can't help with that."
 TOOL_RX = re.compile(r"\[\[tool:([\w.-]+)\s*(\{.*?\})?\]\]", re.S)
 REPLY_RX = re.compile(r"\[\[reply:(.*?)\]\]", re.S)
 
@@ -74,6 +86,12 @@ class State:
     in_flight: int = 0
     peak_in_flight: int = 0
     api_key: str | None = None  # when set, requests must carry it
+    headers: dict[str, str] = field(default_factory=dict)  # added to every chat answer
+    #: models answered with today's strict rules though their names do not say so (a model
+    #: released after agentci's table was written)
+    strict_models: set[str] = field(default_factory=set)
+    #: answer in prose whatever response_format asks (a compatible server without JSON mode)
+    ignore_format: bool = False
 
     def bump(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1
@@ -194,9 +212,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif kind == "429":
             self.send_json(429, {"error": {"message": "Rate limit reached", "type": "rate_limit_error"}},
-                           {"Retry-After": st.retry_after})
+                           {"Retry-After": st.retry_after, **st.headers})
         elif kind == "500":
-            self.send_json(500, {"error": {"message": "The server had an error", "type": "server_error"}})
+            self.send_json(500, {"error": {"message": "The server had an error", "type": "server_error"}}, st.headers)
         elif kind == "malformed":
             self.send_raw(200, b'{"id": "chatcmpl-x", "choices": [')
         elif kind == "empty":
@@ -210,12 +228,18 @@ class Handler(BaseHTTPRequestHandler):
             st.bump(kind)
             if fault:
                 st.bump("faults")
-            st.log.append({"ts": time.time(), "kind": kind, "fault": fault, "status": status, "user": user[:200]})
+            st.log.append({"ts": time.time(), "kind": kind, "fault": fault, "status": status, "user": user[:200],
+                           "params": getattr(self, "params", {})})
 
     # -- endpoints -------------------------------------------------------------------------
 
     def chat(self, req: dict[str, Any]) -> None:
         st = self.server.state
+        self.params = {k: v for k, v in req.items() if k != "messages"}
+        rejected = reject(req, st.strict_models)
+        if rejected is not None:
+            self.record("rejected", "", None, 400)
+            return self.send_json(400, rejected, st.headers)
         msgs = req.get("messages") or []
         user = next((str(m.get("content")) for m in reversed(msgs) if m.get("role") == "user"), "")
         system = "\n".join(str(m.get("content")) for m in msgs if m.get("role") == "system")
@@ -229,7 +253,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.apply_fault(fault)
             if st.latency:
                 time.sleep(st.latency)
-            self.send_json(200, completion(req, system, user))
+            if st.ignore_format:
+                req = {k: v for k, v in req.items() if k != "response_format"}
+            self.send_json(200, completion(req, system, user), st.headers)
         finally:
             with st.lock:
                 st.in_flight -= 1
@@ -241,6 +267,58 @@ class Handler(BaseHTTPRequestHandler):
         data = [{"object": "embedding", "index": i, "embedding": embed(str(t))} for i, t in enumerate(texts)]
         self.send_json(200, {"object": "list", "data": data, "model": req.get("model"),
                              "usage": {"prompt_tokens": sum(ntok(str(t)) for t in texts), "total_tokens": 0}})
+
+
+def shaped(text: str, fmt: Any) -> str:
+    """The answer in the shape `response_format` asks for (openai-openapi
+    `ResponseFormatJsonObject` / `ResponseFormatJsonSchema`): JSON, or an instance of the schema."""
+    if not isinstance(fmt, dict) or fmt.get("type") not in ("json_object", "json_schema"):
+        return text
+    schema = (fmt.get("json_schema") or {}).get("schema") if fmt["type"] == "json_schema" else None
+    return json.dumps(instance(schema, text) if isinstance(schema, dict) else {"answer": text})
+
+
+def instance(schema: dict[str, Any], text: str) -> Any:
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties") or {}
+        return {k: instance(v, text) for k, v in props.items() if isinstance(v, dict)}
+    if kind == "array":
+        items = schema.get("items")
+        return [instance(items, text)] if isinstance(items, dict) else []
+    if kind in ("integer", "number"):
+        return 1
+    if kind == "boolean":
+        return True
+    return text
+
+
+def reject(req: dict[str, Any], strict: set[str] | frozenset[str] = frozenset()) -> dict[str, Any] | None:
+    """The 400 api.openai.com sends a reasoning model for a parameter it does not take.
+    Bodies as the API returns them, quoted in public reports:
+      max_tokens  (gpt-5, griptape-ai/ComfyUI-Griptape#312; o1, ITSpecialist111/ai_automation_suggester#38)
+      temperature (gpt-5, owndev/Open-WebUI-Functions#98; Azure o4-mini, microsoft/vscode#253673)
+      top_p       (o1-preview, aandrew-me/tgpt#333; o4-mini, lobehub/lobehub#7747)
+    """
+    model = str(req.get("model") or "")
+    if not REASONING_RX.match(model) and model not in strict:
+        return None
+    if "max_tokens" in req:
+        return _invalid("Unsupported parameter: 'max_tokens' is not supported with this model. "
+                        "Use 'max_completion_tokens' instead.", "max_tokens", "unsupported_parameter")
+    if "temperature" in req and req["temperature"] != 1:
+        return _invalid(f"Unsupported value: 'temperature' does not support {req['temperature']} with this model. "
+                        "Only the default (1) value is supported.", "temperature", "unsupported_value")
+    if "top_p" in req:
+        return _invalid("Unsupported parameter: 'top_p' is not supported with this model.", "top_p",
+                        "unsupported_parameter")
+    return None
+
+
+def _invalid(message: str, param: str, code: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
 
 
 def embed(text: str, dims: int = 64) -> list[float]:
@@ -260,15 +338,28 @@ def completion(req: dict[str, Any], system: str, user: str) -> dict[str, Any]:
             {"id": "call_1", "type": "function", "function": {"name": m.group(1), "arguments": m.group(2) or "{}"}}]}
         text = ""
         finish = "tool_calls"
-    else:
-        text = answer(system, user)
-        message = {"role": "assistant", "content": text}
+    elif "[[refuse]]" in user:
+        text = ""
+        message = {"role": "assistant", "content": None, "refusal": REFUSAL}
         finish = "stop"
+    else:
+        text = shaped(answer(system, user), req.get("response_format"))
+        finish = "stop"
+        budget = req.get("max_completion_tokens") or req.get("max_tokens")
+        reasoning = REASONING_TOKENS if REASONING_RX.match(str(req.get("model") or "")) else 0
+        if isinstance(budget, int) and ntok(text) + reasoning > budget:
+            text = text[: max(0, budget - reasoning) * 4]
+            finish = "length"
+        message = {"role": "assistant", "content": text, "refusal": None}
+    reasoning = REASONING_TOKENS if REASONING_RX.match(str(req.get("model") or "")) else 0
     ptoks = sum(ntok(str(x.get("content", ""))) + 4 for x in req.get("messages") or []) + 3
+    out = ntok(text) + reasoning  # completion_tokens include the reasoning tokens
     return {"id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
             "model": req.get("model", "stub-model"),
             "choices": [{"index": 0, "finish_reason": finish, "message": message}],
-            "usage": {"prompt_tokens": ptoks, "completion_tokens": ntok(text), "total_tokens": ptoks + ntok(text)}}
+            "usage": {"prompt_tokens": ptoks, "completion_tokens": out, "total_tokens": ptoks + out,
+                      "prompt_tokens_details": {"cached_tokens": 0},
+                      "completion_tokens_details": {"reasoning_tokens": reasoning}}}
 
 
 class Stub:

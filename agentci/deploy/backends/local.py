@@ -214,16 +214,8 @@ class LocalBackend(Backend):
         top.mkdir(parents=True, exist_ok=True)
         return top / f"{name}.json", top / f"{name}.guard"
 
-    @contextlib.contextmanager
-    def _guard(self, guard: Path) -> Iterator[None]:
-        import fcntl
-
-        fd = os.open(guard, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+    def _guard(self, guard: Path) -> contextlib.AbstractContextManager[None]:
+        return flocked(guard)
 
     def _read_lease(self, path: Path) -> dict[str, Any] | None:
         try:
@@ -281,3 +273,16 @@ class LocalBackend(Backend):
         if held:
             held.pop("token", None)
         return held
+
+
+@contextlib.contextmanager
+def flocked(guard: Path) -> Iterator[None]:
+    """Hold flock(2) on `guard` (created if missing); the kernel drops it if the holder dies."""
+    import fcntl
+
+    fd = os.open(guard, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

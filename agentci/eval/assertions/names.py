@@ -24,6 +24,7 @@ ASSERTION_MODULES: dict[str, str] = {
     "g-eval": "judged",
     "answer-relevancy": "judged",
     "faithfulness": "judged",
+    "llm-choice": "llm_choice",
     "latency": "runtime",
     "max-tokens": "runtime",
     "tool-call": "tool_call",
@@ -32,4 +33,4 @@ ASSERTION_MODULES: dict[str, str] = {
 ASSERTION_TYPES: frozenset[str] = frozenset(ASSERTION_MODULES)
 
 #: Types that need a judge model (their cases cannot run without one).
-JUDGED_TYPES: frozenset[str] = frozenset({"llm-rubric", "g-eval", "answer-relevancy", "faithfulness"})
+JUDGED_TYPES: frozenset[str] = frozenset({"llm-rubric", "g-eval", "answer-relevancy", "faithfulness", "llm-choice"})

@@ -25,7 +25,7 @@ _VALUE_KIND: dict[str, str] = {
     "not-icontains": "str", "starts-with": "str", "regex": "str", "not-regex": "str",
     "contains-any": "list", "contains-all": "list", "is-json": "schema?", "json-schema": "schema",
     "similar": "str?", "llm-rubric": "str", "g-eval": "str", "answer-relevancy": "none",
-    "faithfulness": "none", "latency": "number", "max-tokens": "number", "tool-call": "any",
+    "faithfulness": "none", "latency": "number", "max-tokens": "number", "tool-call": "any", "llm-choice": "str",
 }
 
 

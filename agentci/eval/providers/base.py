@@ -62,15 +62,36 @@ class Response:
     output_tokens: int | None = None
     latency_ms: float = 0.0
     cached: bool = False
+    #: why the model stopped, normalised: stop | length | tool_calls | content_filter | refusal
+    #: (OpenAI finish_reason; Anthropic stop_reason end_turn→stop, max_tokens→length, tool_use→tool_calls)
+    finish_reason: str | None = None
+    refusal: str | None = None  # OpenAI `message.refusal`: the model declined, content is empty
+    reasoning_tokens: int | None = None  # part of output_tokens (usage.completion_tokens_details)
+    cached_input_tokens: int | None = None  # part of input_tokens billed at the cached rate
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason == "length"
+
+
+def host_of(url: str) -> str:
+    """`https://user@Host:443/path` → `host`."""
+    return url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1].rsplit(":", 1)[0].lower()
 
 
 class ProviderError(Exception):
     """A failed call. `retryable` (429, 5xx, timeouts, dropped connections) lets the runner retry."""
 
-    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None,
+                 status: int | None = None, param: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        # From the API's error object (OpenAI: error.param / error.code; Anthropic: error.type),
+        # so a provider can adapt to a rejected parameter instead of failing every case.
+        self.status = status
+        self.param = param
+        self.code = code
 
 
 class MissingKey(AgentciError):
@@ -103,6 +124,10 @@ class Provider:
     key_env: ClassVar[str | None] = None
     #: whether tool definitions are passed to the model
     supports_tools: ClassVar[bool] = False
+    #: hosts the default key (`key_env`) may be sent to; empty: wherever the config points
+    key_hosts: ClassVar[tuple[str, ...]] = ()
+    #: concurrent requests when agentci.yaml's `eval.limits` names none for this provider
+    default_concurrency: ClassVar[int | None] = None
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
@@ -111,6 +136,10 @@ class Provider:
     def id(self) -> str:
         """Identity for cache keys: the provider and where it points (never the key)."""
         return f"{self.name}:{self.config.base_url or ''}"
+
+    def endpoint_host(self) -> str:
+        """The host requests go to ('' when not an HTTP provider)."""
+        return host_of(self.config.base_url or "")
 
     def api_key(self) -> str:
         """The one place a provider reads its key; `agentci.trust` decides whether it may."""
@@ -125,6 +154,13 @@ class Provider:
             trust.Endpoint.of(self.name, self.config.base_url, self.config.api_key_env), default_key_env=self.key_env)
         if refusal:
             raise RefusedCredential(refusal, hint="see SECURITY.md, 'Where credentials may go'")
+        if self.key_hosts and env == self.key_env and self.endpoint_host() not in self.key_hosts:
+            # Not MissingKey: refused, so the agent is "not evaluated" (neutral), never a quiet skip.
+            raise RefusedCredential(
+                f"the {self.name} provider sends {env} only to {', '.join(self.key_hosts)}, "
+                f"not to {self.endpoint_host() or 'an unnamed host'}",
+                hint="remove model.base_url, or name another key variable with model.api_key_env",
+            )
         value = os.environ.get(env, "")
         from agentci import redact
 
@@ -138,6 +174,14 @@ class Provider:
 
     def complete(self, request: Request) -> Response:  # the one method to implement
         raise NotImplementedError
+
+    def pace(self) -> float:
+        """Seconds to wait before the next request, from what the service said about its limits."""
+        return 0.0
+
+    def notes(self) -> list[str]:
+        """What the provider changed on its own during the run (an adapted parameter), for reports."""
+        return []
 
     def embed(self, texts: list[str], model: str | None = None) -> list[list[float]]:
         """Embeddings for `similar`; providers without an embedding endpoint raise ProviderError."""

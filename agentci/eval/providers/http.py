@@ -13,10 +13,12 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from agentci import bounds
-from agentci.eval.providers.base import Provider, ProviderConfig, ProviderError
+from agentci.eval.providers.base import Provider, ProviderConfig, ProviderError, host_of
+from agentci.eval.providers.ratelimit import RateState
 
 if TYPE_CHECKING:
     import httpx
@@ -44,24 +46,49 @@ def make_client(config: ProviderConfig) -> httpx.Client:
     return client
 
 
-def retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+def retry_after(value: str | None, ms: str | None = None) -> float | None:
+    """Seconds to wait (capped at MAX_RETRY_AFTER), as the official SDKs read it."""
+    wait = requested_wait(value, ms)
+    return None if wait is None else max(0.0, min(wait, MAX_RETRY_AFTER))
+
+
+def requested_wait(value: str | None, ms: str | None = None) -> float | None:
+    """The wait a server asks for, uncapped, read as openai-python `_base_client.py`
+    `_parse_retry_after_header` does: `retry-after-ms` first (milliseconds, more precise),
+    then `Retry-After` as seconds (floats allowed) or an HTTP date."""
+    if ms:
+        try:
+            return float(ms) / 1000
+        except ValueError:
+            pass
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, min(float(value), MAX_RETRY_AFTER))
+        return float(value)
     except ValueError:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, min(when.timestamp() - time.time(), MAX_RETRY_AFTER))
+    return when.timestamp() - time.time()
 
 
-def post_json(client: httpx.Client, url: str, headers: dict[str, str], body: dict[str, Any], who: str) -> Any:
-    """POST a JSON body and return the parsed JSON answer, or raise ProviderError."""
+def should_retry(status: int, header: str | None) -> bool:
+    """openai-python / anthropic-sdk-python `_should_retry`: the server's `x-should-retry`
+    (true/false) decides when present; else 408, 409, 429 and 5xx are retried."""
+    if header == "true":
+        return True
+    if header == "false":
+        return False
+    return status in (408, 409, 429) or status >= 500
+
+
+def post_json(client: httpx.Client, url: str, headers: dict[str, str], body: dict[str, Any], who: str,
+              observe: Callable[[Any], None] | None = None) -> Any:
+    """POST a JSON body and return the parsed JSON answer, or raise ProviderError.
+    `observe(headers)` sees every answer's headers (rate-limit state), errors included."""
     import httpx
 
     timeout, max_bytes = getattr(client, "agentci_limits", (60.0, bounds.max_response_bytes()))
@@ -83,14 +110,17 @@ def post_json(client: httpx.Client, url: str, headers: dict[str, str], body: dic
     except httpx.HTTPError as exc:
         raise ProviderError(f"{who}: HTTP error {type(exc).__name__}: {_short(exc)}", retryable=True) from None
     status = resp.status_code
+    if observe is not None:
+        observe(resp.headers)
     if status >= 400:
-        detail = _error_detail(resp)
-        retryable = status in (408, 409, 429) or status >= 500
-        raise ProviderError(
-            f"{who}: HTTP {status}{': ' + detail if detail else ''}",
-            retryable=retryable,
-            retry_after=retry_after(resp.headers.get("retry-after")) if retryable else None,
-        )
+        detail, param, code = _error_detail(resp)
+        retryable = should_retry(status, resp.headers.get("x-should-retry"))
+        wait = requested_wait(resp.headers.get("retry-after"), resp.headers.get("retry-after-ms"))
+        # A wait beyond eval.max_retry_after (GitHub Models answers a spent daily quota with
+        # hours of Retry-After) is refused by the runner, which knows the configured cap.
+        message = f"{who}: HTTP {status}{': ' + detail if detail else ''}"
+        raise ProviderError(message, retryable=retryable, status=status, param=param, code=code,
+                            retry_after=max(0.0, wait) if retryable and wait is not None else None)
     try:
         return resp.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -98,17 +128,22 @@ def post_json(client: httpx.Client, url: str, headers: dict[str, str], body: dic
         raise ProviderError(f"{who}: response is not valid JSON: {snippet!r}", retryable=True) from None
 
 
-def _error_detail(resp: httpx.Response) -> str:
+def _error_detail(resp: httpx.Response) -> tuple[str, str | None, str | None]:
+    """(message, param, code) from an error body. OpenAI (openai-openapi `ErrorResponse`):
+    {"error": {"message", "type", "param", "code"}}; Anthropic: {"type": "error", "error":
+    {"type", "message"}} (its `type` serves as the code); GitHub Models/Azure: OpenAI's shape."""
     try:
         data = resp.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return resp.text[:200].strip()
+        return resp.text[:200].strip(), None, None
     err = data.get("error") if isinstance(data, dict) else None
     if isinstance(err, dict):
-        return str(err.get("message") or err.get("type") or "")[:300]
+        param, code = err.get("param"), err.get("code") or err.get("type")
+        return (str(err.get("message") or err.get("type") or "")[:300],
+                param if isinstance(param, str) else None, code if isinstance(code, str) else None)
     if isinstance(err, str):
-        return err[:300]
-    return ""
+        return err[:300], None, None
+    return "", None, None
 
 
 def _origin(url: str) -> str:
@@ -146,10 +181,30 @@ class HTTPProvider(Provider):
         self.base_url = base.rstrip("/")
         self._client: Any = None
         self._lock = threading.Lock()
+        self.rate = RateState()
+        self._notes: dict[str, None] = {}  # ordered set
+
+    def pace(self) -> float:
+        return self.rate.acquire()
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            self._notes[text] = None
+
+    def notes(self) -> list[str]:
+        with self._lock:
+            return list(self._notes)
+
+    def post(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> Any:
+        """post_json on this provider's client, its rate-limit headers observed."""
+        return post_json(self._http(), url, headers, body, self.name, observe=self.rate.observe)
 
     @property
     def id(self) -> str:
         return f"{self.name}:{self.base_url}"
+
+    def endpoint_host(self) -> str:
+        return host_of(self.base_url)
 
     def _http(self) -> Any:
         with self._lock:

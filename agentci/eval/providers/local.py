@@ -184,4 +184,5 @@ class LocalProvider(Provider):
             input_tokens=usage.get("prompt_tokens"),
             output_tokens=usage.get("completion_tokens"),
             latency_ms=latency,
+            finish_reason=choices[0].get("finish_reason"),
         )

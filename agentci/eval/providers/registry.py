@@ -11,6 +11,8 @@ from agentci.eval.providers.base import Provider, ProviderConfig
 BUILTINS: dict[str, str] = {
     "openai": "agentci.eval.providers.openai:OpenAIProvider",
     "anthropic": "agentci.eval.providers.anthropic:AnthropicProvider",
+    "github": "agentci.eval.providers.github:GitHubModelsProvider",
+    "azure": "agentci.eval.providers.azure:AzureOpenAIProvider",
     "local": "agentci.eval.providers.local:LocalProvider",
 }
 GROUP = "agentci.providers"
