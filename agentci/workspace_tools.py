@@ -1,34 +1,14 @@
 """The workspace tool catalogue: the tools the workspace's MCP server gives every agent.
 
 The seed articles write `capabilities: ["read_knowledge_base", "draft_email"]` with no
-tools.json: capabilities there name workspace tools, not tools.json entries. This is the
-one list `validate` checks them against (and the README's catalogue table); the MCP
-server (`agentci mcp`) serves these names with these arguments.
+tools.json: capabilities there name workspace tools, not tools.json entries. The names and
+arguments are the MCP server's own (`agentci.mcp.spec.TOOLS`, a light module), so validate,
+the README's table and `agentci mcp` cannot disagree; this module adds the aliases.
 """
 
 from __future__ import annotations
 
-#: name -> (arguments, what it does)
-WORKSPACE_TOOLS: dict[str, tuple[str, str]] = {
-    "list_files": ("path", "list the files below a workspace directory the agent may read"),
-    "read_file": ("path", "read a workspace file the agent may read"),
-    "write_file": ("path, content", "write a workspace file the agent may write"),
-    "delete_file": ("path", "delete a workspace file the agent may write"),
-    "move_file": (
-        "source, destination",
-        "move a file; the agent must be allowed to write both places",
-    ),
-    "acquire_lock": (
-        "path, ttl_seconds?",
-        "take a lock on a workspace path (expires; `lock.on_busy` sees it)",
-    ),
-    "release_lock": ("path", "release a lock the agent holds"),
-    "lock_status": ("path", "who holds a lock on a path, and until when"),
-    "search_knowledge": (
-        "query, limit?",
-        "ranked passages from the knowledge deployed for the agent (RAG)",
-    ),
-}
+from agentci.mcp.spec import TOOLS
 
 #: Other names people give the same tools (the articles' `read_knowledge_base` is the RAG query).
 ALIASES: dict[str, str] = {
@@ -44,8 +24,18 @@ ALIASES: dict[str, str] = {
 }
 
 
+def workspace_tools() -> dict[str, tuple[str, str]]:
+    """name -> (arguments, what it does), in the server's order; optional arguments end in `?`."""
+    out = {}
+    for name, (description, schema) in TOOLS.items():
+        required = set(schema.get("required", []))
+        args = ", ".join(a if a in required else f"{a}?" for a in schema.get("properties", {}))
+        out[name] = (args, description)
+    return out
+
+
 def workspace_tool(capability: str) -> str | None:
     """The catalogue tool a capability names (directly or by alias), or None."""
-    if capability in WORKSPACE_TOOLS:
+    if capability in TOOLS:
         return capability
     return ALIASES.get(capability)

@@ -11,7 +11,7 @@ from agentci.documents import Document
 from agentci.findings import Finding, error, warning
 from agentci.validate.context import Context
 from agentci.validate.metaschema import schema_errors
-from agentci.workspace_tools import WORKSPACE_TOOLS, workspace_tool
+from agentci.workspace_tools import workspace_tool, workspace_tools
 
 
 def tool_list(doc: Document | None) -> tuple[tuple[str | int, ...], list[Any]]:
@@ -52,7 +52,7 @@ def check(ctx: Context) -> list[Finding]:
                     "unknown-workspace-tool", agent.manifest, line,
                     f"capability {cap!r} is not a workspace tool (the agent has no tools.json), "
                     "so nothing will provide it",
-                    "use one of: " + ", ".join(WORKSPACE_TOOLS) + "; or add a tools.json that defines it",
+                    "use one of: " + ", ".join(workspace_tools()) + "; or add a tools.json that defines it",
                 ))
     return out
 
