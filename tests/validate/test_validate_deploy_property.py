@@ -6,8 +6,8 @@ defined by the manifest, by eval sets only or by no one (some guarded), capabili
 without tools.json, knowledge relative to the manifest or the root, permissions touching
 protected places, both swarm forms. Deploy runs in-process on a local workspace without the
 smoke conversation (that is the model's answer: outside the repo).
-Memory paths under /agents, /knowledge or /.agentci are left out: deploy refuses them, and the
-validate rule for them belongs to the bounds work (issue #10).
+Memory paths where deploys write (/agents, /knowledge) are drawn too: validate's
+`memory-path-overlap` (the bounds work, issue #10) must report them, since deploy refuses them.
 """
 
 from __future__ import annotations
@@ -105,7 +105,9 @@ def agent_files(draw: st.DrawFn, name: str, others: list[str], risky: bool) -> d
         _choice(
             risky,
             st.sampled_from([None, f"/memory/{name}.json", f"/mnt/data/{name}.json"]),
-            st.sampled_from([f"/memory/{o}.json" for o in others] or [None]),
+            st.sampled_from(
+                [*(f"/memory/{o}.json" for o in others), "/knowledge/m.json", f"/agents/{name}/m.json", "/drafts"]
+            ),
         )
     )
     if memory:
