@@ -106,7 +106,12 @@ def agent_files(draw: st.DrawFn, name: str, others: list[str], risky: bool) -> d
             risky,
             st.sampled_from([None, f"/memory/{name}.json", f"/mnt/data/{name}.json"]),
             st.sampled_from(
-                [*(f"/memory/{o}.json" for o in others), "/knowledge/m.json", f"/agents/{name}/m.json", "/drafts"]
+                [
+                    *(f"/memory/{o}.json" for o in others),
+                    "/knowledge/m.json",
+                    f"/agents/{name}/m.json",
+                    "/drafts",
+                ]
             ),
         )
     )
