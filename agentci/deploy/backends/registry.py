@@ -13,7 +13,8 @@ from agentci.deploy.backends.base import Backend
 from agentci.errors import AgentciError
 
 ENTRY_POINT_GROUP = "agentci.backends"
-BUILTIN = {"local": "agentci.deploy.backends.local:LocalBackend", "fastio": "agentci.deploy.backends.fastio:FastioBackend"}
+BUILTIN = {"local": "agentci.deploy.backends.local:LocalBackend", "fastio": "agentci.deploy.backends.fastio:FastioBackend",
+           "s3": "agentci.deploy.backends.s3:S3Backend"}
 
 
 def _load(ref: str) -> type[Backend]:
@@ -61,7 +62,8 @@ def open_workspace(config: Any, root: Any, override: str | None = None) -> Backe
     if override and ws.backend != "local":
         raise AgentciError(f"--workspace applies to the local backend; agentci.yaml selects {ws.backend!r}",
                            hint="drop --workspace, or set workspace.backend: local")
-    options: dict[str, Any] = {**ws.options, **(ws.fastio if ws.backend == "fastio" else {})}
+    own = {"fastio": ws.fastio, "s3": ws.s3}.get(ws.backend, {})
+    options: dict[str, Any] = {**ws.options, **own}
     if ws.backend == "local":
         # A flag is relative to where the user stands; the config value to the repo root.
         options["path"] = str(Path(override).resolve() if override else Path(root) / ws.path)
