@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "diff": "desired (git) vs live (workspace)",
     "deploy": "reconcile the workspace with the repo and write status",
     "status": "what is deployed where: sync and health per agent",
+    "promote": "deploy to one environment the commit another runs, Synced and Healthy",
     "ci": "what the GitHub Action runs: picks the steps from the event",
     "schema": "print a JSON Schema (agent, tools, swarm, eval-set, config)",
 }

@@ -69,6 +69,7 @@ class Desired:
     agents: dict[str, DesiredAgent]
     knowledge: Area
     policies: Area
+    environment: str = "production"
 
     def areas(self) -> list[Area]:
         """In sync-wave order: knowledge and policies before the agents that use them."""
@@ -96,17 +97,20 @@ def open_source(root: Path, ref: str | None) -> tuple[Source, str | None]:
     return tree, tree.commit()
 
 
-def load_desired(root: Path, ref: str | None = None) -> Desired:
+def load_desired(root: Path, ref: str | None = None, environment: str | None = None) -> Desired:
+    """What `ref` says environment `environment` should hold: its config's `workspace` is the
+    environment's, and the environment's variables are merged over every agent's."""
     source, commit = open_source(root, ref)
     try:
-        return _load(root, source, commit)
+        return _load(root, source, commit, environment)
     finally:
         if isinstance(source, GitTree):
             source.close()
 
 
-def _load(root: Path, source: Source, commit: str | None) -> Desired:
+def _load(root: Path, source: Source, commit: str | None, environment: str | None = None) -> Desired:
     repo = load_repo(source)
+    env = repo.config.environment(environment)
     errors = [f for f in repo.findings if f.severity == Severity.ERROR]
     if errors:
         lines = "\n".join(f"  {f.location}: {f.message}" for f in errors[:10])
@@ -125,7 +129,7 @@ def _load(root: Path, source: Source, commit: str | None) -> Desired:
         area = Area(agent_area(agent.name))
         area.files["agent.yaml"] = source.read_bytes(agent.manifest)
         if agent.prompt:
-            area.files["system_prompt.md"] = render_prompt(source, agent, agent.prompt).encode("utf-8")
+            area.files["system_prompt.md"] = render_prompt(source, agent, agent.prompt, env.variables).encode("utf-8")
         if agent.tools:
             area.files["tools.json"] = source.read_bytes(agent.tools)
         paths = []
@@ -135,15 +139,17 @@ def _load(root: Path, source: Source, commit: str | None) -> Desired:
             paths.append(kp)
         agents[agent.name] = DesiredAgent(agent, area, paths)
     policies = Area(POLICIES, {f"{name}.json": policy_json(d, repo) for name, d in agents.items()})
-    return Desired(root, commit, source.label, repo.config, repo, agents, knowledge, policies)
+    config = repo.config.for_environment(env.name)
+    return Desired(root, commit, source.label, config, repo, agents, knowledge, policies, env.name)
 
 
-def render_prompt(source: Source, agent: Agent, path: str) -> str:
-    """The live prompt: the same sandboxed, StrictUndefined rendering the evals used."""
+def render_prompt(source: Source, agent: Agent, path: str, overrides: dict[str, Any] | None = None) -> str:
+    """The live prompt: the same sandboxed, StrictUndefined rendering the evals used, with the
+    environment's variables (`overrides`) over the agent's."""
     from agentci.eval.render import render
 
     text = source.read_bytes(path).decode("utf-8", "replace")
-    out = render(text, agent.variables, path=path)
+    out = render(text, {**agent.variables, **(overrides or {})}, path=path)
     # Jinja drops one trailing newline; the deployed file keeps the source's ending.
     return out + "\n" if text.endswith("\n") else out
 
