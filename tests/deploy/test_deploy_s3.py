@@ -43,9 +43,9 @@ def s3_config(moto: MotoS3, bucket: str, prefix: str = "prod/", lock_ttl: float 
             f"  s3: {{bucket: {bucket}, prefix: {prefix}, endpoint_url: '{moto.url}', region: us-east-1}}\n")
 
 
-def s3_repo(tmp: Path, moto: MotoS3, bucket: str, **kw: Any) -> Path:
+def s3_repo(tmp: Path, moto: MotoS3, bucket: str, lock_ttl: float = 5, **kw: Any) -> Path:
     repo = make_repo(tmp / "r", **kw)
-    (repo / "agentci.yaml").write_text(s3_config(moto, bucket, lock_ttl=kw.get("lock_ttl", 5)))
+    (repo / "agentci.yaml").write_text(s3_config(moto, bucket, lock_ttl=lock_ttl))
     commit_all(repo, "s3 workspace")
     return repo
 
