@@ -32,7 +32,9 @@ def test_status_through_contents_api_and_deployment(tmp_path: Path) -> None:
         body = puts[-1].body
         assert "[skip ci]" in body["message"] and body["author"]["name"] == "Deploy Bot"
         assert gh.state.deployments[0]["environment"] == "staging" and gh.state.deployments[0]["ref"] == head
-        assert gh.state.deployment_statuses[-1]["state"] == "success"
+        newest = gh.state.deployments[-1]["id"]
+        assert [s["state"] for s in gh.state.deployment_statuses if s["deployment_id"] == newest] == \
+            ["in_progress", "success"]
         assert git(repo, "log", "-1", "--format=%s") == "initial"  # no local commit in Actions
 
 
@@ -110,4 +112,6 @@ def test_protected_branch_refusal_is_named_and_status_branch_works(tmp_path: Pat
         proc = run_cli("deploy", str(repo), "--no-smoke", "--format", "json", env=_actions_env(gh, head))
         assert proc.returncode == 0 and json.loads(proc.stdout)["status_written"] == "deployments", proc.stderr
         assert len(gh.calls("PUT", r"/contents/.*")) == puts
-        assert gh.state.deployment_statuses[-1]["state"] == "success"
+        newest = gh.state.deployments[-1]["id"]
+        assert [s["state"] for s in gh.state.deployment_statuses if s["deployment_id"] == newest] == \
+            ["in_progress", "success"]
