@@ -61,7 +61,7 @@ def test_events_reach_both_shapes(tmp_path: Path) -> None:
 def test_a_slow_or_failing_receiver_never_fails_the_deploy(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", agents=["alpha"], knowledge_files=1,
                      config="notify:\n  - {url_env: HOOK, timeout: 1}\n  - {url_env: BROKEN}\n  - {url_env: UNSET}\n")
-    with WebhookReceiver(delay=5) as slow, WebhookReceiver(status=500) as broken:
+    with WebhookReceiver(delay=30) as slow, WebhookReceiver(status=500) as broken:
         t0 = time.monotonic()
         proc = run_cli("deploy", str(repo), "--no-smoke", "--no-writeback",
                        env={"HOOK": slow.url, "BROKEN": broken.url})
@@ -70,4 +70,4 @@ def test_a_slow_or_failing_receiver_never_fails_the_deploy(tmp_path: Path) -> No
         assert "notify: HOOK: ReadTimeout" in proc.stderr and "notify: BROKEN: HTTP 500" in proc.stderr
         assert "notify: UNSET is not set" in proc.stderr
         assert len(slow.received) == 1 and len(broken.received) == 1
-        assert took < 4.5, took  # bounded by the 1 s timeout, not the receiver's 5 s
+        assert took < 15, took  # bounded by the 1 s timeout, not the receiver's 30 s

@@ -285,4 +285,4 @@ def test_missing_bucket_and_missing_boto_config_are_clear_errors(tmp_path: Path,
     (repo / "agentci.yaml").write_text("workspace:\n  backend: s3\n  s3: {prefix: x/}\n")
     commit_all(repo, "no bucket")
     proc = run_cli("deploy", str(repo), "--no-writeback", "--no-smoke", env=CREDENTIALS)
-    assert proc.returncode != 0 and "workspace.s3.bucket is not set" in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and "agentci.yaml:3: workspace.s3: 'bucket' is required" in proc.stderr, proc.stderr
