@@ -221,7 +221,8 @@ def _notify(value: Any) -> list[NotifyTarget]:
         if not isinstance(spec, dict) or not _opt_str(spec.get("url_env")):
             continue
         events = tuple(e for e in _strs(spec.get("events")) if e in NOTIFY_EVENTS) or NOTIFY_EVENTS
-        out.append(NotifyTarget(spec["url_env"], spec.get("format") if spec.get("format") in NOTIFY_FORMATS else "json",
+        fmt = spec.get("format")
+        out.append(NotifyTarget(spec["url_env"], fmt if isinstance(fmt, str) and fmt in NOTIFY_FORMATS else "json",
                                 events, tuple(_strs(spec.get("environments"))),
                                 min(_num(spec.get("timeout"), NOTIFY_TIMEOUT), 30.0)))
     return out

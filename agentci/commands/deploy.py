@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 def deploy_environment(args: argparse.Namespace, root: Path, environment: str | None, ref: str | None,
                        promoted_from: str | None = None) -> int:
     """Deploy `ref` to one environment: the body of `deploy`, and of `promote` once it chose the commit."""
-    from agentci.deploy.apply import DeployOptions, deploy
+    from agentci.deploy.apply import DeployOptions
     from agentci.deploy.backends.registry import open_workspace
     from agentci.deploy.desired import load_desired
     from agentci.deploy.guard import check_persistent

@@ -17,7 +17,9 @@ from agentci.errors import AgentciError
 ALLOW_ENV = "AGENTCI_ALLOW_EPHEMERAL_WORKSPACE"
 
 
-def ephemeral_workspace(backend: str, path: str | None, env: Mapping[str, str] | None = None) -> bool:
+def ephemeral_workspace(
+    backend: str, path: str | None, env: Mapping[str, str] | None = None
+) -> bool:
     env = env if env is not None else os.environ
     if backend != "local" or not path or env.get(ALLOW_ENV) in ("1", "true"):
         return False
@@ -30,12 +32,16 @@ def ephemeral_workspace(backend: str, path: str | None, env: Mapping[str, str] |
     return target == top or top in target.parents
 
 
-def check_persistent(backend: str, path: str | None, environment: str, env: Mapping[str, str] | None = None) -> None:
+def check_persistent(
+    backend: str, path: str | None, environment: str, env: Mapping[str, str] | None = None
+) -> None:
     if ephemeral_workspace(backend, path, env):
         raise AgentciError(
             f"environment {environment!r}: the local workspace {path} is inside the checkout of a GitHub-hosted "
             "runner, which is deleted when the job ends (the deploy, its memory snapshots and its lock would "
             "vanish, and every drift check would report 'not deployed')",
             hint="deploy to a persistent backend (workspace.backend: s3 or fastio), or run the deploy job on a "
-                 f"self-hosted runner with --workspace pointing outside the checkout; {ALLOW_ENV}=1 deploys "
-                 "there anyway (a throwaway preview)", exit_code=1)
+            f"self-hosted runner with --workspace pointing outside the checkout; {ALLOW_ENV}=1 deploys "
+            "there anyway (a throwaway preview)",
+            exit_code=1,
+        )

@@ -18,9 +18,20 @@ from typing import Any
 
 from agentci.config import Config, NotifyTarget
 
-SUCCEEDED, FAILED, ROLLED_BACK, DEGRADED, DRIFT = "succeeded", "failed", "rolled_back", "degraded", "drift"
-TITLES = {SUCCEEDED: "deploy succeeded", FAILED: "deploy failed", ROLLED_BACK: "deploy rolled back",
-          DEGRADED: "deploy degraded", DRIFT: "drift found"}
+SUCCEEDED, FAILED, ROLLED_BACK, DEGRADED, DRIFT = (
+    "succeeded",
+    "failed",
+    "rolled_back",
+    "degraded",
+    "drift",
+)
+TITLES = {
+    SUCCEEDED: "deploy succeeded",
+    FAILED: "deploy failed",
+    ROLLED_BACK: "deploy rolled back",
+    DEGRADED: "deploy degraded",
+    DRIFT: "drift found",
+}
 
 
 def deploy_event(report: Any) -> str:
@@ -34,21 +45,45 @@ def deploy_event(report: Any) -> str:
     return SUCCEEDED if report.result in ("ok", "noop") else FAILED
 
 
-def notify_deploy(config: Config, environment: str, commit: str | None, event: str, agents: Iterable[Any],
-                  error: str, log: Callable[[str], None]) -> int:
+def notify_deploy(
+    config: Config,
+    environment: str,
+    commit: str | None,
+    event: str,
+    agents: Iterable[Any],
+    error: str,
+    log: Callable[[str], None],
+) -> int:
     """Send `event` to every target that wants it; returns how many were delivered."""
-    rows = [{"name": a.name, "sync": a.sync, "health": a.health, "release": a.release,
-             **({"message": a.message} if a.message else {})} for a in agents]
+    rows = [
+        {
+            "name": a.name,
+            "sync": a.sync,
+            "health": a.health,
+            "release": a.release,
+            **({"message": a.message} if a.message else {}),
+        }
+        for a in agents
+    ]
     return send(config.notify, event, environment, commit, rows, error, log)
 
 
-def send(targets: list[NotifyTarget], event: str, environment: str, commit: str | None,
-         agents: list[dict[str, Any]], error: str, log: Callable[[str], None],
-         env: dict[str, str] | None = None) -> int:
+def send(
+    targets: list[NotifyTarget],
+    event: str,
+    environment: str,
+    commit: str | None,
+    agents: list[dict[str, Any]],
+    error: str,
+    log: Callable[[str], None],
+    env: dict[str, str] | None = None,
+) -> int:
     env = env if env is not None else dict(os.environ)
     delivered = 0
     for target in targets:
-        if event not in target.events or (target.environments and environment not in target.environments):
+        if event not in target.events or (
+            target.environments and environment not in target.environments
+        ):
             continue
         url = env.get(target.url_env, "")
         if not url.startswith(("https://", "http://")):
@@ -59,24 +94,46 @@ def send(targets: list[NotifyTarget], event: str, environment: str, commit: str 
     return delivered
 
 
-def payload(fmt: str, event: str, environment: str, commit: str | None, agents: list[dict[str, Any]], error: str,
-            env: dict[str, str]) -> dict[str, Any]:
+def payload(
+    fmt: str,
+    event: str,
+    environment: str,
+    commit: str | None,
+    agents: list[dict[str, Any]],
+    error: str,
+    env: dict[str, str],
+) -> dict[str, Any]:
     from agentci.deploy.status import now_iso, run_url
 
     link = run_url()
     repo = env.get("GITHUB_REPOSITORY") or ""
     if fmt == "slack":
-        lines = [f"*agentci: {TITLES.get(event, event)}* in `{environment}`"
-                 + (f" ({_slack(repo)})" if repo else "") + f" at `{(commit or 'work tree')[:12]}`"]
+        lines = [
+            f"*agentci: {TITLES.get(event, event)}* in `{environment}`"
+            + (f" ({_slack(repo)})" if repo else "")
+            + f" at `{(commit or 'work tree')[:12]}`"
+        ]
         lines += [f"• {_slack(a['name'])}: {a['sync']} {a['health']}" for a in agents[:20]]
         if error:
             lines.append(_slack(error[:500]))
         if link:
             lines.append(f"<{link}|the run>")
         text = "\n".join(lines)
-        return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]}
-    return {"event": event, "title": TITLES.get(event, event), "environment": environment, "commit": commit,
-            "repository": repo or None, "agents": agents, "error": error or None, "link": link, "time": now_iso()}
+        return {
+            "text": text,
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+        }
+    return {
+        "event": event,
+        "title": TITLES.get(event, event),
+        "environment": environment,
+        "commit": commit,
+        "repository": repo or None,
+        "agents": agents,
+        "error": error or None,
+        "link": link,
+        "time": now_iso(),
+    }
 
 
 def _slack(text: str) -> str:

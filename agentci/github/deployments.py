@@ -26,14 +26,30 @@ DEACTIVATE_SCAN = 10
 
 
 class DeploymentTracker:
-    def __init__(self, gh: GitHub, deployment_id: int, environment: str, env_url: str | None, log_url: str | None,
-                 log: Callable[[str], None], reused: bool) -> None:
+    def __init__(
+        self,
+        gh: GitHub,
+        deployment_id: int,
+        environment: str,
+        env_url: str | None,
+        log_url: str | None,
+        log: Callable[[str], None],
+        reused: bool,
+    ) -> None:
         self.gh, self.id, self.environment = gh, deployment_id, environment
         self.env_url, self.log_url, self.log, self.reused = env_url, log_url, log, reused
 
     @classmethod
-    def start(cls, environment: str, ref: str | None, *, env_url: str | None, log: Callable[[str], None],
-              description: str = "agentci deploy", env: Mapping[str, str] | None = None) -> DeploymentTracker | None:
+    def start(
+        cls,
+        environment: str,
+        ref: str | None,
+        *,
+        env_url: str | None,
+        log: Callable[[str], None],
+        description: str = "agentci deploy",
+        env: Mapping[str, str] | None = None,
+    ) -> DeploymentTracker | None:
         from agentci.deploy.status import run_url
 
         env = env if env is not None else os.environ
@@ -47,17 +63,22 @@ class DeploymentTracker:
             log_url = run_url()
             found = job_deployment(gh, environment, ref, env.get("GITHUB_RUN_ID"))
             dep = found or gh.create_deployment(ref, environment, description=description)
-            gh.create_deployment_status(dep, "in_progress", description, log_url=log_url, environment_url=env_url)
+            gh.create_deployment_status(
+                dep, "in_progress", description, log_url=log_url, environment_url=env_url
+            )
         except GitHubError as exc:
-            log(f"deployment: not recorded on GitHub ({exc.message}); the job needs `permissions: deployments: write`")
+            log(
+                f"deployment: not recorded on GitHub ({exc.message}); the job needs `permissions: deployments: write`"
+            )
             return None
         return cls(gh, dep, environment, env_url, log_url, log, reused=found is not None)
 
     def finish(self, state: str, description: str) -> None:
         """state: success | failure | error."""
         try:
-            self.gh.create_deployment_status(self.id, state, description, log_url=self.log_url,
-                                             environment_url=self.env_url)
+            self.gh.create_deployment_status(
+                self.id, state, description, log_url=self.log_url, environment_url=self.env_url
+            )
             if state == "success":
                 self._deactivate_older()
         except GitHubError as exc:
@@ -70,7 +91,9 @@ class DeploymentTracker:
                 continue
             latest = self.gh.list_deployment_statuses(did, limit=1)
             if latest and latest[0].get("state") == "success":
-                self.gh.create_deployment_status(did, "inactive", f"superseded by deployment {self.id}")
+                self.gh.create_deployment_status(
+                    did, "inactive", f"superseded by deployment {self.id}"
+                )
 
 
 def job_deployment(gh: GitHub, environment: str, sha: str, run_id: str | None) -> int | None:

@@ -28,8 +28,11 @@ def two_env_repo(tmp: Path) -> Path:
 
 
 def cli(repo: Path, *args: str) -> tuple[int, dict, str]:
-    proc = run_cli(*args, str(repo), "--no-smoke", "--format", "json") if args[0] == "deploy" else \
-        run_cli(*args, "--format", "json", cwd=repo)
+    proc = (
+        run_cli(*args, str(repo), "--no-smoke", "--format", "json")
+        if args[0] == "deploy"
+        else run_cli(*args, "--format", "json", cwd=repo)
+    )
     try:
         data = json.loads(proc.stdout)
     except ValueError:
@@ -44,15 +47,24 @@ def test_environments_variables_promotion_and_status(tmp_path: Path) -> None:
     assert rc == 0, err
     assert data["environment"] == "staging"
     staging, production = repo / "ws/staging", repo / "ws/production"
-    assert live_tree(staging / "agents/alpha")["system_prompt.md"] == b"You are alpha at Staging Inc. v1\n"
+    assert (
+        live_tree(staging / "agents/alpha")["system_prompt.md"]
+        == b"You are alpha at Staging Inc. v1\n"
+    )
     assert not production.exists()
 
     # A new commit lands on staging only; production gets v1 by promotion... no: promotion takes
     # what staging runs *now*. First promote v1, then move staging on.
     rc, data, err = cli(repo, "promote", "staging", "production")
     assert rc == 0, err
-    assert data["environment"] == "production" and data["commit"] == v1 and data["promoted_from"] == "staging"
-    assert live_tree(production / "agents/alpha")["system_prompt.md"] == b"You are alpha at Acme. v1\n"
+    assert (
+        data["environment"] == "production"
+        and data["commit"] == v1
+        and data["promoted_from"] == "staging"
+    )
+    assert (
+        live_tree(production / "agents/alpha")["system_prompt.md"] == b"You are alpha at Acme. v1\n"
+    )
 
     (repo / "agents/alpha/system_prompt.md").write_text("You are alpha at {{ company }}. v2\n")
     v2 = commit_all(repo, "v2")
@@ -72,8 +84,10 @@ def test_environments_variables_promotion_and_status(tmp_path: Path) -> None:
     alpha = next(line for line in lines if line.startswith("alpha"))
     assert f"{v2[:12]} Synced Healthy" in alpha and f"{v1[:12]} OutOfSync Healthy" in alpha
     data = json.loads(run_cli("status", str(repo), "--format", "json").stdout)
-    assert {e: [a["commit"] for a in v["agents"]] for e, v in data["environments"].items()} == \
-        {"staging": [v2, v2], "production": [v1, v1]}
+    assert {e: [a["commit"] for a in v["agents"]] for e, v in data["environments"].items()} == {
+        "staging": [v2, v2],
+        "production": [v1, v1],
+    }
 
     # Dry run first: nothing changes on production.
     rc, data, err = cli(repo, "promote", "staging", "production", "--dry-run")
@@ -81,7 +95,9 @@ def test_environments_variables_promotion_and_status(tmp_path: Path) -> None:
     assert b"v1" in live_tree(production / "agents/alpha")["system_prompt.md"]
     rc, data, err = cli(repo, "promote", "staging", "production", "--no-writeback")
     assert rc == 0 and data["commit"] == v2, err
-    assert live_tree(production / "agents/alpha")["system_prompt.md"] == b"You are alpha at Acme. v2\n"
+    assert (
+        live_tree(production / "agents/alpha")["system_prompt.md"] == b"You are alpha at Acme. v2\n"
+    )
     assert run_cli("diff", str(repo), "--environment", "production").returncode == 0
 
 
@@ -124,14 +140,23 @@ def test_a_repo_without_environments_is_unchanged(tmp_path: Path) -> None:
 
 def test_local_workspace_in_a_github_hosted_checkout_is_refused(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", agents=["alpha"], knowledge_files=1)
-    hosted = {"GITHUB_ACTIONS": "true", "RUNNER_ENVIRONMENT": "github-hosted", "GITHUB_WORKSPACE": str(repo)}
+    hosted = {
+        "GITHUB_ACTIONS": "true",
+        "RUNNER_ENVIRONMENT": "github-hosted",
+        "GITHUB_WORKSPACE": str(repo),
+    }
     proc = run_cli("deploy", str(repo), "--no-smoke", "--no-writeback", env=hosted)
     assert proc.returncode == 1, proc.stderr
-    assert "inside the checkout of a GitHub-hosted runner" in proc.stderr and "backend: s3" in proc.stderr
+    assert (
+        "inside the checkout of a GitHub-hosted runner" in proc.stderr
+        and "backend: s3" in proc.stderr
+    )
     assert not (repo / ".agentci/workspace/agents").exists()  # nothing was deployed
     # The same on a self-hosted runner, or a path outside the checkout, is fine.
-    for env, extra in (({**hosted, "RUNNER_ENVIRONMENT": "self-hosted"}, []),
-                       (hosted, ["--workspace", str(tmp_path / "outside")])):
+    for env, extra in (
+        ({**hosted, "RUNNER_ENVIRONMENT": "self-hosted"}, []),
+        (hosted, ["--workspace", str(tmp_path / "outside")]),
+    ):
         proc = run_cli("deploy", str(repo), "--no-smoke", "--no-writeback", *extra, env=env)
         assert proc.returncode == 0, proc.stderr
     # --dry-run changes nothing, so it is allowed (it shows what a deploy would do).

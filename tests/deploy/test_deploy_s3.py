@@ -22,7 +22,7 @@ from deploy_helpers import commit_all, desired_areas, make_repo, run_cli
 pytest.importorskip("boto3")
 pytest.importorskip("moto")
 
-from tests.servers.s3_moto import CREDENTIALS, MotoS3  # noqa: E402
+from tests.servers.s3_moto import CREDENTIALS, MotoS3
 
 AGENTS = [f"a{i}" for i in range(4)]
 
@@ -39,8 +39,10 @@ def bucket(moto: MotoS3) -> str:
 
 
 def s3_config(moto: MotoS3, bucket: str, prefix: str = "prod/", lock_ttl: float = 5) -> str:
-    return (f"workspace:\n  backend: s3\n  lock_ttl: {lock_ttl}\n"
-            f"  s3: {{bucket: {bucket}, prefix: {prefix}, endpoint_url: '{moto.url}', region: us-east-1}}\n")
+    return (
+        f"workspace:\n  backend: s3\n  lock_ttl: {lock_ttl}\n"
+        f"  s3: {{bucket: {bucket}, prefix: {prefix}, endpoint_url: '{moto.url}', region: us-east-1}}\n"
+    )
 
 
 def s3_repo(tmp: Path, moto: MotoS3, bucket: str, lock_ttl: float = 5, **kw: Any) -> Path:
@@ -51,7 +53,16 @@ def s3_repo(tmp: Path, moto: MotoS3, bucket: str, lock_ttl: float = 5, **kw: Any
 
 
 def s3_deploy(repo: Path, *args: str) -> tuple[int, dict[str, Any], str]:
-    proc = run_cli("deploy", str(repo), "--no-smoke", "--no-writeback", "--format", "json", *args, env=CREDENTIALS)
+    proc = run_cli(
+        "deploy",
+        str(repo),
+        "--no-smoke",
+        "--no-writeback",
+        "--format",
+        "json",
+        *args,
+        env=CREDENTIALS,
+    )
     try:
         data = json.loads(proc.stdout)
     except ValueError:
@@ -62,13 +73,18 @@ def s3_deploy(repo: Path, *args: str) -> tuple[int, dict[str, Any], str]:
 def read_area(client: Any, bucket: str, prefix: str, area_path: str) -> dict[str, bytes] | None:
     """The README's read protocol: one GET of the pointer, then the objects it names."""
     try:
-        pointer = json.loads(client.get_object(Bucket=bucket, Key=f"{prefix}{area_path}/.agentci-release.json")
-                             ["Body"].read())
+        pointer = json.loads(
+            client.get_object(Bucket=bucket, Key=f"{prefix}{area_path}/.agentci-release.json")[
+                "Body"
+            ].read()
+        )
     except client.exceptions.NoSuchKey:
         return None
     out = {}
     for path, digest in pointer["files"].items():
-        data = client.get_object(Bucket=bucket, Key=f"{prefix}.agentci/objects/sha256/{digest[:2]}/{digest}")["Body"].read()
+        data = client.get_object(
+            Bucket=bucket, Key=f"{prefix}.agentci/objects/sha256/{digest[:2]}/{digest}"
+        )["Body"].read()
         assert hashlib.sha256(data).hexdigest() == digest
         out[path] = data
     return out
@@ -81,7 +97,9 @@ def objects(client: Any, bucket: str, prefix: str) -> dict[str, Any]:
     return out
 
 
-def test_deploy_is_incremental_and_readable_by_the_protocol(tmp_path: Path, moto: MotoS3, bucket: str) -> None:
+def test_deploy_is_incremental_and_readable_by_the_protocol(
+    tmp_path: Path, moto: MotoS3, bucket: str
+) -> None:
     repo = s3_repo(tmp_path, moto, bucket, agents=AGENTS, knowledge_files=30)
     client = moto.client()
     rc, data, err = s3_deploy(repo)
@@ -91,7 +109,9 @@ def test_deploy_is_incremental_and_readable_by_the_protocol(tmp_path: Path, moto
     for path, files in want.items():
         assert read_area(client, bucket, "prod/", path) == files, path
     blobs = objects(client, bucket, "prod/.agentci/objects/")
-    assert len(blobs) == len({hashlib.sha256(b).hexdigest() for f in want.values() for b in f.values()})
+    assert len(blobs) == len(
+        {hashlib.sha256(b).hexdigest() for f in want.values() for b in f.values()}
+    )
 
     # One prompt changes: exactly one new object is sent; the others are not touched.
     (repo / "agents/a1/system_prompt.md").write_text("You are a1, now v2.\n")
@@ -99,23 +119,34 @@ def test_deploy_is_incremental_and_readable_by_the_protocol(tmp_path: Path, moto
     time.sleep(1.1)  # LastModified has one-second resolution
     rc, data, err = s3_deploy(repo)
     assert rc == 0, err
-    sent = {a["name"]: a["files_sent"] for a in data["agents"]} | {a["name"]: a["files_sent"] for a in data["areas"]}
+    sent = {a["name"]: a["files_sent"] for a in data["agents"]} | {
+        a["name"]: a["files_sent"] for a in data["areas"]
+    }
     assert sent == {"a0": 0, "a1": 1, "a2": 0, "a3": 0, "knowledge": 0, "policies": 0}
     after = objects(client, bucket, "prod/.agentci/objects/")
-    assert set(after) - set(blobs) == {f"prod/.agentci/objects/sha256/{h[:2]}/{h}" for h in
-                                       [hashlib.sha256(b"You are a1, now v2.\n").hexdigest()]}
+    assert set(after) - set(blobs) == {
+        f"prod/.agentci/objects/sha256/{h[:2]}/{h}"
+        for h in [hashlib.sha256(b"You are a1, now v2.\n").hexdigest()]
+    }
     assert all(after[k] == blobs[k] for k in blobs)  # unchanged objects were not re-sent
-    assert read_area(client, bucket, "prod/", "agents/a1")["system_prompt.md"] == b"You are a1, now v2.\n"
+    assert (
+        read_area(client, bucket, "prod/", "agents/a1")["system_prompt.md"]
+        == b"You are a1, now v2.\n"
+    )
 
     # status and diff read the same workspace; a second deploy sends nothing.
     assert run_cli("diff", str(repo), env=CREDENTIALS).returncode == 0
     status = json.loads(run_cli("status", str(repo), "--format", "json", env=CREDENTIALS).stdout)
-    assert {a["name"]: (a["sync"], a["health"]) for a in status["agents"]} == {n: ("Synced", "Healthy") for n in AGENTS}
+    assert {a["name"]: (a["sync"], a["health"]) for a in status["agents"]} == {
+        n: ("Synced", "Healthy") for n in AGENTS
+    }
     rc, data, _ = s3_deploy(repo)
     assert rc == 0 and sum(a["files_sent"] for a in data["agents"]) == 0
 
 
-def test_hand_edited_pointer_is_drift_and_deploy_repairs_it(tmp_path: Path, moto: MotoS3, bucket: str) -> None:
+def test_hand_edited_pointer_is_drift_and_deploy_repairs_it(
+    tmp_path: Path, moto: MotoS3, bucket: str
+) -> None:
     repo = s3_repo(tmp_path, moto, bucket, agents=["alpha"], knowledge_files=2)
     client = moto.client()
     assert s3_deploy(repo)[0] == 0
@@ -134,9 +165,13 @@ def test_memory_is_snapshotted_and_restored(tmp_path: Path, moto: MotoS3, bucket
     repo = s3_repo(tmp_path, moto, bucket, agents=["alpha"], knowledge_files=1)
     client = moto.client()
     assert s3_deploy(repo)[0] == 0
-    first = json.loads(run_cli("status", str(repo), "--format", "json", env=CREDENTIALS).stdout)["agents"][0]
+    first = json.loads(run_cli("status", str(repo), "--format", "json", env=CREDENTIALS).stdout)[
+        "agents"
+    ][0]
     client.put_object(Bucket=bucket, Key="prod/memory/alpha.json", Body=b'{"turns": 1}')
-    old_sha = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    old_sha = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     (repo / "agents/alpha/system_prompt.md").write_text("v2\n")
     commit_all(repo, "v2")
     rc, data, err = s3_deploy(repo)
@@ -146,10 +181,15 @@ def test_memory_is_snapshotted_and_restored(tmp_path: Path, moto: MotoS3, bucket
     client.put_object(Bucket=bucket, Key="prod/memory/alpha.json", Body=b'{"turns": 99}')
     rc, data, err = s3_deploy(repo, "--ref", old_sha, "--restore-memory")
     assert rc == 0 and data["agents"][0]["memory"] == "restored", err
-    assert client.get_object(Bucket=bucket, Key="prod/memory/alpha.json")["Body"].read() == b'{"turns": 1}'
+    assert (
+        client.get_object(Bucket=bucket, Key="prod/memory/alpha.json")["Body"].read()
+        == b'{"turns": 1}'
+    )
 
 
-def test_prune_is_opt_in_and_old_releases_are_collected(tmp_path: Path, moto: MotoS3, bucket: str) -> None:
+def test_prune_is_opt_in_and_old_releases_are_collected(
+    tmp_path: Path, moto: MotoS3, bucket: str
+) -> None:
     repo = s3_repo(tmp_path, moto, bucket, agents=["alpha", "beta"], knowledge_files=1)
     client = moto.client()
     for i in range(13):  # more releases than the 10 kept
@@ -160,13 +200,17 @@ def test_prune_is_opt_in_and_old_releases_are_collected(tmp_path: Path, moto: Mo
     assert len(manifests) == 10
     referenced = set()
     for key in objects(client, bucket, "prod/.agentci/releases/"):
-        referenced |= set(json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())["files"].values())
+        referenced |= set(
+            json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())["files"].values()
+        )
     stored = {k.rsplit("/", 1)[-1] for k in objects(client, bucket, "prod/.agentci/objects/")}
     assert stored == referenced  # the 3 dropped releases' own prompts are gone, nothing kept is
     (repo / "agents/beta").rename(tmp_path / "beta-gone")
     commit_all(repo, "drop beta")
     rc, data, _ = s3_deploy(repo)
-    assert rc == 0 and read_area(client, bucket, "prod/", "agents/beta") is not None  # not pruned by default
+    assert (
+        rc == 0 and read_area(client, bucket, "prod/", "agents/beta") is not None
+    )  # not pruned by default
     assert any(a["name"] == "beta" and a["sync"] == "OutOfSync" for a in data["agents"])
     rc, data, _ = s3_deploy(repo, "--prune")
     assert rc == 0 and read_area(client, bucket, "prod/", "agents/beta") is None
@@ -185,7 +229,9 @@ def test_lease_by_conditional_writes(moto: MotoS3, bucket: str) -> None:
         time.sleep(0.9)
         assert b.lock_heartbeat(first, 1.0)
         assert b.lock_acquire("deploy", "intruder", ttl=1.0) is None
-    t0 = time.monotonic()  # the holder dies: taken over once expired on the store's clock, never before
+    t0 = (
+        time.monotonic()
+    )  # the holder dies: taken over once expired on the store's clock, never before
     while (second := b.lock_acquire("deploy", "run 2", ttl=1.0)) is None:
         time.sleep(0.2)
     waited = time.monotonic() - t0
@@ -200,10 +246,27 @@ def test_lease_by_conditional_writes(moto: MotoS3, bucket: str) -> None:
 
 
 def _popen(repo: Path, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "AWS_"))} | CREDENTIALS
-    return subprocess.Popen([sys.executable, "-m", "agentci", "deploy", str(repo), "--no-smoke", "--no-writeback",
-                             "--format", "json", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "AWS_"))
+    } | CREDENTIALS
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agentci",
+            "deploy",
+            str(repo),
+            "--no-smoke",
+            "--no-writeback",
+            "--format",
+            "json",
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def test_two_deploys_at_once_serialise(tmp_path: Path, moto: MotoS3, bucket: str) -> None:
@@ -214,12 +277,20 @@ def test_two_deploys_at_once_serialise(tmp_path: Path, moto: MotoS3, bucket: str
     assert first.returncode == 0 and second.returncode == 0, err1 + err2
     sent = sorted(sum(a["files_sent"] for a in json.loads(o)["areas"]) for o in (out1, out2))
     assert sent == [0, 100 + len(AGENTS)]
-    log = moto.client().get_object(Bucket=bucket, Key="prod/deployment.log")["Body"].read().decode().splitlines()
+    log = (
+        moto.client()
+        .get_object(Bucket=bucket, Key="prod/deployment.log")["Body"]
+        .read()
+        .decode()
+        .splitlines()
+    )
     a, b = sorted((json.loads(line) for line in log), key=lambda e: e["locked_at"])
     assert a["finished_at"] <= b["locked_at"]
 
 
-def test_kill_minus_9_at_random_points_leaves_whole_releases(tmp_path: Path, moto: MotoS3, bucket: str) -> None:
+def test_kill_minus_9_at_random_points_leaves_whole_releases(
+    tmp_path: Path, moto: MotoS3, bucket: str
+) -> None:
     """The local backend's kill trials, against S3: after each kill every area a reader finds
     through its pointer is the old or the new release, and the next deploy finishes the job."""
     rng = random.Random(99)
@@ -261,28 +332,38 @@ def test_kill_minus_9_at_random_points_leaves_whole_releases(tmp_path: Path, mot
             if live != want[path] and live != prev_areas[path]:
                 inconsistent += 1
                 print(f"trial {n}: {path} is a mix", file=sys.stderr)
-        rc, data, err = s3_deploy(repo)
+        rc, _data, err = s3_deploy(repo)
         if rc == 0 and all(read_area(client, bucket, "prod/", p) == want[p] for p in want):
             reruns_ok += 1
         else:
             print(f"trial {n}: re-run rc={rc} {err[-300:]}", file=sys.stderr)
         prev, prev_areas = target, want
-    print(f"\ns3 kill -9 trials: {trials}, killed mid-run: {killed_mid}, inconsistent states: {inconsistent}, "
-          f"re-runs ending Synced: {reruns_ok}/{trials}, deploy {duration:.2f}s, total {time.monotonic() - started:.1f}s")
+    print(
+        f"\ns3 kill -9 trials: {trials}, killed mid-run: {killed_mid}, inconsistent states: {inconsistent}, "
+        f"re-runs ending Synced: {reruns_ok}/{trials}, deploy {duration:.2f}s, total {time.monotonic() - started:.1f}s"
+    )
     assert inconsistent == 0
     assert reruns_ok == trials
     assert killed_mid >= trials // 3
     assert run_cli("diff", str(repo), env=CREDENTIALS).returncode == 0
 
 
-def test_missing_bucket_and_missing_boto_config_are_clear_errors(tmp_path: Path, moto: MotoS3) -> None:
+def test_missing_bucket_and_missing_boto_config_are_clear_errors(
+    tmp_path: Path, moto: MotoS3
+) -> None:
     repo = make_repo(tmp_path / "r", agents=["alpha"], knowledge_files=1)
     (repo / "agentci.yaml").write_text(s3_config(moto, "no-such-bucket"))
     commit_all(repo, "wrong bucket")
     proc = run_cli("deploy", str(repo), "--no-writeback", "--no-smoke", env=CREDENTIALS)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    assert (
+        proc.returncode == 1
+        and "Traceback" not in proc.stderr
+        and "internal error" not in proc.stderr
+    ), proc.stderr
     assert "NoSuchBucket" in proc.stderr
     (repo / "agentci.yaml").write_text("workspace:\n  backend: s3\n  s3: {prefix: x/}\n")
     commit_all(repo, "no bucket")
     proc = run_cli("deploy", str(repo), "--no-writeback", "--no-smoke", env=CREDENTIALS)
-    assert proc.returncode == 2 and "agentci.yaml:3: workspace.s3: 'bucket' is required" in proc.stderr, proc.stderr
+    assert (
+        proc.returncode == 2 and "agentci.yaml:3: workspace.s3: 'bucket' is required" in proc.stderr
+    ), proc.stderr

@@ -20,7 +20,7 @@ class WebhookReceiver:
             def log_message(self, *args: Any) -> None:
                 return None
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.paths.append(self.path)
                 receiver.received.append(json.loads(body or b"null"))

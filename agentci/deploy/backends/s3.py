@@ -27,6 +27,7 @@ honours them (a store that ignores the header would make the lock a no-op).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import posixpath
@@ -54,11 +55,15 @@ class S3Backend(Backend):
     name = "s3"
     hash_algo = "sha256"
 
-    def __init__(self, client: Any, bucket: str, prefix: str = "", *, workers: int = 8, where: str = "") -> None:
+    def __init__(
+        self, client: Any, bucket: str, prefix: str = "", *, workers: int = 8, where: str = ""
+    ) -> None:
         self.client, self.bucket, self.workers = client, bucket, max(1, workers)
         self.prefix = (prefix.strip("/") + "/") if prefix.strip("/") else ""
         self.where = where
-        self._etags: dict[str, str | None] = {}  # pointer key -> ETag last seen (for the conditional swap)
+        self._etags: dict[
+            str, str | None
+        ] = {}  # pointer key -> ETag last seen (for the conditional swap)
         self._probed = False
         self._collect = False
 
@@ -66,26 +71,42 @@ class S3Backend(Backend):
     def from_config(cls, options: dict[str, Any]) -> S3Backend:
         bucket = options.get("bucket")
         if not isinstance(bucket, str) or not bucket:
-            raise AgentciError("agentci.yaml workspace.s3.bucket is not set",
-                               hint="workspace: {backend: s3, s3: {bucket: my-bucket, prefix: prod/, region: eu-west-1}}")
+            raise AgentciError(
+                "agentci.yaml workspace.s3.bucket is not set",
+                hint="workspace: {backend: s3, s3: {bucket: my-bucket, prefix: prod/, region: eu-west-1}}",
+            )
         try:
             import boto3
             from botocore.config import Config as BotoConfig
         except ImportError:
-            raise AgentciError("the s3 backend needs boto3, which is not installed",
-                               hint="pip install 'agentci[s3]'") from None
+            raise AgentciError(
+                "the s3 backend needs boto3, which is not installed",
+                hint="pip install 'agentci[s3]'",
+            ) from None
         endpoint = options.get("endpoint_url") or None
         timeout = float(options.get("timeout", 30))
         workers = int(options.get("workers", 8))
-        cfg = BotoConfig(connect_timeout=timeout, read_timeout=timeout, max_pool_connections=workers + 2,
-                         retries={"max_attempts": int(options.get("retries", 4)) + 1, "mode": "standard"},
-                         s3={"addressing_style": options.get("addressing_style") or ("path" if endpoint else "auto")})
+        cfg = BotoConfig(
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            max_pool_connections=workers + 2,
+            retries={"max_attempts": int(options.get("retries", 4)) + 1, "mode": "standard"},
+            s3={
+                "addressing_style": options.get("addressing_style")
+                or ("path" if endpoint else "auto")
+            },
+        )
         if endpoint:
             # Third-party stores (GCS interop, older MinIO) reject the CRC checksums boto3 adds by default.
-            cfg = cfg.merge(BotoConfig(request_checksum_calculation="when_required",
-                                       response_checksum_validation="when_required"))
-        client = boto3.session.Session().client("s3", region_name=options.get("region") or None,
-                                                endpoint_url=endpoint, config=cfg)
+            cfg = cfg.merge(
+                BotoConfig(
+                    request_checksum_calculation="when_required",
+                    response_checksum_validation="when_required",
+                )
+            )
+        client = boto3.session.Session().client(
+            "s3", region_name=options.get("region") or None, endpoint_url=endpoint, config=cfg
+        )
         prefix = str(options.get("prefix") or "")
         where = f"s3://{bucket}/{prefix.strip('/')}" + (f" at {endpoint}" if endpoint else "")
         return cls(client, bucket, prefix, workers=workers, where=where)
@@ -103,9 +124,12 @@ class S3Backend(Backend):
         try:
             return getattr(self.client, op)(Bucket=self.bucket, **kw)
         except NoCredentialsError:
-            raise AgentciError("the s3 backend found no AWS credentials",
-                               hint="set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or in Actions use "
-                                    "aws-actions/configure-aws-credentials with an OIDC role", exit_code=1) from None
+            raise AgentciError(
+                "the s3 backend found no AWS credentials",
+                hint="set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or in Actions use "
+                "aws-actions/configure-aws-credentials with an OIDC role",
+                exit_code=1,
+            ) from None
         except ClientError:
             raise
         except BotoCoreError as exc:  # endpoint unreachable, timeouts after botocore's retries
@@ -178,7 +202,7 @@ class S3Backend(Backend):
         norm = posixpath.normpath("/" + path).lstrip("/")
         for top in FLAT_AREAS:
             if norm.startswith(top + "/"):
-                return top, norm[len(top) + 1:]
+                return top, norm[len(top) + 1 :]
         parts = norm.split("/", 2)
         if len(parts) == 3 and parts[0] == "agents":
             return f"agents/{parts[1]}", parts[2]
@@ -255,14 +279,19 @@ class S3Backend(Backend):
         manifest = _manifest(got[0]) if got else None
         return dict(manifest["files"]) if manifest else None
 
-    def stage_release(self, area: AreaRef, release: str, send: dict[str, bytes], keep: list[str],
-                      base: str | None) -> None:
+    def stage_release(
+        self, area: AreaRef, release: str, send: dict[str, bytes], keep: list[str], base: str | None
+    ) -> None:
         files: dict[str, str] = {}
         if keep:
-            carried = (self.release_files(area, base) if base else None) or self.live_files(area) or {}
+            carried = (
+                (self.release_files(area, base) if base else None) or self.live_files(area) or {}
+            )
             missing = [p for p in keep if p not in carried]
             if missing:
-                raise BackendError(f"release {base} of {area.key} has no {missing[0]}; re-run with --force")
+                raise BackendError(
+                    f"release {base} of {area.key} has no {missing[0]}; re-run with --force"
+                )
             files.update({p: carried[p] for p in keep})
         blobs: dict[str, bytes] = {}
         for rel, data in send.items():
@@ -270,7 +299,12 @@ class S3Backend(Backend):
             blobs[files[rel]] = data
         self._upload(blobs)
         # The manifest goes last: a run killed before this line leaves only unreferenced objects.
-        body = {"format": FORMAT, "area": area.key, "release": release, "files": dict(sorted(files.items()))}
+        body = {
+            "format": FORMAT,
+            "area": area.key,
+            "release": release,
+            "files": dict(sorted(files.items())),
+        }
         self._put(self._manifest_key(area, release), _dumps(body))
 
     def _upload(self, blobs: dict[str, bytes]) -> None:
@@ -300,15 +334,21 @@ class S3Backend(Backend):
         if got is None:
             raise BackendError(f"release {release} of {area.key} is not staged")
         try:
-            self._etags[key] = self._put(key, got[0], **({"IfMatch": etag} if etag else {"IfNoneMatch": "*"}))
+            self._etags[key] = self._put(
+                key, got[0], **({"IfMatch": etag} if etag else {"IfNoneMatch": "*"})
+            )
         except Conflict:
-            raise BackendError(f"the live pointer of {area.key} changed while this deploy held the lease "
-                               "(a writer that does not take agentci's lock?); nothing was swapped") from None
+            raise BackendError(
+                f"the live pointer of {area.key} changed while this deploy held the lease "
+                "(a writer that does not take agentci's lock?); nothing was swapped"
+            ) from None
 
     def list_releases(self, area: AreaRef) -> list[str]:
         top = f"{self.prefix}{RELEASES}/{area.key}/"
         keys, _ = self._list(top)
-        return sorted(k[len(top):-5] for k in keys if k.endswith(".json") and "/" not in k[len(top):])
+        return sorted(
+            k[len(top) : -5] for k in keys if k.endswith(".json") and "/" not in k[len(top) :]
+        )
 
     def delete_release(self, area: AreaRef, release: str) -> None:
         self._delete(self._manifest_key(area, release))
@@ -317,8 +357,13 @@ class S3Backend(Backend):
     def live_areas(self, prefix: str) -> list[str]:
         top = self._key(prefix) + "/"
         keys, _ = self._list(top)
-        return sorted({k[len(top):].split("/")[0] for k in keys if k[len(top):].count("/") == 1
-                       and k.endswith("/" + POINTER)})
+        return sorted(
+            {
+                k[len(top) :].split("/")[0]
+                for k in keys
+                if k[len(top) :].count("/") == 1 and k.endswith("/" + POINTER)
+            }
+        )
 
     def collect_garbage(self) -> None:
         """After releases were deleted: remove objects no kept manifest and no live pointer names
@@ -358,11 +403,21 @@ class S3Backend(Backend):
         finally:
             self._delete(key)
         if not self._probed:
-            raise _no_conditional(self.describe(), "a second If-None-Match: * PUT of the same key succeeded")
+            raise _no_conditional(
+                self.describe(), "a second If-None-Match: * PUT of the same key succeeded"
+            )
 
     def _lease_body(self, owner: str, ttl: float, token: str, released: bool = False) -> bytes:
-        return _dumps({"owner": owner, "token": token, "ttl": ttl, "released": released, "pid": os.getpid(),
-                       "host": socket.gethostname()})
+        return _dumps(
+            {
+                "owner": owner,
+                "token": token,
+                "ttl": ttl,
+                "released": released,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+            }
+        )
 
     def _read_lease(self, name: str) -> tuple[dict[str, Any], str, float] | None:
         """(lease, etag, seconds left on the store's clock), or None when there is no lease object."""
@@ -378,9 +433,10 @@ class S3Backend(Backend):
         now = _server_now(resp)
         modified = resp.get("LastModified")
         age = now - modified.timestamp() if modified is not None else float("inf")
-        ttl = data.get("ttl") if isinstance(data.get("ttl"), (int, float)) else 0.0
+        raw = data.get("ttl")
+        ttl = float(raw) if isinstance(raw, (int, float)) else 0.0
         # Both clocks are whole seconds: one second of slack so a fresh lease never looks expired.
-        left = -1.0 if data.get("released") else float(ttl) + 1.0 - age
+        left = -1.0 if data.get("released") else ttl + 1.0 - age
         return data, str(resp.get("ETag")), left
 
     def lock_acquire(self, name: str, owner: str, ttl: float) -> Lease | None:
@@ -402,12 +458,17 @@ class S3Backend(Backend):
         except Conflict:
             return None  # another run took it over first
         stale = None if data.get("released") else {"owner": data.get("owner")}
-        return Lease(name, owner, token, time.time() + ttl, {**extra, "etag": new, "took_over": stale})
+        return Lease(
+            name, owner, token, time.time() + ttl, {**extra, "etag": new, "took_over": stale}
+        )
 
     def lock_heartbeat(self, lease: Lease, ttl: float) -> bool:
         try:
-            lease.extra["etag"] = self._put(self._lock_key(lease.name), self._lease_body(lease.owner, ttl, lease.token),
-                                            IfMatch=lease.extra["etag"])
+            lease.extra["etag"] = self._put(
+                self._lock_key(lease.name),
+                self._lease_body(lease.owner, ttl, lease.token),
+                IfMatch=lease.extra["etag"],
+            )
         except Conflict:
             return False  # taken over: the etag we hold is no longer the object's
         lease.expires_at = time.time() + ttl
@@ -417,19 +478,24 @@ class S3Backend(Backend):
         # A released marker written with If-Match rather than a DELETE: conditional deletes are newer
         # and rarer among S3-compatible stores than conditional PUTs, and an unconditional DELETE
         # could remove a lease another run took over.
-        try:
-            self._put(self._lock_key(lease.name), self._lease_body(lease.owner, 0, lease.token, released=True),
-                      IfMatch=lease.extra["etag"])
-        except Conflict:
-            pass
+        with contextlib.suppress(Conflict):
+            self._put(
+                self._lock_key(lease.name),
+                self._lease_body(lease.owner, 0, lease.token, released=True),
+                IfMatch=lease.extra["etag"],
+            )
 
     def lock_holder(self, name: str) -> dict[str, Any] | None:
         held = self._read_lease(name)
         if held is None or held[0].get("released"):
             return None
         data, _, left = held
-        return {"owner": data.get("owner"), "expires_at": time.time() + left, "host": data.get("host"),
-                "pid": data.get("pid")}
+        return {
+            "owner": data.get("owner"),
+            "expires_at": time.time() + left,
+            "host": data.get("host"),
+            "pid": data.get("pid"),
+        }
 
     def close(self) -> None:
         self.client.close()
@@ -441,13 +507,20 @@ class Conflict(BackendError):
 
 def _code(exc: Any) -> str:
     err = getattr(exc, "response", {}).get("Error", {})
-    return str(err.get("Code") or getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode"))
+    return str(
+        err.get("Code")
+        or getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+    )
 
 
 def _wrap(exc: Any, doing: str) -> BackendError:
     meta = exc.response.get("ResponseMetadata", {})
     status = meta.get("HTTPStatusCode")
-    hint = " (check the bucket name and that the credentials may read and write it)" if status in (403, 404) else ""
+    hint = (
+        " (check the bucket name and that the credentials may read and write it)"
+        if status in (403, 404)
+        else ""
+    )
     return BackendError(f"S3 {doing}: {status} {_code(exc)}{hint}")
 
 
@@ -455,7 +528,9 @@ def _no_conditional(where: str, why: str) -> AgentciError:
     return AgentciError(
         f"the S3 endpoint of {where} does not honour conditional writes ({why})",
         hint="agentci's lease and release swap need PutObject with If-None-Match/If-Match "
-             "(AWS S3, Cloudflare R2, recent MinIO); see the README's S3 section", exit_code=1)
+        "(AWS S3, Cloudflare R2, recent MinIO); see the README's S3 section",
+        exit_code=1,
+    )
 
 
 def _server_now(resp: dict[str, Any]) -> float:
@@ -474,7 +549,9 @@ def _manifest(raw: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         return None
-    data["files"] = {k: v for k, v in data["files"].items() if isinstance(k, str) and isinstance(v, str)}
+    data["files"] = {
+        k: v for k, v in data["files"].items() if isinstance(k, str) and isinstance(v, str)
+    }
     return data
 
 
