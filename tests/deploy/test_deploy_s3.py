@@ -216,10 +216,11 @@ def test_prune_is_opt_in_and_old_releases_are_collected(
     assert rc == 0 and read_area(client, bucket, "prod/", "agents/beta") is None
 
 
-def test_lease_by_conditional_writes(moto: MotoS3, bucket: str) -> None:
+def test_lease_by_conditional_writes(moto: MotoS3, bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from agentci.deploy.backends.s3 import S3Backend
 
-    os.environ.update(CREDENTIALS)
+    for k, v in CREDENTIALS.items():
+        monkeypatch.setenv(k, v)
     b = S3Backend.from_config({"bucket": bucket, "prefix": "lk", "endpoint_url": moto.url})
     first = b.lock_acquire("deploy", "run 1", ttl=1.0)
     assert first is not None
@@ -367,3 +368,41 @@ def test_missing_bucket_and_missing_boto_config_are_clear_errors(
     assert (
         proc.returncode == 2 and "agentci.yaml:3: workspace.s3: 'bucket' is required" in proc.stderr
     ), proc.stderr
+
+
+def test_a_store_that_ignores_conditional_writes_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An S3 endpoint that stores every PUT whatever its If-None-Match (as a store without
+    conditional-write support does) would make the lease exclude nobody: the probe refuses it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from agentci.deploy.backends.s3 import S3Backend
+    from agentci.errors import AgentciError
+
+    class Careless(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            return None
+
+        def do_PUT(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("ETag", f'"{secrets.token_hex(8)}"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_DELETE(self) -> None:
+            self.send_response(204)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Careless)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for k, v in CREDENTIALS.items():
+        monkeypatch.setenv(k, v)
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        backend = S3Backend.from_config({"bucket": "b", "endpoint_url": url, "retries": 0})
+        with pytest.raises(AgentciError, match="does not honour conditional writes"):
+            backend.lock_acquire("deploy", "run", ttl=5)
+    finally:
+        server.shutdown()
+        server.server_close()
