@@ -216,7 +216,9 @@ def test_prune_is_opt_in_and_old_releases_are_collected(
     assert rc == 0 and read_area(client, bucket, "prod/", "agents/beta") is None
 
 
-def test_lease_by_conditional_writes(moto: MotoS3, bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lease_by_conditional_writes(
+    moto: MotoS3, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from agentci.deploy.backends.s3 import S3Backend
 
     for k, v in CREDENTIALS.items():
@@ -370,7 +372,9 @@ def test_missing_bucket_and_missing_boto_config_are_clear_errors(
     ), proc.stderr
 
 
-def test_a_store_that_ignores_conditional_writes_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_store_that_ignores_conditional_writes_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """An S3 endpoint that stores every PUT whatever its If-None-Match (as a store without
     conditional-write support does) would make the lease exclude nobody: the probe refuses it."""
     import threading
@@ -398,7 +402,7 @@ def test_a_store_that_ignores_conditional_writes_is_refused(monkeypatch: pytest.
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         for k, v in CREDENTIALS.items():
-        monkeypatch.setenv(k, v)
+            monkeypatch.setenv(k, v)
         url = f"http://127.0.0.1:{server.server_address[1]}"
         backend = S3Backend.from_config({"bucket": "b", "endpoint_url": url, "retries": 0})
         with pytest.raises(AgentciError, match="does not honour conditional writes"):
