@@ -78,6 +78,7 @@ def _mask_secrets(repo: Any) -> None:
             names.add(ref.api_key_env)
     if isinstance(cfg.workspace.fastio.get("token_env"), str):
         names.add(cfg.workspace.fastio["token_env"])
+    names.update(t.url_env for t in cfg.notify)  # webhook URLs carry their credential
     for name in sorted(names):
         gha.add_mask(os.environ.get(name, ""))
 
