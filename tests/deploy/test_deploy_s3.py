@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_helpers import commit_all, desired_areas, make_repo, run_cli
+from deploy_helpers import commit_all, deploy, desired_areas, make_repo, run_cli
 
 pytest.importorskip("boto3")
 pytest.importorskip("moto")
@@ -53,21 +53,7 @@ def s3_repo(tmp: Path, moto: MotoS3, bucket: str, lock_ttl: float = 5, **kw: Any
 
 
 def s3_deploy(repo: Path, *args: str) -> tuple[int, dict[str, Any], str]:
-    proc = run_cli(
-        "deploy",
-        str(repo),
-        "--no-smoke",
-        "--no-writeback",
-        "--format",
-        "json",
-        *args,
-        env=CREDENTIALS,
-    )
-    try:
-        data = json.loads(proc.stdout)
-    except ValueError:
-        data = {}
-    return proc.returncode, data, proc.stderr
+    return deploy(repo, *args, env=CREDENTIALS)
 
 
 def read_area(client: Any, bucket: str, prefix: str, area_path: str) -> dict[str, bytes] | None:
