@@ -8,6 +8,7 @@ from agentci.findings import Finding, error
 from agentci.source import PathEscape, resolve
 from agentci.validate import evals, injection, permissions, prompt, secrets, size, swarm, tools
 from agentci.validate.context import Context
+from agentci.validate.environments import check as check_environments
 
 
 def duplicate_agents(ctx: Context) -> list[Finding]:
@@ -77,4 +78,5 @@ CHECKS: list[Check] = [
     evals.check,
     secrets.check,
     injection.check,
+    check_environments,
 ]
