@@ -120,6 +120,19 @@ def test_deploy_is_incremental_and_readable_by_the_protocol(
         == b"You are a1, now v2.\n"
     )
 
+    # --force rebuilds every release: objects already stored under their hash are not sent again,
+    # but one a person truncated by hand is.
+    broken = next(iter(blobs))
+    client.put_object(Bucket=bucket, Key=broken, Body=b"truncated")
+    before = objects(client, bucket, "prod/.agentci/objects/")
+    time.sleep(1.1)
+    rc, data, err = s3_deploy(repo, "--force")
+    assert rc == 0, err
+    forced = objects(client, bucket, "prod/.agentci/objects/")
+    assert [k for k in forced if forced[k] != before[k]] == [broken]
+    for path, files in desired_areas(repo, "HEAD").items():
+        assert read_area(client, bucket, "prod/", path) == files, path
+
     # status and diff read the same workspace; a second deploy sends nothing.
     assert run_cli("diff", str(repo), env=CREDENTIALS).returncode == 0
     status = json.loads(run_cli("status", str(repo), "--format", "json", env=CREDENTIALS).stdout)

@@ -315,7 +315,10 @@ class S3Backend(Backend):
         def one(item: tuple[str, bytes]) -> None:
             digest, data = item
             key = self._object(digest)
-            if self._head(key) is None:
+            head = self._head(key)
+            # Present under its hash means the same bytes, unless someone overwrote it by hand:
+            # a size that differs is caught here (and re-sent), same-size edits are not.
+            if head is None or head.get("ContentLength") != len(data):
                 self._put(key, data)
 
         with ThreadPoolExecutor(max_workers=min(self.workers, len(blobs))) as pool:
