@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
-from agentci.github.api import GitHub, GitHubError
+from agentci.errors import AgentciError
+from agentci.github.api import GitHub
 
 OPEN_STATES = ("queued", "pending", "in_progress", "waiting")
 #: how many earlier deployments of the environment are checked for an active `success`
@@ -66,7 +67,7 @@ class DeploymentTracker:
             gh.create_deployment_status(
                 dep, "in_progress", description, log_url=log_url, environment_url=env_url
             )
-        except GitHubError as exc:
+        except AgentciError as exc:  # GitHubError, or a malformed GITHUB_REPOSITORY
             log(
                 f"deployment: not recorded on GitHub ({exc.message}); the job needs `permissions: deployments: write`"
             )
@@ -81,7 +82,7 @@ class DeploymentTracker:
             )
             if state == "success":
                 self._deactivate_older()
-        except GitHubError as exc:
+        except AgentciError as exc:
             self.log(f"deployment: could not set {state} on GitHub ({exc.message})")
 
     def _deactivate_older(self) -> None:
