@@ -321,3 +321,4 @@ def _gc(backend: Backend, desired: Desired, state: dict[str, Any]) -> None:
         for rel in releases:
             if rel not in keep:
                 backend.delete_release(area.ref, rel)
+    backend.collect_garbage()

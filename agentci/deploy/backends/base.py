@@ -107,6 +107,10 @@ class Backend(ABC):
         """Remove leftovers of killed runs (half-built releases). Called under the lease."""
         return None
 
+    def collect_garbage(self) -> None:
+        """After old releases were deleted: drop storage no kept release uses. Called under the lease."""
+        return None
+
     @abstractmethod
     def live_areas(self, prefix: str) -> list[str]:
         """Names directly under `prefix` ("agents") that are live areas."""
