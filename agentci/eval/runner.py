@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from agentci.eval.cache import Cache
 from agentci.eval.cases import Case
 from agentci.eval.providers.base import Provider, ProviderError, Request, Response
 from agentci.eval.scoring import RunScore, combine, score_run
+from agentci.retry import backoff_delay
 
 
 @dataclass
@@ -216,10 +216,7 @@ class Runner:
             time.sleep(self._delay(attempt, error.retry_after))
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return retry_after
-        # Full jitter (AWS architecture blog): spreads retries of many workers apart.
-        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+        return backoff_delay(attempt, retry_after, base=self.backoff_base, cap=self.backoff_cap)
 
 
 class _Routed(Provider):
