@@ -302,7 +302,8 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
                 with fio.lock:
                     if session.status not in ("ready", "uploading"):
                         raise fail(400, "session is not accepting chunks")
-                    session.chunks[order] = data
+                    if order not in fio.drop_chunks:
+                        session.chunks[order] = data
                     session.status = "uploading"
             finally:
                 with fio.lock:

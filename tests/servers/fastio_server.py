@@ -104,6 +104,7 @@ class FastioServer:
         self.faults: list[Fault] = []
         self.answered_429 = 0
         self.max_parallel_chunks = 0
+        self.drop_chunks: set[int] = set()  # chunk orders the server "loses" (assembly then fails)
         self.offset = 0.0  # tests move the stand-in's clock (lock expiry) with advance()
         self.activity = 0
         self._n = 0

@@ -205,8 +205,8 @@ class FastioBackend(Backend):
 
         for rel in keep:  # copied server-side from the live release: not re-sent
             st.copy(str(live[rel]["id"]), folder(posixpath.dirname(rel)), posixpath.basename(rel))
-        for rel, data in send.items():
-            st.put(folder(posixpath.dirname(rel)), posixpath.basename(rel), data)
+        for rel, data in send.items():  # into a new folder: nothing there to replace
+            st.put(folder(posixpath.dirname(rel)), posixpath.basename(rel), data, absent=True)
         for old in st.children(slots, release):  # a stale release of that id (hand-edited): replaced
             st.trash(str(old["id"]))
         st.rename(tmp, release)  # complete: only now does it carry the release id
@@ -220,7 +220,7 @@ class FastioBackend(Backend):
         for rel, data in send.items():
             parent = st.node(posixpath.dirname(f"{area.path}/{rel}"), create=True)
             assert parent is not None
-            st.put(parent, posixpath.basename(rel), data, known=live.get(rel))
+            st.put(parent, posixpath.basename(rel), data, known=live.get(rel), absent=rel not in live)
         for rel in set(live) - set(send) - set(keep):
             st.trash(str(live[rel]["id"]))
 

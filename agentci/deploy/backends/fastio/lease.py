@@ -77,7 +77,7 @@ class Leases:
         nonce = secrets.token_hex(8)
         claim_name = f"{nonce}.claim"
         body = json.dumps({"owner": owner, "nonce": nonce, "started": time.time()}).encode()
-        claim = self.st.put(folder, claim_name, body)
+        claim = self.st.put(folder, claim_name, body, absent=True)  # a fresh nonce: no node of that name
         try:
             answer = self.st.client.call("POST", self.st.s(claim, "lock"), kind="lock",
                                          data={"duration": str(duration(ttl))})

@@ -113,9 +113,11 @@ class Storage:
         """GET storage/{node}/read/ -> raw bytes (storage.rs:984-1002)."""
         return bytes(self.client.call("GET", self.s(node, "read"), kind="read", raw=True))
 
-    def put(self, folder: str, name: str, data: bytes, known: dict[str, Any] | None = None) -> str:
-        """Write `data` as the file `name` in `folder`, keeping exactly one node of that name."""
-        existing = [known] if known else self.children(folder, name)
+    def put(self, folder: str, name: str, data: bytes, known: dict[str, Any] | None = None,
+            absent: bool = False) -> str:
+        """Write `data` as the file `name` in `folder`, keeping exactly one node of that name.
+        `known` is the node already looked up; `absent` says a fresh listing showed none."""
+        existing = [known] if known else [] if absent else self.children(folder, name)
         if existing:
             keep = existing[0]
             self.replace(str(keep["id"]), name, data, keep)
