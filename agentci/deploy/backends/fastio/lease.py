@@ -117,6 +117,9 @@ class Leases:
         try:
             self.st.client.call("DELETE", self.st.s(lease.extra["node"], "lock"), kind="lock-release",
                                 data={"lock_token": lease.token})
+        except FastioError as exc:
+            if exc.status != 404:  # 404: a winner already swept the claim, nothing left to release
+                raise
         finally:
             self.st.trash(lease.extra["node"])
 
