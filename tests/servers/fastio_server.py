@@ -113,6 +113,7 @@ class FastioServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
+        self.server.handle_error = lambda *a: None  # type: ignore[method-assign]  # clients killed mid-request
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/current/"
 
     def __enter__(self) -> FastioServer:
