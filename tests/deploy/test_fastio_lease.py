@@ -121,3 +121,18 @@ def test_non_idempotent_posts_are_checked_before_a_replay(tmp_path: Path, fio: F
     assert rc == 0, err
     assert any(f.seen for f in fio.faults)
     check_deployed(fio, repo)  # no twin from a replay
+
+
+def test_bookkeeping_goes_to_the_state_workspace(tmp_path: Path) -> None:
+    with FastioServer(token=KEY, other_workspaces=("books1",)) as fio:
+        repo = fastio_repo(tmp_path / "r", fio, big=False, knowledge=2, extra=", state_workspace_id: books1")
+        rc, _, err = fdeploy(repo)
+        assert rc == 0, err
+        live, books = fio.paths(), fio.paths("books1")
+        assert "agents/alpha/system_prompt.md" in live and "knowledge/shared/doc0001.md" in live
+        assert not [p for p in live if p.startswith(".agentci/") and not p.endswith("/") and not p.startswith(".agentci/releases")
+                    and not p.startswith(".agentci/policies")] and "deployment.log" not in live
+        prefix = f"agentci-{fio.workspace_id}/"
+        assert f"{prefix}.agentci/state.json" in books and f"{prefix}deployment.log" in books
+        assert fdeploy(repo)[0] == 0  # the lease lives there too and was released
+        assert fio.locked_nodes() == []

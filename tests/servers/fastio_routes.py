@@ -108,14 +108,15 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
         def _route(self, path: str, q: dict[str, str], form: dict[str, str], files: dict[str, bytes]) -> Answer:
             parts = path.split("/")
             m = self.command
-            if parts[0] == "workspace" and len(parts) >= 3 and parts[1] != fio.workspace_id:
+            if parts[0] == "workspace" and len(parts) >= 3 and parts[1] not in fio.workspaces:
                 raise fail(404, "workspace not found")
             if parts[:1] == ["workspace"] and parts[2:] == ["details"]:
                 # CLI workspace.rs:96-104 GET /workspace/{id}/details/
                 return Answer(200, {"workspace": {"id": fio.workspace_id, "intelligence": fio.intelligence}})
             if parts[:1] == ["workspace"] and len(parts) >= 5 and parts[2] == "storage":
-                with fio.lock:
-                    return self._storage(parts[3], "/".join(parts[4:]), q, form)
+                with fio.lock:  # "root" is the root folder of the workspace in the path
+                    node_id = fio.root(parts[1]) if parts[3] == "root" else parts[3]
+                    return self._storage(node_id, "/".join(parts[4:]), q, form)
             if parts[0] == "upload":
                 return self._upload(parts[1:], q, form, files)
             if parts[:2] == ["activity", "poll"] and m == "GET":
@@ -126,7 +127,7 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
         def _storage(self, node_id: str, action: str, q: dict[str, str], form: dict[str, str]) -> Answer:
             m = self.command
             node = fio.nodes.get(node_id)
-            if node_id != "root" and (node is None or (node.trashed and action not in ("purge", "details"))):
+            if not node_id.startswith("root") and (node is None or (node.trashed and action not in ("purge", "details"))):
                 raise fail(404, "node not found", 1609)
             if action == "list" and m == "GET":
                 return self._list(node_id, q)
@@ -143,7 +144,8 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
                 return Answer(200, raw=node.content)
             if action in ("move", "copy") and m == "POST":  # storage.rs:332-368, form `parent`
                 parent = form.get("parent", "")
-                if parent != "root" and (parent not in fio.nodes or fio.nodes[parent].type != "folder"):
+                parent = fio.root(fio.workspace_id) if parent == "root" else parent
+                if not parent.startswith("root") and (parent not in fio.nodes or fio.nodes[parent].type != "folder"):
                     raise fail(400, "parent must be a folder")
                 if action == "move":
                     node.parent = parent
@@ -271,9 +273,10 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
                 raise fail(400, "name, size and action=create are required")
             placed = None
             if form.get("instance_id"):  # REF:1036-1044: without instance_id the file is placed nowhere
-                if form["instance_id"] != fio.workspace_id or form.get("profile_type") not in (None, "workspace"):
+                if form["instance_id"] not in fio.workspaces or form.get("profile_type") not in (None, "workspace"):
                     raise fail(404, "instance not found")
-                placed = {"folder_id": form.get("folder_id") or "root"}
+                folder = form.get("folder_id") or "root"
+                placed = {"folder_id": fio.root(form["instance_id"]) if folder == "root" else folder}
             with fio.lock:
                 session = Session(opaque("u"), form["name"], int(form["size"]), placed)
                 fio.sessions[session.id] = session
@@ -335,7 +338,7 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
                 session.status = "complete"
             else:
                 folder = session.placed["folder_id"]
-                if folder != "root" and (folder not in fio.nodes or fio.nodes[folder].trashed):
+                if not folder.startswith("root") and (folder not in fio.nodes or fio.nodes[folder].trashed):
                     session.status, session.status_message = "store_failed", "folder not found"
                 else:  # action=create ADDS a node, even when one of that name exists
                     session.new_file_id = fio._new(session.name, "file", folder, data).id

@@ -93,7 +93,8 @@ class Fault:
 class FastioServer:
     def __init__(self, token: str = "fio_test_key", *, workspace_id: str = "4401234567890123456",
                  envelope: str = "flat", reacquire: str = "refuse", intelligence: bool = False,
-                 max_page: int = 500) -> None:
+                 max_page: int = 500, other_workspaces: tuple[str, ...] = ()) -> None:
+        self.workspaces = (workspace_id, *other_workspaces)
         self.token, self.workspace_id, self.envelope, self.reacquire = token, workspace_id, envelope, reacquire
         self.intelligence, self.max_page = intelligence, max_page
         self.index_delay, self.fail_index = 0.5, set()  # names whose indexing fails
@@ -135,10 +136,14 @@ class FastioServer:
               delay: float = 2.0) -> None:
         self.faults.append(Fault(match, after, times, mode, delay))
 
+    def root(self, workspace: str) -> str:
+        """The root folder's id: "root" for the main workspace, "root-<id>" for the others."""
+        return "root" if workspace == self.workspace_id else f"root-{workspace}"
+
     def live(self, parent: str) -> list[Node]:
         return [n for n in self.nodes.values() if n.parent == parent and not n.trashed]
 
-    def paths(self) -> dict[str, list[bytes]]:
+    def paths(self, workspace: str | None = None) -> dict[str, list[bytes]]:
         """Every live path with the content of each node at it (a list longer than 1 is a twin)."""
         out: dict[str, list[bytes]] = {}
 
@@ -151,7 +156,7 @@ class FastioServer:
                     out.setdefault(prefix + n.name, []).append(n.content)
 
         with self.lock:
-            walk("root", "")
+            walk(self.root(workspace or self.workspace_id), "")
         return out
 
     def files(self, top: str) -> dict[str, bytes]:
