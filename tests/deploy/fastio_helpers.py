@@ -29,7 +29,7 @@ def fastio_repo(root: Path, fio: FastioServer, *, agents: tuple[str, ...] = ("al
         write(repo / "knowledge/shared/big.md", big_text("v1"))
     (repo / "agentci.yaml").write_text(
         "workspace:\n  backend: fastio\n  lock_ttl: 5\n  index_timeout: 20\n"
-        f"  fastio: {{workspace_id: '{fio.workspace_id}', base_url: '{fio.url}', timeout: 3, retries: 6{extra}}}\n")
+        f"  fastio: {{workspace_id: '{fio.workspace_id}', base_url: '{fio.url}', timeout: 10, retries: 8{extra}}}\n")
     commit_all(repo, "fastio workspace")
     return repo
 

@@ -133,7 +133,10 @@ class Client:
         import httpx
 
         last = ""
+        seen: list[str] = []
         for attempt in range(self.retries + 1):
+            if last:
+                seen.append(last)
             if attempt:
                 with self._lock:
                     self.stats.retries += 1
@@ -173,7 +176,9 @@ class Client:
                     return self._answer(resp, method, path, raw)
             if attempt < self.retries:
                 self._sleep(backoff_delay(attempt + 1, wait, base=self.backoff_base, cap=30.0))
-        raise Transient(f"Fast.io {method} {_short(path)} failed after {self.retries + 1} attempts ({last})")
+        seen.append(last)
+        counts = ", ".join(f"{why} x{seen.count(why)}" for why in dict.fromkeys(seen))
+        raise Transient(f"Fast.io {method} {_short(path)} failed after {self.retries + 1} attempts ({counts})")
 
     def _found(self, check: Callable[[], Any] | None) -> Any:
         if check is None:
