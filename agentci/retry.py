@@ -11,7 +11,9 @@ from __future__ import annotations
 import random
 
 
-def backoff_delay(attempt: int, retry_after: float | None = None, *, base: float = 0.5, cap: float = 30.0) -> float:
+def backoff_delay(
+    attempt: int, retry_after: float | None = None, *, base: float = 0.5, cap: float = 30.0
+) -> float:
     """Seconds to wait before retry number `attempt` (1 for the first retry)."""
     if retry_after is not None:
         return max(0.0, retry_after)

@@ -204,7 +204,7 @@ def _stage(backend: Backend, ap: AreaPlan, area: Area, force: bool) -> int:
 
 def _apply_area(backend: Backend, ap: AreaPlan, area: Area, opts: DeployOptions, lease: WorkspaceLease,
                 state: dict[str, Any], commit: str | None, index_timeout: float) -> dict[str, Any]:
-    out = {"name": ap.name, "release": ap.release, "changed": False, "files_sent": 0,
+    out: dict[str, Any] = {"name": ap.name, "release": ap.release, "changed": False, "files_sent": 0,
            "files_unchanged": len(ap.desired), "sync": SYNCED}
     if ap.in_sync and not opts.force:
         return out

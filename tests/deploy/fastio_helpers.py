@@ -22,14 +22,22 @@ def big_text(seed: str) -> str:
     return (line * (BIG // len(line) + 1))[:BIG]
 
 
-def fastio_repo(root: Path, fio: FastioServer, *, agents: tuple[str, ...] = ("alpha", "beta"), knowledge: int = 12,
-                big: bool = True, extra: str = "") -> Path:
+def fastio_repo(
+    root: Path,
+    fio: FastioServer,
+    *,
+    agents: tuple[str, ...] = ("alpha", "beta"),
+    knowledge: int = 12,
+    big: bool = True,
+    extra: str = "",
+) -> Path:
     repo = make_repo(root, agents=list(agents), knowledge_files=knowledge)
     if big:
         write(repo / "knowledge/shared/big.md", big_text("v1"))
     (repo / "agentci.yaml").write_text(
         "workspace:\n  backend: fastio\n  lock_ttl: 5\n  index_timeout: 20\n"
-        f"  fastio: {{workspace_id: '{fio.workspace_id}', base_url: '{fio.url}', timeout: 10, retries: 8{extra}}}\n")
+        f"  fastio: {{workspace_id: '{fio.workspace_id}', base_url: '{fio.url}', timeout: 10, retries: 8{extra}}}\n"
+    )
     commit_all(repo, "fastio workspace")
     return repo
 
@@ -38,9 +46,20 @@ def env(**more: str) -> dict[str, str]:
     return {"FASTIO_API_KEY": KEY, **more}
 
 
-def fdeploy(repo: Path, *args: str, environ: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
-    proc = run_cli("deploy", str(repo), "--no-smoke", "--no-writeback", "--format", "json", *args,
-                   env=environ or env(), timeout=300)
+def fdeploy(
+    repo: Path, *args: str, environ: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any], str]:
+    proc = run_cli(
+        "deploy",
+        str(repo),
+        "--no-smoke",
+        "--no-writeback",
+        "--format",
+        "json",
+        *args,
+        env=environ or env(),
+        timeout=300,
+    )
     try:
         data = json.loads(proc.stdout)
     except ValueError:
@@ -54,8 +73,23 @@ def popen_deploy(repo: Path) -> subprocess.Popen[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "FASTIO_"))}
     full.update(GIT_ENV)
     full.update(env())
-    return subprocess.Popen([sys.executable, "-m", "agentci", "deploy", str(repo), "--no-smoke", "--no-writeback",
-                             "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agentci",
+            "deploy",
+            str(repo),
+            "--no-smoke",
+            "--no-writeback",
+            "--format",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full,
+    )
 
 
 def check_deployed(fio: FastioServer, repo: Path, ref: str = "HEAD") -> None:
@@ -68,7 +102,10 @@ def check_deployed(fio: FastioServer, repo: Path, ref: str = "HEAD") -> None:
         assert fio.files(area) == files, f"{area} differs from {commit[:8]}"
     state = json.loads(paths[".agentci/state.json"][0])
     assert {a["commit"] for a in state["agents"].values()} == {commit}
-    assert {a["commit"] for a in state["areas"].values()} <= {commit, *[a["commit"] for a in state["areas"].values()]}
+    assert {a["commit"] for a in state["areas"].values()} <= {
+        commit,
+        *[a["commit"] for a in state["areas"].values()],
+    }
     assert fio.locked_nodes() == [], "a lock was left behind"
     assert not [p for p in paths if p.endswith(".claim")], "a lease claim was left behind"
     assert not [p for p in paths if "/.tmp-" in p], "a half-built release was left behind"
@@ -76,8 +113,24 @@ def check_deployed(fio: FastioServer, repo: Path, ref: str = "HEAD") -> None:
 
 def uploads(fio: FastioServer, since: int = 0) -> list[str]:
     """Names sent with POST upload/ (one per file upload or session) since request `since`."""
-    return [r["form"].get("name", "") for r in fio.requests[since:] if r["method"] == "POST" and r["path"] == "upload"]
+    return [
+        r["form"].get("name", "")
+        for r in fio.requests[since:]
+        if r["method"] == "POST" and r["path"] == "upload"
+    ]
 
 
-__all__ = ["KEY", "BIG", "big_text", "fastio_repo", "env", "fdeploy", "popen_deploy", "check_deployed", "uploads",
-           "commit_all", "write", "run_cli"]
+__all__ = [
+    "BIG",
+    "KEY",
+    "big_text",
+    "check_deployed",
+    "commit_all",
+    "env",
+    "fastio_repo",
+    "fdeploy",
+    "popen_deploy",
+    "run_cli",
+    "uploads",
+    "write",
+]

@@ -54,25 +54,37 @@ def _deploy_change_redeploy(tmp_path: Path, fio: FastioServer) -> dict[str, floa
     assert all(n in ("state.json", "deployment.log") or n.endswith(".claim") for n in sent), sent
     check_deployed(fio, repo)
     log = fio.paths()["deployment.log"][0].decode().splitlines()
-    assert len(log) == 3 and all(json.loads(line)["result"] == "ok" for line in log)  # appended, one node
+    assert len(log) == 3 and all(
+        json.loads(line)["result"] == "ok" for line in log
+    )  # appended, one node
     assert run_cli("diff", str(repo), env=env()).returncode == 0
     return {"first_s": first}
 
 
 @pytest.mark.parametrize("envelope", ["flat", "wrapped", "mixed"])
-def test_deploy_change_and_unchanged_redeploy(tmp_path: Path, fio: FastioServer, envelope: str) -> None:
+def test_deploy_change_and_unchanged_redeploy(
+    tmp_path: Path, fio: FastioServer, envelope: str
+) -> None:
     fio.envelope = envelope
     _deploy_change_redeploy(tmp_path, fio)
     assert fio.max_parallel_chunks <= 3
-    deletes = [r for r in fio.requests if r["method"] == "DELETE" and r["path"].startswith("upload/")]
-    assert deletes and not fio.sessions or all(s.status != "uploading" for s in fio.sessions.values())
+    deletes = [
+        r for r in fio.requests if r["method"] == "DELETE" and r["path"].startswith("upload/")
+    ]
+    assert (deletes and not fio.sessions) or all(
+        s.status != "uploading" for s in fio.sessions.values()
+    )
 
 
-def test_same_deploy_with_a_fifth_of_requests_rate_limited(tmp_path: Path, fio: FastioServer) -> None:
+def test_same_deploy_with_a_fifth_of_requests_rate_limited(
+    tmp_path: Path, fio: FastioServer
+) -> None:
     fio.throttle = 0.2
     _deploy_change_redeploy(tmp_path, fio)
     total = len(fio.requests)
-    print(f"\n20% 429s: {fio.answered_429} of {total} requests answered 429, each retried after x-ve-limit-expires")
+    print(
+        f"\n20% 429s: {fio.answered_429} of {total} requests answered 429, each retried after x-ve-limit-expires"
+    )
     assert fio.answered_429 >= total // 10
 
 
@@ -99,15 +111,25 @@ def test_diff_and_status_follow_pagination(tmp_path: Path, fio: FastioServer) ->
 
 def test_api_key_variable_and_alias(tmp_path: Path, fio: FastioServer) -> None:
     repo = fastio_repo(tmp_path / "r", fio, big=False, knowledge=2)
-    proc = run_cli("deploy", str(repo), "--no-smoke", "--no-writeback", env={"FASTIO_API_KEY": "", "FASTIO_TOKEN": ""})
+    proc = run_cli(
+        "deploy",
+        str(repo),
+        "--no-smoke",
+        "--no-writeback",
+        env={"FASTIO_API_KEY": "", "FASTIO_TOKEN": ""},
+    )
     assert proc.returncode == 2 and "FASTIO_API_KEY or FASTIO_TOKEN is not set" in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert fdeploy(repo, environ={"FASTIO_TOKEN": KEY, "FASTIO_API_KEY": ""})[0] == 0  # the alias still works
+    assert (
+        fdeploy(repo, environ={"FASTIO_TOKEN": KEY, "FASTIO_API_KEY": ""})[0] == 0
+    )  # the alias still works
     assert all(KEY not in json.dumps(r["form"]) + json.dumps(r["query"]) for r in fio.requests)
 
 
-def test_indexing_waits_and_failed_is_not_indexed_and_old_releases_purged(tmp_path: Path, fio: FastioServer) -> None:
-    fio.intelligence, fio.index_delay = True, 1.0
+def test_indexing_waits_and_failed_is_not_indexed_and_old_releases_purged(
+    tmp_path: Path, fio: FastioServer
+) -> None:
+    fio.intelligence, fio.index_delay = True, 3.0
     fio.fail_index = {"doc0001.md"}
     repo = fastio_repo(tmp_path / "r", fio, big=False, knowledge=4)
     rc, data, err = fdeploy(repo)
@@ -115,16 +137,24 @@ def test_indexing_waits_and_failed_is_not_indexed_and_old_releases_purged(tmp_pa
     knowledge = next(a for a in data["areas"] if a["name"] == "knowledge")
     assert knowledge["indexed"] is False and knowledge["index_failed"] == ["shared/doc0001.md"]
     assert "indexing failed for 1 file" in err
-    assert any(r["path"].startswith("activity/poll") for r in fio.requests)  # waited on the long-poll
+    assert any(
+        r["path"].startswith("activity/poll") for r in fio.requests
+    )  # waited on the long-poll
     write(repo / "agents/alpha/system_prompt.md", "v2\n")
     commit_all(repo, "v2")
     assert fdeploy(repo)[0] == 0
     # With Intelligence on, the replaced release is purged, not kept where RAG could find it.
-    assert not [p for p in fio.paths() if p.startswith(".agentci/releases/agents/alpha/") and p.count("/") > 4]
+    assert not [
+        p
+        for p in fio.paths()
+        if p.startswith(".agentci/releases/agents/alpha/") and p.count("/") > 4
+    ]
     assert any(r["path"].endswith("purge") for r in fio.requests)
 
 
-def test_a_failed_assembly_is_terminal_and_keeps_the_old_release(tmp_path: Path, fio: FastioServer) -> None:
+def test_a_failed_assembly_is_terminal_and_keeps_the_old_release(
+    tmp_path: Path, fio: FastioServer
+) -> None:
     repo = fastio_repo(tmp_path / "r", fio, big=False, knowledge=3)
     assert fdeploy(repo)[0] == 0
     write(repo / "knowledge/shared/big.md", big_text("v9"))
@@ -134,7 +164,9 @@ def test_a_failed_assembly_is_terminal_and_keeps_the_old_release(tmp_path: Path,
     assert rc == 1 and "assembly_failed" in err and "Traceback" not in err
     fio.drop_chunks = set()
     assert "big.md" not in fio.files("knowledge/shared")
-    assert not [s for s in fio.sessions.values() if s.status == "assembly_failed"]  # the session was deleted
+    assert not [
+        s for s in fio.sessions.values() if s.status == "assembly_failed"
+    ]  # the session was deleted
     rc, _, err = fdeploy(repo)
     assert rc == 0, err
     check_deployed(fio, repo)

@@ -33,7 +33,9 @@ def test_kill_minus_9_then_the_next_run_completes(tmp_path: Path) -> None:
         prev = desired_areas(repo, git(repo, "rev-parse", "HEAD"))
         for n in range(trials):
             for name in rng.sample(AGENTS, 2):
-                (repo / f"agents/{name}/system_prompt.md").write_text(f"You are {name}, trial {n}.\n")
+                (repo / f"agents/{name}/system_prompt.md").write_text(
+                    f"You are {name}, trial {n}.\n"
+                )
             for i in rng.sample(range(30), 5):
                 (repo / f"knowledge/shared/doc{i:04d}.md").write_text(f"trial {n} doc {i}\n")
             want = desired_areas(repo, commit_all(repo, f"trial {n}"))
@@ -42,7 +44,9 @@ def test_kill_minus_9_then_the_next_run_completes(tmp_path: Path) -> None:
             killed_mid += proc.poll() is None
             proc.send_signal(signal.SIGKILL)
             proc.communicate()
-            for name in AGENTS:  # an agent is its old or its new configuration, or (in the swap window) absent
+            for name in (
+                AGENTS
+            ):  # an agent is its old or its new configuration, or (in the swap window) absent
                 area = f"agents/{name}"
                 live = fio.files(area) if fio.find(area) else None
                 if live is None:
@@ -51,13 +55,15 @@ def test_kill_minus_9_then_the_next_run_completes(tmp_path: Path) -> None:
                     mixed += 1
                     print(f"trial {n}: {area} is a mix", file=sys.stderr)
             fio.advance(61)  # the killed run's 60 s lock runs out (it can no longer heartbeat)
-            rc, data, err = fdeploy(repo)
+            rc, _data, err = fdeploy(repo)
             assert rc == 0, err
             check_deployed(fio, repo)
             completed += 1
             prev = want
-        print(f"\nfastio kill -9 trials: {trials}, killed mid-run: {killed_mid}, agents seen mixed: {mixed}, "
-              f"agents seen missing (between the swap's two moves): {missing}, next run completed: "
-              f"{completed}/{trials}, deploy duration {duration:.1f}s")
+        print(
+            f"\nfastio kill -9 trials: {trials}, killed mid-run: {killed_mid}, agents seen mixed: {mixed}, "
+            f"agents seen missing (between the swap's two moves): {missing}, next run completed: "
+            f"{completed}/{trials}, deploy duration {duration:.1f}s"
+        )
         assert mixed == 0 and completed == trials
         assert killed_mid >= trials // 2

@@ -30,13 +30,20 @@ from tests.servers.fastio_server import (
 def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
+        disable_nagle_algorithm = (
+            True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
+        )
 
         def log_message(self, *args: Any) -> None:
             pass
 
-        def _send(self, status: int, payload: Any = None, raw: bytes | None = None,
-                  headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self,
+            status: int,
+            payload: Any = None,
+            raw: bytes | None = None,
+            headers: dict[str, str] | None = None,
+        ) -> None:
             if raw is not None:
                 body, ctype = raw, "application/octet-stream"
             else:
@@ -47,8 +54,12 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
             # CLI client.rs:2443-2495: x-ve-limit-avail / -max / -expires (epoch seconds); no Retry-After.
             now = int(fio.now())
             avail = "0" if status == 429 else "900"
-            for k, v in {"x-ve-limit-avail": avail, "x-ve-limit-max": "1000",
-                         "x-ve-limit-expires": str(now + 1), **(headers or {})}.items():
+            for k, v in {
+                "x-ve-limit-avail": avail,
+                "x-ve-limit-max": "1000",
+                "x-ve-limit-expires": str(now + 1),
+                **(headers or {}),
+            }.items():
                 self.send_header(k, v)
             self.end_headers()
             self.wfile.write(body)
@@ -62,29 +73,54 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
             if mode == "mixed":
                 fio._n += 1
                 mode = "wrapped" if fio._n % 2 else "flat"
-            return {"result": "yes", "response": payload} if mode == "wrapped" else {"result": True, **payload}
+            return (
+                {"result": "yes", "response": payload}
+                if mode == "wrapped"
+                else {"result": True, **payload}
+            )
 
         def _serve(self) -> None:
             url = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             ctype = self.headers.get("Content-Type", "")
-            form, files = _multipart(ctype, body) if ctype.startswith("multipart/form-data") else (
-                {k: v[0] for k, v in parse_qs(body.decode(errors="replace")).items()}, {})
+            form, files = (
+                _multipart(ctype, body)
+                if ctype.startswith("multipart/form-data")
+                else ({k: v[0] for k, v in parse_qs(body.decode(errors="replace")).items()}, {})
+            )
             path = url.path.removeprefix("/current/").strip("/")
             if url.path.startswith("/_stub/"):  # test inspection: the whole tree, twins visible
-                return self._send(200, raw=json.dumps({p: [c.decode(errors="replace") for c in cs]
-                                                       for p, cs in fio.paths().items()}).encode())
+                return self._send(
+                    200,
+                    raw=json.dumps(
+                        {
+                            p: [c.decode(errors="replace") for c in cs]
+                            for p, cs in fio.paths().items()
+                        }
+                    ).encode(),
+                )
             with fio.lock:
-                fio.requests.append({"method": self.command, "path": path, "query": query, "form": form,
-                                     "auth": self.headers.get("Authorization", "")})
+                fio.requests.append(
+                    {
+                        "method": self.command,
+                        "path": path,
+                        "query": query,
+                        "form": form,
+                        "auth": self.headers.get("Authorization", ""),
+                    }
+                )
                 fault = self._fault(path)
             if self.headers.get("Authorization") != f"Bearer {fio.token}":
-                return self._send(401, {"result": "no", "error": {"code": 401, "text": "invalid token"}})
+                return self._send(
+                    401, {"result": "no", "error": {"code": 401, "text": "invalid token"}}
+                )
             if fio.throttle and fio.rng.random() < fio.throttle:
                 with fio.lock:
                     fio.answered_429 += 1
-                return self._send(429, {"result": "no", "error": {"code": 429, "text": "rate limited"}})
+                return self._send(
+                    429, {"result": "no", "error": {"code": 429, "text": "rate limited"}}
+                )
             if fault and fault.mode == "before-500":
                 return self._send(500, {"result": "no", "error": {"code": 500, "text": "injected"}})
             try:
@@ -92,7 +128,9 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
             except Answer as a:
                 answer = a
             if fault and fault.mode == "after-500":
-                return self._send(500, {"result": "no", "error": {"code": 500, "text": "injected after"}})
+                return self._send(
+                    500, {"result": "no", "error": {"code": 500, "text": "injected after"}}
+                )
             if fault and fault.mode == "after-timeout":
                 time.sleep(fault.delay)
             self._send(answer.status, answer.payload, answer.raw)
@@ -105,14 +143,18 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
                         return f
             return None
 
-        def _route(self, path: str, q: dict[str, str], form: dict[str, str], files: dict[str, bytes]) -> Answer:
+        def _route(
+            self, path: str, q: dict[str, str], form: dict[str, str], files: dict[str, bytes]
+        ) -> Answer:
             parts = path.split("/")
             m = self.command
             if parts[0] == "workspace" and len(parts) >= 3 and parts[1] not in fio.workspaces:
                 raise fail(404, "workspace not found")
             if parts[:1] == ["workspace"] and parts[2:] == ["details"]:
                 # CLI workspace.rs:96-104 GET /workspace/{id}/details/
-                return Answer(200, {"workspace": {"id": fio.workspace_id, "intelligence": fio.intelligence}})
+                return Answer(
+                    200, {"workspace": {"id": fio.workspace_id, "intelligence": fio.intelligence}}
+                )
             if parts[:1] == ["workspace"] and len(parts) >= 5 and parts[2] == "storage":
                 with fio.lock:  # "root" is the root folder of the workspace in the path
                     node_id = fio.root(parts[1]) if parts[3] == "root" else parts[3]
@@ -124,19 +166,28 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
             raise fail(404, f"no route {m} {path}")
 
         # -- storage (CLI src/api/storage.rs) --------------------------------------------
-        def _storage(self, node_id: str, action: str, q: dict[str, str], form: dict[str, str]) -> Answer:
+        def _storage(
+            self, node_id: str, action: str, q: dict[str, str], form: dict[str, str]
+        ) -> Answer:
             m = self.command
             node = fio.nodes.get(node_id)
-            if not node_id.startswith("root") and (node is None or (node.trashed and action not in ("purge", "details"))):
+            if not node_id.startswith("root") and (
+                node is None or (node.trashed and action not in ("purge", "details"))
+            ):
                 raise fail(404, "node not found", 1609)
             if action == "list" and m == "GET":
                 return self._list(node_id, q)
             if action == "createfolder" and m == "POST":
                 # storage.rs:300-330: without force=true an existing folder of that name is returned.
-                existing = next((n for n in fio.live(node_id) if n.name == form["name"] and n.type == "folder"), None)
+                existing = next(
+                    (n for n in fio.live(node_id) if n.name == form["name"] and n.type == "folder"),
+                    None,
+                )
                 if existing and form.get("force") != "true":
                     return Answer(200, {"node": fio.node_json(existing)})
-                return Answer(200, {"node": fio.node_json(fio._new(form["name"], "folder", node_id))})
+                return Answer(
+                    200, {"node": fio.node_json(fio._new(form["name"], "folder", node_id))}
+                )
             assert node is not None
             if action == "details" and m == "GET":  # storage.rs:50-64
                 return Answer(200, {"node": fio.node_json(node)})
@@ -145,7 +196,9 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
             if action in ("move", "copy") and m == "POST":  # storage.rs:332-368, form `parent`
                 parent = form.get("parent", "")
                 parent = fio.root(fio.workspace_id) if parent == "root" else parent
-                if not parent.startswith("root") and (parent not in fio.nodes or fio.nodes[parent].type != "folder"):
+                if not parent.startswith("root") and (
+                    parent not in fio.nodes or fio.nodes[parent].type != "folder"
+                ):
                     raise fail(400, "parent must be a folder")
                 if action == "move":
                     node.parent = parent
@@ -173,11 +226,19 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
             kids = sorted(fio.live(node_id), key=lambda n: n.id)
             size = min(int(q.get("page_size", 100)), fio.max_page)
             start = int(q.get("cursor", "0") or 0)
-            page = kids[start:start + size]
+            page = kids[start : start + size]
             more = start + size < len(kids)
-            return Answer(200, {"nodes": [fio.node_json(n) for n in page],
-                                "pagination": {"has_more": more, "next_cursor": str(start + size) if more else None,
-                                               "total": len(kids)}})
+            return Answer(
+                200,
+                {
+                    "nodes": [fio.node_json(n) for n in page],
+                    "pagination": {
+                        "has_more": more,
+                        "next_cursor": str(start + size) if more else None,
+                        "total": len(kids),
+                    },
+                },
+            )
 
         def _copy(self, node: Any, parent: str) -> Any:
             twin = fio._new(node.name, node.type, parent, node.content)
@@ -223,9 +284,13 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
                 if held and fio.reacquire == "refuse":
                     raise fail(409, "node is locked", 1660)
                 if not (held and fio.reacquire == "share"):
-                    node.lock_token = secrets.token_hex(16)  # "regrant": a new token, the old one dies
+                    node.lock_token = secrets.token_hex(
+                        16
+                    )  # "regrant": a new token, the old one dies
                 node.lock_until, node.lock_duration = now + duration, duration
-                return Answer(200, {"lock": {"lock_token": node.lock_token, "expires": node.lock_until}})
+                return Answer(
+                    200, {"lock": {"lock_token": node.lock_token, "expires": node.lock_until}}
+                )
             token = form.get("lock_token")  # a form field, also on DELETE (locking.rs:55-101)
             if action == "lock/heartbeat" and m == "POST":
                 if not held or token != node.lock_token:
@@ -240,8 +305,9 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
             raise fail(404, f"unknown lock action {m} {action}")
 
         # -- uploads (CLI src/api/upload.rs, REF:962-1044) --------------------------------
-        def _upload(self, rest: list[str], q: dict[str, str], form: dict[str, str],
-                    files: dict[str, bytes]) -> Answer:
+        def _upload(
+            self, rest: list[str], q: dict[str, str], form: dict[str, str], files: dict[str, bytes]
+        ) -> Answer:
             m = self.command
             if not rest and m == "POST":
                 return self._create_session(form, files)
@@ -259,24 +325,48 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
             if rest[1:] == ["details"] and m == "GET":  # upload.rs:902-910, long-poll REF:998-1003
                 deadline = time.monotonic() + min(float(q.get("wait", 0) or 0), 5.0)
                 with fio.lock:
-                    while session.status not in ("stored", "complete", "assembly_failed", "store_failed") \
-                            and time.monotonic() < deadline:
+                    while (
+                        session.status
+                        not in ("stored", "complete", "assembly_failed", "store_failed")
+                        and time.monotonic() < deadline
+                    ):
                         fio.lock.wait(deadline - time.monotonic())
-                    return Answer(200, {"session": {"id": session.id, "name": session.name, "size": session.size,
-                                                    "status": session.status, "new_file_id": session.new_file_id,
-                                                    "status_message": session.status_message,
-                                                    "chunks": {str(k): len(v) for k, v in session.chunks.items()}}})
+                    return Answer(
+                        200,
+                        {
+                            "session": {
+                                "id": session.id,
+                                "name": session.name,
+                                "size": session.size,
+                                "status": session.status,
+                                "new_file_id": session.new_file_id,
+                                "status_message": session.status_message,
+                                "chunks": {str(k): len(v) for k, v in session.chunks.items()},
+                            }
+                        },
+                    )
             raise fail(404, f"no upload route {m} {rest}")
 
         def _create_session(self, form: dict[str, str], files: dict[str, bytes]) -> Answer:
-            if form.get("action") != "create" or "name" not in form or not form.get("size", "").isdigit():
+            if (
+                form.get("action") != "create"
+                or "name" not in form
+                or not form.get("size", "").isdigit()
+            ):
                 raise fail(400, "name, size and action=create are required")
             placed = None
-            if form.get("instance_id"):  # REF:1036-1044: without instance_id the file is placed nowhere
-                if form["instance_id"] not in fio.workspaces or form.get("profile_type") not in (None, "workspace"):
+            if form.get(
+                "instance_id"
+            ):  # REF:1036-1044: without instance_id the file is placed nowhere
+                if form["instance_id"] not in fio.workspaces or form.get("profile_type") not in (
+                    None,
+                    "workspace",
+                ):
                     raise fail(404, "instance not found")
                 folder = form.get("folder_id") or "root"
-                placed = {"folder_id": fio.root(form["instance_id"]) if folder == "root" else folder}
+                placed = {
+                    "folder_id": fio.root(form["instance_id"]) if folder == "root" else folder
+                }
             with fio.lock:
                 session = Session(opaque("u"), form["name"], int(form["size"]), placed)
                 fio.sessions[session.id] = session
@@ -333,12 +423,17 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
             orders = sorted(session.chunks)
             data = b"".join(session.chunks[k] for k in orders)
             if orders != list(range(1, len(orders) + 1)) or len(data) != session.size:
-                session.status, session.status_message = "assembly_failed", "chunks missing or size mismatch"
+                session.status, session.status_message = (
+                    "assembly_failed",
+                    "chunks missing or size mismatch",
+                )
             elif session.placed is None:
                 session.status = "complete"
             else:
                 folder = session.placed["folder_id"]
-                if not folder.startswith("root") and (folder not in fio.nodes or fio.nodes[folder].trashed):
+                if not folder.startswith("root") and (
+                    folder not in fio.nodes or fio.nodes[folder].trashed
+                ):
                     session.status, session.status_message = "store_failed", "folder not found"
                 else:  # action=create ADDS a node, even when one of that name exists
                     session.new_file_id = fio._new(session.name, "file", folder, data).id
@@ -352,7 +447,10 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
             with fio.lock:
                 while fio.activity == since and time.monotonic() < deadline:
                     fio.lock.wait(deadline - time.monotonic())
-                return Answer(200, {"activity": [f"storage:{fio.activity}"], "lastactivity": str(fio.activity)})
+                return Answer(
+                    200,
+                    {"activity": [f"storage:{fio.activity}"], "lastactivity": str(fio.activity)},
+                )
 
         do_GET = do_POST = do_DELETE = _serve
 

@@ -32,12 +32,11 @@ import email.parser
 import email.policy
 import hashlib
 import random
-import secrets
 import string
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 SINGLE_CALL_MAX = 4 * 1024 * 1024  # CLI upload.rs:86
@@ -91,11 +90,24 @@ class Fault:
 
 
 class FastioServer:
-    def __init__(self, token: str = "fio_test_key", *, workspace_id: str = "4401234567890123456",
-                 envelope: str = "flat", reacquire: str = "refuse", intelligence: bool = False,
-                 max_page: int = 500, other_workspaces: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        token: str = "fio_test_key",
+        *,
+        workspace_id: str = "4401234567890123456",
+        envelope: str = "flat",
+        reacquire: str = "refuse",
+        intelligence: bool = False,
+        max_page: int = 500,
+        other_workspaces: tuple[str, ...] = (),
+    ) -> None:
         self.workspaces = (workspace_id, *other_workspaces)
-        self.token, self.workspace_id, self.envelope, self.reacquire = token, workspace_id, envelope, reacquire
+        self.token, self.workspace_id, self.envelope, self.reacquire = (
+            token,
+            workspace_id,
+            envelope,
+            reacquire,
+        )
         self.intelligence, self.max_page = intelligence, max_page
         self.index_delay, self.fail_index = 0.5, set()  # names whose indexing fails
         self.throttle, self.rng = 0.0, random.Random(7)
@@ -132,8 +144,14 @@ class FastioServer:
     def advance(self, seconds: float) -> None:
         self.offset += seconds
 
-    def fault(self, match: str, after: int = 0, times: int | None = 1, mode: str = "after-500",
-              delay: float = 2.0) -> None:
+    def fault(
+        self,
+        match: str,
+        after: int = 0,
+        times: int | None = 1,
+        mode: str = "after-500",
+        delay: float = 2.0,
+    ) -> None:
         self.faults.append(Fault(match, after, times, mode, delay))
 
     def root(self, workspace: str) -> str:
@@ -166,7 +184,7 @@ class FastioServer:
         for path, contents in self.paths().items():
             if path.startswith(prefix) and not path.endswith("/"):
                 assert len(contents) == 1, f"{path} has {len(contents)} nodes"
-                out[path[len(prefix):]] = contents[0]
+                out[path[len(prefix) :]] = contents[0]
         return out
 
     def find(self, path: str) -> Node | None:
@@ -180,11 +198,22 @@ class FastioServer:
         return node
 
     def locked_nodes(self) -> list[Node]:
-        return [n for n in self.nodes.values() if n.lock_token and n.lock_until > self.now() and not n.trashed]
+        return [
+            n
+            for n in self.nodes.values()
+            if n.lock_token and n.lock_until > self.now() and not n.trashed
+        ]
 
     # -- model ---------------------------------------------------------------------------
     def _new(self, name: str, type_: str, parent: str, content: bytes = b"") -> Node:
-        node = Node(opaque("f" if type_ == "file" else "d"), name, type_, parent, content, modified=self.now())
+        node = Node(
+            opaque("f" if type_ == "file" else "d"),
+            name,
+            type_,
+            parent,
+            content,
+            modified=self.now(),
+        )
         self._set_ai(node)
         self.nodes[node.id] = node
         self._touch()
@@ -199,15 +228,30 @@ class FastioServer:
 
     def node_json(self, n: Node) -> dict[str, Any]:
         """DOCS node schema."""
-        out: dict[str, Any] = {"id": n.id, "name": n.name, "type": n.type, "parent": n.parent,
-                               "created": "2026-01-01T00:00:00Z", "modified": _iso(n.modified),
-                               "locked": bool(n.lock_token and n.lock_until > self.now()), "lock_info": None}
+        out: dict[str, Any] = {
+            "id": n.id,
+            "name": n.name,
+            "type": n.type,
+            "parent": n.parent,
+            "created": "2026-01-01T00:00:00Z",
+            "modified": _iso(n.modified),
+            "locked": bool(n.lock_token and n.lock_until > self.now()),
+            "lock_info": None,
+        }
         if out["locked"]:
-            out["lock_info"] = {"acquired": _iso(n.lock_until - n.lock_duration), "ttl": n.lock_duration,
-                                "expires": n.lock_until}
+            out["lock_info"] = {
+                "acquired": _iso(n.lock_until - n.lock_duration),
+                "ttl": n.lock_duration,
+                "expires": n.lock_until,
+            }
         if n.type == "file":
-            out.update(size=len(n.content), hash=hashlib.md5(n.content).hexdigest(), hash_algo="md5",
-                       version=f"v{n.version}", ai={"state": self._ai_state(n), "attach": False})
+            out.update(
+                size=len(n.content),
+                hash=hashlib.md5(n.content).hexdigest(),
+                hash_algo="md5",
+                version=f"v{n.version}",
+                ai={"state": self._ai_state(n), "attach": False},
+            )
         return out
 
     def _ai_state(self, n: Node) -> str:
@@ -228,7 +272,8 @@ def _iso(t: float) -> str:
 
 def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
     msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
     form: dict[str, str] = {}
     files: dict[str, bytes] = {}
     for part in msg.iter_parts():

@@ -42,7 +42,10 @@ __all__ = ["FastioBackend", "FastioError", "Transient"]
 DEFAULT_URL = "https://api.fast.io/current/"
 RELEASES = ".agentci/releases"
 IN_PLACE = ("knowledge",)
-TOKEN_ENVS = ("FASTIO_API_KEY", "FASTIO_TOKEN")  # the CLI's and docs' name first; the old name kept as an alias
+TOKEN_ENVS = (
+    "FASTIO_API_KEY",
+    "FASTIO_TOKEN",
+)  # the CLI's and docs' name first; the old name kept as an alias
 #: `ai.state` values (REFERENCE:1529-1533 `disabled → pending → inprogress → ready (or failed)`;
 #: REFERENCE:569-577 spells `in_progress`; SKILL.md says `indexed`). Done and indexed:
 INDEXED = ("ready", "indexed")
@@ -53,17 +56,36 @@ class FastioBackend(Backend):
     name = "fastio"
     hash_algo = "md5"  # the node `hash_algo` the docs show (docs.fast.io/storage.html node schema)
 
-    def __init__(self, workspace_id: str, token: str, base_url: str = DEFAULT_URL, timeout: float = 30.0,
-                 retries: int = 4, *, state_workspace_id: str | None = None, chunk_size: int = CHUNK_SIZE,
-                 rate_limit_max_wait: float = 120.0, upload_timeout: float = 300.0, page_size: int = 500) -> None:
+    def __init__(
+        self,
+        workspace_id: str,
+        token: str,
+        base_url: str = DEFAULT_URL,
+        timeout: float = 30.0,
+        retries: int = 4,
+        *,
+        state_workspace_id: str | None = None,
+        chunk_size: int = CHUNK_SIZE,
+        rate_limit_max_wait: float = 120.0,
+        upload_timeout: float = 300.0,
+        page_size: int = 500,
+    ) -> None:
         self.workspace_id = workspace_id
-        self.client = Client(base_url, token, timeout=timeout, retries=retries, max_wait=rate_limit_max_wait)
-        self.uploader = Uploader(self.client, workspace_id, chunk_size=chunk_size, timeout=upload_timeout)
+        self.client = Client(
+            base_url, token, timeout=timeout, retries=retries, max_wait=rate_limit_max_wait
+        )
+        self.uploader = Uploader(
+            self.client, workspace_id, chunk_size=chunk_size, timeout=upload_timeout
+        )
         self.live = Storage(self.client, workspace_id, self.uploader, page_size)
         if state_workspace_id and state_workspace_id != workspace_id:
-            books_up = Uploader(self.client, state_workspace_id, chunk_size=chunk_size, timeout=upload_timeout)
-            self.books, self._books_prefix = Storage(self.client, state_workspace_id, books_up, page_size), \
-                f"agentci-{workspace_id}/"
+            books_up = Uploader(
+                self.client, state_workspace_id, chunk_size=chunk_size, timeout=upload_timeout
+            )
+            self.books, self._books_prefix = (
+                Storage(self.client, state_workspace_id, books_up, page_size),
+                f"agentci-{workspace_id}/",
+            )
         else:
             self.books, self._books_prefix = self.live, ""
         self.leases = Leases(self.books)
@@ -74,22 +96,38 @@ class FastioBackend(Backend):
     def from_config(cls, options: dict[str, Any]) -> FastioBackend:
         ws = options.get("workspace_id")
         if not ws:
-            raise AgentciError("agentci.yaml workspace.fastio.workspace_id is not set",
-                               hint="workspace: {backend: fastio, fastio: {workspace_id: '…'}} and export FASTIO_API_KEY")
+            raise AgentciError(
+                "agentci.yaml workspace.fastio.workspace_id is not set",
+                hint="workspace: {backend: fastio, fastio: {workspace_id: '…'}} and export FASTIO_API_KEY",
+            )
         envs = (str(options["token_env"]),) if options.get("token_env") else TOKEN_ENVS
         token = next((os.environ[e] for e in envs if os.environ.get(e)), "")
         if not token:
-            raise AgentciError(f"the fastio backend needs an API key: {' or '.join(envs)} is not set",
-                               hint=f"export {envs[0]}=… (in Actions: env: {envs[0]}: ${{{{ secrets.{envs[0]} }}}})")
+            raise AgentciError(
+                f"the fastio backend needs an API key: {' or '.join(envs)} is not set",
+                hint=f"export {envs[0]}=… (in Actions: env: {envs[0]}: ${{{{ secrets.{envs[0]} }}}})",
+            )
 
         def num(key: str, default: float) -> float:
             value = options.get(key, default)
-            return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+            return (
+                float(value)
+                if isinstance(value, (int, float)) and not isinstance(value, bool)
+                else default
+            )
 
-        return cls(str(ws), token, str(options.get("base_url") or DEFAULT_URL), num("timeout", 30),
-                   int(num("retries", 4)), state_workspace_id=str(options.get("state_workspace_id") or "") or None,
-                   chunk_size=int(num("chunk_size", CHUNK_SIZE)), rate_limit_max_wait=num("rate_limit_max_wait", 120),
-                   upload_timeout=num("upload_timeout", 300), page_size=int(num("page_size", 500)))
+        return cls(
+            str(ws),
+            token,
+            str(options.get("base_url") or DEFAULT_URL),
+            num("timeout", 30),
+            int(num("retries", 4)),
+            state_workspace_id=str(options.get("state_workspace_id") or "") or None,
+            chunk_size=int(num("chunk_size", CHUNK_SIZE)),
+            rate_limit_max_wait=num("rate_limit_max_wait", 120),
+            upload_timeout=num("upload_timeout", 300),
+            page_size=int(num("page_size", 500)),
+        )
 
     def describe(self) -> str:
         return f"fastio workspace {self.workspace_id}"
@@ -101,7 +139,9 @@ class FastioBackend(Backend):
     def indexes(self) -> bool:  # type: ignore[override]
         """The workspace `intelligence` flag (GET workspace/{id}/details/, workspace.rs:96-104)."""
         if self._intel is None:
-            data = self.client.call("GET", f"workspace/{self.workspace_id}/details/", kind="workspace")
+            data = self.client.call(
+                "GET", f"workspace/{self.workspace_id}/details/", kind="workspace"
+            )
             ws = data.get("workspace") if isinstance(data.get("workspace"), dict) else data
             self._intel = ws.get("intelligence") in (True, "true", "yes", 1)
         return self._intel
@@ -115,7 +155,8 @@ class FastioBackend(Backend):
     def _where(self, path: str) -> tuple[Storage, str]:
         path = norm(path)
         bookkeeping = path == "deployment.log" or (
-            path.startswith(".agentci/") and not path.startswith((".agentci/policies", RELEASES)))
+            path.startswith(".agentci/") and not path.startswith((".agentci/policies", RELEASES))
+        )
         if bookkeeping and self._books_prefix:
             return self.books, self._books_prefix + path
         return self.live, path
@@ -182,8 +223,9 @@ class FastioBackend(Backend):
             return self.live_files(area) if self.live_release(area) == release else None
         return self._hashes(self.live.node(self._slot(area, release)))
 
-    def stage_release(self, area: AreaRef, release: str, send: dict[str, bytes], keep: list[str],
-                      base: str | None) -> None:
+    def stage_release(
+        self, area: AreaRef, release: str, send: dict[str, bytes], keep: list[str], base: str | None
+    ) -> None:
         if area.key in IN_PLACE:
             self._update_in_place(area, send, keep)
             return
@@ -207,7 +249,9 @@ class FastioBackend(Backend):
             st.copy(str(live[rel]["id"]), folder(posixpath.dirname(rel)), posixpath.basename(rel))
         for rel, data in send.items():  # into a new folder: nothing there to replace
             st.put(folder(posixpath.dirname(rel)), posixpath.basename(rel), data, absent=True)
-        for old in st.children(slots, release):  # a stale release of that id (hand-edited): replaced
+        for old in st.children(
+            slots, release
+        ):  # a stale release of that id (hand-edited): replaced
             st.trash(str(old["id"]))
         st.rename(tmp, release)  # complete: only now does it carry the release id
         st.forget(f"{RELEASES}/{area.key}")
@@ -220,7 +264,9 @@ class FastioBackend(Backend):
         for rel, data in send.items():
             parent = st.node(posixpath.dirname(f"{area.path}/{rel}"), create=True)
             assert parent is not None
-            st.put(parent, posixpath.basename(rel), data, known=live.get(rel), absent=rel not in live)
+            st.put(
+                parent, posixpath.basename(rel), data, known=live.get(rel), absent=rel not in live
+            )
         for rel in set(live) - set(send) - set(keep):
             st.trash(str(live[rel]["id"]))
 
@@ -230,7 +276,9 @@ class FastioBackend(Backend):
             if release is None:
                 self.delete(area.path)
             elif self.live_release(area) != release:
-                raise BackendError(f"{area.key} is updated in place on Fast.io; release {release} is not live")
+                raise BackendError(
+                    f"{area.key} is updated in place on Fast.io; release {release} is not live"
+                )
             return
         parent = st.node(posixpath.dirname(area.path), create=True)
         assert parent is not None
@@ -256,8 +304,11 @@ class FastioBackend(Backend):
         node = self.live.node(f"{RELEASES}/{area.key}")
         if node is None:
             return []
-        return sorted(str(n["name"]) for n in self.live.list(node)
-                      if n.get("type") == "folder" and not str(n.get("name", "")).startswith("."))
+        return sorted(
+            str(n["name"])
+            for n in self.live.listing(node)
+            if n.get("type") == "folder" and not str(n.get("name", "")).startswith(".")
+        )
 
     def delete_release(self, area: AreaRef, release: str) -> None:
         node = self.live.node(f"{RELEASES}/{area.key}/{release}")
@@ -271,13 +322,19 @@ class FastioBackend(Backend):
 
     def sweep(self, area: AreaRef) -> None:
         node = self.live.node(f"{RELEASES}/{area.key}")
-        for n in self.live.list(node) if node else []:
-            if str(n.get("name", "")).startswith(".tmp-"):  # half-built by a killed run (we hold the lease)
+        for n in self.live.listing(node) if node else []:
+            if str(n.get("name", "")).startswith(
+                ".tmp-"
+            ):  # half-built by a killed run (we hold the lease)
                 self.live.trash(str(n["id"]))
 
     def live_areas(self, prefix: str) -> list[str]:
         node = self.live.node(prefix)
-        return sorted(str(n["name"]) for n in self.live.list(node) if n.get("type") == "folder") if node else []
+        return (
+            sorted(str(n["name"]) for n in self.live.listing(node) if n.get("type") == "folder")
+            if node
+            else []
+        )
 
     # -- the lease ---------------------------------------------------------------------
     def _lock_name(self, name: str) -> str:
@@ -301,12 +358,18 @@ class FastioBackend(Backend):
         if node is None or not self.indexes:
             return {}
         tree = self.live.tree(node)
-        return {p: str(((tree.get(p) or {}).get("ai") or {}).get("state", "")).lower() for p in paths if p in tree}
+        return {
+            p: str(((tree.get(p) or {}).get("ai") or {}).get("state", "")).lower()
+            for p in paths
+            if p in tree
+        }
 
     def index_pending(self, area: AreaRef, paths: list[str]) -> list[str]:
         # Anything not final (pending, inprogress, in_progress, or a state we do not know) is waited
         # for, within index_timeout.
-        return [p for p, s in self._ai_states(area, paths).items() if s not in INDEXED + NOT_INDEXED]
+        return [
+            p for p, s in self._ai_states(area, paths).items() if s not in INDEXED + NOT_INDEXED
+        ]
 
     def index_failed(self, area: AreaRef, paths: list[str]) -> list[str]:
         return [p for p, s in self._ai_states(area, paths).items() if s == "failed"]
@@ -322,8 +385,13 @@ class FastioBackend(Backend):
         if self._activity:
             params["lastactivity"] = self._activity
         try:
-            data = self.client.call("GET", f"activity/poll/{self.workspace_id}/", kind="activity", params=params,
-                                    timeout=seconds + 10)
+            data = self.client.call(
+                "GET",
+                f"activity/poll/{self.workspace_id}/",
+                kind="activity",
+                params=params,
+                timeout=seconds + 10,
+            )
         except FastioError as exc:
             if exc.status == 404:
                 self._activity = None

@@ -78,13 +78,25 @@ def error_text(body: Any) -> tuple[str, str]:
 
 
 class Client:
-    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0, retries: int = 4,
-                 max_wait: float = 120.0, backoff_base: float = 0.5) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        retries: int = 4,
+        max_wait: float = 120.0,
+        backoff_base: float = 0.5,
+    ) -> None:
         import httpx
 
         self.retries, self.max_wait, self.backoff_base = max(0, retries), max_wait, backoff_base
-        self.http = httpx.Client(base_url=base_url.rstrip("/") + "/", timeout=timeout, follow_redirects=False,
-                                 headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT})
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            timeout=timeout,
+            follow_redirects=False,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
+        )
         self.stats = Stats()
         self._lock = threading.Lock()
         self._avail: int | None = None
@@ -95,7 +107,10 @@ class Client:
 
     # -- rate limits -------------------------------------------------------------------
     def _note_limits(self, resp: Any) -> None:
-        avail, expires = resp.headers.get("x-ve-limit-avail"), resp.headers.get("x-ve-limit-expires")
+        avail, expires = (
+            resp.headers.get("x-ve-limit-avail"),
+            resp.headers.get("x-ve-limit-expires"),
+        )
         with self._lock:
             if avail is not None and avail.strip().isdigit():
                 self._avail = int(avail)
@@ -122,10 +137,20 @@ class Client:
         time.sleep(seconds)
 
     # -- requests ----------------------------------------------------------------------
-    def call(self, method: str, path: str, *, kind: str = "", params: dict[str, Any] | None = None,
-             data: dict[str, Any] | None = None, files: Any = None, raw: bool = False,
-             idempotent: bool = True, check: Callable[[], Any] | None = None,
-             timeout: float | None = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        kind: str = "",
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        files: Any = None,
+        raw: bool = False,
+        idempotent: bool = True,
+        check: Callable[[], Any] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
         """One API call with retries; returns the unwrapped payload (or bytes when `raw`).
 
         A non-idempotent call (`idempotent=False`) is replayed after a 5xx or a timeout only when
@@ -149,8 +174,12 @@ class Client:
             if timeout is not None:
                 extra["timeout"] = timeout
             try:
-                resp = self.http.request(method, path, params=params, data=data, files=files, **extra)
-            except httpx.ConnectError as exc:  # nothing reached the server: any call may be replayed
+                resp = self.http.request(
+                    method, path, params=params, data=data, files=files, **extra
+                )
+            except (
+                httpx.ConnectError
+            ) as exc:  # nothing reached the server: any call may be replayed
                 last, wait = type(exc).__name__, None
             except httpx.TransportError as exc:  # timeouts, dropped connections: it may have run
                 last, wait = type(exc).__name__, None
@@ -178,11 +207,15 @@ class Client:
                 self._sleep(backoff_delay(attempt + 1, wait, base=self.backoff_base, cap=30.0))
         seen.append(last)
         counts = ", ".join(f"{why} x{seen.count(why)}" for why in dict.fromkeys(seen))
-        raise Transient(f"Fast.io {method} {_short(path)} failed after {self.retries + 1} attempts ({counts})")
+        raise Transient(
+            f"Fast.io {method} {_short(path)} failed after {self.retries + 1} attempts ({counts})"
+        )
 
     def _found(self, check: Callable[[], Any] | None) -> Any:
         if check is None:
-            raise Transient("a non-idempotent Fast.io request failed and cannot be checked; not replaying it")
+            raise Transient(
+                "a non-idempotent Fast.io request failed and cannot be checked; not replaying it"
+            )
         try:
             return check()
         except BackendError:
@@ -195,13 +228,16 @@ class Client:
         try:
             body = resp.json()
         except ValueError:
-            raise FastioError(f"Fast.io {method} {_short(path)}: HTTP {status}, not JSON: {resp.text[:120]!r}",
-                              status) from None
+            raise FastioError(
+                f"Fast.io {method} {_short(path)}: HTTP {status}, not JSON: {resp.text[:120]!r}",
+                status,
+            ) from None
         try:
             return unwrap(body, status)
         except FastioError as exc:
-            raise FastioError(f"Fast.io {method} {_short(path)}: HTTP {status}: {exc.message}", status,
-                              exc.code) from None
+            raise FastioError(
+                f"Fast.io {method} {_short(path)}: HTTP {status}: {exc.message}", status, exc.code
+            ) from None
 
 
 def _short(path: str) -> str:

@@ -77,21 +77,28 @@ class Leases:
         nonce = secrets.token_hex(8)
         claim_name = f"{nonce}.claim"
         body = json.dumps({"owner": owner, "nonce": nonce, "started": time.time()}).encode()
-        claim = self.st.put(folder, claim_name, body, absent=True)  # a fresh nonce: no node of that name
+        claim = self.st.put(
+            folder, claim_name, body, absent=True
+        )  # a fresh nonce: no node of that name
         try:
-            answer = self.st.client.call("POST", self.st.s(claim, "lock"), kind="lock",
-                                         data={"duration": str(duration(ttl))})
+            answer = self.st.client.call(
+                "POST", self.st.s(claim, "lock"), kind="lock", data={"duration": str(duration(ttl))}
+            )
         except FastioError as exc:
             self.st.trash(claim)
-            if exc.status == 404:  # a winner swept our claim before we locked it: someone holds the lease
+            if (
+                exc.status == 404
+            ):  # a winner swept our claim before we locked it: someone holds the lease
                 return None
             raise
         token = _token(answer)
         if not token:
             self.st.trash(claim)
             raise FastioError("Fast.io granted a lock but its answer has no lock_token")
-        lease = Lease(name, owner, token, time.time() + duration(ttl), {"node": claim, "folder": folder})
-        others = [n for n in self.st.list(folder) if str(n.get("id")) != claim]
+        lease = Lease(
+            name, owner, token, time.time() + duration(ttl), {"node": claim, "folder": folder}
+        )
+        others = [n for n in self.st.listing(folder) if str(n.get("id")) != claim]
         live = [n for n in others if self._locked(n)]
         if live:
             self.release(lease)
@@ -106,8 +113,12 @@ class Leases:
 
     def heartbeat(self, lease: Lease, ttl: float) -> bool:
         try:
-            self.st.client.call("POST", self.st.s(lease.extra["node"], "lock/heartbeat"), kind="lock-heartbeat",
-                                data={"lock_token": lease.token})
+            self.st.client.call(
+                "POST",
+                self.st.s(lease.extra["node"], "lock/heartbeat"),
+                kind="lock-heartbeat",
+                data={"lock_token": lease.token},
+            )
         except FastioError:
             return False  # refused: the lock expired and is not ours any more
         lease.expires_at = time.time() + duration(ttl)
@@ -115,8 +126,12 @@ class Leases:
 
     def release(self, lease: Lease) -> None:
         try:
-            self.st.client.call("DELETE", self.st.s(lease.extra["node"], "lock"), kind="lock-release",
-                                data={"lock_token": lease.token})
+            self.st.client.call(
+                "DELETE",
+                self.st.s(lease.extra["node"], "lock"),
+                kind="lock-release",
+                data={"lock_token": lease.token},
+            )
         except FastioError as exc:
             if exc.status != 404:  # 404: a winner already swept the claim, nothing left to release
                 raise
@@ -127,8 +142,12 @@ class Leases:
         folder = self.st.node(f"{LOCKS}/{name}")
         if folder is None:
             return None
-        for n in self.st.list(folder):
-            info = self.status(str(n["id"])) if not isinstance(n.get("locked"), bool) or n["locked"] else None
+        for n in self.st.listing(folder):
+            info = (
+                self.status(str(n["id"]))
+                if not isinstance(n.get("locked"), bool) or n["locked"]
+                else None
+            )
             if info is not None:
                 return {"owner": self._owner(n) or "another run", "expires_at": _expiry(info)}
         return None

@@ -26,7 +26,9 @@ def norm(path: str) -> str:
 
 
 class Storage:
-    def __init__(self, client: Client, workspace_id: str, uploader: Uploader, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self, client: Client, workspace_id: str, uploader: Uploader, page_size: int = PAGE_SIZE
+    ) -> None:
         self.client, self.workspace_id, self.uploader = client, workspace_id, uploader
         self.page_size = page_size
         self._ids: dict[str, str] = {"": "root"}
@@ -35,7 +37,7 @@ class Storage:
         return f"workspace/{self.workspace_id}/storage/{node}/{action}/"
 
     # -- listing -----------------------------------------------------------------------
-    def list(self, node: str) -> list[dict[str, Any]]:
+    def listing(self, node: str) -> list[dict[str, Any]]:
         """Every child of a folder, following the cursor (storage.rs:13-49: `page_size`, `cursor`).
         The answer's field names are not pinned by the CLI: nodes are read from `nodes`, `files`
         or `items` (a list, or a map keyed by id), the cursor from `next_cursor` or `pagination`."""
@@ -48,7 +50,9 @@ class Storage:
             cursor, more = _cursor(page)
             if not cursor or more is False:
                 if more is True:
-                    raise FastioError(f"listing of folder {node} says there are more pages but gives no cursor")
+                    raise FastioError(
+                        f"listing of folder {node} says there are more pages but gives no cursor"
+                    )
                 return out
             if cursor in seen:
                 raise FastioError(f"listing of folder {node} repeats cursor {cursor[:40]!r}")
@@ -58,16 +62,20 @@ class Storage:
 
     def children(self, folder: str, name: str) -> list[dict[str, Any]]:
         """Nodes of that name, newest first."""
-        found = [n for n in self.list(folder) if n.get("name") == name]
-        return sorted(found, key=lambda n: (str(n.get("modified") or ""), str(n.get("id"))), reverse=True)
+        found = [n for n in self.listing(folder) if n.get("name") == name]
+        return sorted(
+            found, key=lambda n: (str(n.get("modified") or ""), str(n.get("id"))), reverse=True
+        )
 
     def tree(self, node: str, prefix: str = "") -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        for n in self.list(node):
+        for n in self.listing(node):
             rel = f"{prefix}{n.get('name')}"
             if n.get("type") == "folder":
                 out.update(self.tree(str(n["id"]), rel + "/"))
-            elif rel not in out or str(n.get("modified") or "") > str(out[rel].get("modified") or ""):
+            elif rel not in out or str(n.get("modified") or "") > str(
+                out[rel].get("modified") or ""
+            ):
                 out[rel] = n  # a twin: the newest is what agentci counts as live
         return out
 
@@ -100,7 +108,9 @@ class Storage:
         """POST storage/{parent}/createfolder/ `name` (storage.rs:300-330). Without `force` the
         call returns the existing folder of that name (storage.rs:317-319): idempotent by design.
         Where the answer names no id, the folder is looked up."""
-        answer = self.client.call("POST", self.s(parent, "createfolder"), kind="createfolder", data={"name": name})
+        answer = self.client.call(
+            "POST", self.s(parent, "createfolder"), kind="createfolder", data={"name": name}
+        )
         node = answer.get("node") or answer.get("folder") or answer
         if isinstance(node, dict) and node.get("id"):
             return str(node["id"])
@@ -113,8 +123,14 @@ class Storage:
         """GET storage/{node}/read/ -> raw bytes (storage.rs:984-1002)."""
         return bytes(self.client.call("GET", self.s(node, "read"), kind="read", raw=True))
 
-    def put(self, folder: str, name: str, data: bytes, known: dict[str, Any] | None = None,
-            absent: bool = False) -> str:
+    def put(
+        self,
+        folder: str,
+        name: str,
+        data: bytes,
+        known: dict[str, Any] | None = None,
+        absent: bool = False,
+    ) -> str:
         """Write `data` as the file `name` in `folder`, keeping exactly one node of that name.
         `known` is the node already looked up; `absent` says a fresh listing showed none."""
         existing = [known] if known else [] if absent else self.children(folder, name)
@@ -140,16 +156,24 @@ class Storage:
                     self.trash(str(twin["id"]))
         return node_id
 
-    def replace(self, node: str, name: str, data: bytes, current: dict[str, Any] | None = None) -> None:
+    def replace(
+        self, node: str, name: str, data: bytes, current: dict[str, Any] | None = None
+    ) -> None:
         """New content for an existing file node (a new version of the same node): upload the bytes
         unplaced, then POST storage/{node}/update/ `from` (storage.rs:371-421). Re-sending the same
         update re-attaches the same bytes, so it may be replayed."""
-        if current and current.get("hash") and str(current.get("hash_algo", "md5")).lower() == "md5" \
-                and current["hash"] == hashlib.md5(data).hexdigest():
+        if (
+            current
+            and current.get("hash")
+            and str(current.get("hash_algo", "md5")).lower() == "md5"
+            and current["hash"] == hashlib.md5(data).hexdigest()
+        ):
             return  # already that content (an earlier attempt got through)
         session, chunked = self.uploader.unplaced(name, data)
         try:
-            self.client.call("POST", self.s(node, "update"), kind="update", data={"from": from_upload(session)})
+            self.client.call(
+                "POST", self.s(node, "update"), kind="update", data={"from": from_upload(session)}
+            )
         finally:
             if chunked:
                 self.uploader.forget(session)
@@ -157,14 +181,26 @@ class Storage:
     def move(self, node: str, parent: str) -> None:
         """POST storage/{node}/move/ `parent` (storage.rs:332-349). Not idempotent in general; before
         replaying, the node's details show whether the earlier attempt moved it."""
-        self.client.call("POST", self.s(node, "move"), kind="move", data={"parent": parent}, idempotent=False,
-                         check=lambda: {} if self.parent_of(node) == parent else None)
+        self.client.call(
+            "POST",
+            self.s(node, "move"),
+            kind="move",
+            data={"parent": parent},
+            idempotent=False,
+            check=lambda: {} if self.parent_of(node) == parent else None,
+        )
 
     def copy(self, node: str, parent: str, name: str) -> None:
         """POST storage/{node}/copy/ `parent` (storage.rs:351-368); replayed only when the target
         folder has no node of that name yet (a replayed copy would add a twin)."""
-        self.client.call("POST", self.s(node, "copy"), kind="copy", data={"parent": parent}, idempotent=False,
-                         check=lambda: {} if self.children(parent, name) else None)
+        self.client.call(
+            "POST",
+            self.s(node, "copy"),
+            kind="copy",
+            data={"parent": parent},
+            idempotent=False,
+            check=lambda: {} if self.children(parent, name) else None,
+        )
 
     def rename(self, node: str, name: str) -> None:
         """POST storage/{node}/update/ `name` (storage.rs:423-445); setting the same name twice is harmless."""
@@ -206,7 +242,8 @@ def _nodes(page: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _cursor(page: dict[str, Any]) -> tuple[str | None, bool | None]:
-    pag = page.get("pagination") if isinstance(page.get("pagination"), dict) else {}
+    raw = page.get("pagination")
+    pag: dict[str, Any] = raw if isinstance(raw, dict) else {}
     cursor = page.get("next_cursor") or pag.get("next_cursor") or pag.get("cursor")
     more = page.get("has_more", pag.get("has_more"))
     return (str(cursor) if cursor else None), (more if isinstance(more, bool) else None)

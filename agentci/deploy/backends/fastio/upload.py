@@ -21,11 +21,13 @@ upload measured well under a second (see the README), so there was no speed to w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from agentci.deploy.backends.base import BackendError
 from agentci.deploy.backends.fastio.client import Client, FastioError
 
 #: below both the docs' "under 4 MB" (REFERENCE:966) and the CLI's 4 MiB (upload.rs:86)
@@ -37,24 +39,45 @@ TERMINAL_FAILED = ("assembly_failed", "store_failed")
 
 
 class Uploader:
-    def __init__(self, client: Client, workspace_id: str, *, chunk_size: int = CHUNK_SIZE,
-                 timeout: float = 300.0) -> None:
+    def __init__(
+        self,
+        client: Client,
+        workspace_id: str,
+        *,
+        chunk_size: int = CHUNK_SIZE,
+        timeout: float = 300.0,
+    ) -> None:
         self.client, self.workspace_id = client, workspace_id
         self.chunk_size, self.timeout = max(256 * 1024, chunk_size), timeout
         self.chunked_uploads = 0
 
     def _place(self, folder_id: str) -> dict[str, str]:
-        return {"instance_id": self.workspace_id, "folder_id": folder_id, "profile_type": "workspace"}
+        return {
+            "instance_id": self.workspace_id,
+            "folder_id": folder_id,
+            "profile_type": "workspace",
+        }
 
     def placed(self, folder_id: str, name: str, data: bytes, check: Any) -> str | None:
         """Upload a new file into a folder; returns its node id when the answer names it.
         A placed single-request upload creates a node, so it is replayed only when `check()`
         finds no node of that name (else the earlier attempt did land)."""
-        fields = {"name": name, "size": str(len(data)), "action": "create", **self._place(folder_id)}
+        fields = {
+            "name": name,
+            "size": str(len(data)),
+            "action": "create",
+            **self._place(folder_id),
+        }
         if len(data) < SINGLE_MAX:
-            answer = self.client.call("POST", "upload/", kind="upload", data=fields,
-                                      files={"chunk": (name, data, "application/octet-stream")},
-                                      idempotent=False, check=check)
+            answer = self.client.call(
+                "POST",
+                "upload/",
+                kind="upload",
+                data=fields,
+                files={"chunk": (name, data, "application/octet-stream")},
+                idempotent=False,
+                check=check,
+            )
             if answer.get("id") and not answer.get("new_file_id") and not answer.get("node"):
                 answer = self._finish(str(answer["id"]), placed=True)
             return _file_id(answer)
@@ -65,34 +88,47 @@ class Uploader:
         Replaying this is harmless: a lost attempt leaves an unused session, never a node."""
         fields = {"name": name, "size": str(len(data)), "action": "create"}
         if len(data) < SINGLE_MAX:
-            answer = self.client.call("POST", "upload/", kind="upload", data=fields,
-                                      files={"chunk": (name, data, "application/octet-stream")})
+            answer = self.client.call(
+                "POST",
+                "upload/",
+                kind="upload",
+                data=fields,
+                files={"chunk": (name, data, "application/octet-stream")},
+            )
             return str(answer["id"]), False
         session = self._chunked(fields, data, placed=False, keep_session=True)
         return str(session["id"]), True
 
     def forget(self, session_id: str) -> None:
         """DELETE upload/{id}/ (upload.rs:925-932): the clean-up step after a chunked upload."""
-        try:
+        with contextlib.suppress(BackendError):  # best effort: gone already, or the API is down
             self.client.call("DELETE", f"upload/{session_id}/", kind="upload-delete")
-        except FastioError:
-            pass  # already gone: nothing to clean
 
-    def _chunked(self, fields: dict[str, str], data: bytes, *, placed: bool,
-                 keep_session: bool = False) -> dict[str, Any]:
+    def _chunked(
+        self, fields: dict[str, str], data: bytes, *, placed: bool, keep_session: bool = False
+    ) -> dict[str, Any]:
         self.chunked_uploads += 1
         # Creating a session places nothing until `complete`, so a replay only orphans a session.
         session = self.client.call("POST", "upload/", kind="upload-session", data=fields)
         sid = str(session["id"])
         done = False
         try:
-            parts = [data[i:i + self.chunk_size] for i in range(0, len(data), self.chunk_size)] or [b""]
+            parts = [
+                data[i : i + self.chunk_size] for i in range(0, len(data), self.chunk_size)
+            ] or [b""]
             # Re-sending a chunk of the same `order` replaces it (the CLI retries chunks on 5xx,
             # upload.rs:657-672), so chunks count as idempotent.
-            with ThreadPoolExecutor(max_workers=PARALLEL_CHUNKS, thread_name_prefix="fastio-chunk") as pool:
+            with ThreadPoolExecutor(
+                max_workers=PARALLEL_CHUNKS, thread_name_prefix="fastio-chunk"
+            ) as pool:
                 list(pool.map(lambda p: self._chunk(sid, p[0] + 1, p[1]), enumerate(parts)))
-            self.client.call("POST", f"upload/{sid}/complete/", kind="upload-complete", idempotent=False,
-                             check=lambda: self._assembling(sid))
+            self.client.call(
+                "POST",
+                f"upload/{sid}/complete/",
+                kind="upload-complete",
+                idempotent=False,
+                check=lambda: self._assembling(sid),
+            )
             final = self._finish(sid, placed=placed)
             done = True
             return {**final, "id": sid}
@@ -101,14 +137,23 @@ class Uploader:
                 self.forget(sid)
 
     def _chunk(self, sid: str, order: int, part: bytes) -> None:
-        self.client.call("POST", f"upload/{sid}/chunk/", kind="upload-chunk",
-                         params={"order": str(order), "size": str(len(part))},
-                         files={"chunk": ("chunk.bin", part, "application/octet-stream")})
+        self.client.call(
+            "POST",
+            f"upload/{sid}/chunk/",
+            kind="upload-chunk",
+            params={"order": str(order), "size": str(len(part))},
+            files={"chunk": ("chunk.bin", part, "application/octet-stream")},
+        )
 
     def _session(self, sid: str, wait: int = 0) -> dict[str, Any]:
         params = {"wait": str(wait)} if wait else None
-        answer = self.client.call("GET", f"upload/{sid}/details/", kind="upload-details", params=params,
-                                  timeout=wait + 30 if wait else None)
+        answer = self.client.call(
+            "GET",
+            f"upload/{sid}/details/",
+            kind="upload-details",
+            params=params,
+            timeout=wait + 30 if wait else None,
+        )
         session = answer.get("session")
         return session if isinstance(session, dict) else answer
 
@@ -128,10 +173,14 @@ class Uploader:
             if status in goal:
                 return session
             if status in TERMINAL_FAILED:
-                raise FastioError(f"upload of {session.get('name', 'a file')} failed ({status}): "
-                                  f"{session.get('status_message') or 'no reason given'}")
+                raise FastioError(
+                    f"upload of {session.get('name', 'a file')} failed ({status}): "
+                    f"{session.get('status_message') or 'no reason given'}"
+                )
             if time.monotonic() >= deadline:
-                raise FastioError(f"upload session {sid} still {status or 'unknown'} after {self.timeout:g}s")
+                raise FastioError(
+                    f"upload session {sid} still {status or 'unknown'} after {self.timeout:g}s"
+                )
             time.sleep(0.05)
 
 
