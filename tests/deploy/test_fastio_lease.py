@@ -129,7 +129,8 @@ def test_dead_holder_is_taken_over_only_after_its_lock_expires(fio: FastioServer
     [
         ("/move/", "after-500"),
         ("/copy/", "after-500"),
-        ("POST upload/", "after-timeout"),
+        ("POST upload/ new.md", "after-500"),
+        ("POST upload/ new.md", "after-timeout"),
         ("/createfolder/", "after-500"),
     ],
 )
@@ -143,7 +144,9 @@ def test_non_idempotent_posts_are_checked_before_a_replay(
     from deploy_helpers import commit_all
 
     commit_all(repo, "v2")
-    fio.fault(where, after=0, times=1, mode=mode, delay=4.0)  # the request runs, its answer is lost
+    fio.fault(
+        where, after=0, times=1, mode=mode, delay=11.0
+    )  # past the 10 s client timeout  # the request runs, its answer is lost
     rc, _, err = fdeploy(repo)
     assert rc == 0, err
     assert any(f.seen for f in fio.faults)

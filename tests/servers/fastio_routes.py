@@ -110,7 +110,7 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
                         "auth": self.headers.get("Authorization", ""),
                     }
                 )
-                fault = self._fault(path)
+                fault = self._fault(path, form)
             if self.headers.get("Authorization") != f"Bearer {fio.token}":
                 return self._send(
                     401, {"result": "no", "error": {"code": 401, "text": "invalid token"}}
@@ -135,9 +135,11 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(fault.delay)
             self._send(answer.status, answer.payload, answer.raw)
 
-        def _fault(self, path: str) -> Any:
+        def _fault(self, path: str, form: dict[str, str]) -> Any:
             for f in fio.faults:
-                if f.match in f"{self.command} {path}/":
+                if (
+                    f.match in f"{self.command} {path}/ {form.get('name', '')}"
+                ):  # e.g. "POST upload/ new.md"
                     f.seen += 1
                     if f.seen > f.after and (f.times is None or f.seen <= f.after + f.times):
                         return f
