@@ -108,25 +108,25 @@ class FastioBackend(Backend):
                 hint=f"export {envs[0]}=… (in Actions: env: {envs[0]}: ${{{{ secrets.{envs[0]} }}}})",
             )
 
-        def num(key: str, default: float) -> float:
+        def num(key: str, default: float, low: float, high: float) -> float:
             value = options.get(key, default)
-            return (
-                float(value)
-                if isinstance(value, (int, float)) and not isinstance(value, bool)
-                else default
-            )
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            return float(min(high, max(low, value if ok else default)))
 
+        page = int(num("page_size", 500, 100, 500))
         return cls(
             str(ws),
             token,
             str(options.get("base_url") or DEFAULT_URL),
-            num("timeout", 30),
-            int(num("retries", 4)),
+            num("timeout", 30, 1, 600),
+            int(num("retries", 4, 0, 20)),
             state_workspace_id=str(options.get("state_workspace_id") or "") or None,
-            chunk_size=int(num("chunk_size", CHUNK_SIZE)),
-            rate_limit_max_wait=num("rate_limit_max_wait", 120),
-            upload_timeout=num("upload_timeout", 300),
-            page_size=int(num("page_size", 500)),
+            chunk_size=int(num("chunk_size", CHUNK_SIZE, 256 * 1024, 64 * 1024 * 1024)),
+            rate_limit_max_wait=num("rate_limit_max_wait", 120, 0, 3600),
+            upload_timeout=num("upload_timeout", 300, 1, 7200),
+            page_size=page
+            if page in (100, 250, 500)
+            else 500,  # the accepted sizes (files.rs:312-320)
         )
 
     def describe(self) -> str:
