@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 #: Env vars that hold credentials whatever the repo says.
 _KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "INPUT_GITHUB-TOKEN",
-             "INPUT_WORKSPACE-TOKEN", "FASTIO_TOKEN")
+             "INPUT_WORKSPACE-TOKEN", "FASTIO_TOKEN", "FASTIO_API_KEY")
 
 
 def _mask_secrets(repo: Any) -> None:

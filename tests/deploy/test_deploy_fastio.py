@@ -144,11 +144,12 @@ def test_indexing_waits_and_failed_is_not_indexed_and_old_releases_purged(
     commit_all(repo, "v2")
     assert fdeploy(repo)[0] == 0
     # With Intelligence on, the replaced release is purged, not kept where RAG could find it.
-    assert not [
+    old = [
         p
         for p in fio.paths()
-        if p.startswith(".agentci/releases/agents/alpha/") and p.count("/") > 4
+        if p.startswith(".agentci/releases/agents/alpha/") and not p.endswith("/")
     ]
+    assert not old, old  # only the (empty) slot folder of the live release is left
     assert any(r["path"].endswith("purge") for r in fio.requests)
 
 

@@ -84,11 +84,15 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             ctype = self.headers.get("Content-Type", "")
-            form, files = (
-                _multipart(ctype, body)
-                if ctype.startswith("multipart/form-data")
-                else ({k: v[0] for k, v in parse_qs(body.decode(errors="replace")).items()}, {})
-            )
+            if ctype.startswith("multipart/form-data"):
+                form, files = _multipart(ctype, body)
+            elif ctype.startswith("application/octet-stream"):  # a stream upload's raw body
+                form, files = {}, {"body": body}
+            else:
+                form, files = (
+                    {k: v[0] for k, v in parse_qs(body.decode(errors="replace")).items()},
+                    {},
+                )
             path = url.path.removeprefix("/current/").strip("/")
             if url.path.startswith("/_stub/"):  # test inspection: the whole tree, twins visible
                 return self._send(
@@ -322,6 +326,15 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
                     return Answer(200, {})
             if rest[1:] == ["chunk"] and m == "POST":
                 return self._chunk(session, q, files)
+            if rest[1:] == ["stream"] and m == "POST":
+                # upload.rs:1143-1160: the raw body is the whole file; the session finalizes itself
+                with fio.lock:
+                    session.chunks, session.size = (
+                        {1: files.get("body", b"")},
+                        len(files.get("body", b"")),
+                    )
+                    self._assemble(session)
+                    return Answer(200, {"id": session.id, "new_file_id": session.new_file_id})
             if rest[1:] == ["complete"] and m == "POST":
                 return self._complete(session)
             if rest[1:] == ["details"] and m == "GET":  # upload.rs:902-910, long-poll REF:998-1003
@@ -350,6 +363,8 @@ def _handler(fio: FastioServer) -> type[BaseHTTPRequestHandler]:
             raise fail(404, f"no upload route {m} {rest}")
 
         def _create_session(self, form: dict[str, str], files: dict[str, bytes]) -> Answer:
+            if form.get("stream") == "true":  # upload.rs:1116-1141: no size up front
+                form = {**form, "size": form.get("max_size") or "0"}
             if (
                 form.get("action") != "create"
                 or "name" not in form
