@@ -9,7 +9,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deploy_helpers import GIT_ENV, commit_all, desired_areas, git, make_repo, run_cli, write
+from deploy_helpers import (
+    GIT_ENV,
+    commit_all,
+    deploy,
+    desired_areas,
+    git,
+    make_repo,
+    run_cli,
+    write,
+)
 
 from tests.servers.fastio_server import FastioServer
 
@@ -49,22 +58,7 @@ def env(**more: str) -> dict[str, str]:
 def fdeploy(
     repo: Path, *args: str, environ: dict[str, str] | None = None
 ) -> tuple[int, dict[str, Any], str]:
-    proc = run_cli(
-        "deploy",
-        str(repo),
-        "--no-smoke",
-        "--no-writeback",
-        "--format",
-        "json",
-        *args,
-        env=environ or env(),
-        timeout=300,
-    )
-    try:
-        data = json.loads(proc.stdout)
-    except ValueError:
-        data = {}
-    return proc.returncode, data, proc.stderr
+    return deploy(repo, *args, env=environ or env())
 
 
 def popen_deploy(repo: Path) -> subprocess.Popen[str]:

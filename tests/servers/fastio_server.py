@@ -28,10 +28,9 @@ the expiry as epoch seconds and no Retry-After.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import hashlib
 import random
+import re
 import string
 import threading
 import time
@@ -271,18 +270,25 @@ def _iso(t: float) -> str:
 
 
 def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
-    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body
-    )
+    """multipart/form-data (RFC 7578) split on its boundary; parts with a filename are files."""
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
     form: dict[str, str] = {}
     files: dict[str, bytes] = {}
-    for part in msg.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        data = part.get_payload(decode=True) or b""
-        if part.get_filename() is not None:
-            files[str(name)] = data
+    if not match:
+        return form, files
+    for part in body.split(b"--" + match.group(1).encode())[1:]:
+        if part.startswith(b"--"):
+            break
+        head, _, data = part.partition(b"\r\n\r\n")
+        data = data[:-2] if data.endswith(b"\r\n") else data
+        disposition = head.decode("latin-1")
+        name = re.search(r'\bname="([^"]*)"', disposition)
+        if name is None:
+            continue
+        if re.search(r'\bfilename="', disposition):
+            files[name.group(1)] = data
         else:
-            form[str(name)] = data.decode()
+            form[name.group(1)] = data.decode()
     return form, files
 
 
