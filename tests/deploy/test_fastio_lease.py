@@ -177,3 +177,24 @@ def test_bookkeeping_goes_to_the_state_workspace(tmp_path: Path) -> None:
         assert f"{prefix}.agentci/state.json" in books and f"{prefix}deployment.log" in books
         assert fdeploy(repo)[0] == 0  # the lease lives there too and was released
         assert fio.locked_nodes() == []
+
+
+def test_a_deploy_waits_for_the_lease_held_by_another_run(
+    tmp_path: Path, fio: FastioServer
+) -> None:
+    repo = fastio_repo(tmp_path / "r", fio, big=False, knowledge=2)
+    other = _backend(fio)
+    lease = other.lock_acquire("deploy", "the other run", ttl=120)
+    assert lease is not None
+    timer = threading.Timer(3.0, other.lock_release, args=(lease,))
+    timer.start()
+    before = len(fio.requests)
+    rc, _, err = fdeploy(repo)
+    timer.join()
+    assert rc == 0, err
+    assert "waiting for the workspace lock held by the other run" in err
+    claims = fio.find(".agentci/locks/deploy")
+    assert claims is not None
+    waiting = [r for r in fio.requests[before:] if r["path"].endswith(f"{claims.id}/list")]
+    assert len(waiting) < 12  # about one listing a second for the 3 s wait, not a busy loop
+    check_deployed(fio, repo)

@@ -169,10 +169,11 @@ class FastioBackend(Backend):
         try:
             return st.read(node)
         except FastioError as exc:
-            if exc.status == 404:
-                st.forget(path)
-                return None
-            raise
+            if exc.status != 404:
+                raise
+        st.forget(path)  # the cached node is gone (replaced by hand?): look the path up again
+        node = st.node(path)
+        return None if node is None else st.read(node)
 
     def write(self, path: str, data: bytes) -> None:
         st, path = self._where(path)
@@ -195,6 +196,7 @@ class FastioBackend(Backend):
 
     def exists(self, path: str) -> bool:
         st, path = self._where(path)
+        st.forget(path)  # polled for busy locks and pause signals: never answer from the cache
         return st.node(path) is not None
 
     # -- areas -------------------------------------------------------------------------
@@ -323,10 +325,9 @@ class FastioBackend(Backend):
     def sweep(self, area: AreaRef) -> None:
         node = self.live.node(f"{RELEASES}/{area.key}")
         for n in self.live.listing(node) if node else []:
-            if str(n.get("name", "")).startswith(
-                ".tmp-"
-            ):  # half-built by a killed run (we hold the lease)
-                self.live.trash(str(n["id"]))
+            # half-built by a killed run (we hold the lease)
+            if str(n.get("name", "")).startswith(".tmp-"):
+                (self.live.purge if self.indexes else self.live.trash)(str(n["id"]))
 
     def live_areas(self, prefix: str) -> list[str]:
         node = self.live.node(prefix)

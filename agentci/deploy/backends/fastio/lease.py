@@ -37,6 +37,7 @@ from agentci.deploy.backends.fastio.storage import Storage
 
 MIN_DURATION, MAX_DURATION = 60, 3600  # locking.rs:15-16
 LOCKS = ".agentci/locks"
+BUSY_PAUSE = 1.0
 
 
 def duration(ttl: float) -> int:
@@ -46,6 +47,7 @@ def duration(ttl: float) -> int:
 class Leases:
     def __init__(self, storage: Storage) -> None:
         self.st = storage
+        self._holder: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
     def _folder(self, name: str) -> str:
         node = self.st.node(f"{LOCKS}/{name}", create=True)
@@ -74,6 +76,11 @@ class Leases:
 
     def acquire(self, name: str, owner: str, ttl: float) -> Lease | None:
         folder = self._folder(name)
+        if any(self._locked(n) for n in self.st.listing(folder)):
+            # Held: one listing, then a pause, so a run waiting for the lease costs ~1 request/s
+            # rather than the claim protocol's six every loop.
+            time.sleep(BUSY_PAUSE)
+            return None
         nonce = secrets.token_hex(8)
         claim_name = f"{nonce}.claim"
         body = json.dumps({"owner": owner, "nonce": nonce, "started": time.time()}).encode()
@@ -139,6 +146,16 @@ class Leases:
             self.st.trash(lease.extra["node"])
 
     def holder(self, name: str) -> dict[str, Any] | None:
+        cached = self._holder.get(name)
+        if (
+            cached and time.monotonic() - cached[0] < 10
+        ):  # asked on every wait loop: answer from memory
+            return cached[1]
+        found = self._find_holder(name)
+        self._holder[name] = (time.monotonic(), found)
+        return found
+
+    def _find_holder(self, name: str) -> dict[str, Any] | None:
         folder = self.st.node(f"{LOCKS}/{name}")
         if folder is None:
             return None
