@@ -48,6 +48,8 @@ class Backend(ABC):
     hash_algo: ClassVar[str] = "sha256"
     #: whether uploaded files are indexed (then apply waits for `index_pending` to drain)
     indexes: ClassVar[bool] = False
+    #: how many old releases per area a deploy keeps (None: the deploy's default)
+    keep_releases: ClassVar[int | None] = None
 
     def digest(self, data: bytes) -> str:
         return hashlib.new(self.hash_algo, data).hexdigest()
@@ -134,6 +136,10 @@ class Backend(ABC):
     # -- indexing ----------------------------------------------------------------------
     def index_pending(self, area: AreaRef, paths: list[str]) -> list[str]:
         """Paths of the live area not yet indexed; empty when the backend does not index."""
+        return []
+
+    def index_failed(self, area: AreaRef, paths: list[str]) -> list[str]:
+        """Paths whose indexing ended in failure (not indexed, and not waited for)."""
         return []
 
     def wait_for_change(self, seconds: float) -> None:
