@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "deploy": "reconcile the workspace with the repo and write status",
     "status": "what is deployed where: sync and health per agent",
     "mcp": "serve one agent's view of the workspace over MCP, enforcing its deployed policy",
+    "promote": "deploy to one environment the commit another runs, Synced and Healthy",
     "ci": "what the GitHub Action runs: picks the steps from the event",
     "schema": "print a JSON Schema (agent, tools, swarm, eval-set, config)",
 }

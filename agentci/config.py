@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from agentci.errors import AgentciError
 
 DEFAULT_AGENT_GLOBS = ["agents/*/agent.yaml", "agents/*/config.yaml", "agent-manifest.yaml"]
 CONFIG_FILE = "agentci.yaml"
@@ -54,6 +56,7 @@ class WorkspaceConfig:
     index_timeout: float = 300.0
     fastio: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    s3: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,12 +64,47 @@ class StatusConfig:
     author_name: str = "agentci[bot]"
     author_email: str = "agentci@users.noreply.github.com"
     branch: str | None = None
+    #: where deployment-status.json goes: "commit" (the deployed branch), "branch" (a dedicated
+    #: status branch, `branch` or agentci-status), "deployments" (no file: GitHub Deployments only)
+    mode: str = "commit"
 
 
 @dataclass(frozen=True)
 class ReportConfig:
     marker: str = "agentci"
     max_output_chars: int = 600
+
+
+#: the environment a repo without `environments:` deploys to (its `workspace:` block)
+DEFAULT_ENVIRONMENT = "production"
+#: where a `local` workspace of a named environment lives when it names no path
+ENV_WORKSPACE_PATH = ".agentci/environments/{name}"
+NOTIFY_EVENTS = ("succeeded", "failed", "rolled_back", "degraded", "drift")
+NOTIFY_TIMEOUT = 5.0
+NOTIFY_FORMATS = ("json", "slack")
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """One place agents run: its workspace, variables merged over every agent's, and the
+    environment whose live commit `agentci promote` may bring here."""
+
+    name: str
+    workspace: WorkspaceConfig
+    variables: dict[str, Any] = field(default_factory=dict)
+    promote_from: str | None = None
+    url: str | None = None  # shown as the GitHub Deployment's environment_url
+
+
+@dataclass(frozen=True)
+class NotifyTarget:
+    """A webhook. The URL is read from the env var `url_env` (a secret), never from the repo."""
+
+    url_env: str
+    format: str = "json"  # json | slack (incoming-webhook shape)
+    events: tuple[str, ...] = NOTIFY_EVENTS
+    environments: tuple[str, ...] = ()  # empty: every environment
+    timeout: float = NOTIFY_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -82,6 +120,36 @@ class Config:
     #: extra endpoints model/judge keys may be sent to: [{url, api_key_env?, provider?}] (read
     #: from the base commit on a pull request; see agentci.trust)
     endpoints: list[dict[str, Any]] = field(default_factory=list)
+    environments: dict[str, EnvironmentConfig] = field(default_factory=dict)
+    default_environment: str | None = None
+    notify: list[NotifyTarget] = field(default_factory=list)
+
+    def all_environments(self) -> dict[str, EnvironmentConfig]:
+        """The declared environments; without `environments:` the `workspace:` block is the one."""
+        if self.environments:
+            return self.environments
+        name = self.workspace.environment
+        return {name: EnvironmentConfig(name, self.workspace)}
+
+    def environment(self, name: str | None = None) -> EnvironmentConfig:
+        envs = self.all_environments()
+        if name is None:
+            name = self.default_environment if self.default_environment in envs else None
+            if name is None and len(envs) == 1:
+                name = next(iter(envs))
+            if name is None:
+                raise AgentciError(f"agentci.yaml declares {len(envs)} environments and no default_environment",
+                                   hint=f"pass --environment NAME (one of {', '.join(envs)}), or set default_environment")
+        if name not in envs:
+            raise AgentciError(f"no environment {name!r} in agentci.yaml",
+                               hint=f"environments: {', '.join(envs)}" if self.environments else
+                               "declare it under `environments:`, or drop --environment")
+        return envs[name]
+
+    def for_environment(self, name: str | None = None) -> Config:
+        """This config with `workspace` set to the environment's (what deploy/diff/status act on)."""
+        env = self.environment(name)
+        return replace(self, workspace=env.workspace)
 
 
 def from_data(data: Any) -> Config:
@@ -91,6 +159,7 @@ def from_data(data: Any) -> Config:
         return Config()
     ev = _dict(data.get("eval"))
     ws = _dict(data.get("workspace"))
+    workspace = _workspace(ws)
     gate = _dict(ev.get("gate"))
     return Config(
         agents=_strs(data.get("agents")) or list(DEFAULT_AGENT_GLOBS),
@@ -115,16 +184,7 @@ def from_data(data: Any) -> Config:
             max_retry_after=min(_num(ev.get("max_retry_after"), 60.0), 600.0),
             prices={k: v for k, v in _dict(ev.get("prices")).items() if isinstance(v, dict)},
         ),
-        workspace=WorkspaceConfig(
-            backend=_str(ws.get("backend"), "local"),
-            path=_str(ws.get("path"), ".agentci/workspace"),
-            prune=ws.get("prune") is True,
-            environment=_str(ws.get("environment"), "production"),
-            lock_ttl=_num(ws.get("lock_ttl"), 120.0),
-            index_timeout=_num(ws.get("index_timeout"), 300.0),
-            fastio=_dict(ws.get("fastio")),
-            options=_dict(ws.get("options")),
-        ),
+        workspace=workspace,
         status_file=_str(data.get("status_file"), "deployment-status.json"),
         status=StatusConfig(**{k: v for k, v in _dict(data.get("status")).items() if isinstance(v, str) and k in StatusConfig.__dataclass_fields__}),
         report=ReportConfig(
@@ -133,7 +193,55 @@ def from_data(data: Any) -> Config:
         ),
         endpoints=[e for e in data.get("endpoints") or [] if isinstance(e, dict)]
         if isinstance(data.get("endpoints"), list) else [],
+        environments=_environments(data.get("environments"), ws),
+        default_environment=_opt_str(data.get("default_environment")),
+        notify=_notify(data.get("notify")),
     )
+
+
+def _workspace(ws: dict[str, Any]) -> WorkspaceConfig:
+    return WorkspaceConfig(
+        backend=_str(ws.get("backend"), "local"),
+        path=_str(ws.get("path"), ".agentci/workspace"),
+        prune=ws.get("prune") is True,
+        environment=_str(ws.get("environment"), DEFAULT_ENVIRONMENT),
+        lock_ttl=_num(ws.get("lock_ttl"), 120.0),
+        index_timeout=_num(ws.get("index_timeout"), 300.0),
+        fastio=_dict(ws.get("fastio")),
+        options=_dict(ws.get("options")),
+        s3=_dict(ws.get("s3")),
+    )
+
+
+def _environments(value: Any, top: dict[str, Any]) -> dict[str, EnvironmentConfig]:
+    """Each environment's workspace is its own block over the top-level `workspace:` (so lock_ttl
+    and the like are set once); a local one without a path gets a directory of its own."""
+    out: dict[str, EnvironmentConfig] = {}
+    for name, spec in _dict(value).items():
+        if not isinstance(name, str) or not isinstance(spec, dict):
+            continue
+        own = _dict(spec.get("workspace"))
+        merged = {**top, **own, "environment": name}
+        if "backend" in own and own.get("backend") != top.get("backend"):
+            merged.pop("path", None)  # another backend: the top-level local path is not this one's
+        if "path" not in own:
+            merged["path"] = ENV_WORKSPACE_PATH.format(name=name)
+        out[name] = EnvironmentConfig(name, _workspace(merged), _dict(spec.get("variables")),
+                                      _opt_str(spec.get("promote_from")), _opt_str(spec.get("url")))
+    return out
+
+
+def _notify(value: Any) -> list[NotifyTarget]:
+    out = []
+    for spec in value if isinstance(value, list) else []:
+        if not isinstance(spec, dict) or not _opt_str(spec.get("url_env")):
+            continue
+        events = tuple(e for e in _strs(spec.get("events")) if e in NOTIFY_EVENTS) or NOTIFY_EVENTS
+        fmt = spec.get("format")
+        out.append(NotifyTarget(spec["url_env"], fmt if isinstance(fmt, str) and fmt in NOTIFY_FORMATS else "json",
+                                events, tuple(_strs(spec.get("environments"))),
+                                min(_num(spec.get("timeout"), NOTIFY_TIMEOUT), 30.0)))
+    return out
 
 
 def _model_ref(value: Any) -> ModelRef | None:

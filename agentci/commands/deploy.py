@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,55 +35,112 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--deadline", type=float, metavar="SECONDS",
                         help="give up (exit 1, old releases stay live) when the deploy is not done in this long")
+    add_environment(parser)
+
+
+def add_environment(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--environment", metavar="NAME",
+                        help="environment from agentci.yaml `environments:` (default: AGENTCI_ENVIRONMENT, "
+                             "else default_environment, else the only one)")
+
+
+def environment_arg(args: argparse.Namespace) -> str | None:
+    """--environment, else AGENTCI_ENVIRONMENT (the Action's `environment` input), else the config's default."""
+    return getattr(args, "environment", None) or os.environ.get("AGENTCI_ENVIRONMENT") or None
+
+
+def log(s: str) -> None:
+    print(s, file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
     from agentci import bounds
-    from agentci.deploy.apply import DeployOptions, deploy
-    from agentci.deploy.backends.registry import open_workspace
-    from agentci.deploy.desired import load_desired
-    from agentci.deploy.plan import make_plan
-    from agentci.deploy.status import status_document
-    from agentci.deploy.writeback import write_back
-    from agentci.errors import AgentciError, UsageError
-    from agentci.eval.render import RenderError
+    from agentci.errors import UsageError
 
     if args.deadline is not None and not args.deadline > 0:
         raise UsageError("--deadline must be more than 0 seconds", hint="e.g. --deadline 900")
     bounds.set_run_deadline(args.deadline)
-    root = Path(args.path).resolve()
-    def log(s):
-        return (print(s, file=sys.stderr, flush=True))
-    opts = DeployOptions(root=root, ref=args.ref, workspace=args.workspace, dry_run=args.dry_run,
+    return deploy_environment(args, Path(args.path).resolve(), environment_arg(args), args.ref)
+
+
+def deploy_environment(args: argparse.Namespace, root: Path, environment: str | None, ref: str | None,
+                       promoted_from: str | None = None) -> int:
+    """Deploy `ref` to one environment: the body of `deploy`, and of `promote` once it chose the commit."""
+    from agentci.deploy.apply import DeployOptions
+    from agentci.deploy.backends.registry import open_workspace
+    from agentci.deploy.desired import load_desired
+    from agentci.deploy.guard import check_persistent
+    from agentci.deploy.plan import make_plan
+    from agentci.errors import AgentciError
+    from agentci.eval.render import RenderError
+
+    opts = DeployOptions(root=root, ref=ref, workspace=args.workspace, dry_run=args.dry_run,
                          prune=args.prune, force=args.force, restore_memory=args.restore_memory,
                          wipe_memory=args.wipe_memory, smoke=not args.no_smoke, self_heal=args.self_heal, log=log)
     try:
-        desired = load_desired(root, args.ref)
+        desired = load_desired(root, ref, environment)
     except RenderError as exc:  # nothing was touched: the live releases stay
         raise AgentciError(f"deploy refused: {exc.message}", hint=exc.hint or "fix the prompt template", exit_code=1) from None
-    if args.ref is None and desired.commit:
+    env_name, ws = desired.environment, desired.config.workspace
+    if ref is None and desired.commit:
         _warn_uncommitted(root, desired.config.status_file, log)
+    if not args.dry_run:
+        check_persistent(ws.backend, str(Path(args.workspace).resolve()) if args.workspace else str(root / ws.path),
+                         env_name)
     backend = open_workspace(desired.config, root, args.workspace)
     try:
         if args.self_heal and not args.dry_run and not make_plan(backend, desired).drift:
-            _emit(args, {"commit": desired.commit, "workspace": backend.describe(), "result": "noop",
-                         "agents": [], "message": "in sync; nothing to heal"},
+            _emit(args, {"environment": env_name, "commit": desired.commit, "workspace": backend.describe(),
+                         "result": "noop", "agents": [], "message": "in sync; nothing to heal"},
                   f"{backend.describe()}: in sync with {(desired.commit or 'work tree')[:12]}; nothing to heal")
             return 0
-        log(f"deploy {(desired.commit or 'work tree')[:12]} -> {backend.describe()} ({backend.name})"
-            + (" [dry run]" if args.dry_run else ""))
-        report = deploy(opts, backend, desired)
+        log(f"deploy {(desired.commit or 'work tree')[:12]} -> {env_name}: {backend.describe()} ({backend.name})"
+            + (f" [promoted from {promoted_from}]" if promoted_from else "") + (" [dry run]" if args.dry_run else ""))
+        report = _run_tracked(args, opts, backend, desired, promoted_from)
     finally:
         backend.close()
-    data = report.to_json()
+    data = {"environment": env_name, **report.to_json(), **({"promoted_from": promoted_from} if promoted_from else {})}
     if not args.dry_run and not args.no_writeback:
-        doc = status_document(desired.config.workspace.environment, backend, desired.commit, report.result,
-                              [a for a in report.agents])
+        from agentci.deploy.status import status_document
+        from agentci.deploy.writeback import write_back
+
+        doc = status_document(env_name, backend, desired.commit, report.result, list(report.agents))
         data["status_written"] = write_back(root, desired.config, doc, log)
     _emit(args, data, _text(report))
     if not args.dry_run:
         _actions_outputs(report)
     return 0 if report.result in ("ok", "noop") else 1
+
+
+def _run_tracked(args: argparse.Namespace, opts: Any, backend: Any, desired: Any,
+                 promoted_from: str | None) -> DeployReport:
+    """The deploy, reported as it runs: a GitHub Deployment (in_progress, then its outcome) and
+    the `notify:` webhooks. Neither can fail the deploy."""
+    from agentci.deploy.apply import deploy
+    from agentci.deploy.notify import notify_deploy
+    from agentci.errors import AgentciError
+    from agentci.github.deployments import DeploymentTracker
+
+    env = desired.config.environment(desired.environment)
+    tracker = None
+    if not args.dry_run and not args.no_writeback:
+        tracker = DeploymentTracker.start(env.name, desired.commit, env_url=env.url, log=log,
+                                          description=f"agentci deploy{' (promoted from ' + promoted_from + ')' if promoted_from else ''}")
+    try:
+        report = deploy(opts, backend, desired)
+    except AgentciError as exc:
+        if tracker:
+            tracker.finish("error", exc.message)
+        if not args.dry_run:
+            notify_deploy(desired.config, env.name, desired.commit, "failed", [], exc.message, log)
+        raise
+    if tracker:
+        tracker.finish("success" if report.result == "ok" else "failure", f"agentci: {report.result}")
+    if not args.dry_run:
+        from agentci.deploy.notify import deploy_event
+
+        notify_deploy(desired.config, env.name, desired.commit, deploy_event(report), report.agents, "", log)
+    return report
 
 
 def _actions_outputs(report: DeployReport) -> None:

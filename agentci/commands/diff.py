@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import sys
 from pathlib import Path
 
 MAX_DIFF_LINES = 40
@@ -18,15 +19,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ref", help="commit to compare with (default: HEAD)")
     parser.add_argument("--workspace", metavar="PATH", help="local workspace directory (overrides workspace.path)")
     parser.add_argument("--format", choices=["text", "json"], default="text")
+    from agentci.commands.deploy import add_environment
+
+    add_environment(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from agentci.commands.deploy import environment_arg
     from agentci.deploy.backends.registry import open_workspace
     from agentci.deploy.desired import load_desired
     from agentci.deploy.plan import make_plan
 
     root = Path(args.path).resolve()
-    desired = load_desired(root, args.ref, check=False)
+    desired = load_desired(root, args.ref, environment_arg(args), check=False)
     if not desired.agents:
         from agentci.errors import AgentciError
 
@@ -36,10 +41,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         plan = make_plan(backend, desired)
         if args.format == "json":
-            print(json.dumps({"commit": desired.commit, "workspace": backend.describe(), "in_sync": not plan.drift,
+            print(json.dumps({"environment": desired.environment, "commit": desired.commit, "workspace": backend.describe(), "in_sync": not plan.drift,
                               "areas": [a.to_json() for a in plan.areas]}, indent=2))
         else:
-            print(f"diff {(desired.commit or 'work tree')[:12]} (git) vs {backend.describe()} ({backend.name})")
+            print(f"diff {(desired.commit or 'work tree')[:12]} (git) vs {desired.environment}: "
+                  f"{backend.describe()} ({backend.name})")
             files = {a.ref.key: a for a in desired.areas()}
             for ap in plan.areas:
                 label = f"agent {ap.name}" if ap.kind == "agent" else ap.name
@@ -55,6 +61,13 @@ def run(args: argparse.Namespace) -> int:
             print("in sync" if not plan.drift else "drift detected")
     finally:
         backend.close()
+    if plan.drift:
+        from agentci.deploy.notify import DRIFT, send
+
+        changed = [{"name": a.name, "sync": a.sync, "health": "-", "release": a.live_release}
+                   for a in plan.areas if not a.in_sync or a.extra]
+        send(desired.config.notify, DRIFT, desired.environment, desired.commit, changed, "",
+             lambda s: print(s, file=sys.stderr))
     return 1 if plan.drift else 0
 
 

@@ -209,7 +209,7 @@ def _stage(backend: Backend, ap: AreaPlan, area: Area, force: bool) -> int:
 
 def _apply_area(backend: Backend, ap: AreaPlan, area: Area, opts: DeployOptions, lease: WorkspaceLease,
                 state: dict[str, Any], commit: str | None, index_timeout: float) -> dict[str, Any]:
-    out = {"name": ap.name, "release": ap.release, "changed": False, "files_sent": 0,
+    out: dict[str, Any] = {"name": ap.name, "release": ap.release, "changed": False, "files_sent": 0,
            "files_unchanged": len(ap.desired), "sync": SYNCED}
     if ap.in_sync and not opts.force:
         return out
@@ -220,6 +220,10 @@ def _apply_area(backend: Backend, ap: AreaPlan, area: Area, opts: DeployOptions,
     opts.log(f"{ap.name}: release {ap.release} live ({sent} sent, {len(ap.desired) - sent} unchanged)")
     if backend.indexes and ap.kind == "knowledge":
         out["indexed"] = _wait_index(backend, area, list(area.files), index_timeout, opts)
+        failed = backend.index_failed(area.ref, list(area.files))
+        if failed:  # a failed file is not indexed: the agent's RAG will not find it
+            out["indexed"], out["index_failed"] = False, sorted(failed)
+            opts.log(f"{area.ref.key}: indexing failed for {len(failed)} file(s): {', '.join(sorted(failed)[:5])}")
     state["areas"][ap.name] = {"commit": commit, "release": ap.release, "time": time.time()}
     return out
 
@@ -314,10 +318,12 @@ def _gc(backend: Backend, desired: Desired, state: dict[str, Any]) -> None:
         backend.sweep(area.ref)
         live = backend.live_release(area.ref)
         releases = backend.list_releases(area.ref)
-        if len(releases) <= KEEP_RELEASES:
+        keep_n = KEEP_RELEASES if backend.keep_releases is None else backend.keep_releases
+        if len(releases) <= keep_n:
             continue
         hist = [h.get("release") for h in state["agents"].get(area.ref.key.split("/", 1)[-1], {}).get("history", [])]
-        keep = {live, *hist[-KEEP_RELEASES:]}
+        keep = {live, *(hist[-keep_n:] if keep_n else [])}
         for rel in releases:
             if rel not in keep:
                 backend.delete_release(area.ref, rel)
+    backend.collect_garbage()

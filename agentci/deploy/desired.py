@@ -70,6 +70,7 @@ class Desired:
     agents: dict[str, DesiredAgent]
     knowledge: Area
     policies: Area
+    environment: str = "production"
 
     def areas(self) -> list[Area]:
         """In sync-wave order: knowledge and policies before the agents that use them."""
@@ -97,13 +98,15 @@ def open_source(root: Path, ref: str | None) -> tuple[Source, str | None]:
     return tree, tree.commit()
 
 
-def load_desired(root: Path, ref: str | None = None, *, check: bool = True) -> Desired:
-    """The desired state of `ref`. With `check` (deploy), a commit `agentci validate` reports
-    errors for is refused with the same findings; without it (diff, status) only a commit
-    that cannot be loaded at all is."""
+def load_desired(root: Path, ref: str | None = None, environment: str | None = None, *,
+                 check: bool = True) -> Desired:
+    """What `ref` says environment `environment` should hold: its config's `workspace` is the
+    environment's, and the environment's variables are merged over every agent's. With `check`
+    (deploy), a commit `agentci validate` reports errors for is refused with the same findings;
+    without it (diff, status) only a commit that cannot be loaded at all is."""
     source, commit = open_source(root, ref)
     try:
-        return _load(root, source, commit, check)
+        return _load(root, source, commit, environment, check)
     except PathEscape as exc:  # a file swapped for a symlink mid-read: nothing was deployed
         raise AgentciError(f"deploy refused: {exc}", hint="deploy a commit (--ref) or a work tree nobody is "
                            "changing; nothing was changed", exit_code=1) from None
@@ -112,8 +115,10 @@ def load_desired(root: Path, ref: str | None = None, *, check: bool = True) -> D
             source.close()
 
 
-def _load(root: Path, source: Source, commit: str | None, check: bool = True) -> Desired:
+def _load(root: Path, source: Source, commit: str | None, environment: str | None = None,
+          check: bool = True) -> Desired:
     repo = load_repo(source)
+    env = repo.config.environment(environment)
     if check:
         from agentci.validate import validate
 
@@ -143,7 +148,7 @@ def _load(root: Path, source: Source, commit: str | None, check: bool = True) ->
         area = Area(agent_area(agent.name))
         area.files["agent.yaml"] = source.read_bytes(agent.manifest)
         if agent.prompt:
-            area.files["system_prompt.md"] = render_prompt(source, agent, agent.prompt).encode("utf-8")
+            area.files["system_prompt.md"] = render_prompt(source, agent, agent.prompt, env.variables).encode("utf-8")
         if agent.tools:
             area.files["tools.json"] = source.read_bytes(agent.tools)
         paths = []
@@ -153,15 +158,17 @@ def _load(root: Path, source: Source, commit: str | None, check: bool = True) ->
             paths.append(kp)
         agents[agent.name] = DesiredAgent(agent, area, paths)
     policies = Area(POLICIES, {f"{name}.json": policy_json(d, repo) for name, d in agents.items()})
-    return Desired(root, commit, source.label, repo.config, repo, agents, knowledge, policies)
+    config = repo.config.for_environment(env.name)
+    return Desired(root, commit, source.label, config, repo, agents, knowledge, policies, env.name)
 
 
-def render_prompt(source: Source, agent: Agent, path: str) -> str:
-    """The live prompt: the same sandboxed, StrictUndefined rendering the evals used."""
+def render_prompt(source: Source, agent: Agent, path: str, overrides: dict[str, Any] | None = None) -> str:
+    """The live prompt: the same sandboxed, StrictUndefined rendering the evals used, with the
+    environment's variables (`overrides`) over the agent's."""
     from agentci.eval.render import render
 
     text = source.read_bytes(path).decode("utf-8", "replace")
-    out = render(text, agent.variables, path=path)
+    out = render(text, {**agent.variables, **(overrides or {})}, path=path)
     # Jinja drops one trailing newline; the deployed file keeps the source's ending.
     return out + "\n" if text.endswith("\n") else out
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from agentci.eval.cache import Cache
 from agentci.eval.cases import Case
 from agentci.eval.providers.base import Provider, ProviderError, Request, Response, ToolCall
 from agentci.eval.scoring import RunScore, combine, score_run
+from agentci.retry import backoff_delay
 
 
 @dataclass
@@ -244,10 +244,7 @@ class Runner:
             time.sleep(delay)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return retry_after
-        # Full jitter (AWS architecture blog): spreads retries of many workers apart.
-        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+        return backoff_delay(attempt, retry_after, base=self.backoff_base, cap=self.backoff_cap)
 
 
 def _redacted_response(r: Response) -> Response:

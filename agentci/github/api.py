@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,7 @@ class GitHubError(AgentciError):
     def __init__(self, message: str, status: int = 0, hint: str = "") -> None:
         super().__init__(message, hint=hint)
         self.status = status
+        self.protected = False  # refused by branch protection / a ruleset
 
     @property
     def forbidden(self) -> bool:
@@ -147,7 +148,8 @@ class GitHub:
     def create_deployment_status(self, deployment_id: int, state: str, description: str = "",
                                  log_url: str | None = None, environment_url: str | None = None) -> None:
         """state: error, failure, inactive, in_progress, queued, pending or success."""
-        params: dict[str, Any] = {"state": state, "description": redact.text(description)[:140], "auto_inactive": True}
+        params: dict[str, Any] = {"state": state, "description": redact.text(description)[:140],
+                                  "auto_inactive": state == "success"}
         if log_url:
             params["log_url"] = log_url
         if environment_url:
@@ -156,30 +158,68 @@ class GitHub:
             self._gh.requester.requestJsonAndCheck(
                 "POST", f"{self.repo.url}/deployments/{deployment_id}/statuses", input=params)
 
-    def put_file(self, path: str, content: bytes, message: str, branch: str, *, attempts: int = 4,
-                 author: tuple[str, str] | None = None) -> FileResult:
+    def list_deployments(self, environment: str, sha: str | None = None, limit: int = 30) -> list[dict[str, Any]]:
+        """The newest deployments to `environment` (at commit `sha`), newest first; one page."""
+        params: dict[str, Any] = {"environment": environment, "per_page": max(1, min(limit, 100))}
+        if sha:
+            params["sha"] = sha
+        with _errors(f"listing deployments to {environment}"):
+            _, data = self._gh.requester.requestJsonAndCheck("GET", f"{self.repo.url}/deployments", parameters=params)
+        return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
+
+    def list_deployment_statuses(self, deployment_id: int, limit: int = 10) -> list[dict[str, Any]]:
+        """A deployment's statuses, newest first; one page."""
+        with _errors(f"listing the statuses of deployment {deployment_id}"):
+            _, data = self._gh.requester.requestJsonAndCheck(
+                "GET", f"{self.repo.url}/deployments/{deployment_id}/statuses",
+                parameters={"per_page": max(1, min(limit, 100))})
+        return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
+
+    def ensure_branch(self, branch: str, from_sha: str) -> bool:
+        """Create `branch` at `from_sha` unless it exists; True when it was created."""
+        from github import GithubException
+
+        try:
+            self._gh.requester.requestJsonAndCheck("GET", f"{self.repo.url}/git/ref/heads/{branch}")
+            return False
+        except GithubException as exc:
+            if exc.status != 404:
+                raise _wrap(exc, f"reading branch {branch}") from None
+        with _errors(f"creating branch {branch}"):
+            self._gh.requester.requestJsonAndCheck("POST", f"{self.repo.url}/git/refs",
+                                                   input={"ref": f"refs/heads/{branch}", "sha": from_sha})
+        return True
+
+    def put_file(self, path: str, content: bytes | Callable[[bytes | None], bytes], message: str, branch: str, *,
+                 attempts: int = 4, author: tuple[str, str] | None = None) -> FileResult:
         """Write one file with a commit through the Contents API. If the branch moves
-        between our read and our write (409/422: sha mismatch), read again and retry."""
+        between our read and our write (409/422: sha mismatch), read again and retry.
+        `content` may be a function of the current bytes (None: no file), re-applied on each retry."""
         from github import GithubException, InputGitAuthor
 
         who = {"author": InputGitAuthor(*author), "committer": InputGitAuthor(*author)} if author else {}
         for attempt in range(1, attempts + 1):
+            old: bytes | None = None
             try:
                 current = self.repo.get_contents(path, ref=branch)
                 sha = current.sha if not isinstance(current, list) else None
-                if sha and current.decoded_content == content:  # type: ignore[union-attr]
-                    return FileResult("unchanged", None, attempt)
+                old = current.decoded_content if sha else None  # type: ignore[union-attr]
             except GithubException as exc:
                 if exc.status != 404:
                     raise _wrap(exc, f"reading {path} on {branch}") from None
                 sha = None
+            new = content(old) if callable(content) else content
+            if sha and old == new:
+                return FileResult("unchanged", None, attempt)
             try:
                 if sha:
-                    out = self.repo.update_file(path, message, content, sha, branch=branch, **who)
+                    out = self.repo.update_file(path, message, new, sha, branch=branch, **who)
                 else:
-                    out = self.repo.create_file(path, message, content, branch=branch, **who)
+                    out = self.repo.create_file(path, message, new, branch=branch, **who)
                 return FileResult("updated" if sha else "created", out["commit"].sha, attempt)
             except GithubException as exc:
+                if protected_refusal(exc):
+                    raise _wrap(exc, f"writing {path} on {branch}", protected=True) from None
                 if exc.status in (409, 422) and attempt < attempts:
                     time.sleep(min(0.2 * 2**attempt, 2.0))
                     continue
@@ -212,11 +252,30 @@ class _errors:
                               hint="check GITHUB_API_URL and the network") from None
 
 
-def _wrap(exc: Any, doing: str) -> GitHubError:
+#: how GitHub words a write refused by branch protection or a ruleset (the status code varies by
+#: API and is not documented for the Contents API, so the text decides)
+PROTECTED = ("rule violation", "through a pull request", "protected branch", "branch protection")
+
+
+def protected_refusal(exc: Any) -> bool:
+    data = getattr(exc, "data", None)
+    message = str(data.get("message") if isinstance(data, dict) else data or "").lower()
+    return int(getattr(exc, "status", 0) or 0) in (403, 409, 422) and any(p in message for p in PROTECTED)
+
+
+def _wrap(exc: Any, doing: str, protected: bool = False) -> GitHubError:
     status = int(getattr(exc, "status", 0) or 0)
     data = getattr(exc, "data", None)
     message = data.get("message") if isinstance(data, dict) else None
     hint = ""
+    if protected:
+        err = GitHubError(f"{doing}: the branch is protected (GitHub answered {status}: "
+                          f"{' '.join(str(message or 'refused').split())})", status,
+                          hint="a protected branch or ruleset only takes changes through pull requests; set "
+                               "`status: {mode: branch}` in agentci.yaml (the status goes to the agentci-status "
+                               "branch) or `status: {mode: deployments}` (GitHub Deployments only)")
+        err.protected = True
+        return err
     if status in (401, 403):
         hint = ("the token cannot write here (a fork PR, or missing `permissions:` in the workflow: "
                 "pull-requests: write, statuses: write, contents: write for deploys)")

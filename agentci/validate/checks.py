@@ -20,6 +20,7 @@ from agentci.validate import (
     tools,
 )
 from agentci.validate.context import Context
+from agentci.validate.environments import check as check_environments
 
 
 def duplicate_agents(ctx: Context) -> list[Finding]:
@@ -92,4 +93,5 @@ CHECKS: list[Check] = [
     coverage.check,
     secrets.check,
     injection.check,
+    check_environments,
 ]

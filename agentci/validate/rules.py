@@ -71,6 +71,8 @@ _TABLE: list[Rule] = [
     Rule("swarm-input-unreadable", E, "A role's input_dir is not readable by its agent", "add the directory to the agent's permissions.read"),
     Rule("swarm-input-unwritten", E, "No role or agent writes a role's input_dir", "make another role's output_dir (or an agent's write scope) cover it"),
     Rule("swarm-output-unwritable", E, "A role's output_dir is not writable by its agent", "add the directory to the agent's permissions.write"),
+    # Environments (agentci.yaml)
+    Rule("environment", E, "agentci.yaml environments do not fit together (an unknown default or promote_from, two on one workspace)", "name declared environments; give each its own workspace"),
     # Eval sets
     Rule("eval-regex", E, "A regex assertion's value does not compile", "fix the regular expression (YAML needs \\\\ for a backslash in double quotes)"),
     Rule("eval-json-schema", E, "A json-schema assertion's value is not a valid JSON Schema", "fix the schema in the assertion's value"),

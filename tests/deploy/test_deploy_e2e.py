@@ -249,19 +249,29 @@ def test_desired_matches_for_commit(tmp_path: Path) -> None:
 
 
 def test_busy_lock_wait_backs_off_until_released(tmp_path: Path) -> None:
-    import threading
-    import time
+    import subprocess
+    import sys
 
     repo = make_repo(tmp_path / "r", agents=["alpha"], lock="{path: /locks/alpha.lock, on_busy: wait, timeout: 20}")
     ws = repo / ".agentci/workspace"
     (ws / "locks").mkdir(parents=True)
     (ws / "locks/alpha.lock").write_text("busy")
-    threading.Timer(1.0, (ws / "locks/alpha.lock").unlink).start()
-    t0 = time.monotonic()
-    rc, data, err = deploy(repo)
-    assert rc == 0, err
-    assert time.monotonic() - t0 >= 1.0 and "busy (/locks/alpha.lock); waiting up to 20s" in err
-    assert data["agents"][0]["health"] == "Healthy"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "OPENAI_", "ANTHROPIC_"))}
+    proc = subprocess.Popen([sys.executable, "-m", "agentci", "deploy", str(repo), "--no-smoke", "--no-writeback",
+                             "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stderr is not None
+    # Released only once the deploy says it is waiting (no timer racing the CLI's start-up).
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "busy (/locks/alpha.lock); waiting up to 20s" in line:
+            (ws / "locks/alpha.lock").unlink()
+            break
+    out, rest = proc.communicate(timeout=60)
+    err = "".join(seen) + rest
+    assert proc.returncode == 0, err
+    assert "busy (/locks/alpha.lock); waiting up to 20s" in err
+    assert json.loads(out)["agents"][0]["health"] == "Healthy"
 
 
 def test_unmanaged_files_at_agent_path_are_kept_aside(tmp_path: Path) -> None:

@@ -145,6 +145,14 @@ def _put_contents(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Respon
     from tests.servers.github_stub import _blob_sha
 
     path, branch = m.group(1), b.get("branch", stub.default_branch)
+    if branch in stub.protected:
+        # A ruleset requiring pull requests. GitHub's wording, as its API returns it for a direct
+        # write (e.g. github.com/satisfactory-factories/application/issues/67): "Repository rule
+        # violations found\n\nChanges must be made through a pull request." The status code for
+        # the Contents API is not in the description; 409 here, agentci matches the text.
+        return 409, {"message": "Repository rule violations found\n\nChanges must be made through a pull request.\n\n",
+                     "documentation_url": "https://docs.github.com/rest/repos/contents#create-or-update-file-contents",
+                     "status": "409"}, {}
     if not isinstance(b.get("message"), str) or not isinstance(b.get("content"), str):
         return _invalid("message" if not isinstance(b.get("message"), str) else "content")
     if stub.move_branch_on_put > 0:
@@ -172,7 +180,12 @@ def _put_contents(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Respon
     }, {}
 
 
+# Deployments, as github/rest-api-description describes them (descriptions/api.github.com/
+# api.github.com.yaml, the path keys and operationIds named on each function), with the
+# behaviour docs.github.com/rest/deployments/statuses documents for `auto_inactive`.
 def _create_deployment(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
+    """POST "/repos/{owner}/{repo}/deployments" (repos/create-deployment): `ref` required;
+    `environment` defaults to "production"; 201 with the deployment."""
     if not b.get("ref"):
         return _invalid("ref")
     stub.state.next_id += 1
@@ -183,12 +196,19 @@ def _create_deployment(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> R
            "statuses_url": stub._api(f"/repos/{stub.repo}/deployments/{did}/statuses"),
            "repository_url": stub._api(f"/repos/{stub.repo}"),
            "creator": {"login": "github-actions[bot]", "type": "Bot", "id": 1},
+           "transient_environment": bool(b.get("transient_environment", False)),
+           "production_environment": bool(b.get("production_environment", b.get("environment", "production") == "production")),
            "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z"}
     stub.state.deployments.append(dep)
     return 201, dep, {}
 
 
 def _create_deployment_status(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
+    """POST "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses" (repos/create-deployment-status):
+    `state` one of error, failure, inactive, in_progress, queued, pending, success; `log_url`,
+    `environment_url`, `description`; `auto_inactive` (default true) "adds a new inactive status to
+    all prior non-transient, non-production environment deployments with the same repository and
+    environment name ... only added to deployments that had a success state"."""
     did = int(m.group(1))
     if not any(d["id"] == did for d in stub.state.deployments):
         return NOT_FOUND
@@ -199,11 +219,69 @@ def _create_deployment_status(stub: GitHubStub, m: Any, q: dict[str, str], b: An
           "log_url": b.get("log_url"), "environment_url": b.get("environment_url"),
           "url": stub._api(f"/repos/{stub.repo}/deployments/{did}/statuses/{stub.state.next_id}")}
     stub.state.deployment_statuses.append(st)
+    dep = next(d for d in stub.state.deployments if d["id"] == did)
+    if b.get("auto_inactive", True) and b["state"] == "success" and not dep.get("production_environment"):
+        for other in stub.state.deployments:
+            if (other["id"] != did and other["environment"] == dep["environment"]
+                    and not other.get("transient_environment") and not other.get("production_environment")
+                    and _latest_state(stub, other["id"]) == "success"):
+                stub.state.next_id += 1
+                stub.state.deployment_statuses.append(
+                    {"id": stub.state.next_id, "deployment_id": other["id"], "state": "inactive",
+                     "description": "", "log_url": None, "environment_url": None,
+                     "url": stub._api(f"/repos/{stub.repo}/deployments/{other['id']}/statuses/{stub.state.next_id}")})
     return 201, st, {}
 
 
+def _latest_state(stub: GitHubStub, did: int) -> str | None:
+    mine = [s for s in stub.state.deployment_statuses if s["deployment_id"] == did]
+    return mine[-1]["state"] if mine else None
+
+
 def _list_deployments(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
-    return _page(stub, f"/repos/{stub.repo}/deployments", list(reversed(stub.state.deployments)), q)
+    """GET "/repos/{owner}/{repo}/deployments" (repos/list-deployments): query `sha`, `ref`, `task`,
+    `environment` filter; newest first; paginated."""
+    items = [d for d in reversed(stub.state.deployments)
+             if all(q.get(k) in (None, d.get(k)) for k in ("sha", "ref", "task", "environment"))]
+    return _page(stub, f"/repos/{stub.repo}/deployments", items, q)
+
+
+def _list_deployment_statuses(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
+    """GET "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses" (repos/list-deployment-statuses):
+    404 for an unknown deployment; newest first; paginated."""
+    did = int(m.group(1))
+    if not any(d["id"] == did for d in stub.state.deployments):
+        return NOT_FOUND
+    items = [s for s in reversed(stub.state.deployment_statuses) if s["deployment_id"] == did]
+    return _page(stub, f"/repos/{stub.repo}/deployments/{did}/statuses", items, q)
+
+
+def _get_ref(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
+    """GET "/repos/{owner}/{repo}/git/ref/{ref}" (git/get-ref): 404 when the branch does not exist."""
+    branch = m.group(1).removeprefix("heads/")
+    sha = stub.state.heads.get(branch)
+    if sha is None:
+        return NOT_FOUND
+    return 200, {"ref": f"refs/heads/{branch}", "node_id": "REF_1", "url": stub._api(f"/repos/{stub.repo}/git/refs/heads/{branch}"),
+                 "object": {"type": "commit", "sha": sha, "url": stub._api(f"/repos/{stub.repo}/git/commits/{sha}")}}, {}
+
+
+def _create_ref(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
+    """POST "/repos/{owner}/{repo}/git/refs" (git/create-ref): `ref` (refs/heads/...) and `sha`
+    required; 422 "Reference already exists" for an existing ref; 201 with the ref."""
+    ref, sha = b.get("ref"), b.get("sha")
+    if not isinstance(ref, str) or not ref.startswith("refs/") or ref.count("/") < 2:
+        return _invalid("ref")
+    if not isinstance(sha, str):
+        return _invalid("sha")
+    branch = ref.removeprefix("refs/heads/")
+    if branch in stub.state.heads:
+        return 422, {"message": "Reference already exists"}, {}
+    stub.state.heads[branch] = sha
+    for (br, path), content in list(stub.state.files.items()):
+        if br == stub.default_branch:  # the new branch starts with the default branch's files
+            stub.state.files[(branch, path)] = content
+    return 201, {"ref": ref, "object": {"type": "commit", "sha": sha}}, {}
 
 
 def _page(stub: GitHubStub, path: str, items: list[Any], q: dict[str, str]) -> Response:
@@ -246,4 +324,7 @@ ROUTES = [
     (r"/deployments", "POST", _create_deployment),
     (r"/deployments", "GET", _list_deployments),
     (r"/deployments/(\d+)/statuses", "POST", _create_deployment_status),
+    (r"/deployments/(\d+)/statuses", "GET", _list_deployment_statuses),
+    (r"/git/ref/(.+)", "GET", _get_ref),
+    (r"/git/refs", "POST", _create_ref),
 ]

@@ -58,6 +58,7 @@ class GitHubStub:
         # Knobs for failure tests.
         self.fail: dict[str, int] = {}  # "POST comments" -> HTTP status to answer instead
         self.move_branch_on_put = 0  # this many PUTs see a branch that moved (409)
+        self.protected: set[str] = set()  # branches a ruleset closes to direct writes
         if state_file and state_file.exists():
             self._load()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))

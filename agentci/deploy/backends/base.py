@@ -48,6 +48,8 @@ class Backend(ABC):
     hash_algo: ClassVar[str] = "sha256"
     #: whether uploaded files are indexed (then apply waits for `index_pending` to drain)
     indexes: ClassVar[bool] = False
+    #: how many old releases per area a deploy keeps (None: the deploy's default)
+    keep_releases: ClassVar[int | None] = None
 
     def digest(self, data: bytes) -> str:
         return hashlib.new(self.hash_algo, data).hexdigest()
@@ -107,6 +109,10 @@ class Backend(ABC):
         """Remove leftovers of killed runs (half-built releases). Called under the lease."""
         return None
 
+    def collect_garbage(self) -> None:
+        """After old releases were deleted: drop storage no kept release uses. Called under the lease."""
+        return None
+
     @abstractmethod
     def live_areas(self, prefix: str) -> list[str]:
         """Names directly under `prefix` ("agents") that are live areas."""
@@ -130,6 +136,10 @@ class Backend(ABC):
     # -- indexing ----------------------------------------------------------------------
     def index_pending(self, area: AreaRef, paths: list[str]) -> list[str]:
         """Paths of the live area not yet indexed; empty when the backend does not index."""
+        return []
+
+    def index_failed(self, area: AreaRef, paths: list[str]) -> list[str]:
+        """Paths whose indexing ended in failure (not indexed, and not waited for)."""
         return []
 
     def wait_for_change(self, seconds: float) -> None:

@@ -15,7 +15,8 @@ from agentci.errors import AgentciError
 ENTRY_POINT_GROUP = "agentci.backends"
 #: A local workspace outside the repository, set by the workflow (trusted), like --workspace.
 WORKSPACE_ENV = "AGENTCI_WORKSPACE"
-BUILTIN = {"local": "agentci.deploy.backends.local:LocalBackend", "fastio": "agentci.deploy.backends.fastio:FastioBackend"}
+BUILTIN = {"local": "agentci.deploy.backends.local:LocalBackend", "fastio": "agentci.deploy.backends.fastio:FastioBackend",
+           "s3": "agentci.deploy.backends.s3:S3Backend"}
 
 
 def _load(ref: str) -> type[Backend]:
@@ -63,7 +64,8 @@ def open_workspace(config: Any, root: Any, override: str | None = None) -> Backe
     if override and ws.backend != "local":
         raise AgentciError(f"--workspace applies to the local backend; agentci.yaml selects {ws.backend!r}",
                            hint="drop --workspace, or set workspace.backend: local")
-    options: dict[str, Any] = {**ws.options, **(ws.fastio if ws.backend == "fastio" else {})}
+    own = {"fastio": ws.fastio, "s3": ws.s3}.get(ws.backend, {})
+    options: dict[str, Any] = {**ws.options, **own}
     if ws.backend == "local":
         import os
 
