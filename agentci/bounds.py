@@ -153,9 +153,9 @@ def request(
             raise
     # A fresh, fully read response: the body is already decoded, so drop the encodings.
     drop = {"content-encoding", "content-length", "transfer-encoding"}
-    headers = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in drop]
+    kept = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in drop]
     return httpx.Response(
-        resp.status_code, headers=headers, content=bytes(body), request=resp.request
+        resp.status_code, headers=kept, content=bytes(body), request=resp.request
     )
 
 
