@@ -127,7 +127,8 @@ def _load(root: Path, source: Source, commit: str | None, environment: str | Non
         findings = repo.findings
     errors = [f for f in findings if f.severity == Severity.ERROR]
     if errors:
-        lines = "\n".join(f"  {f.location}: {f.message} [{f.rule}]" for f in errors[:10])
+        lines = "\n".join(f"  {f.location}: {f.message} [{f.rule}]" + (f"\n    fix: {f.hint}" if f.hint else "")
+                          for f in errors[:10])
         more = f"\n  … and {len(errors) - 10} more" if len(errors) > 10 else ""
         raise AgentciError(
             f"{source.label}: `agentci validate` reports {len(errors)} error(s); refusing to deploy it; "
