@@ -40,6 +40,10 @@ class DeadlineExceeded(Exception):
     """The request's total deadline (or the run's) passed."""
 
 
+class BadBody(Exception):
+    """The body cannot be decoded (an unknown or corrupt Content-Encoding)."""
+
+
 class TooLarge(Exception):
     """The response body is larger than the limit."""
 
@@ -135,25 +139,59 @@ def request(
         left = ends - time.monotonic()
         if left <= 0:
             raise DeadlineExceeded("no time left")
+        # Only encodings decoded here, a bounded chunk at a time (httpx would inflate a
+        # 64 KiB gzip chunk of zeros into 64 MiB before anyone could count it).
+        headers = {**dict(kwargs.pop("headers", None) or {}), "Accept-Encoding": "gzip, deflate"}
         try:
-            with client.stream(method, url, timeout=httpx.Timeout(left), **kwargs) as resp:
-                body = bytearray()
-                for chunk in resp.iter_bytes():
-                    body += chunk
-                    if len(body) > max_bytes:
-                        raise TooLarge(max_bytes)
-                    if time.monotonic() > ends:
-                        raise DeadlineExceeded("body not complete")
+            with client.stream(
+                method, url, timeout=httpx.Timeout(left), headers=headers, **kwargs
+            ) as resp:
+                body = _read_body(resp, max_bytes, ends)
         except httpx.TimeoutException:
             if time.monotonic() >= ends - 0.01:
                 raise DeadlineExceeded("request deadline exceeded") from None
             raise
     # A fresh, fully read response: the body is already decoded, so drop the encodings.
     drop = {"content-encoding", "content-length", "transfer-encoding"}
-    headers = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in drop]
+    kept = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in drop]
     return httpx.Response(
-        resp.status_code, headers=headers, content=bytes(body), request=resp.request
+        resp.status_code, headers=kept, content=bytes(body), request=resp.request
     )
+
+
+def _read_body(resp: Any, max_bytes: int, ends: float) -> bytearray:
+    import zlib
+
+    encoding = resp.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        inflate = None
+    elif encoding in ("gzip", "x-gzip", "deflate"):
+        # wbits 47: gzip or zlib header, detected; raw deflate is tried when that fails
+        inflate = zlib.decompressobj(47)
+    else:
+        raise BadBody(f"unsupported Content-Encoding {encoding!r}")
+    body = bytearray()
+    for raw in resp.iter_raw():
+        if inflate is None:
+            body += raw
+        else:
+            data = raw
+            while data:
+                try:
+                    body += inflate.decompress(data, max_bytes + 1 - len(body))
+                except zlib.error:
+                    if encoding != "deflate" or body:
+                        raise BadBody("the compressed response body is corrupt") from None
+                    inflate = zlib.decompressobj(-15)  # raw deflate, as some servers send it
+                    body += inflate.decompress(data, max_bytes + 1 - len(body))
+                if len(body) > max_bytes:
+                    raise TooLarge(max_bytes)
+                data = inflate.unconsumed_tail
+        if len(body) > max_bytes:
+            raise TooLarge(max_bytes)
+        if time.monotonic() > ends:
+            raise DeadlineExceeded("body not complete")
+    return body
 
 
 # -- the deadline at the socket ----------------------------------------------------------

@@ -33,6 +33,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
 MIN_LENGTH = 8
+#: Deepest nesting kept in data written out (results, status); below it a subtree is cut.
+MAX_DEPTH = 64
 #: Credential variables agentci knows whatever their name says.
 KNOWN_VARS = (
     "OPENAI_API_KEY",
@@ -142,20 +144,24 @@ class Redactor:
         if pattern is None or not value:
             return value
         if not self._always and not any(a in value for a in self._anchors):
-            return value  # str.find is C-speed: a 5 MB results file costs milliseconds, not a second
+            return (
+                value  # str.find is C-speed: a 5 MB results file costs milliseconds, not a second
+            )
         labels = self._labels
         return pattern.sub(lambda m: labels.get(m.group(0), "[REDACTED]"), value)
 
-    def scrub(self, obj: Any) -> Any:
-        """A copy of JSON-like data with every string (keys too) redacted."""
-        if self._pattern is None:
-            return obj
+    def scrub(self, obj: Any, depth: int = 0) -> Any:
+        """A copy of JSON-like data with every string (keys too) redacted. Data nested
+        deeper than MAX_DEPTH (a model's tool arguments, a crafted results file) is cut
+        there, so no writer downstream recurses without bound."""
+        if depth > MAX_DEPTH and isinstance(obj, (dict, list, tuple)):
+            return f"[nested deeper than {MAX_DEPTH} levels: cut]"
         if isinstance(obj, str):
-            return self.text(obj)
+            return self.text(obj) if self._pattern is not None else obj
         if isinstance(obj, dict):
-            return {self.scrub(k): self.scrub(v) for k, v in obj.items()}
+            return {self.scrub(k, depth + 1): self.scrub(v, depth + 1) for k, v in obj.items()}
         if isinstance(obj, (list, tuple)):
-            return [self.scrub(v) for v in obj]
+            return [self.scrub(v, depth + 1) for v in obj]
         return obj
 
     @property

@@ -78,7 +78,7 @@ def open_workspace(config: Any, root: Any, override: str | None = None) -> Backe
             if workspace_path_escapes(Path(root), ws.path):
                 raise AgentciError(f"workspace.path {ws.path!r} in agentci.yaml is not a directory inside the repository",
                                    hint=f"use a path inside the repo, or point elsewhere with --workspace or "
-                                        f"{WORKSPACE_ENV}", exit_code=1)
+                                        f"{WORKSPACE_ENV}")
         options["path"] = str(Path(override).resolve() if override else Path(root) / ws.path)
     options.setdefault("index_timeout", ws.index_timeout)
     return open_backend(ws.backend, options)

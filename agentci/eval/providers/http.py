@@ -96,6 +96,8 @@ def post_json(client: httpx.Client, url: str, headers: dict[str, str], body: dic
         resp = bounds.request(client, "POST", url, timeout=timeout, max_bytes=max_bytes, headers=headers, json=body)
     except bounds.TooLarge as exc:
         raise ProviderError(f"{who}: {exc} (raise eval.max_response_bytes or {bounds.MAX_RESPONSE_ENV})") from None
+    except bounds.BadBody as exc:
+        raise ProviderError(f"{who}: {exc}", retryable=True) from None
     except bounds.DeadlineExceeded:
         if bounds.run_expired():
             raise ProviderError(f"{who}: {bounds.run_deadline_reason()}") from None
