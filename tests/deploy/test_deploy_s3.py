@@ -367,7 +367,7 @@ def test_missing_bucket_and_missing_boto_config_are_clear_errors(
     commit_all(repo, "no bucket")
     proc = run_cli("deploy", str(repo), "--no-writeback", "--no-smoke", env=CREDENTIALS)
     assert (
-        proc.returncode == 2 and "agentci.yaml:3: workspace.s3: 'bucket' is required" in proc.stderr
+        proc.returncode == 1 and "agentci.yaml:3: workspace.s3: 'bucket' is required" in proc.stderr
     ), proc.stderr
 
 

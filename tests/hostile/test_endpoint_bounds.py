@@ -203,6 +203,8 @@ def test_echoed_secrets_reach_no_output_in_any_form(tmp_path, hostile):
         runs = [
             run_measured(
                 "eval",
+                "--base",  # the trusted side names MY_LLM_KEY for this endpoint, so it is sent
+                "HEAD",
                 "--output",
                 str(out),
                 "--junit",
