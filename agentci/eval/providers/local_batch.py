@@ -116,7 +116,7 @@ class Engine:
                     for job in [*active.values(), *self._queue]:
                         job.future.set_exception(EngineError("the local model was closed"))
                     return
-                admitted = []
+                admitted: list[_Job] = []
                 while self._queue and len(active) + len(admitted) < self.slots:
                     admitted.append(self._queue.popleft())
             for job in admitted:
