@@ -48,7 +48,14 @@ def install(label: str, work: Path, src: Path) -> dict[str, object]:
     venv = work / f"venv-{label}"
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+    pip = [
+        str(venv / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--quiet",
+    ]
     env = {**os.environ, "PIP_CACHE_DIR": str(cache)}
     if label.endswith("cold"):
         shutil.rmtree(cache, ignore_errors=True)
@@ -65,8 +72,14 @@ def install(label: str, work: Path, src: Path) -> dict[str, object]:
     proc = subprocess.run([*pip, f"{src}{extras}"], env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     site = next((venv / "lib").glob("python*/site-packages"))
-    row = {"label": label, "wall_s": round(wall, 1), "rc": proc.returncode, "venv_mb": _size_mb(venv),
-           "site_packages_mb": _size_mb(site), "load_avg": round(os.getloadavg()[0], 1)}
+    row = {
+        "label": label,
+        "wall_s": round(wall, 1),
+        "rc": proc.returncode,
+        "venv_mb": _size_mb(venv),
+        "site_packages_mb": _size_mb(site),
+        "load_avg": round(os.getloadavg()[0], 1),
+    }
     if proc.returncode:
         row["stderr_tail"] = proc.stderr[-800:]
     shutil.rmtree(venv, ignore_errors=True)
@@ -74,8 +87,12 @@ def install(label: str, work: Path, src: Path) -> dict[str, object]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default=",".join(ORDER), help="comma-separated labels, run in this order")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--only", default=",".join(ORDER), help="comma-separated labels, run in this order"
+    )
     ap.add_argument("--work", type=Path, default=None, help="keep caches here between invocations")
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
@@ -84,7 +101,11 @@ def main() -> None:
     # install from a copy, as the Action does from its own path, without the dev venv inside
     src = work / "agentci-src"
     if not src.exists():
-        shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", ".work", "__pycache__", ".agentci"))
+        shutil.copytree(
+            ROOT,
+            src,
+            ignore=shutil.ignore_patterns(".venv", ".git", ".work", "__pycache__", ".agentci"),
+        )
     rows = []
     for label in a.only.split(","):
         row = install(label, work, src)

@@ -50,10 +50,16 @@ def example_messages() -> list[list[dict[str, str]]]:
     agent = repo.agents[0]
     providers = Providers(timeout=60, pool=1, policy=None)
     try:
-        plan = plan_agent(repo, agent, "head", providers, PlanOptions(None, False, None, None), None)
+        plan = plan_agent(
+            repo, agent, "head", providers, PlanOptions(None, False, None, None), None
+        )
     finally:
         providers.close()
-    return [[{"role": m.role, "content": m.content} for m in j.request.messages] for j in plan.jobs if j.request]
+    return [
+        [{"role": m.role, "content": m.content} for m in j.request.messages]
+        for j in plan.jobs
+        if j.request
+    ]
 
 
 def timed(fn: Any) -> tuple[Any, float, float]:
@@ -63,10 +69,14 @@ def timed(fn: Any) -> tuple[Any, float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--slots", default="1,4,8")
-    ap.add_argument("--threads", type=int, default=0, help="llama.cpp threads (0: agentci's choice)")
+    ap.add_argument(
+        "--threads", type=int, default=0, help="llama.cpp threads (0: agentci's choice)"
+    )
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
     if a.threads:
@@ -75,7 +85,10 @@ def main() -> None:
     msgs = example_messages()
     llm = local.load_model()
     local.load_engine()  # the chat formatters
-    engines = {int(s): Engine(llm, n_ctx=local.N_CTX, slots=int(s), threads=threads) for s in a.slots.split(",")}
+    engines = {
+        int(s): Engine(llm, n_ctx=local.N_CTX, slots=int(s), threads=threads)
+        for s in a.slots.split(",")
+    }
 
     def plain(reset: bool) -> list[str]:
         answers = []
@@ -91,7 +104,9 @@ def main() -> None:
 
         def one(i: int) -> tuple[int, str]:
             tokens, prefix_len = local._prompt(llm, msgs[i])
-            return i, llm.detokenize(eng.generate(tokens, prefix_len, MAX_TOKENS)).decode("utf-8", "ignore").strip()
+            return i, llm.detokenize(eng.generate(tokens, prefix_len, MAX_TOKENS)).decode(
+                "utf-8", "ignore"
+            ).strip()
 
         with ThreadPoolExecutor(len(order)) as pool:
             done = dict(pool.map(one, order))
@@ -102,7 +117,10 @@ def main() -> None:
     load = []
     for rep in range(a.reps):
         load.append(os.getloadavg()[0])
-        contenders: list[tuple[str, Any]] = [("plain", lambda: plain(False)), ("plain+reset", lambda: plain(True))]
+        contenders: list[tuple[str, Any]] = [
+            ("plain", lambda: plain(False)),
+            ("plain+reset", lambda: plain(True)),
+        ]
         for s, eng in engines.items():
             order = list(range(len(msgs)))
             random.Random(rep * 100 + s).shuffle(order)
@@ -113,20 +131,41 @@ def main() -> None:
             out, wall, cpu = timed(fn)
             rows.setdefault(name, []).append((wall, cpu))
             answers.setdefault(name, []).append(out)
-            print(f"rep {rep} {name:12} wall {wall:6.2f} s  cpu {cpu:6.2f} s", file=sys.stderr, flush=True)
+            print(
+                f"rep {rep} {name:12} wall {wall:6.2f} s  cpu {cpu:6.2f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     n = len(msgs)
-    med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in rows.items()}
+    med = {
+        k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
+        for k, v in rows.items()
+    }
     engine_answers = [ans for k, v in answers.items() if k.startswith("engine") for ans in v]
     result = {
-        "cases": n, "threads": threads, "reps": a.reps, "cores": os.cpu_count(),
+        "cases": n,
+        "threads": threads,
+        "reps": a.reps,
+        "cores": os.cpu_count(),
         "load_avg": [round(x, 1) for x in load],
-        "median": {k: {"wall_s": round(w, 2), "cpu_s": round(c, 2), "cases_per_s": round(n / w, 3),
-                       "cases_per_cpu_s": round(n / c, 3)} for k, (w, c) in med.items()},
+        "median": {
+            k: {
+                "wall_s": round(w, 2),
+                "cpu_s": round(c, 2),
+                "cases_per_s": round(n / w, 3),
+                "cases_per_cpu_s": round(n / c, 3),
+            }
+            for k, (w, c) in med.items()
+        },
         "engine_answers_identical": all(x == engine_answers[0] for x in engine_answers),
-        "plain+reset_matches_engine": sum(x == y for x, y in zip(answers["plain+reset"][0], engine_answers[0], strict=True)),
+        "plain+reset_matches_engine": sum(
+            x == y for x, y in zip(answers["plain+reset"][0], engine_answers[0], strict=True)
+        ),
     }
     base_w, base_c = med["plain"]
-    result["speedup_vs_plain"] = {k: {"wall": round(base_w / w, 2), "cpu": round(base_c / c, 2)} for k, (w, c) in med.items()}
+    result["speedup_vs_plain"] = {
+        k: {"wall": round(base_w / w, 2), "cpu": round(base_c / c, 2)} for k, (w, c) in med.items()
+    }
     print(json.dumps(result, indent=1))
     if a.out:
         a.out.write_text(json.dumps(result, indent=1) + "\n")

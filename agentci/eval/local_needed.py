@@ -25,14 +25,20 @@ def repo_uses_local(repo: object, *, fork: bool) -> bool:
 
     assert isinstance(repo, Repo)
     ev = repo.config.eval
-    if LOCAL in (ev.provider, ev.judge.provider if ev.judge else None, ev.embedding.provider if ev.embedding else None):
+    if LOCAL in (
+        ev.provider,
+        ev.judge.provider if ev.judge else None,
+        ev.embedding.provider if ev.embedding else None,
+    ):
         return True
     if fork and ev.fork_provider == LOCAL:
         return True
     return any(agent.model.provider == LOCAL for agent in repo.agents)
 
 
-def needed(root: Path, *, provider: str | None = None, base: str | None = None, fork: bool = False) -> bool:
+def needed(
+    root: Path, *, provider: str | None = None, base: str | None = None, fork: bool = False
+) -> bool:
     if provider:
         return provider == LOCAL
     from agentci.repo import load_repo
@@ -54,8 +60,11 @@ def needed(root: Path, *, provider: str | None = None, base: str | None = None, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m agentci.eval.local_needed", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m agentci.eval.local_needed",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("root", nargs="?", default=".")
     ap.add_argument("--provider", default="")
     ap.add_argument("--base", default="")
@@ -64,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         answer = needed(Path(a.root), provider=a.provider or None, base=a.base or None, fork=a.fork)
     except Exception as exc:  # the eval step reports the real problem; here, install to be safe
-        print(f"agentci: could not read the repository ({type(exc).__name__}); installing the embedded model",
-              file=sys.stderr)
+        print(
+            f"agentci: could not read the repository ({type(exc).__name__}); installing the embedded model",
+            file=sys.stderr,
+        )
         answer = True
     print("true" if answer else "false")
     return 0

@@ -24,8 +24,31 @@ _TAG = re.compile(
 )
 _OPEN = re.compile(r"\{[{%#]")
 #: names jinja2 defines itself (jinja2.defaults.DEFAULT_NAMESPACE) and keywords it reads as constants
-_RESERVED = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace", "true", "false", "none",
-                       "True", "False", "None", "if", "elif", "else", "endif", "and", "or", "not", "in", "is"})
+_RESERVED = frozenset(
+    {
+        "range",
+        "dict",
+        "lipsum",
+        "cycler",
+        "joiner",
+        "namespace",
+        "true",
+        "false",
+        "none",
+        "True",
+        "False",
+        "None",
+        "if",
+        "elif",
+        "else",
+        "endif",
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+    }
+)
 
 
 def names(text: str) -> dict[str, int] | None:

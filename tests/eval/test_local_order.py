@@ -23,9 +23,30 @@ EXAMPLE = ROOT / "examples" / "support-bot"
 
 def _run(repo: Path, tmp: Path, name: str, *, slots: int, concurrency: int) -> dict[str, str]:
     out = tmp / f"{name}.json"
-    env = {**os.environ, "AGENTCI_CACHE_DIR": str(tmp / "cache"), "AGENTCI_LOCAL_SLOTS": str(slots), "CI": "true"}
-    proc = subprocess.run([sys.executable, "-m", "agentci", "eval", "--no-cache", "--concurrency", str(concurrency),
-                           "--output", str(out)], cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+    env = {
+        **os.environ,
+        "AGENTCI_CACHE_DIR": str(tmp / "cache"),
+        "AGENTCI_LOCAL_SLOTS": str(slots),
+        "CI": "true",
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agentci",
+            "eval",
+            "--no-cache",
+            "--concurrency",
+            str(concurrency),
+            "--output",
+            str(out),
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode in (0, 1), proc.stderr
     cases = json.loads(out.read_text())["agents"][0]["cases"]
     return {c["id"]: c["output"] for c in cases}
@@ -43,10 +64,12 @@ def test_answers_do_not_depend_on_order_or_neighbours(tmp_path):
     # first prefix computed differs from the first run's
     cases = doc["cases"][::-1]
     gold = next(i for i, c in enumerate(cases) if c["id"] == "gold-shipping")
-    doc["cases"] = [cases[gold], *cases[:gold], *cases[gold + 1:]]
+    doc["cases"] = [cases[gold], *cases[:gold], *cases[gold + 1 :]]
     golden.write_text(yaml.safe_dump(doc, sort_keys=False))
     second = _run(repo, tmp_path, "reversed", slots=3, concurrency=8)
 
-    assert list(second) != list(first) and sorted(second) == sorted(first)  # the order really changed
+    assert list(second) != list(first) and sorted(second) == sorted(
+        first
+    )  # the order really changed
     assert len(first) == 8 and all(first.values())
     assert second == first

@@ -34,10 +34,41 @@ def jinja_names(text: str) -> dict[str, int] | None:
     return {n: first[n] for n in used}
 
 
-PIECES = ["{{ a }}", "{{b}}", "{{- c -}}", "{% if a %}", "{% if b == 'x' %}", '{% elif c != "y" %}', "{% else %}",
-          "{% endif %}", "{%- endif -%}", "{# note {{ z }} #}", "text ", "\n", "{", "}", "{{", "%}", "#}", "{%",
-          "{#", "{{ range }}", "{{ a|upper }}", "{% for x in a %}", "{% endfor %}", "{{ a.b }}", "'", '"',
-          "{% raw %}", "{% endraw %}", "{{ if }}", "{% if %}", "{{ a }}}", "{{{ a }}", "{% set a = 1 %}"]
+PIECES = [
+    "{{ a }}",
+    "{{b}}",
+    "{{- c -}}",
+    "{% if a %}",
+    "{% if b == 'x' %}",
+    '{% elif c != "y" %}',
+    "{% else %}",
+    "{% endif %}",
+    "{%- endif -%}",
+    "{# note {{ z }} #}",
+    "text ",
+    "\n",
+    "{",
+    "}",
+    "{{",
+    "%}",
+    "#}",
+    "{%",
+    "{#",
+    "{{ range }}",
+    "{{ a|upper }}",
+    "{% for x in a %}",
+    "{% endfor %}",
+    "{{ a.b }}",
+    "'",
+    '"',
+    "{% raw %}",
+    "{% endraw %}",
+    "{{ if }}",
+    "{% if %}",
+    "{{ a }}}",
+    "{{{ a }}",
+    "{% set a = 1 %}",
+]
 
 
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -57,15 +88,29 @@ def test_random_text_never_gets_a_wrong_answer(text: str) -> None:
         assert fast == jinja_names(text), text
 
 
-@pytest.mark.parametrize("path", sorted(ROOT.glob("examples/**/system_prompt.md")) + sorted(ROOT.glob("examples/**/prompts/*.md")),
-                         ids=lambda p: p.relative_to(ROOT).as_posix())
+@pytest.mark.parametrize(
+    "path",
+    sorted(ROOT.glob("examples/**/system_prompt.md"))
+    + sorted(ROOT.glob("examples/**/prompts/*.md")),
+    ids=lambda p: p.relative_to(ROOT).as_posix(),
+)
 def test_example_prompts_need_no_jinja2(path: Path) -> None:
     text = path.read_text()
     assert names(text) is not None
     assert names(text) == jinja_names(text)
 
 
-@pytest.mark.parametrize("text", ["{% if a %}x", "{% else %}", "{% if a %}{% else %}{% elif b %}{% endif %}",
-                                  "{{ a | upper }}", "{% for x in y %}{% endfor %}", "{{ a }", "{{{ a }}"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{% if a %}x",
+        "{% else %}",
+        "{% if a %}{% else %}{% elif b %}{% endif %}",
+        "{{ a | upper }}",
+        "{% for x in y %}{% endfor %}",
+        "{{ a }",
+        "{{{ a }}",
+    ],
+)
 def test_anything_else_goes_to_jinja2(text: str) -> None:
     assert names(text) is None

@@ -85,8 +85,14 @@ class Engine:
         """The greedy continuation of `prompt` (EOG excluded); blocks until done."""
         if len(prompt) >= self.n_ctx:
             # worded as llama-cpp-python words it for the sampled path
-            raise EngineError(f"Requested tokens ({len(prompt)}) exceed context window of {self.n_ctx}")
-        job = _Job(list(prompt), max(0, min(prefix_len, len(prompt) - 1)), max(1, min(max_tokens, self.n_ctx - len(prompt))))
+            raise EngineError(
+                f"Requested tokens ({len(prompt)}) exceed context window of {self.n_ctx}"
+            )
+        job = _Job(
+            list(prompt),
+            max(0, min(prefix_len, len(prompt) - 1)),
+            max(1, min(max_tokens, self.n_ctx - len(prompt))),
+        )
         with self._wake:
             if self._closed:
                 raise EngineError("the local model was closed")
@@ -154,7 +160,7 @@ class Engine:
                 self._prefixes.move_to_end(prefix)
             if C.llama_state_seq_set_data(self._ctx, state, len(state), seq) == 0:
                 raise EngineError("llama.cpp could not restore the prompt prefix")
-        self._eval(seq, job.prompt[job.prefix_len:], job.prefix_len, logits_last=True)
+        self._eval(seq, job.prompt[job.prefix_len :], job.prefix_len, logits_last=True)
         job.pos = len(job.prompt)
         job.out.append(self._argmax(self._last_row))
 
@@ -162,7 +168,9 @@ class Engine:
         for i in range(0, len(tokens), N_BATCH):
             chunk = tokens[i : i + N_BATCH]
             last = logits_last and i + len(chunk) == len(tokens)
-            self._decode([(t, start + i + j, seq, last and j == len(chunk) - 1) for j, t in enumerate(chunk)])
+            self._decode(
+                [(t, start + i + j, seq, last and j == len(chunk) - 1) for j, t in enumerate(chunk)]
+            )
             self._last_row = len(chunk) - 1
 
     def _step(self, active: dict[int, _Job]) -> None:
@@ -199,7 +207,9 @@ class Engine:
     def _argmax(self, row: int) -> int:
         import numpy as np
 
-        logits = np.ctypeslib.as_array(self._C.llama_get_logits_ith(self._ctx, row), shape=(self._n_vocab,))
+        logits = np.ctypeslib.as_array(
+            self._C.llama_get_logits_ith(self._ctx, row), shape=(self._n_vocab,)
+        )
         return int(np.argmax(logits))
 
     def _remember(self, prefix: tuple[int, ...], state: Any) -> None:
