@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from agentci.documents import Document
@@ -24,7 +24,9 @@ SCHEMAS: dict[str, tuple[str, str]] = {
 @cache
 def load_schema(name: str) -> dict[str, Any]:
     filename = SCHEMAS[name][0]
-    schema: dict[str, Any] = json.loads(resources.files("agentci.schemas").joinpath(filename).read_text("utf-8"))
+    # next to this file in the installed package; importlib.resources would cost `validate` more
+    # than parsing the schema (it imports zipfile & co. for zip installs agentci never uses)
+    schema: dict[str, Any] = json.loads((Path(__file__).parent / "schemas" / filename).read_text("utf-8"))
     if name == "eval-set":
         # The allowed assertion types are the assertion registry's list, not a copy of it.
         from agentci.eval.assertions.names import ASSERTION_TYPES

@@ -1,10 +1,21 @@
-"""The embedded model's throughput: the bundled support-bot golden set through the real CLI.
+"""The embedded model side by side: agentci's engine vs plain llama-cpp-python loops, one process.
 
-Side by side in one run: llama.cpp with 1 thread and with 2 threads (AGENTCI_LOCAL_THREADS),
-each a cold `agentci eval --no-cache` of examples/support-bot (8 cases, max_tokens 64,
-temperature 0), best of --repeat runs. Prints cases/second, the pass rate, and the ratio.
+Same model file, same prompts (the bundled support-bot's 8 golden cases, rendered as agentci
+renders them), same settings (temperature 0, max_tokens 64, n_ctx 2048, the same thread count),
+alternating within each repetition so machine load hits every contender alike:
 
-    python benchmarks/bench_local.py [--repeat 2] [--threads 1,2]
+- `plain`: a sequential `create_chat_completion` loop, as anyone would write it. llama-cpp-python
+  reuses the KV cache of the previous prompt's common prefix, so an answer depends on which case
+  ran just before it.
+- `plain+reset`: the same loop with `reset()` before each case: order-independent answers (what
+  agentci's provider did before the engine).
+- `engine sN`: agentci.eval.providers.local_batch with N slots, the 8 cases submitted from 8
+  threads at once (as the runner's pool does).
+
+Reports wall time and process CPU time per contender (medians over --reps), cases/s and the
+ratios, and whether the engine's answers were identical across slot counts and orders.
+
+    python benchmarks/bench_local.py [--reps 3] [--slots 1,4,8] [--threads 1]
 """
 
 from __future__ import annotations
@@ -12,53 +23,152 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
+import random
+import statistics
 import sys
-import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "support-bot"
+sys.path.insert(0, str(ROOT))
+
+from agentci.eval.providers import local  # noqa: E402
+from agentci.eval.providers.local_batch import Engine  # noqa: E402
+
+MAX_TOKENS = 64
 
 
-def run_once(threads: int, work: Path) -> dict[str, float]:
-    repo = work / f"repo-{threads}"
-    if not repo.exists():
-        shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".agentci"))
-        subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
-        subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-        subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "b"], cwd=repo, check=True)
-    out = work / f"results-{threads}.json"
-    env = {**os.environ, "AGENTCI_LOCAL_THREADS": str(threads), "AGENTCI_CACHE_DIR": str(work / "cache")}
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "agentci", "eval", "--no-cache", "--output", str(out)],
-                   cwd=repo, env=env, capture_output=True, text=True, timeout=600)
-    wall = time.perf_counter() - started
-    totals = json.loads(out.read_text())["totals"]
-    return {"threads": threads, "cases": totals["cases"], "passed": totals["passed"], "wall_s": round(wall, 2),
-            "eval_s": totals["duration_s"], "cases_per_s": round(totals["cases"] / totals["duration_s"], 3)}
+def example_messages() -> list[list[dict[str, str]]]:
+    """The example's cases as agentci's planner renders them (real repo load, real templates)."""
+    from agentci.eval.plan import PlanOptions, Providers, plan_agent
+    from agentci.repo import load_repo
+    from agentci.source import WorkTree
+
+    repo = load_repo(WorkTree(ROOT / "examples" / "support-bot"))
+    agent = repo.agents[0]
+    providers = Providers(timeout=60, pool=1, policy=None)
+    try:
+        plan = plan_agent(
+            repo, agent, "head", providers, PlanOptions(None, False, None, None), None
+        )
+    finally:
+        providers.close()
+    return [
+        [{"role": m.role, "content": m.content} for m in j.request.messages]
+        for j in plan.jobs
+        if j.request
+    ]
+
+
+def timed(fn: Any) -> tuple[Any, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--threads", default="1,2")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--slots", default="1,4,8")
+    ap.add_argument(
+        "--threads", type=int, default=0, help="llama.cpp threads (0: agentci's choice)"
+    )
+    ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="agentci-bench-local-") as tmp:
-        best: dict[int, dict[str, float]] = {}
-        for _ in range(a.repeat):
-            for t in (int(x) for x in a.threads.split(",")):
-                r = run_once(t, Path(tmp))
-                if t not in best or r["cases_per_s"] > best[t]["cases_per_s"]:
-                    best[t] = r
-    for r in best.values():
-        print(json.dumps(r))
-    rates = [best[t]["cases_per_s"] for t in sorted(best)]
-    if len(rates) == 2:
-        print(f"cases/s: {rates[0]:.2f} ({sorted(best)[0]} thread) vs {rates[1]:.2f} ({sorted(best)[1]} threads): "
-              f"ratio {rates[0] / rates[1]:.2f}x on {os.cpu_count()} cores (load avg {os.getloadavg()[0]:.1f})")
+    if a.threads:
+        os.environ["AGENTCI_LOCAL_THREADS"] = str(a.threads)
+    threads = local._threads()
+    msgs = example_messages()
+    llm = local.load_model()
+    local.load_engine()  # the chat formatters
+    engines = {
+        int(s): Engine(llm, n_ctx=local.N_CTX, slots=int(s), threads=threads)
+        for s in a.slots.split(",")
+    }
+
+    def plain(reset: bool) -> list[str]:
+        answers = []
+        for m in msgs:
+            if reset:
+                llm.reset()
+            out = llm.create_chat_completion(messages=m, temperature=0, max_tokens=MAX_TOKENS)
+            answers.append((out["choices"][0]["message"]["content"] or "").strip())
+        return answers
+
+    def engine(eng: Engine, order: list[int]) -> list[str]:
+        eng._prefixes.clear()  # each repetition pays for its prefixes, like a fresh process
+
+        def one(i: int) -> tuple[int, str]:
+            tokens, prefix_len = local._prompt(llm, msgs[i])
+            return i, llm.detokenize(eng.generate(tokens, prefix_len, MAX_TOKENS)).decode(
+                "utf-8", "ignore"
+            ).strip()
+
+        with ThreadPoolExecutor(len(order)) as pool:
+            done = dict(pool.map(one, order))
+        return [done[i] for i in range(len(msgs))]
+
+    rows: dict[str, list[tuple[float, float]]] = {}
+    answers: dict[str, list[list[str]]] = {}
+    load = []
+    for rep in range(a.reps):
+        load.append(os.getloadavg()[0])
+        contenders: list[tuple[str, Any]] = [
+            ("plain", lambda: plain(False)),
+            ("plain+reset", lambda: plain(True)),
+        ]
+        for s, eng in engines.items():
+            order = list(range(len(msgs)))
+            random.Random(rep * 100 + s).shuffle(order)
+            contenders.append((f"engine s{s}", lambda eng=eng, order=order: engine(eng, order)))
+        if rep % 2:
+            contenders.reverse()
+        for name, fn in contenders:
+            out, wall, cpu = timed(fn)
+            rows.setdefault(name, []).append((wall, cpu))
+            answers.setdefault(name, []).append(out)
+            print(
+                f"rep {rep} {name:12} wall {wall:6.2f} s  cpu {cpu:6.2f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+    n = len(msgs)
+    med = {
+        k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
+        for k, v in rows.items()
+    }
+    engine_answers = [ans for k, v in answers.items() if k.startswith("engine") for ans in v]
+    result = {
+        "cases": n,
+        "threads": threads,
+        "reps": a.reps,
+        "cores": os.cpu_count(),
+        "load_avg": [round(x, 1) for x in load],
+        "median": {
+            k: {
+                "wall_s": round(w, 2),
+                "cpu_s": round(c, 2),
+                "cases_per_s": round(n / w, 3),
+                "cases_per_cpu_s": round(n / c, 3),
+            }
+            for k, (w, c) in med.items()
+        },
+        "engine_answers_identical": all(x == engine_answers[0] for x in engine_answers),
+        "plain+reset_matches_engine": sum(
+            x == y for x, y in zip(answers["plain+reset"][0], engine_answers[0], strict=True)
+        ),
+    }
+    base_w, base_c = med["plain"]
+    result["speedup_vs_plain"] = {
+        k: {"wall": round(base_w / w, 2), "cpu": round(base_c / c, 2)} for k, (w, c) in med.items()
+    }
+    print(json.dumps(result, indent=1))
+    if a.out:
+        a.out.write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -146,6 +146,10 @@ def _keyword(key: str, value: Any, schema: dict[str, Any], build: Callable[[Any]
         return lambda x: not isinstance(x, list) or len(x) >= value
     if key == "maxItems":
         return lambda x: not isinstance(x, list) or len(x) <= value
+    if key == "minProperties":
+        return lambda x: not isinstance(x, dict) or len(x) >= value
+    if key == "maxProperties":
+        return lambda x: not isinstance(x, dict) or len(x) <= value
     if key == "uniqueItems":
         if not value:
             return lambda x: True

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -42,7 +42,7 @@ MERGED_FILE = "metaschema-2020-12.json"
 def merged_2020_12() -> dict[str, Any]:
     """The draft 2020-12 metaschema as one self-contained document (shipped pre-built, so
     checking a valid schema needs no jsonschema import; a test rebuilds and compares it)."""
-    text = resources.files("agentci.validate").joinpath(MERGED_FILE).read_text("utf-8")
+    text = (Path(__file__).parent / MERGED_FILE).read_text("utf-8")  # no importlib.resources: see agentci.schema
     merged: dict[str, Any] = json.loads(text)
     return merged
 

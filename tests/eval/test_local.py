@@ -53,7 +53,7 @@ def test_seeded_sampling_repeats(local):
     assert one.text == two.text
 
 
-def test_model_is_loaded_once_and_calls_are_serialised(local):
+def test_model_is_loaded_once_and_concurrent_calls_agree(local):
     assert load_model() is load_model()
     results = []
     threads = [threading.Thread(target=lambda: results.append(ask(local, "How long does express shipping take?")))
@@ -64,10 +64,11 @@ def test_model_is_loaded_once_and_calls_are_serialised(local):
     for t in threads:
         t.join()
     wall_ms = (time.perf_counter() - started) * 1000
-    # one shared llama.cpp context under a lock: concurrent callers get the same greedy answer
-    assert len(results) == 3 and len({r.text for r in results}) == 1
-    # each latency is the model's own time, not the queue behind the others (that would sum to ~2x wall)
-    assert sum(r.latency_ms for r in results) <= wall_ms * 1.05
+    # decoded side by side in one batch: each caller still gets the answer it gets alone
+    alone = ask(local, "How long does express shipping take?")
+    assert len(results) == 3 and {r.text for r in results} == {alone.text}
+    # a latency is that call's own time: never more than the whole
+    assert all(0 < r.latency_ms <= wall_ms * 1.05 for r in results)
 
 
 def test_json_schema_constrains_the_output(local):

