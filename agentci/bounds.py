@@ -154,9 +154,7 @@ def request(
     # A fresh, fully read response: the body is already decoded, so drop the encodings.
     drop = {"content-encoding", "content-length", "transfer-encoding"}
     kept = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in drop]
-    return httpx.Response(
-        resp.status_code, headers=kept, content=bytes(body), request=resp.request
-    )
+    return httpx.Response(resp.status_code, headers=kept, content=bytes(body), request=resp.request)
 
 
 def _read_body(resp: Any, max_bytes: int, ends: float) -> bytearray:

@@ -138,12 +138,17 @@ class Config:
             if name is None and len(envs) == 1:
                 name = next(iter(envs))
             if name is None:
-                raise AgentciError(f"agentci.yaml declares {len(envs)} environments and no default_environment",
-                                   hint=f"pass --environment NAME (one of {', '.join(envs)}), or set default_environment")
+                raise AgentciError(
+                    f"agentci.yaml declares {len(envs)} environments and no default_environment",
+                    hint=f"pass --environment NAME (one of {', '.join(envs)}), or set default_environment",
+                )
         if name not in envs:
-            raise AgentciError(f"no environment {name!r} in agentci.yaml",
-                               hint=f"environments: {', '.join(envs)}" if self.environments else
-                               "declare it under `environments:`, or drop --environment")
+            raise AgentciError(
+                f"no environment {name!r} in agentci.yaml",
+                hint=f"environments: {', '.join(envs)}"
+                if self.environments
+                else "declare it under `environments:`, or drop --environment",
+            )
         return envs[name]
 
     def for_environment(self, name: str | None = None) -> Config:
@@ -171,7 +176,9 @@ def from_data(data: Any) -> Config:
             retries=_int(ev.get("retries"), 4, minimum=0),
             provider=_opt_str(ev.get("provider")),
             fork_provider=_opt_str(ev.get("fork_provider")),
-            limits={k: v for k, v in _dict(ev.get("limits")).items() if isinstance(v, int) and v > 0},
+            limits={
+                k: v for k, v in _dict(ev.get("limits")).items() if isinstance(v, int) and v > 0
+            },
             judge=_model_ref(ev.get("judge")),
             embedding=_model_ref(ev.get("embedding")),
             gate=Gate(
@@ -180,19 +187,30 @@ def from_data(data: Any) -> Config:
                 max_cost=_opt_num(gate.get("max_cost")),
                 max_cost_increase=_opt_num(gate.get("max_cost_increase")),
             ),
-            max_response_bytes=min(_int(ev.get("max_response_bytes"), 4 * 1024 * 1024, minimum=1024), 64 * 1024 * 1024),
+            max_response_bytes=min(
+                _int(ev.get("max_response_bytes"), 4 * 1024 * 1024, minimum=1024), 64 * 1024 * 1024
+            ),
             max_retry_after=min(_num(ev.get("max_retry_after"), 60.0), 600.0),
             prices={k: v for k, v in _dict(ev.get("prices")).items() if isinstance(v, dict)},
         ),
         workspace=workspace,
         status_file=_str(data.get("status_file"), "deployment-status.json"),
-        status=StatusConfig(**{k: v for k, v in _dict(data.get("status")).items() if isinstance(v, str) and k in StatusConfig.__dataclass_fields__}),
+        status=StatusConfig(
+            **{
+                k: v
+                for k, v in _dict(data.get("status")).items()
+                if isinstance(v, str) and k in StatusConfig.__dataclass_fields__
+            }
+        ),
         report=ReportConfig(
             marker=_str(_dict(data.get("report")).get("marker"), "agentci"),
-            max_output_chars=_int(_dict(data.get("report")).get("max_output_chars"), 600, minimum=50),
+            max_output_chars=_int(
+                _dict(data.get("report")).get("max_output_chars"), 600, minimum=50
+            ),
         ),
         endpoints=[e for e in data.get("endpoints") or [] if isinstance(e, dict)]
-        if isinstance(data.get("endpoints"), list) else [],
+        if isinstance(data.get("endpoints"), list)
+        else [],
         environments=_environments(data.get("environments"), ws),
         default_environment=_opt_str(data.get("default_environment")),
         notify=_notify(data.get("notify")),
@@ -226,8 +244,13 @@ def _environments(value: Any, top: dict[str, Any]) -> dict[str, EnvironmentConfi
             merged.pop("path", None)  # another backend: the top-level local path is not this one's
         if "path" not in own:
             merged["path"] = ENV_WORKSPACE_PATH.format(name=name)
-        out[name] = EnvironmentConfig(name, _workspace(merged), _dict(spec.get("variables")),
-                                      _opt_str(spec.get("promote_from")), _opt_str(spec.get("url")))
+        out[name] = EnvironmentConfig(
+            name,
+            _workspace(merged),
+            _dict(spec.get("variables")),
+            _opt_str(spec.get("promote_from")),
+            _opt_str(spec.get("url")),
+        )
     return out
 
 
@@ -238,9 +261,15 @@ def _notify(value: Any) -> list[NotifyTarget]:
             continue
         events = tuple(e for e in _strs(spec.get("events")) if e in NOTIFY_EVENTS) or NOTIFY_EVENTS
         fmt = spec.get("format")
-        out.append(NotifyTarget(spec["url_env"], fmt if isinstance(fmt, str) and fmt in NOTIFY_FORMATS else "json",
-                                events, tuple(_strs(spec.get("environments"))),
-                                min(_num(spec.get("timeout"), NOTIFY_TIMEOUT), 30.0)))
+        out.append(
+            NotifyTarget(
+                spec["url_env"],
+                fmt if isinstance(fmt, str) and fmt in NOTIFY_FORMATS else "json",
+                events,
+                tuple(_strs(spec.get("environments"))),
+                min(_num(spec.get("timeout"), NOTIFY_TIMEOUT), 30.0),
+            )
+        )
     return out
 
 
@@ -272,7 +301,11 @@ def _opt_str(value: Any) -> str | None:
 
 
 def _int(value: Any, default: int, minimum: int = 1) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= minimum else default
+    return (
+        value
+        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+        else default
+    )
 
 
 def _opt_int(value: Any) -> int | None:
@@ -280,7 +313,11 @@ def _opt_int(value: Any) -> int | None:
 
 
 def _num(value: Any, default: float) -> float:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else default
+    return (
+        float(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+        else default
+    )
 
 
 def _opt_num(value: Any) -> float | None:

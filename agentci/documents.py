@@ -65,15 +65,27 @@ class Document:
         return self.lines.get((), 1)
 
 
-def read_text(source: Source, path: str, *, limit: int = MAX_FILE_BYTES) -> tuple[str | None, list[Finding]]:
+def read_text(
+    source: Source, path: str, *, limit: int = MAX_FILE_BYTES
+) -> tuple[str | None, list[Finding]]:
     """Read a file as UTF-8 text, or say why not (missing, too big, binary, not UTF-8)."""
     try:
         size = source.size(path)
         if size is None:
-            escapes = getattr(source, "escapes", None)  # WorkTree: a symlink out of the repo is not "missing"
+            escapes = getattr(
+                source, "escapes", None
+            )  # WorkTree: a symlink out of the repo is not "missing"
             if escapes is not None and escapes(path):
                 raise PathEscape(f"{path!r} is a symlink that leads outside the repository")
-            return None, [error("missing-file", path, 0, f"{path} does not exist", "create it or fix the reference")]
+            return None, [
+                error(
+                    "missing-file",
+                    path,
+                    0,
+                    f"{path} does not exist",
+                    "create it or fix the reference",
+                )
+            ]
         if size > limit:
             return None, [
                 error(
@@ -86,11 +98,25 @@ def read_text(source: Source, path: str, *, limit: int = MAX_FILE_BYTES) -> tupl
             ]
         raw = source.read_bytes(path)
     except PathEscape as exc:
-        return None, [error("path-escape", path, 0, str(exc), "keep every referenced file inside the repository")]
+        return None, [
+            error(
+                "path-escape", path, 0, str(exc), "keep every referenced file inside the repository"
+            )
+        ]
     except OSError as exc:
-        return None, [error("unreadable-file", path, 0, f"cannot read {path}: {exc.strerror or exc}")]
+        return None, [
+            error("unreadable-file", path, 0, f"cannot read {path}: {exc.strerror or exc}")
+        ]
     if b"\x00" in raw[:8192]:
-        return None, [error("binary-file", path, 0, f"{path} is binary, not text", "commit a UTF-8 text file here")]
+        return None, [
+            error(
+                "binary-file",
+                path,
+                0,
+                f"{path} is binary, not text",
+                "commit a UTF-8 text file here",
+            )
+        ]
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -98,7 +124,13 @@ def read_text(source: Source, path: str, *, limit: int = MAX_FILE_BYTES) -> tupl
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [
-            error("encoding", path, line, f"{path} is not valid UTF-8 (byte {exc.start})", "re-save the file as UTF-8")
+            error(
+                "encoding",
+                path,
+                line,
+                f"{path} is not valid UTF-8 (byte {exc.start})",
+                "re-save the file as UTF-8",
+            )
         ]
 
 
@@ -128,18 +160,31 @@ def _parse_json(doc: Document) -> None:
         doc.data = json.loads(doc.text)
     except json.JSONDecodeError as exc:
         doc.findings.append(
-            error("json-syntax", doc.path, exc.lineno, f"invalid JSON: {exc.msg}", "fix the JSON syntax", exc.colno)
+            error(
+                "json-syntax",
+                doc.path,
+                exc.lineno,
+                f"invalid JSON: {exc.msg}",
+                "fix the JSON syntax",
+                exc.colno,
+            )
         )
         return
     except RecursionError:
-        doc.findings.append(error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels"))
+        doc.findings.append(
+            error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels")
+        )
         return
-    if doc.data is None:  # `null`: nothing there, like an empty file (the schema says what is missing)
+    if (
+        doc.data is None
+    ):  # `null`: nothing there, like an empty file (the schema says what is missing)
         doc.data = {}
     # JSON is (nearly) YAML: it is composed as YAML to learn line numbers, when first asked.
     doc._json_lines = True
     if _depth(doc.data) > MAX_DEPTH:
-        doc.findings.append(error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels"))
+        doc.findings.append(
+            error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels")
+        )
         doc.data = None
 
 
@@ -189,20 +234,37 @@ def _parse_yaml(doc: Document) -> None:
         col = mark.column + 1 if mark else 0
         problem = exc.problem or exc.context or "syntax error"
         if "maximum nesting depth" in problem:
-            doc.findings.append(error("too-deep", doc.path, line, f"nesting deeper than {MAX_DEPTH} levels",
-                                      "flatten the structure"))
+            doc.findings.append(
+                error(
+                    "too-deep",
+                    doc.path,
+                    line,
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    "flatten the structure",
+                )
+            )
             return
         lines = doc.text.splitlines()
         at = lines[line - 1] if 0 < line <= len(lines) else ""
         # libyaml does not name the tab it stumbled on; the line it points at does.
         hint = _yaml_hint("tab" if "\t" in at[: max(col, 1)] or at.startswith("\t") else problem)
-        doc.findings.append(error("yaml-syntax", doc.path, line, f"invalid YAML: {problem}", hint, col))
+        doc.findings.append(
+            error("yaml-syntax", doc.path, line, f"invalid YAML: {problem}", hint, col)
+        )
     except _TooDeep:
         doc.findings.append(
-            error("too-deep", doc.path, 1, f"nesting deeper than {MAX_DEPTH} levels", "flatten the structure")
+            error(
+                "too-deep",
+                doc.path,
+                1,
+                f"nesting deeper than {MAX_DEPTH} levels",
+                "flatten the structure",
+            )
         )
     except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
-        doc.findings.append(error("yaml-syntax", doc.path, 1, f"invalid YAML: {type(exc).__name__}: {exc}"))
+        doc.findings.append(
+            error("yaml-syntax", doc.path, 1, f"invalid YAML: {type(exc).__name__}: {exc}")
+        )
 
 
 def _yaml_hint(problem: str) -> str:
@@ -231,9 +293,15 @@ class _DuplicateKeys:
                     continue
                 key = str(key_node.value)
                 if key in keys and key != "<<":
-                    self.doc.findings.append(warning(
-                        "duplicate-key", self.doc.path, key_node.start_mark.line + 1,
-                        f"key {key!r} appears twice; the last one wins", "remove one of them"))
+                    self.doc.findings.append(
+                        warning(
+                            "duplicate-key",
+                            self.doc.path,
+                            key_node.start_mark.line + 1,
+                            f"key {key!r} appears twice; the last one wins",
+                            "remove one of them",
+                        )
+                    )
                 keys.add(key)
         return super().construct_mapping(node, deep)  # type: ignore[misc]
 
@@ -255,7 +323,9 @@ class _TooDeep(Exception):
     pass
 
 
-_FastLoader: Any = type("_FastLoader", (_DuplicateKeys, _CLoader), {}) if _CLoader is not None else None
+_FastLoader: Any = (
+    type("_FastLoader", (_DuplicateKeys, _CLoader), {}) if _CLoader is not None else None
+)
 
 
 #: Nodes a document may expand to once aliases are followed; real configs stay far below.
@@ -281,20 +351,32 @@ def _shape_problem(root: yaml.Node) -> tuple[str, int, str, str] | None:
             active.discard(key)
             sizes[key] = 1 + sum(sizes[id(c)] for c in children)
             if sizes[key] > MAX_EXPANDED_NODES:
-                return ("yaml-alias-bomb", node.start_mark.line + 1,
-                        f"aliases expand this document past {MAX_EXPANDED_NODES:,} nodes (a YAML bomb?)", bomb_hint)
+                return (
+                    "yaml-alias-bomb",
+                    node.start_mark.line + 1,
+                    f"aliases expand this document past {MAX_EXPANDED_NODES:,} nodes (a YAML bomb?)",
+                    bomb_hint,
+                )
             continue
         if key in sizes:
             continue
         if depth > MAX_DEPTH:
-            return ("too-deep", node.start_mark.line + 1, f"nesting deeper than {MAX_DEPTH} levels",
-                    "flatten the structure")
+            return (
+                "too-deep",
+                node.start_mark.line + 1,
+                f"nesting deeper than {MAX_DEPTH} levels",
+                "flatten the structure",
+            )
         active.add(key)
         stack.append((node, True, depth))
         for child in children:
             if id(child) in active:
-                return ("yaml-alias-bomb", child.start_mark.line + 1,
-                        "an alias refers to a node that contains it (recursive YAML)", bomb_hint)
+                return (
+                    "yaml-alias-bomb",
+                    child.start_mark.line + 1,
+                    "an alias refers to a node that contains it (recursive YAML)",
+                    bomb_hint,
+                )
             if id(child) not in sizes:
                 stack.append((child, False, depth + 1))
     return None
@@ -308,7 +390,9 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int], seen: set[int], depth: int) -> None:
+def _walk(
+    node: yaml.Node, path: Path_, lines: dict[Path_, int], seen: set[int], depth: int
+) -> None:
     """Record the line of every key path."""
     lines.setdefault(path, node.start_mark.line + 1)
     if depth > MAX_DEPTH:
@@ -351,7 +435,15 @@ def load_jsonl(source: Source, path: str) -> Document:
             case = json.loads(line)
         except (json.JSONDecodeError, RecursionError) as exc:
             msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nesting too deep"
-            doc.findings.append(error("json-syntax", path, n, f"invalid JSON on this line: {msg}", "one JSON object per line"))
+            doc.findings.append(
+                error(
+                    "json-syntax",
+                    path,
+                    n,
+                    f"invalid JSON on this line: {msg}",
+                    "one JSON object per line",
+                )
+            )
             continue
         doc.lines[("cases", len(cases))] = n
         cases.append(case)

@@ -25,4 +25,3 @@ class AgentciError(Exception):
 
 class UsageError(AgentciError):
     """Bad flags or arguments."""
-

@@ -35,11 +35,15 @@ class Finding:
         return f"{self.path}:{self.line}" + (f":{self.column}" if self.column else "")
 
 
-def error(rule: str, path: str, line: int, message: str, hint: str = "", column: int = 0) -> Finding:
+def error(
+    rule: str, path: str, line: int, message: str, hint: str = "", column: int = 0
+) -> Finding:
     return Finding(rule, Severity.ERROR, path, line, message, hint or _default_hint(rule), column)
 
 
-def warning(rule: str, path: str, line: int, message: str, hint: str = "", column: int = 0) -> Finding:
+def warning(
+    rule: str, path: str, line: int, message: str, hint: str = "", column: int = 0
+) -> Finding:
     return Finding(rule, Severity.WARNING, path, line, message, hint or _default_hint(rule), column)
 
 

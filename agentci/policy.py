@@ -31,7 +31,9 @@ def normalize(path: str) -> str | None:
         return None
 
 
-def load(agent: str, policy_dir: str | os.PathLike[str] | None = None) -> dict[str, list[str]] | None:
+def load(
+    agent: str, policy_dir: str | os.PathLike[str] | None = None
+) -> dict[str, list[str]] | None:
     if not agent or "/" in agent or "\\" in agent or agent.startswith("."):
         return None
     top = Path(policy_dir or os.environ.get("AGENTCI_POLICY_DIR") or DEFAULT_DIR)
@@ -44,7 +46,9 @@ def load(agent: str, policy_dir: str | os.PathLike[str] | None = None) -> dict[s
     return {k: [p for p in data.get(k, []) if isinstance(p, str)] for k in ("read", "write")}
 
 
-def allowed(agent: str, op: str, path: str, policy_dir: str | os.PathLike[str] | None = None) -> bool:
+def allowed(
+    agent: str, op: str, path: str, policy_dir: str | os.PathLike[str] | None = None
+) -> bool:
     """May `agent` `op` ("read" | "write") `path` (a workspace path such as "/knowledge/a.md")?
 
     Write access implies read access to the same place. Unknown agents and ops are denied.

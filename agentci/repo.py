@@ -154,37 +154,65 @@ def _load_agent(repo: Repo, manifest: str) -> Agent | None:
             path = resolve(base, value)
         except PathEscape as exc:
             doc.findings.append(
-                error("path-escape", manifest, doc.line_of(["agent", key, *keys]), f"agent.{key}: {exc}", "use a path inside the repository")
+                error(
+                    "path-escape",
+                    manifest,
+                    doc.line_of(["agent", key, *keys]),
+                    f"agent.{key}: {exc}",
+                    "use a path inside the repository",
+                )
             )
             return None
         escapes = getattr(source, "escapes", None)
         if escapes is not None and escapes(path):
             doc.findings.append(
-                error("path-escape", manifest, doc.line_of(["agent", key, *keys]), f"agent.{key}: {value!r} is a symlink that leads outside the repository",
-                      "use a path inside the repository; symlinks out of it are never followed")
+                error(
+                    "path-escape",
+                    manifest,
+                    doc.line_of(["agent", key, *keys]),
+                    f"agent.{key}: {value!r} is a symlink that leads outside the repository",
+                    "use a path inside the repository; symlinks out of it are never followed",
+                )
             )
             return None
         if source.size(path) is None and not source.is_dir(path):
             doc.findings.append(
-                error("missing-file", manifest, doc.line_of(["agent", key, *keys]), f"agent.{key}: {value!r} does not exist", f"create {path} or fix the path")
+                error(
+                    "missing-file",
+                    manifest,
+                    doc.line_of(["agent", key, *keys]),
+                    f"agent.{key}: {value!r} does not exist",
+                    f"create {path} or fix the path",
+                )
             )
             return None
         return path
 
     prompt_value = spec.get("prompt")
     if prompt_value is None:
-        prompt = next((p for p in (resolve(base, d) for d in DEFAULT_PROMPTS) if source.size(p) is not None), None)
+        prompt = next(
+            (p for p in (resolve(base, d) for d in DEFAULT_PROMPTS) if source.size(p) is not None),
+            None,
+        )
         if prompt is None:
             doc.findings.append(
-                error("missing-file", manifest, doc.line_of(["agent"]), f"agent {name!r} has no prompt",
-                      f"add `prompt:` or create {posixpath.join(base, 'system_prompt.md')}")
+                error(
+                    "missing-file",
+                    manifest,
+                    doc.line_of(["agent"]),
+                    f"agent {name!r} has no prompt",
+                    f"add `prompt:` or create {posixpath.join(base, 'system_prompt.md')}",
+                )
             )
     else:
         prompt = ref("prompt", prompt_value)
 
     tools = ref("tools", spec.get("tools")) if "tools" in spec else None
-    knowledge = [p for i, k in enumerate(_list(spec.get("knowledge")))
-                 if isinstance(k, str) and (p := _knowledge_ref(source, doc, base, k, i))]
+    knowledge = [
+        p
+        for i, k in enumerate(_list(spec.get("knowledge")))
+        if isinstance(k, str) and (p := _knowledge_ref(source, doc, base, k, i))
+    ]
     evals: list[str] = []
     if "evals" in spec:
         for i, pattern in enumerate(_list(spec.get("evals"))):
@@ -194,11 +222,22 @@ def _load_agent(repo: Repo, manifest: str) -> Agent | None:
                 try:
                     full = resolve(base, pattern)
                 except PathEscape as exc:
-                    doc.findings.append(error("path-escape", manifest, doc.line_of(["agent", "evals", i]), f"agent.evals: {exc}"))
+                    doc.findings.append(
+                        error(
+                            "path-escape",
+                            manifest,
+                            doc.line_of(["agent", "evals", i]),
+                            f"agent.evals: {exc}",
+                        )
+                    )
                     continue
                 evals += [p for p in glob(source, full) if p not in evals]
             elif (p := ref("evals", pattern, i)) and p not in evals:
-                evals += [f for f in files_under(source, p) if f.endswith(EVAL_SUFFIXES)] if source.is_dir(p) else [p]
+                evals += (
+                    [f for f in files_under(source, p) if f.endswith(EVAL_SUFFIXES)]
+                    if source.is_dir(p)
+                    else [p]
+                )
     else:
         for pattern in DEFAULT_EVAL_GLOBS:
             evals += [p for p in glob(source, resolve(base, pattern)) if p not in evals]
@@ -254,27 +293,52 @@ def _knowledge_ref(source: Source, doc: Document, base: str, value: str, i: int)
         return path
 
     near, top = inside(base), inside("")
-    exists = [p for p in dict.fromkeys((near, top)) if p is not None and (source.size(p) is not None or source.is_dir(p))]
+    exists = [
+        p
+        for p in dict.fromkeys((near, top))
+        if p is not None and (source.size(p) is not None or source.is_dir(p))
+    ]
     if len(exists) == 2:
-        doc.findings.append(warning(
-            "knowledge-ambiguous", doc.path, line,
-            f"agent.knowledge: {value!r} exists both next to the manifest ({near}) and at the "
-            f"repository root ({top}); using {near}",
-            f"write {posixpath.relpath(top or '.', base or '.')!r} to use the root's copy, or rename one of them"))
+        doc.findings.append(
+            warning(
+                "knowledge-ambiguous",
+                doc.path,
+                line,
+                f"agent.knowledge: {value!r} exists both next to the manifest ({near}) and at the "
+                f"repository root ({top}); using {near}",
+                f"write {posixpath.relpath(top or '.', base or '.')!r} to use the root's copy, or rename one of them",
+            )
+        )
     if exists:
         return exists[0]
     if problems and near is None:  # the place the manifest names leaves the repo: say that
-        doc.findings.append(error("path-escape", doc.path, line, f"agent.knowledge: {problems[0]}",
-                                  "use a path inside the repository"))
+        doc.findings.append(
+            error(
+                "path-escape",
+                doc.path,
+                line,
+                f"agent.knowledge: {problems[0]}",
+                "use a path inside the repository",
+            )
+        )
         return None
     where = [f"{near} (next to the manifest)"] if near is not None else []
     if top is not None and top != near:
         where.append(f"{top} (from the repository root)")
-    doc.findings.append(error("missing-file", doc.path, line,
-                              f"agent.knowledge: {value!r} "
-                              + ("exists neither at " + " nor at ".join(where) if len(where) > 1
-                                 else f"does not exist at {where[0]}"),
-                              "create it, or fix the path (relative to the manifest or to the repository root)"))
+    doc.findings.append(
+        error(
+            "missing-file",
+            doc.path,
+            line,
+            f"agent.knowledge: {value!r} "
+            + (
+                "exists neither at " + " nor at ".join(where)
+                if len(where) > 1
+                else f"does not exist at {where[0]}"
+            ),
+            "create it, or fix the path (relative to the manifest or to the repository root)",
+        )
+    )
     return None
 
 
@@ -313,7 +377,9 @@ def _lock(value: Any) -> LockSpec | None:
         return None
     on_busy = value["on_busy"] if value.get("on_busy") in ("wait", "fail", "pause") else "wait"
     timeout = value.get("timeout")
-    return LockSpec(value["path"], on_busy, float(timeout) if isinstance(timeout, (int, float)) else 300.0)
+    return LockSpec(
+        value["path"], on_busy, float(timeout) if isinstance(timeout, (int, float)) else 300.0
+    )
 
 
 def _of(kind: type[T], value: Any) -> T | None:

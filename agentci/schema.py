@@ -26,7 +26,9 @@ def load_schema(name: str) -> dict[str, Any]:
     filename = SCHEMAS[name][0]
     # next to this file in the installed package; importlib.resources would cost `validate` more
     # than parsing the schema (it imports zipfile & co. for zip installs agentci never uses)
-    schema: dict[str, Any] = json.loads((Path(__file__).parent / "schemas" / filename).read_text("utf-8"))
+    schema: dict[str, Any] = json.loads(
+        (Path(__file__).parent / "schemas" / filename).read_text("utf-8")
+    )
     if name == "eval-set":
         # The allowed assertion types are the assertion registry's list, not a copy of it.
         from agentci.eval.assertions.names import ASSERTION_TYPES
@@ -79,7 +81,11 @@ def check(doc: Document, name: str) -> list[Finding]:
         if err.validator in ("oneOf", "anyOf") and err.context:
             # Report what is wrong inside the alternative whose type fits (a tools *list*
             # missing a description), not that the list is not the other alternative's object.
-            fitting = [e for e in err.context if _branch_fits(err, e.schema_path[0] if e.schema_path else None)]
+            fitting = [
+                e
+                for e in err.context
+                if _branch_fits(err, e.schema_path[0] if e.schema_path else None)
+            ]
             if fitting and len({e.schema_path[0] for e in fitting}) == 1:
                 errors += fitting
                 continue
@@ -90,7 +96,9 @@ def check(doc: Document, name: str) -> list[Finding]:
         where = _key_path(path)
         if err.validator == "additionalProperties":
             known = sorted(err.schema.get("properties", {}))
-            extras = sorted(set(err.instance) - set(known)) if isinstance(err.instance, dict) else []
+            extras = (
+                sorted(set(err.instance) - set(known)) if isinstance(err.instance, dict) else []
+            )
             for key in extras:
                 out.append(
                     warning(
@@ -123,7 +131,11 @@ def _branch_fits(err: Any, index: Any) -> bool:
     if not isinstance(index, int) or not isinstance(branches, list) or index >= len(branches):
         return False
     wanted = branches[index].get("type") if isinstance(branches[index], dict) else None
-    return isinstance(wanted, str) and wanted in _JSON_TYPES and isinstance(err.instance, _JSON_TYPES[wanted])
+    return (
+        isinstance(wanted, str)
+        and wanted in _JSON_TYPES
+        and isinstance(err.instance, _JSON_TYPES[wanted])
+    )
 
 
 def _key_path(path: list[Any]) -> str:

@@ -84,7 +84,7 @@ def _with_prefix(files: list[str], prefix: str) -> list[str]:
     import bisect
 
     out = []
-    for f in files[bisect.bisect_left(files, prefix):]:
+    for f in files[bisect.bisect_left(files, prefix) :]:
         if not f.startswith(prefix):
             break
         out.append(f)
@@ -129,7 +129,9 @@ class WorkTree:
         self._root_str = str(self.root).rstrip("/")
 
     def _real(self, path: str) -> Path:
-        if "\x00" in path:  # a config value like `swarm: "x\0y"` must be a finding, not a ValueError
+        if (
+            "\x00" in path
+        ):  # a config value like `swarm: "x\0y"` must be a finding, not a ValueError
             raise PathEscape("path contains a NUL byte")
         if path in self._plain_files():
             # Found by the walk as a regular file below real directories: it cannot escape,
@@ -145,10 +147,15 @@ class WorkTree:
         """The file's bytes, checked against what was actually opened: a path swapped for a
         symlink after the walk (or after the check) cannot lead the read outside the root."""
         try:
-            fd = os.open(self._real(path), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(
+                self._real(path),
+                os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+            )
         except OSError as exc:
             if exc.errno == errno.ELOOP:  # walked as a plain file, a symlink now
-                raise PathEscape(f"{path!r} became a symlink while agentci was reading the repository") from None
+                raise PathEscape(
+                    f"{path!r} became a symlink while agentci was reading the repository"
+                ) from None
             raise
         try:
             try:
@@ -196,7 +203,9 @@ class WorkTree:
                 rel = "" if rel == "." else rel.replace(os.sep, "/")
                 # Never descend into VCS data, the workspace or caches agentci writes itself.
                 dirnames[:] = sorted(
-                    d for d in dirnames if d not in {".git", ".agentci", "node_modules", "__pycache__"}
+                    d
+                    for d in dirnames
+                    if d not in {".git", ".agentci", "node_modules", "__pycache__"}
                     and not (rel == "" and d.startswith(".venv"))
                 )
                 for name in filenames:
@@ -307,7 +316,6 @@ class GitTree:
         return sorted(self._load())
 
 
-
 def tracked_by_git(paths: list[Path]) -> set[Path]:
     """Which of `paths` are files committed in the git work tree they sit in (resolved paths).
     Such files came with the checkout, i.e. from whoever wrote the commit under review: never
@@ -321,14 +329,27 @@ def tracked_by_git(paths: list[Path]) -> set[Path]:
         if not folder.is_dir():
             continue
         try:
-            proc = subprocess.run(["git", "-C", str(folder), "ls-files", "-z", "--full-name", "--", *map(str, items)],
-                                  capture_output=True, timeout=30, check=False)
-            top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
-                                 capture_output=True, text=True, timeout=30, check=False)
+            proc = subprocess.run(
+                ["git", "-C", str(folder), "ls-files", "-z", "--full-name", "--", *map(str, items)],
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
+            top = subprocess.run(
+                ["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired):
             continue
         if proc.returncode != 0 or top.returncode != 0:
             continue
         root = Path(top.stdout.strip()).resolve()
-        out.update((root / name.decode("utf-8", "replace")).resolve() for name in proc.stdout.split(b"\0") if name)
+        out.update(
+            (root / name.decode("utf-8", "replace")).resolve()
+            for name in proc.stdout.split(b"\0")
+            if name
+        )
     return out

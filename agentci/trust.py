@@ -29,11 +29,35 @@ from urllib.parse import urlsplit
 
 #: Never sent to a model endpoint, whatever the config says (glob patterns, upper-case).
 NEVER_TO_A_MODEL = (
-    "GITHUB_TOKEN", "GH_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_PAT*", "ACTIONS_*", "INPUT_*", "RUNNER_*",
-    "AGENTCI_WORKSPACE_TOKEN", "FASTIO_*", "AWS_*", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE*",
-    "AZURE_FEDERATED_TOKEN*", "ARM_*", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_*CREDENTIALS*", "GCP_*",
-    "CLOUDSDK_*", "ALIBABA_CLOUD_*", "DIGITALOCEAN_*", "NPM_TOKEN", "PYPI_*", "TWINE_*", "DOCKER_*",
-    "SSH_*", "*PASSWORD*", "*PRIVATE_KEY*", "SLACK_*", "AGENTCI_NOTIFY_*",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GH_ENTERPRISE_TOKEN",
+    "GITHUB_PAT*",
+    "ACTIONS_*",
+    "INPUT_*",
+    "RUNNER_*",
+    "AGENTCI_WORKSPACE_TOKEN",
+    "FASTIO_*",
+    "AWS_*",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE*",
+    "AZURE_FEDERATED_TOKEN*",
+    "ARM_*",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GOOGLE_*CREDENTIALS*",
+    "GCP_*",
+    "CLOUDSDK_*",
+    "ALIBABA_CLOUD_*",
+    "DIGITALOCEAN_*",
+    "NPM_TOKEN",
+    "PYPI_*",
+    "TWINE_*",
+    "DOCKER_*",
+    "SSH_*",
+    "*PASSWORD*",
+    "*PRIVATE_KEY*",
+    "SLACK_*",
+    "AGENTCI_NOTIFY_*",
 )
 #: env vars through which the workflow (trusted) moves a provider's API, as the official SDKs do.
 BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
@@ -129,20 +153,27 @@ class Policy:
             return None  # no credential travels
         builtin = endpoint.base_url is None and endpoint.api_key_env in (None, default_key_env)
         if never_to_a_model(key_env) and not (builtin and key_env == default_key_env):
-            return Refusal(f"{key_env} is not a model key: agentci never sends it to a model endpoint "
-                           f"(only a provider's own variable at its built-in endpoint may be such a name)")
+            return Refusal(
+                f"{key_env} is not a model key: agentci never sends it to a model endpoint "
+                f"(only a provider's own variable at its built-in endpoint may be such a name)"
+            )
         if self.head_trusted:
             return None
         if builtin:
             return None  # the provider's default, or the URL the workflow's env names
         if endpoint in self.endpoints or any(a.admits(endpoint) for a in self.allowed):
             return None
-        if endpoint.base_url is not None and self.env_url(endpoint.provider) == endpoint.base_url \
-                and endpoint.api_key_env in (None, default_key_env):
+        if (
+            endpoint.base_url is not None
+            and self.env_url(endpoint.provider) == endpoint.base_url
+            and endpoint.api_key_env in (None, default_key_env)
+        ):
             return None
-        return Refusal(f"{endpoint.describe()} is not named by {self.source}, so no key is sent there "
-                       "(merge the endpoint change first, or add it to `endpoints:` in agentci.yaml on the "
-                       "default branch)")
+        return Refusal(
+            f"{endpoint.describe()} is not named by {self.source}, so no key is sent there "
+            "(merge the endpoint change first, or add it to `endpoints:` in agentci.yaml on the "
+            "default branch)"
+        )
 
     def env_url(self, provider: str) -> str | None:
         var = BASE_URL_ENV.get(provider)
@@ -166,18 +197,33 @@ def allowed_of(config: Any) -> tuple[Allowed, ...]:
             continue
         key = entry.get("api_key_env")
         provider = entry.get("provider")
-        out.append(Allowed(url, key if isinstance(key, str) and key else None,
-                           provider if isinstance(provider, str) and provider else None))
+        out.append(
+            Allowed(
+                url,
+                key if isinstance(key, str) and key else None,
+                provider if isinstance(provider, str) and provider else None,
+            )
+        )
     return tuple(out)
 
 
-def policy_from(trusted_repo: Any | None, *, head_trusted: bool, source: str = "the base commit",
-                env: Mapping[str, str] | None = None) -> Policy:
+def policy_from(
+    trusted_repo: Any | None,
+    *,
+    head_trusted: bool,
+    source: str = "the base commit",
+    env: Mapping[str, str] | None = None,
+) -> Policy:
     """`trusted_repo`: the base commit's repo on a PR; None when only the workflow is trusted."""
     env = os.environ if env is None else env
     if head_trusted:
         return Policy(head_trusted=True, env=env)
     if trusted_repo is None:
         return Policy(head_trusted=False, source="the workflow (no trusted base commit)", env=env)
-    return Policy(head_trusted=False, endpoints=endpoints_of(trusted_repo.config, trusted_repo.agents),
-                  allowed=allowed_of(trusted_repo.config), source=source, env=env)
+    return Policy(
+        head_trusted=False,
+        endpoints=endpoints_of(trusted_repo.config, trusted_repo.agents),
+        allowed=allowed_of(trusted_repo.config),
+        source=source,
+        env=env,
+    )

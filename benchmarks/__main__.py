@@ -31,11 +31,20 @@ def machine() -> dict[str, object]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        mem_kb = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal"))
+        mem_kb = next(
+            int(x.split()[1])
+            for x in Path("/proc/meminfo").read_text().splitlines()
+            if x.startswith("MemTotal")
+        )
     except (OSError, StopIteration):
         mem_kb = 0
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gb": round(mem_kb / 1024 / 1024, 1),
-            "os": platform.platform(), "python": platform.python_version()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+    }
 
 
 def versions() -> dict[str, str | None]:
@@ -46,7 +55,9 @@ def versions() -> dict[str, str | None]:
         "python": platform.python_version(),
         "agentci": version("agentci"),
         "promptfoo": peers.promptfoo_version(),
-        "node": subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip() if node else None,
+        "node": subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+        if node
+        else None,
         "deepeval": peers.deepeval_version(),
     }
 
@@ -59,20 +70,50 @@ def reexec_in_netns(argv: list[str]) -> int | None:
     if probe.returncode != 0:
         return None
     env = {**os.environ, "AGENTCI_BENCH_NETNS": "1"}
-    cmd = ["unshare", "-rn", "bash", "-c", 'ip link set lo up && exec "$@"', "bash", PY, "-m", "benchmarks", *argv]
+    cmd = [
+        "unshare",
+        "-rn",
+        "bash",
+        "-c",
+        'ip link set lo up && exec "$@"',
+        "bash",
+        PY,
+        "-m",
+        "benchmarks",
+        *argv,
+    ]
     return subprocess.run(cmd, env=env, cwd=HERE.parent).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small sizes, one concurrency (< 2 minutes)")
-    ap.add_argument("--only", action="append", choices=BENCHES, help="run only this bench (repeatable)")
-    ap.add_argument("--latency-ms", type=float, default=50.0, help="server latency per completion (default 50)")
-    ap.add_argument("--no-peers", action="store_true", help="agentci only (no promptfoo / deepeval)")
-    ap.add_argument("--no-netns", action="store_true", help="do not enter a network namespace (peers are then skipped)")
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "--quick", action="store_true", help="small sizes, one concurrency (< 2 minutes)"
+    )
+    ap.add_argument(
+        "--only", action="append", choices=BENCHES, help="run only this bench (repeatable)"
+    )
+    ap.add_argument(
+        "--latency-ms", type=float, default=50.0, help="server latency per completion (default 50)"
+    )
+    ap.add_argument(
+        "--no-peers", action="store_true", help="agentci only (no promptfoo / deepeval)"
+    )
+    ap.add_argument(
+        "--no-netns",
+        action="store_true",
+        help="do not enter a network namespace (peers are then skipped)",
+    )
     ap.add_argument("--output", default=str(HERE / "results" / "latest.json"))
-    ap.add_argument("--work", default=str(WORK / "run"), help="scratch dir (wiped at start; default benchmarks/.work/run)")
+    ap.add_argument(
+        "--work",
+        default=str(WORK / "run"),
+        help="scratch dir (wiped at start; default benchmarks/.work/run)",
+    )
     raw = list(sys.argv[1:] if argv is None else argv)
     args = ap.parse_args(raw)
     only = args.only or BENCHES
@@ -103,12 +144,20 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import faults_bench, side_by_side, startup, workspace_benches
 
         steps = {
-            "startup": lambda: startup.startup(server, run_dir, logs, peers_ok, reps=1 if args.quick else 3),
-            "eval": lambda: side_by_side.eval_matrix(server, run_dir, logs, sizes, concurrencies, peers_ok, note),
+            "startup": lambda: startup.startup(
+                server, run_dir, logs, peers_ok, reps=1 if args.quick else 3
+            ),
+            "eval": lambda: side_by_side.eval_matrix(
+                server, run_dir, logs, sizes, concurrencies, peers_ok, note
+            ),
             "cache": lambda: side_by_side.cached_rerun(server, run_dir, logs, 200, peers_ok),
             "pr": lambda: side_by_side.pr_one_of_many(server, run_dir, logs),
-            "faults": lambda: faults_bench.faults(run_dir, logs, 200 if args.quick else 2000, args.latency_ms),
-            "validate": lambda: workspace_benches.validate(run_dir, logs, [10, 100] if args.quick else [10, 100, 1000]),
+            "faults": lambda: faults_bench.faults(
+                run_dir, logs, 200 if args.quick else 2000, args.latency_ms
+            ),
+            "validate": lambda: workspace_benches.validate(
+                run_dir, logs, [10, 100] if args.quick else [10, 100, 1000]
+            ),
             "deploy": lambda: workspace_benches.deploy(run_dir, logs, 100 if args.quick else 1000),
         }
         for name in BENCHES:
@@ -118,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 got = steps[name]()
             except Exception as exc:  # one broken bench must not lose the others' numbers
-                got = [Run(name, "error", "agentci", rc=-1, note=f"{type(exc).__name__}: {exc}"[:200])]
+                got = [
+                    Run(name, "error", "agentci", rc=-1, note=f"{type(exc).__name__}: {exc}"[:200])
+                ]
             for r in got:
                 print("   " + table([r]).splitlines()[1], file=sys.stderr, flush=True)
             runs += got
@@ -127,11 +178,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"total {total:.0f}s  latency {args.latency_ms:g} ms  logs in {logs}")
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "quick": args.quick, "latency_ms": args.latency_ms,
-        "machine": machine(), "versions": versions(), "peers": peers_ok, "peers_note": note,
-        "total_s": round(total, 1), "runs": [r.to_json() for r in runs],
-    }, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "quick": args.quick,
+                "latency_ms": args.latency_ms,
+                "machine": machine(),
+                "versions": versions(),
+                "peers": peers_ok,
+                "peers_note": note,
+                "total_s": round(total, 1),
+                "runs": [r.to_json() for r in runs],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {out}")
     return 0
 

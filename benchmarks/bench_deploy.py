@@ -21,8 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
 
 
 def make_repo(path: Path, files: int) -> None:
@@ -34,29 +38,56 @@ def make_repo(path: Path, files: int) -> None:
         (d / "agent.yaml").write_text(
             f"agent:\n  name: {name}\n  model: {{provider: local, name: smollm2-135m-instruct}}\n"
             "  prompt: system_prompt.md\n  variables: {company: Acme}\n  tools: tools.json\n"
-            "  knowledge: [../../knowledge/docs]\n  memory_path: /memory/" + name + ".json\n  evals: []\n")
+            "  knowledge: [../../knowledge/docs]\n  memory_path: /memory/"
+            + name
+            + ".json\n  evals: []\n"
+        )
         (d / "system_prompt.md").write_text(f"You are {name} at {{{{ company }}}}.\n")
-        (d / "tools.json").write_text('[{"name": "search", "description": "search docs", "inputSchema": {"type": "object"}}]')
+        (d / "tools.json").write_text(
+            '[{"name": "search", "description": "search docs", "inputSchema": {"type": "object"}}]'
+        )
     kdir = path / "knowledge" / "docs"
     kdir.mkdir(parents=True)
     for i in range(files):
-        (kdir / f"doc-{i:04d}.md").write_text(f"# Doc {i}\n\n" + ("Lorem ipsum dolor sit amet. " * 40) + "\n")
+        (kdir / f"doc-{i:04d}.md").write_text(
+            f"# Doc {i}\n\n" + ("Lorem ipsum dolor sit amet. " * 40) + "\n"
+        )
 
 
 def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, env={**os.environ, **GIT_ENV}, check=True, capture_output=True)
+    subprocess.run(
+        ["git", *args], cwd=repo, env={**os.environ, **GIT_ENV}, check=True, capture_output=True
+    )
 
 
 def _deploy(repo: Path, *extra: str) -> tuple[float, dict[str, int]]:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "agentci", "deploy", str(repo), "--no-smoke", "--no-writeback",
-                           "--format", "json", *extra], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agentci",
+            "deploy",
+            str(repo),
+            "--no-smoke",
+            "--no-writeback",
+            "--format",
+            "json",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"deploy failed:\n{proc.stderr}")
     data = json.loads(proc.stdout)
     rows = data["agents"] + data["areas"]
-    return wall, {"sent": sum(r["files_sent"] for r in rows), "unchanged": sum(r["files_unchanged"] for r in rows)}
+    return wall, {
+        "sent": sum(r["files_sent"] for r in rows),
+        "unchanged": sum(r["files_unchanged"] for r in rows),
+    }
 
 
 def main() -> int:
@@ -82,7 +113,9 @@ def main() -> int:
         rows.append(("redeploy, 1 file changed, --force", *_deploy(repo, "--force")))
     finally:
         shutil.rmtree(top, ignore_errors=True)
-    print(f"agentci deploy, local backend, {args.files} knowledge files + 2 agents (wall time incl. interpreter start)")
+    print(
+        f"agentci deploy, local backend, {args.files} knowledge files + 2 agents (wall time incl. interpreter start)"
+    )
     print(f"{'run':40} {'wall s':>8} {'sent':>6} {'unchanged':>10}")
     for name, wall, n in rows:
         print(f"{name:40} {wall:8.3f} {n['sent']:6d} {n['unchanged']:10d}")

@@ -35,10 +35,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def shared_bench() -> Path:
-    base = Path(os.environ["AGENTCI_SHARED"]) if os.environ.get("AGENTCI_SHARED") else REPO.parent / "shared"
+    base = (
+        Path(os.environ["AGENTCI_SHARED"])
+        if os.environ.get("AGENTCI_SHARED")
+        else REPO.parent / "shared"
+    )
     bench = base / "bench"
     if not (bench / "latency_server.py").is_file():
-        raise SystemExit(f"shared bench not found at {bench} (set AGENTCI_SHARED to the directory holding bench/)")
+        raise SystemExit(
+            f"shared bench not found at {bench} (set AGENTCI_SHARED to the directory holding bench/)"
+        )
     return bench
 
 
@@ -49,7 +55,9 @@ def _free_port() -> int:
 
 
 def _http(url: str, data: bytes | None = None) -> Any:
-    with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST" if data else "GET"), timeout=10) as r:
+    with urllib.request.urlopen(
+        urllib.request.Request(url, data=data, method="POST" if data else "GET"), timeout=10
+    ) as r:
         return json.loads(r.read())
 
 
@@ -57,9 +65,19 @@ class Server:
     def __init__(self, latency_ms: float, max_concurrency: int = 0) -> None:
         self.port = _free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, str(shared_bench() / "latency_server.py"), "--port", str(self.port),
-             "--latency-ms", str(latency_ms), "--max-concurrency", str(max_concurrency)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [
+                sys.executable,
+                str(shared_bench() / "latency_server.py"),
+                "--port",
+                str(self.port),
+                "--latency-ms",
+                str(latency_ms),
+                "--max-concurrency",
+                str(max_concurrency),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert self.proc.stdout is not None
         self.proc.stdout.readline()  # "listening on ..."
@@ -78,8 +96,20 @@ class Server:
 
 def make_repo(work: Path, n: int, base_url: str) -> Path:
     data = work / "data"
-    subprocess.run([sys.executable, str(shared_bench() / "make_dataset.py"), "-n", str(n), "--out", str(data),
-                    "--base-url", base_url + "/v1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(shared_bench() / "make_dataset.py"),
+            "-n",
+            str(n),
+            "--out",
+            str(data),
+            "--base-url",
+            base_url + "/v1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     repo = work / "repo"
     agent = repo / "agents" / "bench"
     (agent / "evals").mkdir(parents=True)
@@ -88,29 +118,70 @@ def make_repo(work: Path, n: int, base_url: str) -> Path:
         f"  model: {{provider: openai, name: bench-model, temperature: 0, base_url: '{base_url}/v1'}}\n"
         "  prompt: system_prompt.md\n  evals: [evals/golden.jsonl]\n"
     )
-    (agent / "system_prompt.md").write_text("")  # promptfoo's prompt is just {{input}}: no system turn
+    (agent / "system_prompt.md").write_text(
+        ""
+    )  # promptfoo's prompt is just {{input}}: no system turn
     with (data / "cases.jsonl").open() as src, (agent / "evals" / "golden.jsonl").open("w") as dst:
         for line in src:
             row = json.loads(line)
-            dst.write(json.dumps({"id": row["id"], "input": row["input"],
-                                  "assert": [{"type": "contains", "value": row["expected"]}]}) + "\n")
+            dst.write(
+                json.dumps(
+                    {
+                        "id": row["id"],
+                        "input": row["input"],
+                        "assert": [{"type": "contains", "value": row["expected"]}],
+                    }
+                )
+                + "\n"
+            )
     return repo
 
 
-def _eval(repo: Path, cache: Path, concurrency: int, extra: list[str]) -> tuple[float, dict[str, Any], int]:
-    env = {**os.environ, "OPENAI_API_KEY": "sk-local-bench", "AGENTCI_CACHE_DIR": str(cache), "CI": "true"}
+def _eval(
+    repo: Path, cache: Path, concurrency: int, extra: list[str]
+) -> tuple[float, dict[str, Any], int]:
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-local-bench",
+        "AGENTCI_CACHE_DIR": str(cache),
+        "CI": "true",
+    }
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "agentci", "eval", str(repo), "--concurrency", str(concurrency),
-                           "--format", "json", "--min-pass-rate", "0", *extra],
-                          env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agentci",
+            "eval",
+            str(repo),
+            "--concurrency",
+            str(concurrency),
+            "--format",
+            "json",
+            "--min-pass-rate",
+            "0",
+            *extra,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"agentci eval exited {proc.returncode}: {proc.stderr[-500:]}")
     return wall, json.loads(proc.stdout), proc.returncode
 
 
-def run_config(n: int = 200, latency_ms: float = 200, concurrency: int = 16, *, reruns: int = 1,
-               no_cache: bool = False, max_server_concurrency: int = 0) -> dict[str, Any]:
+def run_config(
+    n: int = 200,
+    latency_ms: float = 200,
+    concurrency: int = 16,
+    *,
+    reruns: int = 1,
+    no_cache: bool = False,
+    max_server_concurrency: int = 0,
+) -> dict[str, Any]:
     """One configuration, cold cache then `reruns` unchanged re-runs. Returns the numbers."""
     server = Server(latency_ms, max_server_concurrency)
     try:
@@ -123,19 +194,36 @@ def run_config(n: int = 200, latency_ms: float = 200, concurrency: int = 16, *, 
             stats = server.stats()
             ideal = math.ceil(n / concurrency) * latency_ms / 1000
             out: dict[str, Any] = {
-                "tool": "agentci", "n": n, "latency_ms": latency_ms, "concurrency": concurrency,
-                "wall_s": round(wall, 3), "eval_s": data["totals"]["duration_s"], "ideal_s": ideal,
-                "ratio": round(wall / ideal, 3), "eval_ratio": round(data["totals"]["duration_s"] / ideal, 3),
-                "requests": stats["completions"], "peak_in_flight": stats["peak_in_flight"],
+                "tool": "agentci",
+                "n": n,
+                "latency_ms": latency_ms,
+                "concurrency": concurrency,
+                "wall_s": round(wall, 3),
+                "eval_s": data["totals"]["duration_s"],
+                "ideal_s": ideal,
+                "ratio": round(wall / ideal, 3),
+                "eval_ratio": round(data["totals"]["duration_s"] / ideal, 3),
+                "requests": stats["completions"],
+                "peak_in_flight": stats["peak_in_flight"],
                 # first request start -> last response: the pipeline without start-up and loading
-                "server_window_s": round((stats["last_ts"] or 0) - (stats["first_ts"] or 0) + latency_ms / 1000, 3),
-                "passed": data["totals"]["passed"], "rc": rc, "reruns": [],
+                "server_window_s": round(
+                    (stats["last_ts"] or 0) - (stats["first_ts"] or 0) + latency_ms / 1000, 3
+                ),
+                "passed": data["totals"]["passed"],
+                "rc": rc,
+                "reruns": [],
             }
             for _ in range(reruns):
                 server.reset()
                 wall2, data2, _ = _eval(repo, work / "cache", concurrency, extra)
-                out["reruns"].append({"wall_s": round(wall2, 3), "requests": server.stats()["completions"],
-                                      "cached": data2["totals"]["cached"], "passed": data2["totals"]["passed"]})
+                out["reruns"].append(
+                    {
+                        "wall_s": round(wall2, 3),
+                        "requests": server.stats()["completions"],
+                        "cached": data2["totals"]["cached"],
+                        "passed": data2["totals"]["passed"],
+                    }
+                )
             return out
     finally:
         server.stop()
@@ -155,7 +243,10 @@ def keepalive_ms(calls: int = 40) -> dict[str, float]:
     body = {"model": "m", "messages": [{"role": "user", "content": "What is 1 plus 2"}]}
     out = {}
     try:
-        for name, client in (("httpx_default", httpx.Client()), ("agentci", make_client(ProviderConfig("openai")))):
+        for name, client in (
+            ("httpx_default", httpx.Client()),
+            ("agentci", make_client(ProviderConfig("openai"))),
+        ):
             times = []
             with client:
                 for _ in range(calls):
@@ -173,13 +264,17 @@ def startup_s(repeats: int = 3) -> float:
     best = math.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "agentci", "eval", "--help"], capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "agentci", "eval", "--help"], capture_output=True, check=True
+        )
         best = min(best, time.perf_counter() - t0)
     return round(best, 3)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("-n", type=int, default=200)
     ap.add_argument("--latency-ms", type=float, default=200)
     ap.add_argument("-c", "--concurrency", type=int, default=16)
@@ -190,12 +285,16 @@ def main() -> None:
     for rep in range(a.reps):
         r = run_config(a.n, a.latency_ms, a.concurrency)
         rr = r["reruns"][0]
-        print(f"[{rep + 1}] N={r['n']} c={r['concurrency']} latency={r['latency_ms']:.0f}ms  "
-              f"ideal {r['ideal_s']:.2f}s  wall {r['wall_s']:.2f}s ({r['ratio']:.2f}x)  "
-              f"eval phase {r['eval_s']:.2f}s ({r['eval_ratio']:.2f}x)  server window {r['server_window_s']:.2f}s  "
-              f"requests {r['requests']}  "
-              f"peak in flight {r['peak_in_flight']}  passed {r['passed']}/{r['n']}")
-        print(f"    re-run unchanged: wall {rr['wall_s']:.2f}s  requests {rr['requests']}  cached {rr['cached']}")
+        print(
+            f"[{rep + 1}] N={r['n']} c={r['concurrency']} latency={r['latency_ms']:.0f}ms  "
+            f"ideal {r['ideal_s']:.2f}s  wall {r['wall_s']:.2f}s ({r['ratio']:.2f}x)  "
+            f"eval phase {r['eval_s']:.2f}s ({r['eval_ratio']:.2f}x)  server window {r['server_window_s']:.2f}s  "
+            f"requests {r['requests']}  "
+            f"peak in flight {r['peak_in_flight']}  passed {r['passed']}/{r['n']}"
+        )
+        print(
+            f"    re-run unchanged: wall {rr['wall_s']:.2f}s  requests {rr['requests']}  cached {rr['cached']}"
+        )
         print(json.dumps(r))
 
 

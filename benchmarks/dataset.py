@@ -22,9 +22,20 @@ def peer_dataset(n: int, out: Path, base_url: str) -> list[dict[str, Any]]:
     """Write cases.jsonl, promptfooconfig.yaml and deepeval_eval.py for `n` cases."""
     out.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [PY, str(SHARED_BENCH / "make_dataset.py"), "-n", str(n), "--out", str(out),
-         "--base-url", base_url, "--model", MODEL],
-        check=True, capture_output=True,
+        [
+            PY,
+            str(SHARED_BENCH / "make_dataset.py"),
+            "-n",
+            str(n),
+            "--out",
+            str(out),
+            "--base-url",
+            base_url,
+            "--model",
+            MODEL,
+        ],
+        check=True,
+        capture_output=True,
     )
     return read_cases(out / "cases.jsonl")
 
@@ -37,7 +48,9 @@ def _q(s: str) -> str:
     return json.dumps(s)  # a JSON string is a valid YAML double-quoted scalar
 
 
-def write_agent(repo: Path, name: str, cases: list[dict[str, Any]], prompt: str = "You answer questions.") -> None:
+def write_agent(
+    repo: Path, name: str, cases: list[dict[str, Any]], prompt: str = "You answer questions."
+) -> None:
     d = repo / "agents" / name
     (d / "evals").mkdir(parents=True, exist_ok=True)
     (d / "system_prompt.md").write_text(prompt + "\n")
@@ -66,17 +79,24 @@ def agentci_repo(cases: list[dict[str, Any]], out: Path, agents: int = 1, config
     out.mkdir(parents=True, exist_ok=True)
     per = max(1, -(-len(cases) // agents))
     for i in range(agents):
-        write_agent(out, f"bench-{i:03d}", cases[i * per:(i + 1) * per])
+        write_agent(out, f"bench-{i:03d}", cases[i * per : (i + 1) * per])
     if config:
         (out / "agentci.yaml").write_text(config)
     return out
 
 
 def git(repo: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
-           "PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(repo)}
-    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()
+    env = {
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@example.com",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.com",
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+        "HOME": str(repo),
+    }
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def commit_all(repo: Path, message: str) -> str:
@@ -90,4 +110,8 @@ def commit_all(repo: Path, message: str) -> str:
 if __name__ == "__main__":  # python -m benchmarks.dataset CASES.jsonl OUT [AGENTS]
     import sys
 
-    agentci_repo(read_cases(Path(sys.argv[1])), Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1)
+    agentci_repo(
+        read_cases(Path(sys.argv[1])),
+        Path(sys.argv[2]),
+        int(sys.argv[3]) if len(sys.argv) > 3 else 1,
+    )

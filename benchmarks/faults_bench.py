@@ -23,8 +23,18 @@ class StubProcess:
     def __init__(self, latency_ms: float) -> None:
         self.port = free_port()
         self.latency_ms = latency_ms
-        self.proc = subprocess.Popen([PY, str(ROOT / "tests" / "servers" / "openai_stub.py"), "--port", str(self.port),
-                                      "--latency-ms", str(latency_ms)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                PY,
+                str(ROOT / "tests" / "servers" / "openai_stub.py"),
+                "--port",
+                str(self.port),
+                "--latency-ms",
+                str(latency_ms),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         for _ in range(100):
             try:
@@ -35,8 +45,12 @@ class StubProcess:
         raise RuntimeError("openai_stub did not start")
 
     def post(self, path: str, body: dict) -> None:
-        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.url + path,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         urllib.request.urlopen(req, timeout=5).read()
 
     def reset(self) -> None:
@@ -45,7 +59,10 @@ class StubProcess:
     def stats(self) -> dict:
         with urllib.request.urlopen(self.url + "/stats", timeout=5) as r:
             st = json.load(r)
-        return {"completions": st.get("completions", 0), "peak_in_flight": st.get("peak_in_flight", 0)}
+        return {
+            "completions": st.get("completions", 0),
+            "peak_in_flight": st.get("peak_in_flight", 0),
+        }
 
     def close(self) -> None:
         self.proc.terminate()
@@ -59,7 +76,9 @@ def _repo(path: Path, n: int, faults: bool) -> Path:
         if faults and i % 5 == 0:
             text += f" [[fault:{KINDS[(i // 5) % 3]}x1]]"
         cases.append({"id": f"c{i:05d}", "input": text, "expected": str(i + 1)})
-    dataset.agentci_repo(cases, path, config="eval:\n  concurrency: 64\n  timeout: 1\n  retries: 4\n")
+    dataset.agentci_repo(
+        cases, path, config="eval:\n  concurrency: 64\n  timeout: 1\n  retries: 4\n"
+    )
     dataset.commit_all(path, "bench")
     return path
 
@@ -67,8 +86,12 @@ def _repo(path: Path, n: int, faults: bool) -> Path:
 def faults(work: Path, logs: Path, n: int, latency_ms: float) -> list[Run]:
     stub = StubProcess(latency_ms)
     try:
-        env = {**base_env(), "OPENAI_API_KEY": "sk-local-bench", "OPENAI_BASE_URL": stub.url + "/v1",
-               "AGENTCI_CACHE_DIR": str(work / "faults-cache")}
+        env = {
+            **base_env(),
+            "OPENAI_API_KEY": "sk-local-bench",
+            "OPENAI_BASE_URL": stub.url + "/v1",
+            "AGENTCI_CACHE_DIR": str(work / "faults-cache"),
+        }
         runs = []
         for label, with_faults in (("fault-free", False), ("20%-faults", True)):
             repo = _repo(work / f"faults-{label}", n, with_faults)
@@ -78,7 +101,7 @@ def faults(work: Path, logs: Path, n: int, latency_ms: float) -> list[Run]:
             try:
                 data = json.loads(out.read_text())
                 ids = [c["id"] for a in data["agents"] for c in a["cases"]]
-                r.note = (f"cases recorded {len(ids)} (unique {len(set(ids))}), passed {data['totals']['passed']}")
+                r.note = f"cases recorded {len(ids)} (unique {len(set(ids))}), passed {data['totals']['passed']}"
             except (OSError, ValueError, KeyError):
                 r.note = "no results JSON"
             runs.append(r)

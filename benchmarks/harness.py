@@ -65,9 +65,18 @@ class LatencyServer:
         self.port = free_port()
         self.latency_ms = latency_ms
         self.proc = subprocess.Popen(
-            [PY, str(SHARED_BENCH / "latency_server.py"), "--port", str(self.port),
-             "--latency-ms", str(latency_ms), "--max-concurrency", str(max_concurrency)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                PY,
+                str(SHARED_BENCH / "latency_server.py"),
+                "--port",
+                str(self.port),
+                "--latency-ms",
+                str(latency_ms),
+                "--max-concurrency",
+                str(max_concurrency),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 10
@@ -102,17 +111,26 @@ class LatencyServer:
         self.close()
 
 
-def timed(cmd: list[str], *, cwd: Path, env: dict[str, str], log: Path, timeout: float = 900) -> tuple[int, float, float | None, str]:
+def timed(
+    cmd: list[str], *, cwd: Path, env: dict[str, str], log: Path, timeout: float = 900
+) -> tuple[int, float, float | None, str]:
     """Run `cmd` under /usr/bin/time -v: (rc, wall seconds, peak RSS MB, combined output)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     tfile = log.with_suffix(".time")
-    wrap = ["/usr/bin/time", "-v", "-o", str(tfile), *cmd] if Path("/usr/bin/time").exists() else cmd
+    wrap = (
+        ["/usr/bin/time", "-v", "-o", str(tfile), *cmd] if Path("/usr/bin/time").exists() else cmd
+    )
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(wrap, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            wrap, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+        )
         rc, out = proc.returncode, proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as exc:
-        partial = [x.decode(errors="replace") if isinstance(x, bytes) else (x or "") for x in (exc.stdout, exc.stderr)]
+        partial = [
+            x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
+            for x in (exc.stdout, exc.stderr)
+        ]
         rc, out = -9, f"timeout after {timeout}s\n" + "".join(partial)
     wall = time.perf_counter() - t0
     log.write_text(out, encoding="utf-8", errors="replace")
@@ -129,12 +147,22 @@ def ideal(n: int, concurrency: int | None, latency_ms: float) -> float | None:
     return math.ceil(n / concurrency) * latency_ms / 1000
 
 
-def measure(server: LatencyServer | None, run: Run, cmd: list[str], *, cwd: Path, env: dict[str, str],
-            logs: Path, timeout: float = 300) -> Run:
+def measure(
+    server: LatencyServer | None,
+    run: Run,
+    cmd: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    logs: Path,
+    timeout: float = 300,
+) -> Run:
     """Reset the server, run the command timed, fill `run` from time -v and /stats."""
     if server:
         server.reset()
-    rc, wall, rss, _ = timed(cmd, cwd=cwd, env=env, log=logs / f"{run.bench}.{run.label}.{run.tool}.log", timeout=timeout)
+    rc, wall, rss, _ = timed(
+        cmd, cwd=cwd, env=env, log=logs / f"{run.bench}.{run.label}.{run.tool}.log", timeout=timeout
+    )
     if rc == -9:
         run.note = f"timed out after {timeout:.0f}s (killed)"
     run.rc, run.wall_s, run.rss_mb = rc, round(wall, 3), round(rss, 1) if rss else None
@@ -151,12 +179,18 @@ def base_env(server: LatencyServer | None = None) -> dict[str, str]:
     """Env for every tool run: no real keys, no telemetry, only the loopback server."""
     drop = ("OPENAI_", "ANTHROPIC_", "GITHUB_", "FASTIO_", "AGENTCI_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env.update({
-        "PROMPTFOO_DISABLE_TELEMETRY": "1", "PROMPTFOO_DISABLE_UPDATE": "1",
-        "PROMPTFOO_DISABLE_SHARING": "1", "PROMPTFOO_DISABLE_REMOTE_GENERATION": "1",
-        "DEEPEVAL_TELEMETRY_OPT_OUT": "1", "DEEPEVAL_UPDATE_WARNING_OPT_IN": "0",
-        "DEEPEVAL_NO_INSPECT_PROMPT": "1", "NO_COLOR": "1",
-    })
+    env.update(
+        {
+            "PROMPTFOO_DISABLE_TELEMETRY": "1",
+            "PROMPTFOO_DISABLE_UPDATE": "1",
+            "PROMPTFOO_DISABLE_SHARING": "1",
+            "PROMPTFOO_DISABLE_REMOTE_GENERATION": "1",
+            "DEEPEVAL_TELEMETRY_OPT_OUT": "1",
+            "DEEPEVAL_UPDATE_WARNING_OPT_IN": "0",
+            "DEEPEVAL_NO_INSPECT_PROMPT": "1",
+            "NO_COLOR": "1",
+        }
+    )
     if server:
         env["OPENAI_API_KEY"] = "sk-local-bench"
         env["OPENAI_BASE_URL"] = server.url + "/v1"
@@ -175,14 +209,32 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
-COLUMNS = ["bench", "label", "tool", "n", "concurrency", "wall_s", "ideal_s", "ratio", "rss_mb",
-           "requests", "peak_in_flight", "rc", "note"]
+COLUMNS = [
+    "bench",
+    "label",
+    "tool",
+    "n",
+    "concurrency",
+    "wall_s",
+    "ideal_s",
+    "ratio",
+    "rss_mb",
+    "requests",
+    "peak_in_flight",
+    "rc",
+    "note",
+]
 
 
 def table(runs: list[Run], markdown: bool = False) -> str:
     rows = [[fmt(getattr(r, c)) for c in COLUMNS] for r in runs]
     if markdown:
         head = "| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS) + "\n"
-        return head + "".join("| " + " | ".join(x.replace("|", "/") for x in row) + " |\n" for row in rows)
+        return head + "".join(
+            "| " + " | ".join(x.replace("|", "/") for x in row) + " |\n" for row in rows
+        )
     widths = [max(len(x) for x in col) for col in zip(COLUMNS, *rows, strict=True)]
-    return "".join("  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in [COLUMNS, *rows])
+    return "".join(
+        "  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)).rstrip() + "\n"
+        for row in [COLUMNS, *rows]
+    )

@@ -32,10 +32,17 @@ def setup_promptfoo() -> str:
         return ""
     PF_DIR.mkdir(parents=True, exist_ok=True)
     if not (PF_DIR / "package.json").exists():
-        (PF_DIR / "package.json").write_text(json.dumps({"name": "agentci-bench-peers", "private": True}))
+        (PF_DIR / "package.json").write_text(
+            json.dumps({"name": "agentci-bench-peers", "private": True})
+        )
     try:
-        proc = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "promptfoo"], cwd=PF_DIR,
-                              capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "promptfoo"],
+            cwd=PF_DIR,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"npm install promptfoo failed: {exc}"
     if proc.returncode != 0 or not PF_BIN.exists():

@@ -21,7 +21,9 @@ DEEPEVAL_MAX_N_ALL_CONFIGS = 200
 PEER_TIMEOUT_S = 300.0
 
 
-def agentci_cmd(concurrency: int | None, output: Path, *, cache: bool = False, extra: list[str] | None = None) -> list[str]:
+def agentci_cmd(
+    concurrency: int | None, output: Path, *, cache: bool = False, extra: list[str] | None = None
+) -> list[str]:
     cmd = [PY, "-m", "agentci", "eval", "--output", str(output), *(extra or [])]
     if not cache:
         cmd.append("--no-cache")
@@ -45,7 +47,9 @@ def _pf_passed(log: Path) -> str:
 
 
 def _de_passed(log: Path) -> str:
-    m = re.search(r"scored=(\d+) passed=(\d+)", log.read_text(errors="replace") if log.exists() else "")
+    m = re.search(
+        r"scored=(\d+) passed=(\d+)", log.read_text(errors="replace") if log.exists() else ""
+    )
     return f"passed {m.group(2)}/{m.group(1)}" if m else ""
 
 
@@ -60,18 +64,33 @@ def _workload(server: LatencyServer, work: Path, n: int) -> tuple[Path, Path]:
     return data, repo
 
 
-def eval_matrix(server: LatencyServer, work: Path, logs: Path, sizes: list[int], concurrencies: list[int],
-                peers_ok: bool, note: str) -> list[Run]:
+def eval_matrix(
+    server: LatencyServer,
+    work: Path,
+    logs: Path,
+    sizes: list[int],
+    concurrencies: list[int],
+    peers_ok: bool,
+    note: str,
+) -> list[Run]:
     runs: list[Run] = []
     env = base_env(server)
     for n in sizes:
         data, repo = _workload(server, work, n)
-        configs: list[tuple[str, int | None, int]] = [("default", None, 0)] + [(f"c{c}", c, c) for c in concurrencies]
+        configs: list[tuple[str, int | None, int]] = [("default", None, 0)] + [
+            (f"c{c}", c, c) for c in concurrencies
+        ]
         for label, conc, _ in configs:
             out = work / f"results-n{n}-{label}.json"
             r = Run("eval", f"n{n}-{label}", "agentci", n, conc or AGENTCI_DEFAULT_CONCURRENCY)
-            measure(server, r, agentci_cmd(conc, out), cwd=repo,
-                    env={**env, "AGENTCI_CACHE_DIR": str(work / "agentci-cache-off")}, logs=logs)
+            measure(
+                server,
+                r,
+                agentci_cmd(conc, out),
+                cwd=repo,
+                env={**env, "AGENTCI_CACHE_DIR": str(work / "agentci-cache-off")},
+                logs=logs,
+            )
             r.note = agentci_passed(out)
             runs.append(r)
             if not peers_ok:
@@ -79,26 +98,45 @@ def eval_matrix(server: LatencyServer, work: Path, logs: Path, sizes: list[int],
                 runs.append(Run("eval", f"n{n}-{label}", "deepeval", n, note=note, rc=-1))
                 continue
             r = Run("eval", f"n{n}-{label}", "promptfoo", n, conc or peers.PF_DEFAULT_CONCURRENCY)
-            measure(server, r, peers.promptfoo_cmd(conc), cwd=data,
-                    env=peers.promptfoo_env(env, work / "pfhome", None), logs=logs)
+            measure(
+                server,
+                r,
+                peers.promptfoo_cmd(conc),
+                cwd=data,
+                env=peers.promptfoo_env(env, work / "pfhome", None),
+                logs=logs,
+            )
             r.note = r.note or _pf_passed(logs / f"eval.{r.label}.promptfoo.log")
             runs.append(r)
             r = Run("eval", f"n{n}-{label}", "deepeval", n, conc or peers.DE_DEFAULT_CONCURRENCY)
             if n > DEEPEVAL_MAX_N_ALL_CONFIGS and conc is not None:
                 # deepeval's evals_iterator is CPU-bound and superlinear here (N=2,000 at its
                 # default ran > 5 min on 2 cores): one capped run at its default fits the budget.
-                r.rc, r.note = -1, f"not run: N>{DEEPEVAL_MAX_N_ALL_CONFIGS} measured at deepeval's default only (budget)"
+                r.rc, r.note = (
+                    -1,
+                    f"not run: N>{DEEPEVAL_MAX_N_ALL_CONFIGS} measured at deepeval's default only (budget)",
+                )
                 runs.append(r)
                 continue
             dehome = work / "dehome"
             dehome.mkdir(exist_ok=True)
-            measure(server, r, peers.deepeval_cmd(data, conc), cwd=dehome, env=env, logs=logs, timeout=PEER_TIMEOUT_S)
+            measure(
+                server,
+                r,
+                peers.deepeval_cmd(data, conc),
+                cwd=dehome,
+                env=env,
+                logs=logs,
+                timeout=PEER_TIMEOUT_S,
+            )
             r.note = r.note or _de_passed(logs / f"eval.{r.label}.deepeval.log")
             runs.append(r)
     return runs
 
 
-def cached_rerun(server: LatencyServer, work: Path, logs: Path, n: int, peers_ok: bool) -> list[Run]:
+def cached_rerun(
+    server: LatencyServer, work: Path, logs: Path, n: int, peers_ok: bool
+) -> list[Run]:
     """Cold run into a fresh cache, then the unchanged run again: requests must be 0."""
     env = base_env(server)
     data, repo = _workload(server, work, n)
@@ -108,8 +146,14 @@ def cached_rerun(server: LatencyServer, work: Path, logs: Path, n: int, peers_ok
     for label in ("cold", "warm"):
         out = work / f"results-cache-{label}.json"
         r = Run("cache", f"n{n}-{label}", "agentci", n, AGENTCI_DEFAULT_CONCURRENCY)
-        measure(server, r, agentci_cmd(None, out, cache=True), cwd=repo,
-                env={**env, "AGENTCI_CACHE_DIR": str(cache)}, logs=logs)
+        measure(
+            server,
+            r,
+            agentci_cmd(None, out, cache=True),
+            cwd=repo,
+            env={**env, "AGENTCI_CACHE_DIR": str(cache)},
+            logs=logs,
+        )
         r.note = agentci_passed(out)
         runs.append(r)
     if peers_ok:
@@ -117,13 +161,21 @@ def cached_rerun(server: LatencyServer, work: Path, logs: Path, n: int, peers_ok
         shutil.rmtree(pfcache, ignore_errors=True)
         for label in ("cold", "warm"):
             r = Run("cache", f"n{n}-{label}", "promptfoo", n, peers.PF_DEFAULT_CONCURRENCY)
-            measure(server, r, peers.promptfoo_cmd(None, cache=True), cwd=data,
-                    env=peers.promptfoo_env(env, work / "pfhome", pfcache), logs=logs)
+            measure(
+                server,
+                r,
+                peers.promptfoo_cmd(None, cache=True),
+                cwd=data,
+                env=peers.promptfoo_env(env, work / "pfhome", pfcache),
+                logs=logs,
+            )
             runs.append(r)
     return runs
 
 
-def pr_one_of_many(server: LatencyServer, work: Path, logs: Path, agents: int = 50, per_agent: int = 10) -> list[Run]:
+def pr_one_of_many(
+    server: LatencyServer, work: Path, logs: Path, agents: int = 50, per_agent: int = 10
+) -> list[Run]:
     """A PR that edits one agent's prompt in a 50-agent repo: only it and its base are evaluated."""
     env = base_env(server)
     repo = work / f"pr-{agents}"
@@ -136,9 +188,17 @@ def pr_one_of_many(server: LatencyServer, work: Path, logs: Path, agents: int = 
     prompt.write_text("You answer questions briefly and correctly.\n")
     dataset.commit_all(repo, "edit one agent")
     out = work / "results-pr.json"
-    r = Run("pr", f"{agents}-agents-1-changed", "agentci", 2 * per_agent, AGENTCI_DEFAULT_CONCURRENCY)
-    measure(server, r, agentci_cmd(None, out, cache=True, extra=["--base", "main", "--changed-only"]), cwd=repo,
-            env={**env, "AGENTCI_CACHE_DIR": str(work / "pr-cache")}, logs=logs)
+    r = Run(
+        "pr", f"{agents}-agents-1-changed", "agentci", 2 * per_agent, AGENTCI_DEFAULT_CONCURRENCY
+    )
+    measure(
+        server,
+        r,
+        agentci_cmd(None, out, cache=True, extra=["--base", "main", "--changed-only"]),
+        cwd=repo,
+        env={**env, "AGENTCI_CACHE_DIR": str(work / "pr-cache")},
+        logs=logs,
+    )
     try:
         data = json.loads(out.read_text())
         evaluated = [a["name"] for a in data["agents"] if not a.get("skipped")]

@@ -12,8 +12,15 @@ from benchmarks.harness import PY, ROOT, LatencyServer, Run, base_env, measure
 COMMANDS = ["validate", "eval", "report", "diff", "deploy", "status", "ci"]
 
 
-def _best(server: LatencyServer | None, run: Run, cmd: list[str], cwd: Path, env: dict[str, str], logs: Path,
-          reps: int) -> Run:
+def _best(
+    server: LatencyServer | None,
+    run: Run,
+    cmd: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    logs: Path,
+    reps: int,
+) -> Run:
     """Median of `reps` runs (start-up times are small and noisy)."""
     walls, rss = [], []
     for _ in range(reps):
@@ -26,12 +33,23 @@ def _best(server: LatencyServer | None, run: Run, cmd: list[str], cwd: Path, env
     return run
 
 
-def startup(server: LatencyServer, work: Path, logs: Path, peers_ok: bool, reps: int = 3) -> list[Run]:
+def startup(
+    server: LatencyServer, work: Path, logs: Path, peers_ok: bool, reps: int = 3
+) -> list[Run]:
     env = base_env(server)
     runs = []
     for cmd in COMMANDS:
-        runs.append(_best(None, Run("startup", f"{cmd} --help", "agentci"), [PY, "-m", "agentci", cmd, "--help"],
-                          ROOT, env, logs, reps))
+        runs.append(
+            _best(
+                None,
+                Run("startup", f"{cmd} --help", "agentci"),
+                [PY, "-m", "agentci", cmd, "--help"],
+                ROOT,
+                env,
+                logs,
+                reps,
+            )
+        )
 
     cases = dataset.peer_dataset(1, work / "n1", server.url + "/v1")
     repo = work / "startup-repo"
@@ -51,13 +69,40 @@ def startup(server: LatencyServer, work: Path, logs: Path, peers_ok: bool, reps:
     ]
     for label, args in small:
         r = Run("startup", label, "agentci", 1 if label.startswith("eval") else 0)
-        runs.append(_best(server, r, [PY, "-m", "agentci", *args], repo,
-                          {**env, "AGENTCI_CACHE_DIR": str(work / "startup-cache")}, logs, reps))
+        runs.append(
+            _best(
+                server,
+                r,
+                [PY, "-m", "agentci", *args],
+                repo,
+                {**env, "AGENTCI_CACHE_DIR": str(work / "startup-cache")},
+                logs,
+                reps,
+            )
+        )
     if peers_ok:
         data = work / "n1"
-        runs.append(_best(server, Run("startup", "eval 1 case", "promptfoo", 1), peers.promptfoo_cmd(None), data,
-                          peers.promptfoo_env(env, work / "pfhome", None), logs, reps))
+        runs.append(
+            _best(
+                server,
+                Run("startup", "eval 1 case", "promptfoo", 1),
+                peers.promptfoo_cmd(None),
+                data,
+                peers.promptfoo_env(env, work / "pfhome", None),
+                logs,
+                reps,
+            )
+        )
         (work / "dehome").mkdir(exist_ok=True)
-        runs.append(_best(server, Run("startup", "eval 1 case", "deepeval", 1), peers.deepeval_cmd(data, None),
-                          work / "dehome", env, logs, reps))
+        runs.append(
+            _best(
+                server,
+                Run("startup", "eval 1 case", "deepeval", 1),
+                peers.deepeval_cmd(data, None),
+                work / "dehome",
+                env,
+                logs,
+                reps,
+            )
+        )
     return runs

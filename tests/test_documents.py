@@ -13,7 +13,9 @@ def rules(doc) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_yaml_line_numbers_for_key_paths() -> None:
-    doc = parse_text("a.yaml", "agent:\n  name: bot\n  tools:\n    - one\n    - two\n  model: {name: x}\n")
+    doc = parse_text(
+        "a.yaml", "agent:\n  name: bot\n  tools:\n    - one\n    - two\n  model: {name: x}\n"
+    )
     assert doc.data["agent"]["tools"] == ["one", "two"]
     assert doc.line_of(["agent", "name"]) == 2
     assert doc.line_of(["agent", "tools", 1]) == 5
@@ -50,7 +52,9 @@ def test_duplicate_keys_warn_but_merge_keys_do_not() -> None:
 def test_depth_limits() -> None:
     ok = parse_text("a.yaml", "a: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH)
     assert ok.findings == [] and ok.data is not None
-    assert rules(parse_text("a.yaml", "a: " + "[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2))) == ["too-deep"]
+    assert rules(parse_text("a.yaml", "a: " + "[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2))) == [
+        "too-deep"
+    ]
     for depth in (MAX_DEPTH + 2, 10_000):
         text = "[" * depth + "]" * depth
         assert rules(parse_text("a.yaml", text)) == ["too-deep"]
@@ -59,7 +63,8 @@ def test_depth_limits() -> None:
 
 def test_alias_bombs_and_recursion() -> None:
     text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(6))
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(6)
+    )
     assert rules(parse_text("a.yaml", text)) == ["yaml-alias-bomb"]
     assert rules(parse_text("a.yaml", "a: &a [*a]\n")) == ["yaml-alias-bomb"]
     shared = parse_text("a.yaml", "d: &d {x: 1}\ne: [*d, *d, *d]\n")
@@ -67,7 +72,12 @@ def test_alias_bombs_and_recursion() -> None:
 
 
 def test_empty_and_null_documents_are_empty_mappings() -> None:
-    for name, text in (("a.yaml", ""), ("a.yaml", "~\n"), ("a.yaml", "# only a comment\n"), ("a.json", "null")):
+    for name, text in (
+        ("a.yaml", ""),
+        ("a.yaml", "~\n"),
+        ("a.yaml", "# only a comment\n"),
+        ("a.json", "null"),
+    ):
         doc = parse_text(name, text)
         assert doc.data == {} and doc.findings == [], (name, text)
     assert rules(parse_text("a.json", "")) == ["json-syntax"]

@@ -20,8 +20,14 @@ def _redactor(value: str = KEY) -> redact.Redactor:
 
 def test_every_escaped_form_is_replaced():
     r = _redactor()
-    for form in (KEY, escape.inline(KEY), escape.code(KEY), json.dumps(KEY)[1:-1],
-                 urllib.parse.quote(KEY, safe=""), json.dumps(escape.inline(KEY))[1:-1]):
+    for form in (
+        KEY,
+        escape.inline(KEY),
+        escape.code(KEY),
+        json.dumps(KEY)[1:-1],
+        urllib.parse.quote(KEY, safe=""),
+        json.dumps(escape.inline(KEY))[1:-1],
+    ):
         out = r.text(f"before {form} after")
         assert KEY not in out and form not in out and "[REDACTED:OPENAI_API_KEY]" in out, form
 
@@ -37,7 +43,9 @@ def test_short_values_and_unknown_text_are_left_alone():
 def test_scrub_redacts_keys_and_nested_values():
     r = _redactor()
     data = {KEY: [{"output": f"x {KEY}"}, 3, None]}
-    assert r.scrub(data) == {"[REDACTED:OPENAI_API_KEY]": [{"output": "x [REDACTED:OPENAI_API_KEY]"}, 3, None]}
+    assert r.scrub(data) == {
+        "[REDACTED:OPENAI_API_KEY]": [{"output": "x [REDACTED:OPENAI_API_KEY]"}, 3, None]
+    }
 
 
 def test_a_value_split_over_two_writes_is_still_caught():
@@ -53,21 +61,42 @@ def test_a_value_split_over_two_writes_is_still_caught():
 
 
 def test_credential_names():
-    env = {"OPENAI_API_KEY": "x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "x", "AWS_SECRET_ACCESS_KEY": "x",
-           "AZURE_OPENAI_API_KEY": "x", "MY_PASSWORD": "x", "PATH": "x", "HOME": "x", "ACTIONS_RUNTIME_URL": "x"}
-    assert redact.credential_names(env) == ["ACTIONS_ID_TOKEN_REQUEST_TOKEN", "AWS_SECRET_ACCESS_KEY",
-                                            "AZURE_OPENAI_API_KEY", "MY_PASSWORD", "OPENAI_API_KEY"]
+    env = {
+        "OPENAI_API_KEY": "x",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AZURE_OPENAI_API_KEY": "x",
+        "MY_PASSWORD": "x",
+        "PATH": "x",
+        "HOME": "x",
+        "ACTIONS_RUNTIME_URL": "x",
+    }
+    assert redact.credential_names(env) == [
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "AZURE_OPENAI_API_KEY",
+        "MY_PASSWORD",
+        "OPENAI_API_KEY",
+    ]
 
 
 def test_repo_named_variables_are_learned():
     from types import SimpleNamespace
 
-    doc = SimpleNamespace(data={"eval": {"judge": {"api_key_env": "JUDGE_KEY_VAR"}},
-                                "workspace": {"fastio": {"token_env": "WS_VAR"}},
-                                "agent": {"secrets": ["ZD_VAR"]}})
+    doc = SimpleNamespace(
+        data={
+            "eval": {"judge": {"api_key_env": "JUDGE_KEY_VAR"}},
+            "workspace": {"fastio": {"token_env": "WS_VAR"}},
+            "agent": {"secrets": ["ZD_VAR"]},
+        }
+    )
     repo = SimpleNamespace(documents={"agentci.yaml": doc}, agents=[])
 
-    env = {"JUDGE_KEY_VAR": "judge-value-123456", "WS_VAR": "ws-value-1234567", "ZD_VAR": "zd-value-1234567"}
+    env = {
+        "JUDGE_KEY_VAR": "judge-value-123456",
+        "WS_VAR": "ws-value-1234567",
+        "ZD_VAR": "zd-value-1234567",
+    }
     redact.learn_repo(repo, env)
     out = redact.text(" ".join(env.values()))
     assert all(v not in out for v in env.values()), out

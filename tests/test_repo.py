@@ -14,7 +14,9 @@ def test_support_bot_layout() -> None:
     repo = load_repo(WorkTree(EXAMPLES / "support-bot"))
     [agent] = repo.agents
     assert agent.name == "support-bot" and agent.prompt == "agents/support-bot/system_prompt.md"
-    assert agent.tools == "agents/support-bot/tools.json" and agent.knowledge == ["knowledge/support"]
+    assert agent.tools == "agents/support-bot/tools.json" and agent.knowledge == [
+        "knowledge/support"
+    ]
     assert agent.evals == ["agents/support-bot/evals/golden.yaml"]
     assert agent.write == ["/drafts", "/logs"] and agent.model.provider == "local"
     assert repo.findings == []
@@ -31,13 +33,17 @@ def test_single_agent_layout_uses_the_default_globs() -> None:
 def test_swarm_layout() -> None:
     repo = load_repo(WorkTree(EXAMPLES / "swarm"))
     assert sorted(a.name for a in repo.agents) == ["researcher", "writer"]
-    assert repo.swarm is not None and [r["agent"] for r in repo.swarm.data["roles"]] == ["researcher", "writer"]
+    assert repo.swarm is not None and [r["agent"] for r in repo.swarm.data["roles"]] == [
+        "researcher",
+        "writer",
+    ]
 
 
 def test_bad_references_are_findings_on_their_lines(tmp_path: Path) -> None:
     (tmp_path / "agents/x").mkdir(parents=True)
     (tmp_path / "agents/x/agent.yaml").write_text(
-        "agent:\n  name: x\n  prompt: nope.md\n  tools: ../../../etc/passwd\n  knowledge: [/abs]\n")
+        "agent:\n  name: x\n  prompt: nope.md\n  tools: ../../../etc/passwd\n  knowledge: [/abs]\n"
+    )
     repo = load_repo(WorkTree(tmp_path))
     got = sorted((f.rule, f.line) for f in repo.findings)
     assert got == [("missing-file", 3), ("path-escape", 4), ("path-escape", 5)]

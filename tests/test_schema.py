@@ -17,7 +17,9 @@ def test_agent_name_with_newline_or_bad_chars_is_a_schema_error(name):
 
 
 def test_plain_name_passes():
-    assert check(parse_text("agents/x/agent.yaml", "agent:\n  name: support-bot-2\n"), "agent") == []
+    assert (
+        check(parse_text("agents/x/agent.yaml", "agent:\n  name: support-bot-2\n"), "agent") == []
+    )
 
 
 def test_env_var_names_are_anchored_too():

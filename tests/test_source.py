@@ -11,26 +11,49 @@ from agentci.source import GitTree, PathEscape, WorkTree, files_under, glob, res
 from tests.conftest import commit_all, init_repo
 
 
-@pytest.mark.parametrize(("base", "ref", "want"), [
-    ("agents/bot", "system_prompt.md", "agents/bot/system_prompt.md"),
-    ("agents/bot", "../../knowledge", "knowledge"),
-    ("agents/bot", "./evals/../evals/g.yaml", "agents/bot/evals/g.yaml"),
-    ("", ".", ""),
-    ("a", "b\\c.md", "a/b/c.md"),
-])
+@pytest.mark.parametrize(
+    ("base", "ref", "want"),
+    [
+        ("agents/bot", "system_prompt.md", "agents/bot/system_prompt.md"),
+        ("agents/bot", "../../knowledge", "knowledge"),
+        ("agents/bot", "./evals/../evals/g.yaml", "agents/bot/evals/g.yaml"),
+        ("", ".", ""),
+        ("a", "b\\c.md", "a/b/c.md"),
+    ],
+)
 def test_resolve_inside(base: str, ref: str, want: str) -> None:
     assert resolve(base, ref) == want
 
 
-@pytest.mark.parametrize("ref", ["../../../etc/passwd", "/etc/passwd", "\\\\server\\x", "C:\\x", "../../..", "", "  ", "a\x00b"])
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "../../../etc/passwd",
+        "/etc/passwd",
+        "\\\\server\\x",
+        "C:\\x",
+        "../../..",
+        "",
+        "  ",
+        "a\x00b",
+    ],
+)
 def test_resolve_escapes(ref: str) -> None:
     with pytest.raises(PathEscape):
         resolve("agents/bot", ref)
 
 
 def _tree(root: Path) -> None:
-    for rel in ("agents/a/agent.yaml", "agents/a/evals/x.yaml", "agents/a-b/agent.yaml", "agents/ab/evals/y.yml",
-                "knowledge/k/one.md", "knowledge/k2.md", ".git/config", ".agentci/state.json"):
+    for rel in (
+        "agents/a/agent.yaml",
+        "agents/a/evals/x.yaml",
+        "agents/a-b/agent.yaml",
+        "agents/ab/evals/y.yml",
+        "knowledge/k/one.md",
+        "knowledge/k2.md",
+        ".git/config",
+        ".agentci/state.json",
+    ):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(rel)
 
@@ -40,7 +63,9 @@ def test_worktree_files_glob_and_files_under(tmp_path: Path) -> None:
     src = WorkTree(tmp_path)
     assert ".git/config" not in src.files() and ".agentci/state.json" not in src.files()
     assert glob(src, "agents/*/agent.yaml") == ["agents/a-b/agent.yaml", "agents/a/agent.yaml"]
-    assert glob(src, "agents/**/*.y*ml") == sorted(f for f in src.files() if f.startswith("agents/"))
+    assert glob(src, "agents/**/*.y*ml") == sorted(
+        f for f in src.files() if f.startswith("agents/")
+    )
     assert glob(src, "agents/a/evals/*.yaml") == ["agents/a/evals/x.yaml"]
     assert files_under(src, "knowledge/k") == ["knowledge/k/one.md"]  # not knowledge/k2.md
     assert files_under(src, "knowledge/k2.md") == ["knowledge/k2.md"]
@@ -93,6 +118,8 @@ def test_a_manifest_naming_an_overlong_path_is_a_finding(tmp_path):
     from agentci.repo import load_repo
 
     (tmp_path / "agents" / "a").mkdir(parents=True)
-    (tmp_path / "agents" / "a" / "agent.yaml").write_text(f"agent:\n  name: a\n  evals: [{'a' * 300}]\n")
+    (tmp_path / "agents" / "a" / "agent.yaml").write_text(
+        f"agent:\n  name: a\n  evals: [{'a' * 300}]\n"
+    )
     repo = load_repo(WorkTree(tmp_path))
     assert "missing-file" in {f.rule for f in repo.findings}

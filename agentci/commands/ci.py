@@ -23,20 +23,41 @@ from agentci.github.event import PR_ACTIONS
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
-    parser.add_argument("--provider", metavar="NAME", help="run every agent on this provider (e.g. local)")
-    parser.add_argument("--min-pass-rate", type=float, metavar="X", help="gate: overrides eval.gate.min_pass_rate")
-    parser.add_argument("--fail-on-regression", choices=["true", "false", ""], default="",
-                        help="true: any regression fails the gate; false: regressions never do (default: agentci.yaml)")
+    parser.add_argument(
+        "--provider", metavar="NAME", help="run every agent on this provider (e.g. local)"
+    )
+    parser.add_argument(
+        "--min-pass-rate", type=float, metavar="X", help="gate: overrides eval.gate.min_pass_rate"
+    )
+    parser.add_argument(
+        "--fail-on-regression",
+        choices=["true", "false", ""],
+        default="",
+        help="true: any regression fails the gate; false: regressions never do (default: agentci.yaml)",
+    )
     parser.add_argument("--concurrency", type=int, metavar="N", help="model requests in flight")
     parser.add_argument("--templates", metavar="DIR", help="override report templates")
     parser.add_argument("--no-comment", action="store_true", help="do not post the PR comment")
-    parser.add_argument("--no-status", action="store_true", help="do not set the agentci commit status")
-    parser.add_argument("--base", metavar="REF",
-                        help="outside Actions: run the pull-request flow against REF, as CI would (e.g. origin/main)")
-    parser.add_argument("--status-context", metavar="NAME", default="agentci",
-                        help="commit status name (two agentci jobs need two names; default: agentci)")
-    parser.add_argument("--pr-actions", metavar="A,B", default=",".join(PR_ACTIONS),
-                        help="pull_request actions that evaluate (default: %(default)s); others only validate")
+    parser.add_argument(
+        "--no-status", action="store_true", help="do not set the agentci commit status"
+    )
+    parser.add_argument(
+        "--base",
+        metavar="REF",
+        help="outside Actions: run the pull-request flow against REF, as CI would (e.g. origin/main)",
+    )
+    parser.add_argument(
+        "--status-context",
+        metavar="NAME",
+        default="agentci",
+        help="commit status name (two agentci jobs need two names; default: agentci)",
+    )
+    parser.add_argument(
+        "--pr-actions",
+        metavar="A,B",
+        default=",".join(PR_ACTIONS),
+        help="pull_request actions that evaluate (default: %(default)s); others only validate",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,11 +72,20 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.path} is not a directory", hint="pass the repository root")
     event = load_event()
     if event is not None and event.is_tag_or_deletion:
-        _say(f"event {event.name} ({event.ref or event.payload.get('ref') or '?'}): a tag or a deleted ref, nothing to do")
+        _say(
+            f"event {event.name} ({event.ref or event.payload.get('ref') or '?'}): a tag or a deleted ref, nothing to do"
+        )
         return EXIT_OK
     repo = load_repo(WorkTree(root))
-    if event is not None and event.is_pr and event.action and event.action not in _actions(args.pr_actions):
-        _say(f"pull_request action {event.action!r}: not one that evaluates ({args.pr_actions}); validating only")
+    if (
+        event is not None
+        and event.is_pr
+        and event.action
+        and event.action not in _actions(args.pr_actions)
+    ):
+        _say(
+            f"pull_request action {event.action!r}: not one that evaluates ({args.pr_actions}); validating only"
+        )
         return EXIT_FAIL if _validate(root, repo) else EXIT_OK
     if event is None or event.is_pr or event.is_merge_group:
         return _pr_flow(args, root, repo, event)
@@ -91,7 +121,10 @@ def _validate(root: Path, repo: Any) -> list[dict[str, Any]]:
     data = [f.to_json() for f in findings]
     from agentci import redact
 
-    out.write_text(redact.text(json.dumps({"agents": len(repo.agents), "findings": data}, indent=1)), encoding="utf-8")
+    out.write_text(
+        redact.text(json.dumps({"agents": len(repo.agents), "findings": data}, indent=1)),
+        encoding="utf-8",
+    )
     return [d for d, f in zip(data, findings, strict=True) if f.severity is Severity.ERROR]
 
 
@@ -129,8 +162,10 @@ def _merge_base(root: Path, base_sha: str, notes: list[str]) -> str | None:
     if _git(root, "cat-file", "-e", f"{base_sha}^{{commit}}") is None:
         _git(root, "fetch", "--no-tags", "--quiet", "origin", base_sha)
     if _git(root, "cat-file", "-e", f"{base_sha}^{{commit}}") is None:
-        notes.append(f"Base commit {base_sha[:12]} is not in the checkout, so there is no base comparison: "
-                     "use `fetch-depth: 0` in actions/checkout.")
+        notes.append(
+            f"Base commit {base_sha[:12]} is not in the checkout, so there is no base comparison: "
+            "use `fetch-depth: 0` in actions/checkout."
+        )
         return None
     # A shallow clone can lack the history to find a merge base: then the base itself is
     # the best comparison (for a PR merge commit it is the first parent).
@@ -141,10 +176,16 @@ def _base_ref(args: argparse.Namespace, root: Path, event: Any) -> str | None:
     """What the head is compared with: the PR's base, the merge queue's base (else the queue
     commit's first parent), or --base REF locally."""
     if event is None:
-        if args.base and _git(root, "rev-parse", "--verify", "--quiet", f"{args.base}^{{commit}}") is None:
+        if (
+            args.base
+            and _git(root, "rev-parse", "--verify", "--quiet", f"{args.base}^{{commit}}") is None
+        ):
             from agentci.errors import UsageError
 
-            raise UsageError(f"--base {args.base}: no such commit", hint="fetch it first, e.g. git fetch origin main")
+            raise UsageError(
+                f"--base {args.base}: no such commit",
+                hint="fetch it first, e.g. git fetch origin main",
+            )
         return _git(root, "rev-parse", f"{args.base}^{{commit}}") if args.base else None
     if event.is_merge_group:
         return event.base_sha or _git(root, "rev-parse", "HEAD^1")
@@ -176,10 +217,14 @@ def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int
         fork_provider = repo.config.eval.fork_provider
         if fork_provider and not provider:
             provider = fork_provider
-            notes.append(f"Fork PR: no secrets here, so evals ran on the `{fork_provider}` provider.")
+            notes.append(
+                f"Fork PR: no secrets here, so evals ran on the `{fork_provider}` provider."
+            )
         else:
-            notes.append("Fork PR: no secrets here; agents whose provider needs a key were skipped "
-                         "(set `eval.fork_provider: local` in agentci.yaml to run them on the embedded model).")
+            notes.append(
+                "Fork PR: no secrets here; agents whose provider needs a key were skipped "
+                "(set `eval.fork_provider: local` in agentci.yaml to run them on the embedded model)."
+            )
     if provider:
         argv += ["--provider", provider]
     if args.concurrency:
@@ -202,22 +247,37 @@ def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int
     else:
         notes.append("The eval did not finish (see the job log); no eval results to show.")
 
-    report = model.build(results, _findings(root), run_url=event.run_url if event else None,
-                         marker=repo.config.report.marker, max_output=repo.config.report.max_output_chars)
+    report = model.build(
+        results,
+        _findings(root),
+        run_url=event.run_url if event else None,
+        marker=repo.config.report.marker,
+        max_output=repo.config.report.max_output_chars,
+    )
     report.notes.extend(notes)
     report.incomplete = results is None
     if event is None:
         (root / ".agentci").mkdir(parents=True, exist_ok=True)
         from agentci import redact
 
-        (root / ".agentci" / "report.md").write_text(redact.text(renderer.summary(report)), encoding="utf-8")
+        (root / ".agentci" / "report.md").write_text(
+            redact.text(renderer.summary(report)), encoding="utf-8"
+        )
         gha.print_untrusted(renderer.comment(report))
     else:
-        done = publish(report, renderer, event, report_dir=root / ".agentci",
-                       comment=event.is_pr and not args.no_comment, status=not args.no_status,
-                       status_context=args.status_context)
-        _say(f"report: comment {done.comment}, status {done.status}, summary {'written' if done.summary else 'skipped'}, "
-             f"{done.annotations} annotation(s)")
+        done = publish(
+            report,
+            renderer,
+            event,
+            report_dir=root / ".agentci",
+            comment=event.is_pr and not args.no_comment,
+            status=not args.no_status,
+            status_context=args.status_context,
+        )
+        _say(
+            f"report: comment {done.comment}, status {done.status}, summary {'written' if done.summary else 'skipped'}, "
+            f"{done.annotations} annotation(s)"
+        )
         for note in done.notes:
             _say(note)
         gha.print_untrusted(renderer.comment(report))
@@ -266,7 +326,12 @@ def _deploy_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) ->
         gha.append_summary(text)
         gha.print_untrusted(text)
     sha = str(status.get("commit") or head) if isinstance(status, dict) else head
-    gha.set_outputs({"verdict": "pass" if rc == EXIT_OK else "fail", "deployed-sha": sha if rc == EXIT_OK else ""})
+    gha.set_outputs(
+        {
+            "verdict": "pass" if rc == EXIT_OK else "fail",
+            "deployed-sha": sha if rc == EXIT_OK else "",
+        }
+    )
     _say(f"deploy: {'done' if rc == EXIT_OK else 'failed'} ({sha[:12]})")
     return rc
 

@@ -21,27 +21,56 @@ if TYPE_CHECKING:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
     parser.add_argument("--ref", help="commit to deploy (default: HEAD); an older one rolls back")
-    parser.add_argument("--workspace", metavar="PATH", help="local workspace directory (overrides workspace.path)")
-    parser.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
-    parser.add_argument("--prune", action="store_true", help="remove live agents that are no longer in git")
-    parser.add_argument("--force", action="store_true", help="re-send every file and rebuild every release (validation errors still refuse the deploy)")
-    parser.add_argument("--restore-memory", action="store_true",
-                        help="put back the memory snapshot of the release being deployed (use with --ref)")
-    parser.add_argument("--wipe-memory", action="store_true", help="clear agent memory (a snapshot is kept)")
-    parser.add_argument("--no-smoke", action="store_true", help="skip the post-deploy smoke conversation")
-    parser.add_argument("--self-heal", action="store_true",
-                        help="only act when the workspace drifted from git (for scheduled runs)")
-    parser.add_argument("--no-writeback", action="store_true", help="do not commit deployment-status.json")
+    parser.add_argument(
+        "--workspace", metavar="PATH", help="local workspace directory (overrides workspace.path)"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="show what would change; change nothing"
+    )
+    parser.add_argument(
+        "--prune", action="store_true", help="remove live agents that are no longer in git"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="re-send every file and rebuild every release (validation errors still refuse the deploy)",
+    )
+    parser.add_argument(
+        "--restore-memory",
+        action="store_true",
+        help="put back the memory snapshot of the release being deployed (use with --ref)",
+    )
+    parser.add_argument(
+        "--wipe-memory", action="store_true", help="clear agent memory (a snapshot is kept)"
+    )
+    parser.add_argument(
+        "--no-smoke", action="store_true", help="skip the post-deploy smoke conversation"
+    )
+    parser.add_argument(
+        "--self-heal",
+        action="store_true",
+        help="only act when the workspace drifted from git (for scheduled runs)",
+    )
+    parser.add_argument(
+        "--no-writeback", action="store_true", help="do not commit deployment-status.json"
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text")
-    parser.add_argument("--deadline", type=float, metavar="SECONDS",
-                        help="give up (exit 1, old releases stay live) when the deploy is not done in this long")
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        metavar="SECONDS",
+        help="give up (exit 1, old releases stay live) when the deploy is not done in this long",
+    )
     add_environment(parser)
 
 
 def add_environment(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--environment", metavar="NAME",
-                        help="environment from agentci.yaml `environments:` (default: AGENTCI_ENVIRONMENT, "
-                             "else default_environment, else the only one)")
+    parser.add_argument(
+        "--environment",
+        metavar="NAME",
+        help="environment from agentci.yaml `environments:` (default: AGENTCI_ENVIRONMENT, "
+        "else default_environment, else the only one)",
+    )
 
 
 def environment_arg(args: argparse.Namespace) -> str | None:
@@ -63,8 +92,13 @@ def run(args: argparse.Namespace) -> int:
     return deploy_environment(args, Path(args.path).resolve(), environment_arg(args), args.ref)
 
 
-def deploy_environment(args: argparse.Namespace, root: Path, environment: str | None, ref: str | None,
-                       promoted_from: str | None = None) -> int:
+def deploy_environment(
+    args: argparse.Namespace,
+    root: Path,
+    environment: str | None,
+    ref: str | None,
+    promoted_from: str | None = None,
+) -> int:
     """Deploy `ref` to one environment: the body of `deploy`, and of `promote` once it chose the commit."""
     from agentci.deploy.apply import DeployOptions
     from agentci.deploy.backends.registry import open_workspace
@@ -74,32 +108,65 @@ def deploy_environment(args: argparse.Namespace, root: Path, environment: str | 
     from agentci.errors import AgentciError
     from agentci.eval.render import RenderError
 
-    opts = DeployOptions(root=root, ref=ref, workspace=args.workspace, dry_run=args.dry_run,
-                         prune=args.prune, force=args.force, restore_memory=args.restore_memory,
-                         wipe_memory=args.wipe_memory, smoke=not args.no_smoke, self_heal=args.self_heal, log=log)
+    opts = DeployOptions(
+        root=root,
+        ref=ref,
+        workspace=args.workspace,
+        dry_run=args.dry_run,
+        prune=args.prune,
+        force=args.force,
+        restore_memory=args.restore_memory,
+        wipe_memory=args.wipe_memory,
+        smoke=not args.no_smoke,
+        self_heal=args.self_heal,
+        log=log,
+    )
     try:
         desired = load_desired(root, ref, environment)
     except RenderError as exc:  # nothing was touched: the live releases stay
-        raise AgentciError(f"deploy refused: {exc.message}", hint=exc.hint or "fix the prompt template", exit_code=1) from None
+        raise AgentciError(
+            f"deploy refused: {exc.message}",
+            hint=exc.hint or "fix the prompt template",
+            exit_code=1,
+        ) from None
     env_name, ws = desired.environment, desired.config.workspace
     if ref is None and desired.commit:
         _warn_uncommitted(root, desired.config.status_file, log)
     if not args.dry_run:
-        check_persistent(ws.backend, str(Path(args.workspace).resolve()) if args.workspace else str(root / ws.path),
-                         env_name)
+        check_persistent(
+            ws.backend,
+            str(Path(args.workspace).resolve()) if args.workspace else str(root / ws.path),
+            env_name,
+        )
     backend = open_workspace(desired.config, root, args.workspace)
     try:
         if args.self_heal and not args.dry_run and not make_plan(backend, desired).drift:
-            _emit(args, {"environment": env_name, "commit": desired.commit, "workspace": backend.describe(),
-                         "result": "noop", "agents": [], "message": "in sync; nothing to heal"},
-                  f"{backend.describe()}: in sync with {(desired.commit or 'work tree')[:12]}; nothing to heal")
+            _emit(
+                args,
+                {
+                    "environment": env_name,
+                    "commit": desired.commit,
+                    "workspace": backend.describe(),
+                    "result": "noop",
+                    "agents": [],
+                    "message": "in sync; nothing to heal",
+                },
+                f"{backend.describe()}: in sync with {(desired.commit or 'work tree')[:12]}; nothing to heal",
+            )
             return 0
-        log(f"deploy {(desired.commit or 'work tree')[:12]} -> {env_name}: {backend.describe()} ({backend.name})"
-            + (f" [promoted from {promoted_from}]" if promoted_from else "") + (" [dry run]" if args.dry_run else ""))
+        log(
+            f"deploy {(desired.commit or 'work tree')[:12]} -> {env_name}: {backend.describe()} ({backend.name})"
+            + (f" [promoted from {promoted_from}]" if promoted_from else "")
+            + (" [dry run]" if args.dry_run else "")
+        )
         report = _run_tracked(args, opts, backend, desired, promoted_from)
     finally:
         backend.close()
-    data = {"environment": env_name, **report.to_json(), **({"promoted_from": promoted_from} if promoted_from else {})}
+    data = {
+        "environment": env_name,
+        **report.to_json(),
+        **({"promoted_from": promoted_from} if promoted_from else {}),
+    }
     if not args.dry_run and not args.no_writeback:
         from agentci.deploy.status import status_document
         from agentci.deploy.writeback import write_back
@@ -112,8 +179,9 @@ def deploy_environment(args: argparse.Namespace, root: Path, environment: str | 
     return 0 if report.result in ("ok", "noop") else 1
 
 
-def _run_tracked(args: argparse.Namespace, opts: Any, backend: Any, desired: Any,
-                 promoted_from: str | None) -> DeployReport:
+def _run_tracked(
+    args: argparse.Namespace, opts: Any, backend: Any, desired: Any, promoted_from: str | None
+) -> DeployReport:
     """The deploy, reported as it runs: a GitHub Deployment (in_progress, then its outcome) and
     the `notify:` webhooks. Neither can fail the deploy."""
     from agentci.deploy.apply import deploy
@@ -124,8 +192,13 @@ def _run_tracked(args: argparse.Namespace, opts: Any, backend: Any, desired: Any
     env = desired.config.environment(desired.environment)
     tracker = None
     if not args.dry_run and not args.no_writeback:
-        tracker = DeploymentTracker.start(env.name, desired.commit, env_url=env.url, log=log,
-                                          description=f"agentci deploy{' (promoted from ' + promoted_from + ')' if promoted_from else ''}")
+        tracker = DeploymentTracker.start(
+            env.name,
+            desired.commit,
+            env_url=env.url,
+            log=log,
+            description=f"agentci deploy{' (promoted from ' + promoted_from + ')' if promoted_from else ''}",
+        )
     try:
         report = deploy(opts, backend, desired)
     except AgentciError as exc:
@@ -135,11 +208,15 @@ def _run_tracked(args: argparse.Namespace, opts: Any, backend: Any, desired: Any
             notify_deploy(desired.config, env.name, desired.commit, "failed", [], exc.message, log)
         raise
     if tracker:
-        tracker.finish("success" if report.result == "ok" else "failure", f"agentci: {report.result}")
+        tracker.finish(
+            "success" if report.result == "ok" else "failure", f"agentci: {report.result}"
+        )
     if not args.dry_run:
         from agentci.deploy.notify import deploy_event
 
-        notify_deploy(desired.config, env.name, desired.commit, deploy_event(report), report.agents, "", log)
+        notify_deploy(
+            desired.config, env.name, desired.commit, deploy_event(report), report.agents, "", log
+        )
     return report
 
 
@@ -149,22 +226,35 @@ def _actions_outputs(report: DeployReport) -> None:
 
     if report.result == "ok" and report.commit:
         gha.set_output("deployed-sha", report.commit)
-    rows = "\n".join(f"| {r.name} | `{(r.commit or '-')[:12]}` | {r.sync} | {r.health} | {r.files_sent} | "
-                     f"{r.files_unchanged} |" for r in report.agents)
-    gha.append_summary(f"### agentci deploy: {report.result}\n\n| agent | commit | sync | health | sent | "
-                       f"unchanged |\n|---|---|---|---|---|---|\n{rows}\n")
+    rows = "\n".join(
+        f"| {r.name} | `{(r.commit or '-')[:12]}` | {r.sync} | {r.health} | {r.files_sent} | "
+        f"{r.files_unchanged} |"
+        for r in report.agents
+    )
+    gha.append_summary(
+        f"### agentci deploy: {report.result}\n\n| agent | commit | sync | health | sent | "
+        f"unchanged |\n|---|---|---|---|---|---|\n{rows}\n"
+    )
 
 
 def _warn_uncommitted(root: Path, status_file: str, log: Callable[[str], None]) -> None:
     """GitOps deploys commits: say so when the work tree holds edits that will not go out."""
     import subprocess
 
-    out = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "."],
-                         capture_output=True, text=True, check=False).stdout.splitlines()
-    dirty = [line[3:] for line in out if not line[3:].startswith(".agentci/") and line[3:] != status_file]
+    out = subprocess.run(
+        ["git", "-C", str(root), "status", "--porcelain", "--", "."],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.splitlines()
+    dirty = [
+        line[3:] for line in out if not line[3:].startswith(".agentci/") and line[3:] != status_file
+    ]
     if dirty:
-        log(f"note: {len(dirty)} uncommitted change(s) (e.g. {dirty[0]}) are not deployed; "
-            "agentci deploys the commit (HEAD)")
+        log(
+            f"note: {len(dirty)} uncommitted change(s) (e.g. {dirty[0]}) are not deployed; "
+            "agentci deploys the commit (HEAD)"
+        )
 
 
 def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
@@ -177,9 +267,18 @@ def _text(report: DeployReport) -> str:
         if a["changed"]:
             lines.append(f"  {a['name']}: {a['files_sent']} sent, {a['files_unchanged']} unchanged")
     for r in report.agents:
-        detail = f"{r.files_sent} sent, {r.files_unchanged} unchanged" if r.changed or report.dry_run else "unchanged"
+        detail = (
+            f"{r.files_sent} sent, {r.files_unchanged} unchanged"
+            if r.changed or report.dry_run
+            else "unchanged"
+        )
         extra = f"  memory {r.memory}" if r.memory else ""
-        lines.append(f"  {r.name}: {r.sync} {r.health}  {detail}{extra}" + (f"\n    {r.message}" if r.message else ""))
+        lines.append(
+            f"  {r.name}: {r.sync} {r.health}  {detail}{extra}"
+            + (f"\n    {r.message}" if r.message else "")
+        )
     verb = "would deploy" if report.dry_run else "deployed"
-    lines.append(f"{verb} {(report.commit or 'work tree')[:12]}: {report.result} ({report.duration_s:.2f}s)")
+    lines.append(
+        f"{verb} {(report.commit or 'work tree')[:12]}: {report.result} ({report.duration_s:.2f}s)"
+    )
     return "\n".join(lines)

@@ -17,7 +17,9 @@ MAX_DIFF_LINES = 40
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
     parser.add_argument("--ref", help="commit to compare with (default: HEAD)")
-    parser.add_argument("--workspace", metavar="PATH", help="local workspace directory (overrides workspace.path)")
+    parser.add_argument(
+        "--workspace", metavar="PATH", help="local workspace directory (overrides workspace.path)"
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text")
     from agentci.commands.deploy import add_environment
 
@@ -35,17 +37,31 @@ def run(args: argparse.Namespace) -> int:
     if not desired.agents:
         from agentci.errors import AgentciError
 
-        raise AgentciError(f"{desired.label}: no agents found, so there is nothing to compare",
-                           hint="check the `agents:` globs in agentci.yaml")
+        raise AgentciError(
+            f"{desired.label}: no agents found, so there is nothing to compare",
+            hint="check the `agents:` globs in agentci.yaml",
+        )
     backend = open_workspace(desired.config, root, args.workspace)
     try:
         plan = make_plan(backend, desired)
         if args.format == "json":
-            print(json.dumps({"environment": desired.environment, "commit": desired.commit, "workspace": backend.describe(), "in_sync": not plan.drift,
-                              "areas": [a.to_json() for a in plan.areas]}, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "environment": desired.environment,
+                        "commit": desired.commit,
+                        "workspace": backend.describe(),
+                        "in_sync": not plan.drift,
+                        "areas": [a.to_json() for a in plan.areas],
+                    },
+                    indent=2,
+                )
+            )
         else:
-            print(f"diff {(desired.commit or 'work tree')[:12]} (git) vs {desired.environment}: "
-                  f"{backend.describe()} ({backend.name})")
+            print(
+                f"diff {(desired.commit or 'work tree')[:12]} (git) vs {desired.environment}: "
+                f"{backend.describe()} ({backend.name})"
+            )
             files = {a.ref.key: a for a in desired.areas()}
             for ap in plan.areas:
                 label = f"agent {ap.name}" if ap.kind == "agent" else ap.name
@@ -53,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
                 note = note or (" (not deployed)" if ap.live is None else "")
                 print(f"{label}: {ap.sync}{note}")
                 for path, change in sorted(ap.changes.items()):
-                    print(f"  {'+' if change == 'added' else '-' if change == 'removed' else '~'} {path}")
+                    print(
+                        f"  {'+' if change == 'added' else '-' if change == 'removed' else '~'} {path}"
+                    )
                     area = files.get(ap.ref.key)
                     if change == "modified" and area is not None:
                         live = backend.read(f"{ap.ref.path}/{path}") or b""
@@ -64,10 +82,20 @@ def run(args: argparse.Namespace) -> int:
     if plan.drift:
         from agentci.deploy.notify import DRIFT, send
 
-        changed = [{"name": a.name, "sync": a.sync, "health": "-", "release": a.live_release}
-                   for a in plan.areas if not a.in_sync or a.extra]
-        send(desired.config.notify, DRIFT, desired.environment, desired.commit, changed, "",
-             lambda s: print(s, file=sys.stderr))
+        changed = [
+            {"name": a.name, "sync": a.sync, "health": "-", "release": a.live_release}
+            for a in plan.areas
+            if not a.in_sync or a.extra
+        ]
+        send(
+            desired.config.notify,
+            DRIFT,
+            desired.environment,
+            desired.commit,
+            changed,
+            "",
+            lambda s: print(s, file=sys.stderr),
+        )
     return 1 if plan.drift else 0
 
 

@@ -15,24 +15,62 @@ from agentci.errors import EXIT_FAIL, EXIT_OK, UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", default=".",
-                        help="repository root (default: .), or one GitHub Models *.prompt.yml file")
-    parser.add_argument("--agent", action="append", default=[], metavar="NAME", help="only this agent (repeatable)")
-    parser.add_argument("--base", metavar="REF", help="also evaluate changed agents at REF (merge base with HEAD)")
-    parser.add_argument("--changed-only", action="store_true", help="with --base: skip agents whose files did not change")
-    parser.add_argument("--provider", metavar="NAME", help="run every agent (and the judge) on this provider, e.g. local")
-    parser.add_argument("--concurrency", type=int, metavar="N", help="requests in flight (default: agentci.yaml, else 8)")
-    parser.add_argument("--no-cache", action="store_true", help="do not read or write the answer cache")
-    parser.add_argument("--shard", metavar="I/N", help="run only shard I of N (deterministic split by case)")
-    parser.add_argument("--output", metavar="PATH", help="results JSON (default: <repo>/.agentci/results.json)")
+    parser.add_argument(
+        "path",
+        nargs="?",
+        default=".",
+        help="repository root (default: .), or one GitHub Models *.prompt.yml file",
+    )
+    parser.add_argument(
+        "--agent", action="append", default=[], metavar="NAME", help="only this agent (repeatable)"
+    )
+    parser.add_argument(
+        "--base", metavar="REF", help="also evaluate changed agents at REF (merge base with HEAD)"
+    )
+    parser.add_argument(
+        "--changed-only",
+        action="store_true",
+        help="with --base: skip agents whose files did not change",
+    )
+    parser.add_argument(
+        "--provider",
+        metavar="NAME",
+        help="run every agent (and the judge) on this provider, e.g. local",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="requests in flight (default: agentci.yaml, else 8)",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the answer cache"
+    )
+    parser.add_argument(
+        "--shard", metavar="I/N", help="run only shard I of N (deterministic split by case)"
+    )
+    parser.add_argument(
+        "--output", metavar="PATH", help="results JSON (default: <repo>/.agentci/results.json)"
+    )
     parser.add_argument("--junit", metavar="PATH", help="also write JUnit XML here")
     parser.add_argument("--format", choices=["text", "json"], default="text", help="stdout format")
-    parser.add_argument("--min-pass-rate", type=float, metavar="X", help="gate: overrides eval.gate.min_pass_rate")
-    parser.add_argument("--max-regressions", type=int, metavar="N", help="gate: overrides eval.gate.max_regressions")
-    parser.add_argument("--deadline", type=float, metavar="SECONDS",
-                        help="stop sending requests after this long; cases not done by then are errors")
-    parser.add_argument("--skip-missing-keys", action="store_true",
-                        help="record agents whose provider key is missing as skipped (fork PRs) instead of failing")
+    parser.add_argument(
+        "--min-pass-rate", type=float, metavar="X", help="gate: overrides eval.gate.min_pass_rate"
+    )
+    parser.add_argument(
+        "--max-regressions", type=int, metavar="N", help="gate: overrides eval.gate.max_regressions"
+    )
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        metavar="SECONDS",
+        help="stop sending requests after this long; cases not done by then are errors",
+    )
+    parser.add_argument(
+        "--skip-missing-keys",
+        action="store_true",
+        help="record agents whose provider key is missing as skipped (fork PRs) instead of failing",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
     )
     from agentci import redact
 
-    data = redact.scrub(evaluate(opts))  # before any formatting: every output below is built from this
+    data = redact.scrub(
+        evaluate(opts)
+    )  # before any formatting: every output below is built from this
     output = Path(args.output) if args.output else Path(data["repo"]) / ".agentci" / "results.json"
     text = results.dumps(data)
     results.write(output, data, text)
@@ -92,11 +132,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_writable(flag: str, path: Path) -> None:
     if path.is_dir():
-        raise UsageError(f"{flag} {path}: is a directory", hint=f"pass a file path, e.g. {flag} {path / ('junit.xml' if flag == '--junit' else 'results.json')}")
+        raise UsageError(
+            f"{flag} {path}: is a directory",
+            hint=f"pass a file path, e.g. {flag} {path / ('junit.xml' if flag == '--junit' else 'results.json')}",
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"{flag} {path}: cannot create {path.parent}: {exc.strerror or exc}") from None
+        raise UsageError(
+            f"{flag} {path}: cannot create {path.parent}: {exc.strerror or exc}"
+        ) from None
 
 
 def _set_outputs(data: dict[str, Any]) -> None:
@@ -105,8 +150,14 @@ def _set_outputs(data: dict[str, Any]) -> None:
     from agentci.github import gha
 
     rate = data["totals"]["pass_rate"]
-    gha.set_outputs({"pass-rate": "" if rate is None else f"{rate:.4f}", "regressions": data["totals"]["regressions"],
-                     "verdict": data["gate"].get("verdict") or ("pass" if data["gate"]["passed"] else "fail")})
+    gha.set_outputs(
+        {
+            "pass-rate": "" if rate is None else f"{rate:.4f}",
+            "regressions": data["totals"]["regressions"],
+            "verdict": data["gate"].get("verdict")
+            or ("pass" if data["gate"]["passed"] else "fail"),
+        }
+    )
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0, DEL and C1 (8-bit CSI)
@@ -130,7 +181,10 @@ def _print_text(data: dict[str, Any], output: Path) -> None:
             if c["status"] == "error":
                 why = c["error"]
             else:
-                why = "; ".join(x["reason"] for x in c["assertions"] if not x["passed"]) or f"score {c['score']}"
+                why = (
+                    "; ".join(x["reason"] for x in c["assertions"] if not x["passed"])
+                    or f"score {c['score']}"
+                )
             # Names, ids and paths are PR-authored: a newline in one would start a workflow command.
             where = _safe(f"{a['name']}/{c['id']}  {c['set']}:{c['line']}", 240)
             out.write(f"  {tag:<10} {where}  {_safe(why)}\n")
@@ -143,7 +197,9 @@ def _print_text(data: dict[str, Any], output: Path) -> None:
         f" (pass rate {rate}); {t['regressions']} regressions; {t['requests']} requests, {t['cached']} cached;"
         f" {t['duration_s']:.1f}s\n"
     )
-    word = {"pass": "passed", "neutral": "NEUTRAL (nothing evaluated: not a pass)"}.get(data["gate"].get("verdict", ""), "FAILED")
+    word = {"pass": "passed", "neutral": "NEUTRAL (nothing evaluated: not a pass)"}.get(
+        data["gate"].get("verdict", ""), "FAILED"
+    )
     for r in data.get("trust", {}).get("refused", []):
         out.write(f"  REFUSED    {_safe(r['reason'], 400)}\n")
     out.write(f"gate: {word}; results: {output}\n")

@@ -48,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     files = scaffold_files()
     existing = sorted(p for p in files if (root / p).exists() or (root / p).is_symlink())
     if existing and not args.force:
-        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+        shown = ", ".join(existing[:5]) + (
+            f" and {len(existing) - 5} more" if len(existing) > 5 else ""
+        )
         raise AgentciError(
             f"not overwriting existing files in {root}: {shown}",
             hint="run in an empty directory, or pass --force to overwrite them",
@@ -62,8 +64,10 @@ def run(args: argparse.Namespace) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         except OSError as exc:  # e.g. a parent of DIR is a file, or the disk is read-only
-            raise UsageError(f"cannot write {target}: {exc.strerror or exc}",
-                             hint="pass a directory you can write to") from None
+            raise UsageError(
+                f"cannot write {target}: {exc.strerror or exc}",
+                hint="pass a directory you can write to",
+            ) from None
     out = sys.stdout
     out.write(f"wrote {len(files)} files to {root}:\n")
     for rel in files:

@@ -19,21 +19,55 @@ FORMATS = ["markdown", "comment", "summary", "junit", "sarif", "json"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--results", action="append", metavar="PATH", type=Path,
-                        help="results JSON (repeatable with --merge; default: .agentci/results.json)")
-    parser.add_argument("--merge", action="store_true", help="join several shard results files into one report")
-    parser.add_argument("--findings", metavar="PATH", type=Path, help="validation findings (agentci validate --format json)")
-    parser.add_argument("--format", choices=FORMATS, default="markdown",
-                        help="markdown/comment: the PR comment; summary: the full job summary (default: markdown)")
-    parser.add_argument("--templates", metavar="DIR", help="override templates (same file names as templates/)")
-    parser.add_argument("--output", "-o", metavar="PATH", type=Path, help="write here instead of stdout")
-    parser.add_argument("--marker", help="sticky comment marker (default: report.marker in agentci.yaml, else agentci)")
-    parser.add_argument("--post", action="store_true",
-                        help="in GitHub Actions: post the sticky comment, status, summary and outputs")
-    parser.add_argument("--min-pass-rate", type=float, metavar="X",
-                        help="gate to recompute the verdict with (default: eval.gate in agentci.yaml, else 1.0)")
-    parser.add_argument("--max-regressions", type=int, metavar="N",
-                        help="gate to recompute the verdict with (default: agentci.yaml, else 0)")
+    parser.add_argument(
+        "--results",
+        action="append",
+        metavar="PATH",
+        type=Path,
+        help="results JSON (repeatable with --merge; default: .agentci/results.json)",
+    )
+    parser.add_argument(
+        "--merge", action="store_true", help="join several shard results files into one report"
+    )
+    parser.add_argument(
+        "--findings",
+        metavar="PATH",
+        type=Path,
+        help="validation findings (agentci validate --format json)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="markdown",
+        help="markdown/comment: the PR comment; summary: the full job summary (default: markdown)",
+    )
+    parser.add_argument(
+        "--templates", metavar="DIR", help="override templates (same file names as templates/)"
+    )
+    parser.add_argument(
+        "--output", "-o", metavar="PATH", type=Path, help="write here instead of stdout"
+    )
+    parser.add_argument(
+        "--marker",
+        help="sticky comment marker (default: report.marker in agentci.yaml, else agentci)",
+    )
+    parser.add_argument(
+        "--post",
+        action="store_true",
+        help="in GitHub Actions: post the sticky comment, status, summary and outputs",
+    )
+    parser.add_argument(
+        "--min-pass-rate",
+        type=float,
+        metavar="X",
+        help="gate to recompute the verdict with (default: eval.gate in agentci.yaml, else 1.0)",
+    )
+    parser.add_argument(
+        "--max-regressions",
+        type=int,
+        metavar="N",
+        help="gate to recompute the verdict with (default: agentci.yaml, else 0)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,10 +87,19 @@ def run(args: argparse.Namespace) -> int:
         _refuse_committed([*paths, *([args.findings] if args.findings else [])])
     results = load_results(paths, merge=args.merge)
     findings = load_findings(args.findings) if args.findings else []
-    config = from_data(load_document(WorkTree(Path(".")), CONFIG_FILE).data if Path(CONFIG_FILE).is_file() else None)
+    config = from_data(
+        load_document(WorkTree(Path(".")), CONFIG_FILE).data
+        if Path(CONFIG_FILE).is_file()
+        else None
+    )
     results = _regate(results, config, args)
-    report = model.build(results, findings, run_url=event.run_url if event else None,
-                         marker=args.marker or config.report.marker, max_output=config.report.max_output_chars)
+    report = model.build(
+        results,
+        findings,
+        run_url=event.run_url if event else None,
+        marker=args.marker or config.report.marker,
+        max_output=config.report.max_output_chars,
+    )
     renderer = Renderer(args.templates)
     if args.format in ("markdown", "comment"):
         text = renderer.comment(report)
@@ -73,14 +116,18 @@ def run(args: argparse.Namespace) -> int:
             args.output.parent.mkdir(parents=True, exist_ok=True)
             args.output.write_text(redact.text(text), encoding="utf-8")
         except OSError as exc:
-            raise AgentciError(f"--output {args.output}: cannot write: {exc.strerror or exc}",
-                               hint="pass a writable file path") from None
+            raise AgentciError(
+                f"--output {args.output}: cannot write: {exc.strerror or exc}",
+                hint="pass a writable file path",
+            ) from None
     else:
         gha.print_untrusted(text)
     if args.post:
         if event is None:
-            print("agentci: --post: not in GitHub Actions (no GITHUB_EVENT_NAME); printed the report only",
-                  file=sys.stderr)
+            print(
+                "agentci: --post: not in GitHub Actions (no GITHUB_EVENT_NAME); printed the report only",
+                file=sys.stderr,
+            )
         else:
             done = publish(report, renderer, event, report_dir=paths[0].parent)
             for note in done.notes:
@@ -95,12 +142,16 @@ def _refuse_committed(paths: list[Path]) -> None:
 
     existing = [p for p in paths if p.is_file()]
     for path in sorted(tracked_by_git(existing)) if existing else []:
-        raise AgentciError(f"{path}: this file is committed in the repository, so it is not this run's result",
-                           hint="report on the file this run's `agentci eval --output` (or validate) wrote, "
-                                "outside the committed tree, e.g. under $RUNNER_TEMP")
+        raise AgentciError(
+            f"{path}: this file is committed in the repository, so it is not this run's result",
+            hint="report on the file this run's `agentci eval --output` (or validate) wrote, "
+            "outside the committed tree, e.g. under $RUNNER_TEMP",
+        )
 
 
-def _regate(results: dict[str, object], config: object, args: argparse.Namespace) -> dict[str, object]:
+def _regate(
+    results: dict[str, object], config: object, args: argparse.Namespace
+) -> dict[str, object]:
     """The gate is recomputed from the cases with thresholds from trusted input only (flags, else
     agentci.yaml, else the defaults): a results file is evidence, and its own `gate` block,
     thresholds included, is ignored (pass eval's --min-pass-rate/--max-regressions here too)."""
@@ -108,5 +159,7 @@ def _regate(results: dict[str, object], config: object, args: argparse.Namespace
     from agentci.eval import results as results_mod
 
     cfg_gate = config.eval.gate  # type: ignore[attr-defined]
-    gate = gates.resolve(cfg_gate.min_pass_rate, cfg_gate.max_regressions, args.min_pass_rate, args.max_regressions)
+    gate = gates.resolve(
+        cfg_gate.min_pass_rate, cfg_gate.max_regressions, args.min_pass_rate, args.max_regressions
+    )
     return results_mod.recompute(results, gate)

@@ -16,7 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from agentci.commands.deploy import add_environment
 
     parser.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
-    parser.add_argument("--workspace", metavar="PATH", help="local workspace directory (overrides workspace.path)")
+    parser.add_argument(
+        "--workspace", metavar="PATH", help="local workspace directory (overrides workspace.path)"
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text")
     add_environment(parser)
 
@@ -31,13 +33,20 @@ def run(args: argparse.Namespace) -> int:
 
     root = Path(args.path).resolve()
     tree = WorkTree(root)
-    config = from_data(load_document(tree, CONFIG_FILE).data if tree.size(CONFIG_FILE) is not None else None)
+    config = from_data(
+        load_document(tree, CONFIG_FILE).data if tree.size(CONFIG_FILE) is not None else None
+    )
     chosen = environment_arg(args)
-    names = [config.environment(chosen).name] if chosen or len(config.all_environments()) == 1 \
+    names = (
+        [config.environment(chosen).name]
+        if chosen or len(config.all_environments()) == 1
         else list(config.all_environments())
+    )
     if args.workspace and len(names) > 1:
-        raise AgentciError("--workspace names one local workspace; this repo has several environments",
-                           hint="add --environment NAME")
+        raise AgentciError(
+            "--workspace names one local workspace; this repo has several environments",
+            hint="add --environment NAME",
+        )
     views: dict[str, dict[str, Any]] = {}
     for name in names:
         desired, why = None, ""
@@ -45,15 +54,19 @@ def run(args: argparse.Namespace) -> int:
             desired = load_desired(root, None, name, check=False)
         except AgentciError as exc:
             why = exc.message.splitlines()[0]
-        views[name] = environment_view(root, config.for_environment(name), desired, why, args.workspace)
+        views[name] = environment_view(
+            root, config.for_environment(name), desired, why, args.workspace
+        )
     head = next((v["head"] for v in views.values() if v["head"]), None)
     if len(views) == 1:
         view = next(iter(views.values()))
         if args.format == "json":
             print(json.dumps({"environment": names[0], **view}, indent=2))
         else:
-            print(f"{names[0]}: workspace {view['workspace']} ({view['backend']}); git HEAD "
-                  f"{'unknown' if view['error'] else (view['head'] or 'work tree')[:12]}")
+            print(
+                f"{names[0]}: workspace {view['workspace']} ({view['backend']}); git HEAD "
+                f"{'unknown' if view['error'] else (view['head'] or 'work tree')[:12]}"
+            )
             from agentci.deploy.status import render_table
 
             print(render_table(view["agents"]) if view["agents"] else "no agents deployed")
@@ -66,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def environment_view(root: Path, config: Any, desired: Any, why: str, workspace: str | None) -> dict[str, Any]:
+def environment_view(
+    root: Path, config: Any, desired: Any, why: str, workspace: str | None
+) -> dict[str, Any]:
     from agentci.deploy.backends.registry import open_workspace
     from agentci.deploy.desired import agent_area
     from agentci.deploy.plan import compare
@@ -75,8 +90,11 @@ def environment_view(root: Path, config: Any, desired: Any, why: str, workspace:
     backend = open_workspace(config, root, workspace)
     try:
         state = read_state(backend)
-        names = sorted(set(state["agents"]) | set(desired.agents if desired else ())
-                       | set(backend.live_areas("agents")))
+        names = sorted(
+            set(state["agents"])
+            | set(desired.agents if desired else ())
+            | set(backend.live_areas("agents"))
+        )
         rows = []
         for name in names:
             rec = state["agents"].get(name, {})
@@ -87,18 +105,40 @@ def environment_view(root: Path, config: Any, desired: Any, why: str, workspace:
             elif want is None or live is None:
                 sync = OUT_OF_SYNC
             else:
-                sync = SYNCED if not compare(want.area.hashes(backend.hash_algo), live) else OUT_OF_SYNC
+                sync = (
+                    SYNCED
+                    if not compare(want.area.hashes(backend.hash_algo), live)
+                    else OUT_OF_SYNC
+                )
             health = MISSING if live is None else _str(rec.get("health")) or PROGRESSING
-            message = "not in git" if desired and want is None else ("not deployed" if live is None else "")
-            rows.append({"name": name, "commit": _str(rec.get("commit")),
-                         "release": backend.live_release(agent_area(name)), "sync": sync, "health": health,
-                         "time": _str(rec.get("deployed_at")), "run_url": _str(rec.get("run_url")),
-                         "message": message or why})
+            message = (
+                "not in git"
+                if desired and want is None
+                else ("not deployed" if live is None else "")
+            )
+            rows.append(
+                {
+                    "name": name,
+                    "commit": _str(rec.get("commit")),
+                    "release": backend.live_release(agent_area(name)),
+                    "sync": sync,
+                    "health": health,
+                    "time": _str(rec.get("deployed_at")),
+                    "run_url": _str(rec.get("run_url")),
+                    "message": message or why,
+                }
+            )
         denied = _denied_calls(backend, state, rows)
     finally:
         backend.close()
-    return {"workspace": backend.describe(), "backend": backend.name,
-            "head": desired.commit if desired else None, "error": why or None, "agents": rows, "denied": denied}
+    return {
+        "workspace": backend.describe(),
+        "backend": backend.name,
+        "head": desired.commit if desired else None,
+        "error": why or None,
+        "agents": rows,
+        "denied": denied,
+    }
 
 
 def _print_denied(denied: dict[str, dict[str, Any]]) -> None:
@@ -106,29 +146,42 @@ def _print_denied(denied: dict[str, dict[str, Any]]) -> None:
         print("denied MCP tool calls since the last deploy (agentci mcp; .agentci/audit.log):")
         for name, seen in sorted(denied.items()):
             last = seen["last"]
-            print(f"  {name}: {seen['count']} (last {last['time']} {last['tool']} {last['path']!r}: {last['rule']})")
+            print(
+                f"  {name}: {seen['count']} (last {last['time']} {last['tool']} {last['path']!r}: {last['rule']})"
+            )
 
 
 def side_by_side(views: dict[str, dict[str, Any]], head: str | None) -> str:
     """AGENT | env1: commit sync health | env2: ... — one line per agent."""
     envs = list(views)
     agents = sorted({r["name"] for v in views.values() for r in v["agents"]})
-    cell = {(e, r["name"]): f"{(r.get('commit') or '-')[:12]} {r['sync']} {r['health']}"
-            for e in envs for r in views[e]["agents"]}
+    cell = {
+        (e, r["name"]): f"{(r.get('commit') or '-')[:12]} {r['sync']} {r['health']}"
+        for e in envs
+        for r in views[e]["agents"]
+    }
     table = [["AGENT", *[e.upper() for e in envs]]]
     table += [[a, *[cell.get((e, a), "-") for e in envs]] for a in agents]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     lines = [f"git HEAD {(head or 'work tree')[:12]}"]
     lines += [f"{e}: {views[e]['workspace']} ({views[e]['backend']})" for e in envs]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table
+    ]
     return "\n".join(lines)
 
 
-def _denied_calls(backend: Backend, state: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _denied_calls(
+    backend: Backend, state: dict[str, Any], rows: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
     """Per agent, the MCP calls its server denied since the agent's last deploy (from the audit log)."""
     from agentci.mcp.audit import AUDIT_LOG, denied_since, iso_to_ts
 
-    since = {name: ts for name, rec in state["agents"].items() if (ts := iso_to_ts(rec.get("deployed_at"))) is not None}
+    since = {
+        name: ts
+        for name, rec in state["agents"].items()
+        if (ts := iso_to_ts(rec.get("deployed_at"))) is not None
+    }
     denied = denied_since(backend.read(AUDIT_LOG), since) if since else {}
     for row in rows:
         row["denied_calls"] = denied.get(row["name"], {}).get("count", 0)

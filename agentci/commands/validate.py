@@ -18,8 +18,12 @@ FORMATS = ("text", "json", "github", "sarif")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
-    parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="text (default), json, github (workflow annotations) or sarif (code scanning)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (default), json, github (workflow annotations) or sarif (code scanning)",
+    )
     parser.add_argument("--strict", action="store_true", help="warnings fail the run too")
     parser.add_argument("--output", "-o", help="write the report to a file instead of stdout")
 

@@ -83,14 +83,18 @@ def workspace_path(path: str) -> str:
 
 
 def knowledge_path(repo_path: str) -> str:
-    return repo_path[len("knowledge/"):] if repo_path.startswith("knowledge/") else repo_path
+    return repo_path[len("knowledge/") :] if repo_path.startswith("knowledge/") else repo_path
 
 
 def open_source(root: Path, ref: str | None) -> tuple[Source, str | None]:
     """`--ref` (or HEAD when the repo is a git repo) read from git; otherwise the work tree."""
     if ref is None:
-        inside = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "HEAD"],
-                                capture_output=True, text=True, check=False)
+        inside = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--verify", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if inside.returncode != 0:
             return WorkTree(root), None
         ref = "HEAD"
@@ -98,8 +102,9 @@ def open_source(root: Path, ref: str | None) -> tuple[Source, str | None]:
     return tree, tree.commit()
 
 
-def load_desired(root: Path, ref: str | None = None, environment: str | None = None, *,
-                 check: bool = True) -> Desired:
+def load_desired(
+    root: Path, ref: str | None = None, environment: str | None = None, *, check: bool = True
+) -> Desired:
     """What `ref` says environment `environment` should hold: its config's `workspace` is the
     environment's, and the environment's variables are merged over every agent's. With `check`
     (deploy), a commit `agentci validate` reports errors for is refused with the same findings;
@@ -108,15 +113,23 @@ def load_desired(root: Path, ref: str | None = None, environment: str | None = N
     try:
         return _load(root, source, commit, environment, check)
     except PathEscape as exc:  # a file swapped for a symlink mid-read: nothing was deployed
-        raise AgentciError(f"deploy refused: {exc}", hint="deploy a commit (--ref) or a work tree nobody is "
-                           "changing; nothing was changed", exit_code=1) from None
+        raise AgentciError(
+            f"deploy refused: {exc}",
+            hint="deploy a commit (--ref) or a work tree nobody is changing; nothing was changed",
+            exit_code=1,
+        ) from None
     finally:
         if isinstance(source, GitTree):
             source.close()
 
 
-def _load(root: Path, source: Source, commit: str | None, environment: str | None = None,
-          check: bool = True) -> Desired:
+def _load(
+    root: Path,
+    source: Source,
+    commit: str | None,
+    environment: str | None = None,
+    check: bool = True,
+) -> Desired:
     repo = load_repo(source)
     env = repo.config.environment(environment)
     if check:
@@ -127,14 +140,16 @@ def _load(root: Path, source: Source, commit: str | None, environment: str | Non
         findings = repo.findings
     errors = [f for f in findings if f.severity == Severity.ERROR]
     if errors:
-        lines = "\n".join(f"  {f.location}: {f.message} [{f.rule}]" + (f"\n    fix: {f.hint}" if f.hint else "")
-                          for f in errors[:10])
+        lines = "\n".join(
+            f"  {f.location}: {f.message} [{f.rule}]" + (f"\n    fix: {f.hint}" if f.hint else "")
+            for f in errors[:10]
+        )
         more = f"\n  … and {len(errors) - 10} more" if len(errors) > 10 else ""
         raise AgentciError(
             f"deploy refused: {source.label}: `agentci validate` reports {len(errors)} error(s); "
             f"nothing was changed:\n{lines}{more}",
             hint="run `agentci validate` and fix them (or list a rule under `ignore:` in agentci.yaml), "
-                 "then deploy again",
+            "then deploy again",
             exit_code=1 if check else None,  # diff: 1 means drift, so a repo it cannot read is 2
         )
     seen: dict[str, str] = {}
@@ -142,13 +157,17 @@ def _load(root: Path, source: Source, commit: str | None, environment: str | Non
     knowledge = Area(KNOWLEDGE)
     for agent in repo.agents:
         if agent.name in seen:
-            raise AgentciError(f"{agent.manifest}: agent name {agent.name!r} is also used by {seen[agent.name]}",
-                               hint="give each agent a unique agent.name")
+            raise AgentciError(
+                f"{agent.manifest}: agent name {agent.name!r} is also used by {seen[agent.name]}",
+                hint="give each agent a unique agent.name",
+            )
         seen[agent.name] = agent.manifest
         area = Area(agent_area(agent.name))
         area.files["agent.yaml"] = source.read_bytes(agent.manifest)
         if agent.prompt:
-            area.files["system_prompt.md"] = render_prompt(source, agent, agent.prompt, env.variables).encode("utf-8")
+            area.files["system_prompt.md"] = render_prompt(
+                source, agent, agent.prompt, env.variables
+            ).encode("utf-8")
         if agent.tools:
             area.files["tools.json"] = source.read_bytes(agent.tools)
         paths = []
@@ -162,7 +181,9 @@ def _load(root: Path, source: Source, commit: str | None, environment: str | Non
     return Desired(root, commit, source.label, config, repo, agents, knowledge, policies, env.name)
 
 
-def render_prompt(source: Source, agent: Agent, path: str, overrides: dict[str, Any] | None = None) -> str:
+def render_prompt(
+    source: Source, agent: Agent, path: str, overrides: dict[str, Any] | None = None
+) -> str:
     """The live prompt: the same sandboxed, StrictUndefined rendering the evals used, with the
     environment's variables (`overrides`) over the agent's."""
     from agentci.eval.render import render
@@ -193,7 +214,13 @@ def policy(d: DesiredAgent, repo: Repo) -> dict[str, Any]:
                 write.append(role.output_dir)
     norm = lambda xs: sorted({"/" + workspace_path(x) for x in xs})  # noqa: E731
     memory = "/" + workspace_path(a.memory_path) if a.memory_path else None
-    return {"agent": a.name, "roles": roles, "read": norm(read), "write": norm(write), "memory": memory}
+    return {
+        "agent": a.name,
+        "roles": roles,
+        "read": norm(read),
+        "write": norm(write),
+        "memory": memory,
+    }
 
 
 def policy_json(d: DesiredAgent, repo: Repo) -> bytes:

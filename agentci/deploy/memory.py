@@ -34,7 +34,9 @@ def snapshot(backend: Backend, agent: str, memory_path: str, release: str | None
     return True
 
 
-def restore(backend: Backend, agent: str, memory_path: str, release: str, commit: str | None) -> None:
+def restore(
+    backend: Backend, agent: str, memory_path: str, release: str, commit: str | None
+) -> None:
     data = backend.read(snapshot_path(agent, release))
     if data is None:
         raise no_snapshot(agent, release, commit)
@@ -46,7 +48,9 @@ def no_snapshot(agent: str, release: str, commit: str | None) -> AgentciError:
         f"no memory snapshot of agent {agent!r} for release {release} (commit {(commit or '?')[:12]}); "
         "nothing was changed",
         hint="snapshots are taken when a release is replaced; deploy without --restore-memory, or pick "
-             "a --ref that was live before", exit_code=1)
+        "a --ref that was live before",
+        exit_code=1,
+    )
 
 
 def wipe(backend: Backend, memory_path: str) -> None:

@@ -36,9 +36,16 @@ class AreaPlan:
         return sorted(p for p in self.desired if p not in self.changes)
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "path": self.ref.path, "sync": self.sync,
-                "release": self.release, "live_release": self.live_release, "extra": self.extra,
-                "changes": [{"path": p, "change": c} for p, c in sorted(self.changes.items())]}
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "path": self.ref.path,
+            "sync": self.sync,
+            "release": self.release,
+            "live_release": self.live_release,
+            "extra": self.extra,
+            "changes": [{"path": p, "change": c} for p, c in sorted(self.changes.items())],
+        }
 
 
 @dataclass
@@ -68,13 +75,23 @@ def compare(desired: dict[str, str], live: dict[str, str] | None) -> dict[str, s
 def plan_area(backend: Backend, area: Area, kind: str, name: str) -> AreaPlan:
     desired = area.hashes(backend.hash_algo)
     live = backend.live_files(area.ref)
-    return AreaPlan(area.ref, kind, name, area.release_id(backend.hash_algo), backend.live_release(area.ref),
-                    desired, live, compare(desired, live))
+    return AreaPlan(
+        area.ref,
+        kind,
+        name,
+        area.release_id(backend.hash_algo),
+        backend.live_release(area.ref),
+        desired,
+        live,
+        compare(desired, live),
+    )
 
 
 def make_plan(backend: Backend, desired: Desired, only: set[str] | None = None) -> Plan:
-    areas = [plan_area(backend, desired.knowledge, "knowledge", "knowledge"),
-             plan_area(backend, desired.policies, "policies", "policies")]
+    areas = [
+        plan_area(backend, desired.knowledge, "knowledge", "knowledge"),
+        plan_area(backend, desired.policies, "policies", "policies"),
+    ]
     for name, d in desired.agents.items():
         if only is None or name in only:
             areas.append(plan_area(backend, d.area, "agent", name))
@@ -82,6 +99,17 @@ def make_plan(backend: Backend, desired: Desired, only: set[str] | None = None) 
         if name not in desired.agents:
             ref = agent_area(name)
             live = backend.live_files(ref)
-            areas.append(AreaPlan(ref, "agent", name, None, backend.live_release(ref), {}, live,
-                                  compare({}, live), extra=True))
+            areas.append(
+                AreaPlan(
+                    ref,
+                    "agent",
+                    name,
+                    None,
+                    backend.live_release(ref),
+                    {},
+                    live,
+                    compare({}, live),
+                    extra=True,
+                )
+            )
     return Plan(areas)

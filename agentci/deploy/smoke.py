@@ -30,8 +30,12 @@ def _provider(agent: Agent, timeout: float) -> Any:
     from agentci.eval.providers import registry
     from agentci.eval.providers.base import ProviderConfig
 
-    config = ProviderConfig(provider=agent.model.provider, base_url=agent.model.base_url,
-                            api_key_env=agent.model.api_key_env, timeout=timeout)
+    config = ProviderConfig(
+        provider=agent.model.provider,
+        base_url=agent.model.base_url,
+        api_key_env=agent.model.api_key_env,
+        timeout=timeout,
+    )
     factory = getattr(registry, "get_provider", None) or registry.create
     return factory(config)
 
@@ -52,12 +56,16 @@ def run_smoke(agent: Agent, system_prompt: str, timeout: float = 120.0) -> Smoke
     smoke = agent.smoke or {}
     text = smoke.get("input")
     if not isinstance(text, str) or not text:
-        raise AgentciError(f"{agent.manifest}: smoke.input must be a non-empty string",
-                           hint='smoke: {input: "Hello", expect: {icontains: "help"}}')
+        raise AgentciError(
+            f"{agent.manifest}: smoke.input must be a non-empty string",
+            hint='smoke: {input: "Hello", expect: {icontains: "help"}}',
+        )
     provider = _provider(agent, timeout)
-    request = Request(model=agent.model.name,
-                      messages=(Message("system", system_prompt), Message("user", text)),
-                      params=dict(agent.model.params))
+    request = Request(
+        model=agent.model.name,
+        messages=(Message("system", system_prompt), Message("user", text)),
+        params=dict(agent.model.params),
+    )
     try:
         response = provider.complete(request)
     except ProviderError as exc:

@@ -51,11 +51,21 @@ class AgentResult:
     time: str = field(default_factory=now_iso)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "commit": self.commit, "release": self.release,
-                "files_sent": self.files_sent, "files_unchanged": self.files_unchanged,
-                "files_removed": self.files_removed, "changed": self.changed, "sync": self.sync,
-                "health": self.health, "message": self.message, "smoke": self.smoke,
-                "memory": self.memory, "time": self.time}
+        return {
+            "name": self.name,
+            "commit": self.commit,
+            "release": self.release,
+            "files_sent": self.files_sent,
+            "files_unchanged": self.files_unchanged,
+            "files_removed": self.files_removed,
+            "changed": self.changed,
+            "sync": self.sync,
+            "health": self.health,
+            "message": self.message,
+            "smoke": self.smoke,
+            "memory": self.memory,
+            "time": self.time,
+        }
 
 
 def read_state(backend: Backend) -> dict[str, Any]:
@@ -71,10 +81,16 @@ def read_state(backend: Backend) -> dict[str, Any]:
     # as unknown state (the next deploy rewrites it), never as a crash.
     for key in ("agents", "areas"):
         entries = data.get(key)
-        data[key] = {k: v for k, v in entries.items() if isinstance(v, dict)} if isinstance(entries, dict) else {}
+        data[key] = (
+            {k: v for k, v in entries.items() if isinstance(v, dict)}
+            if isinstance(entries, dict)
+            else {}
+        )
     for rec in data["agents"].values():
         history = rec.get("history")
-        rec["history"] = [h for h in history if isinstance(h, dict)] if isinstance(history, list) else []
+        rec["history"] = (
+            [h for h in history if isinstance(h, dict)] if isinstance(history, list) else []
+        )
     return data
 
 
@@ -85,25 +101,37 @@ def write_state(backend: Backend, state: dict[str, Any]) -> None:
     backend.write(STATE, redact.text(json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
 
 
-def record_agent(state: dict[str, Any], r: AgentResult, files: dict[str, str], knowledge: list[str]) -> None:
+def record_agent(
+    state: dict[str, Any], r: AgentResult, files: dict[str, str], knowledge: list[str]
+) -> None:
     prev = state["agents"].get(r.name, {})
     history = list(prev.get("history", []))
     if r.release and (not history or history[-1].get("release") != r.release):
         history.append({"release": r.release, "commit": r.commit, "time": r.time})
-    state["agents"][r.name] = {"commit": r.commit, "release": r.release, "files": files,
-                               "knowledge": knowledge, "health": r.health, "deployed_at": r.time,
-                               "run_url": run_url(), "history": history[-50:]}
+    state["agents"][r.name] = {
+        "commit": r.commit,
+        "release": r.release,
+        "files": files,
+        "knowledge": knowledge,
+        "health": r.health,
+        "deployed_at": r.time,
+        "run_url": run_url(),
+        "history": history[-50:],
+    }
 
 
 def append_log(backend: Backend, entry: dict[str, Any]) -> None:
     entry = {"time": now_iso(), **entry}
     from agentci import redact
 
-    backend.append(LOG, redact.text(json.dumps(redact.scrub(entry), sort_keys=True) + "\n").encode())
+    backend.append(
+        LOG, redact.text(json.dumps(redact.scrub(entry), sort_keys=True) + "\n").encode()
+    )
 
 
-def status_document(environment: str, backend: Backend, commit: str | None, result: str,
-                    agents: list[AgentResult]) -> dict[str, Any]:
+def status_document(
+    environment: str, backend: Backend, commit: str | None, result: str, agents: list[AgentResult]
+) -> dict[str, Any]:
     return {
         "version": 1,
         "environment": environment,
@@ -112,19 +140,44 @@ def status_document(environment: str, backend: Backend, commit: str | None, resu
         "result": result,
         "updated_at": now_iso(),
         "run_url": run_url(),
-        "agents": {a.name: {"commit": a.commit, "release": a.release, "sync": a.sync, "health": a.health,
-                            "time": a.time, "run_url": run_url(), "files_sent": a.files_sent,
-                            "files_unchanged": a.files_unchanged} for a in agents},
+        "agents": {
+            a.name: {
+                "commit": a.commit,
+                "release": a.release,
+                "sync": a.sync,
+                "health": a.health,
+                "time": a.time,
+                "run_url": run_url(),
+                "files_sent": a.files_sent,
+                "files_unchanged": a.files_unchanged,
+            }
+            for a in agents
+        },
     }
 
 
 def render_table(rows: list[dict[str, Any]]) -> str:
     headers = ["AGENT", "COMMIT", "SYNC", "HEALTH", "DEPLOYED", "MESSAGE"]
-    table = [[r["name"], (r.get("commit") or "-")[:12], r["sync"], r["health"], r.get("time") or "-",
-              r.get("message") or ""] for r in rows]
-    widths = [max(len(h), *(len(str(row[i])) for row in table)) if table else len(h) for i, h in enumerate(headers)]
+    table = [
+        [
+            r["name"],
+            (r.get("commit") or "-")[:12],
+            r["sync"],
+            r["health"],
+            r.get("time") or "-",
+            r.get("message") or "",
+        ]
+        for r in rows
+    ]
+    widths = [
+        max(len(h), *(len(str(row[i])) for row in table)) if table else len(h)
+        for i, h in enumerate(headers)
+    ]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip()]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in table]
+    lines += [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
+        for row in table
+    ]
     return "\n".join(lines)
 
 

@@ -44,9 +44,17 @@ def merge(old: bytes | str | None, doc: dict[str, Any]) -> dict[str, Any]:
     prev = prev if isinstance(prev, dict) else {}
     envs = prev.get("environments")
     envs = {k: v for k, v in envs.items() if isinstance(v, dict)} if isinstance(envs, dict) else {}
-    if not envs and isinstance(prev.get("environment"), str) and isinstance(prev.get("agents"), dict):
-        envs[prev["environment"]] = {k: v for k, v in prev.items() if k != "version"}  # a version 1 file
-    envs[str(doc.get("environment"))] = {k: v for k, v in doc.items() if k not in ("version", "environments")}
+    if (
+        not envs
+        and isinstance(prev.get("environment"), str)
+        and isinstance(prev.get("agents"), dict)
+    ):
+        envs[prev["environment"]] = {
+            k: v for k, v in prev.items() if k != "version"
+        }  # a version 1 file
+    envs[str(doc.get("environment"))] = {
+        k: v for k, v in doc.items() if k not in ("version", "environments")
+    }
     return {**doc, "version": 2, "environments": dict(sorted(envs.items()))}
 
 
@@ -55,7 +63,11 @@ def write_back(root: Path, config: Config, doc: dict[str, Any], log: Any = print
     env = os.environ
     if config.status.mode == "deployments":
         return "deployments"  # the GitHub Deployment (agentci.github.deployments) is the record
-    if env.get("GITHUB_ACTIONS") == "true" and env.get("GITHUB_TOKEN") and env.get("GITHUB_REPOSITORY"):
+    if (
+        env.get("GITHUB_ACTIONS") == "true"
+        and env.get("GITHUB_TOKEN")
+        and env.get("GITHUB_REPOSITORY")
+    ):
         github_contents(config, doc, log)
         return "github"
     return git_commit(root, config, doc, log)
@@ -65,24 +77,42 @@ def git_commit(root: Path, config: Config, doc: dict[str, Any], log: Any) -> str
     path = root / config.status_file
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render(merge(path.read_bytes() if path.is_file() else None, doc)), encoding="utf-8")
+    tmp.write_text(
+        render(merge(path.read_bytes() if path.is_file() else None, doc)), encoding="utf-8"
+    )
     os.replace(tmp, path)
     if config.status.mode == "branch":
-        log(f"status: wrote {config.status_file} in the work tree (status.mode branch commits it to the "
-            "status branch in GitHub Actions only)")
+        log(
+            f"status: wrote {config.status_file} in the work tree (status.mode branch commits it to the "
+            "status branch in GitHub Actions only)"
+        )
         return "file"
-    inside = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+    inside = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True
+    )
     if inside.returncode != 0:
         return "file"
     rel = os.path.relpath(path, inside.stdout.strip())
-    git = ["git", "-C", inside.stdout.strip(), "-c", f"user.name={config.status.author_name}",
-           "-c", f"user.email={config.status.author_email}"]
+    git = [
+        "git",
+        "-C",
+        inside.stdout.strip(),
+        "-c",
+        f"user.name={config.status.author_name}",
+        "-c",
+        f"user.email={config.status.author_email}",
+    ]
     subprocess.run([*git, "add", "--", rel], capture_output=True, check=False)
     author = f"{config.status.author_name} <{config.status.author_email}>"
-    proc = subprocess.run([*git, "commit", "-q", f"--author={author}", "-m", message(doc), "--", rel],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [*git, "commit", "-q", f"--author={author}", "-m", message(doc), "--", rel],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0 and "nothing" not in (proc.stdout + proc.stderr):
-        log(f"status: could not commit {rel}: {(proc.stderr or proc.stdout).strip().splitlines()[-1:]}")
+        log(
+            f"status: could not commit {rel}: {(proc.stderr or proc.stdout).strip().splitlines()[-1:]}"
+        )
         return "file"
     return "git"
 
@@ -106,11 +136,20 @@ def github_contents(config: Config, doc: dict[str, Any], log: Any) -> None:
             if start and gh.ensure_branch(branch, str(start)):
                 log(f"status: created branch {branch} for {config.status_file}")
         # put_file re-reads, re-merges and retries when the branch moved (409/422 on a stale blob sha).
-        gh.put_file(config.status_file, lambda old: render(merge(old, doc)).encode(), message(doc), branch,
-                    author=(config.status.author_name, config.status.author_email))
+        gh.put_file(
+            config.status_file,
+            lambda old: render(merge(old, doc)).encode(),
+            message(doc),
+            branch,
+            author=(config.status.author_name, config.status.author_email),
+        )
     except GitHubError as exc:
         if exc.protected:
-            raise AgentciError(f"could not write {config.status_file}: {exc.message}", hint=exc.hint,
-                               exit_code=1) from None
-        raise AgentciError(f"could not write {config.status_file} through the GitHub Contents API: {exc}",
-                           hint="the workflow needs `permissions: contents: write`", exit_code=1) from None
+            raise AgentciError(
+                f"could not write {config.status_file}: {exc.message}", hint=exc.hint, exit_code=1
+            ) from None
+        raise AgentciError(
+            f"could not write {config.status_file} through the GitHub Contents API: {exc}",
+            hint="the workflow needs `permissions: contents: write`",
+            exit_code=1,
+        ) from None

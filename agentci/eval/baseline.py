@@ -27,18 +27,25 @@ class Base:
 
 def open_base(root: Path, ref: str) -> Base:
     if not (root / ".git").exists() and _git(root, "rev-parse", "--git-dir") is None:
-        raise AgentciError(f"--base {ref}: {root} is not a git repository", hint="run inside a clone, or drop --base")
+        raise AgentciError(
+            f"--base {ref}: {root} is not a git repository",
+            hint="run inside a clone, or drop --base",
+        )
     if _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") is None:
         raise AgentciError(
             f"--base {ref}: no such commit in {root}",
             hint="fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin main)",
         )
-    commit = _git(root, "merge-base", ref, "HEAD") or _git(root, "rev-parse", f"{ref}^{{commit}}") or ref
+    commit = (
+        _git(root, "merge-base", ref, "HEAD") or _git(root, "rev-parse", f"{ref}^{{commit}}") or ref
+    )
     return Base(ref, commit, load_repo(GitTree(root, commit)))
 
 
 def _git(root: Path, *args: str) -> str | None:
-    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
+    )
     return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else None
 
 
@@ -75,8 +82,11 @@ _WATCHED = (
 def _ref(ref: Any) -> str | None:
     if ref is None:
         return None
-    return f"{ref.provider}/{ref.name}" + (f" at {ref.base_url}" if ref.base_url else "") + (
-        f" with {ref.api_key_env}" if ref.api_key_env else "")
+    return (
+        f"{ref.provider}/{ref.name}"
+        + (f" at {ref.base_url}" if ref.base_url else "")
+        + (f" with {ref.api_key_env}" if ref.api_key_env else "")
+    )
 
 
 def config_changes(head: Any, base: Any) -> list[str]:

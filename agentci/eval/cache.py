@@ -67,7 +67,11 @@ class Cache:
             data = json.loads(self._path(key).read_bytes())
         except (OSError, ValueError):
             return None
-        if not isinstance(data, dict) or data.get("v") != VERSION or not isinstance(data.get("text"), str):
+        if (
+            not isinstance(data, dict)
+            or data.get("v") != VERSION
+            or not isinstance(data.get("text"), str)
+        ):
             return None
         return Response(
             text=data["text"],
@@ -120,14 +124,15 @@ class Cache:
             return
 
 
-
 def _tracked_under(root: Path) -> set[str]:
     """Files under `root` that git tracks (root-relative, '/'-separated): they came with the
     checkout, so they are never answers."""
     if not root.is_dir():
         return set()
     try:
-        proc = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True, timeout=30, check=False)
+        proc = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z"], capture_output=True, timeout=30, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return set()
     if proc.returncode != 0:
@@ -146,6 +151,9 @@ def _sweep_tmp(root: Path) -> None:
     for shard in shards:
         with contextlib.suppress(OSError):
             for entry in os.scandir(shard.path):
-                if entry.name.startswith(".tmp-") and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                if (
+                    entry.name.startswith(".tmp-")
+                    and entry.stat(follow_symlinks=False).st_mtime < cutoff
+                ):
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)

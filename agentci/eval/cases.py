@@ -71,7 +71,9 @@ def load_set(agent: str, doc: Document | None, path: str) -> EvalSet:
         try:
             mod = importlib.import_module("agentci.eval.prompt_yml")
         except ImportError:
-            return EvalSet(path, error=f"{path}: GitHub Models prompt files are not supported in this build")
+            return EvalSet(
+                path, error=f"{path}: GitHub Models prompt files are not supported in this build"
+            )
         try:
             data = mod.to_eval_set(doc)
         except Exception as exc:  # the mapper reports bad files by raising
@@ -132,7 +134,9 @@ def _parse(agent: str, doc: Document, path: str, data: dict[str, Any]) -> EvalSe
     return out
 
 
-def _specs(raws: list[Any], doc: Document, at: list[str | int], errors: list[str]) -> list[AssertionSpec]:
+def _specs(
+    raws: list[Any], doc: Document, at: list[str | int], errors: list[str]
+) -> list[AssertionSpec]:
     """Assertion entries checked up front, so a typo fails before any model is called."""
     parse: Callable[[Any], AssertionSpec]
     try:
@@ -144,7 +148,10 @@ def _specs(raws: list[Any], doc: Document, at: list[str | int], errors: list[str
         try:
             out.append(parse(raw))
         except AgentciError as exc:
-            errors.append(f"{doc.path}:{doc.line_of([*at, j])}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+            errors.append(
+                f"{doc.path}:{doc.line_of([*at, j])}: {exc.message}"
+                + (f" ({exc.hint})" if exc.hint else "")
+            )
     return out
 
 
@@ -157,7 +164,9 @@ def _spec(raw: Any) -> AssertionSpec:
     return AssertionSpec(
         type=str(raw.get("type", "")),
         value=raw.get("value"),
-        weight=float(weight) if isinstance(weight, (int, float)) and not isinstance(weight, bool) else 1.0,
+        weight=float(weight)
+        if isinstance(weight, (int, float)) and not isinstance(weight, bool)
+        else 1.0,
         threshold=_num(raw.get("threshold")),
         args=args,
         name=raw.get("name") if isinstance(raw.get("name"), str) else None,
@@ -173,8 +182,12 @@ def _list(value: Any) -> list[Any]:
 
 
 def _num(value: Any, default: float | None = None) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+    return (
+        float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+    )
 
 
 def _pos_int(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else default
+    return (
+        value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else default
+    )

@@ -53,32 +53,51 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
     root = Path(opts.root).resolve()
     if prompt_file.is_prompt_file(root):  # `agentci eval x.prompt.yml`, as `gh models eval` runs it
         if opts.base or opts.agents:
-            raise UsageError("a prompt file is evaluated on its own: no --base or --agent",
-                             hint="evaluate the repository (agentci eval .) to compare with a base ref")
+            raise UsageError(
+                "a prompt file is evaluated on its own: no --base or --agent",
+                hint="evaluate the repository (agentci eval .) to compare with a base ref",
+            )
         root, repo, single = prompt_file.load(root)
         agents = [single]
     elif not root.is_dir():
-        raise UsageError(f"{opts.root}: not a directory or a *.prompt.yml file",
-                         hint="pass the repository root (default: .) or a GitHub Models prompt file")
+        raise UsageError(
+            f"{opts.root}: not a directory or a *.prompt.yml file",
+            hint="pass the repository root (default: .) or a GitHub Models prompt file",
+        )
     else:
         repo = load_repo(WorkTree(root))
         agents = _select(repo.agents, opts.agents, root)
     if opts.changed_only and not opts.base:
-        raise UsageError("--changed-only needs --base REF", hint="e.g. --base origin/main --changed-only")
+        raise UsageError(
+            "--changed-only needs --base REF", hint="e.g. --base origin/main --changed-only"
+        )
     cfg = repo.config.eval
     concurrency = opts.concurrency or cfg.concurrency
     base = baseline.open_base(root, opts.base) if opts.base else None
-    plan_opts = PlanOptions(opts.provider or cfg.provider, opts.skip_missing_keys, cfg.judge, cfg.embedding)
-    policy = trust.policy_from(base.repo if base else None, head_trusted=opts.head_trusted and base is None,
-                               source=f"the base commit {base.commit[:12]}" if base else "the base commit")
-    providers = Providers(timeout=cfg.timeout, pool=concurrency, policy=policy,
-                          max_response_bytes=cfg.max_response_bytes)
+    plan_opts = PlanOptions(
+        opts.provider or cfg.provider, opts.skip_missing_keys, cfg.judge, cfg.embedding
+    )
+    policy = trust.policy_from(
+        base.repo if base else None,
+        head_trusted=opts.head_trusted and base is None,
+        source=f"the base commit {base.commit[:12]}" if base else "the base commit",
+    )
+    providers = Providers(
+        timeout=cfg.timeout,
+        pool=concurrency,
+        policy=policy,
+        max_response_bytes=cfg.max_response_bytes,
+    )
     # agentci.yaml (judge, gates, providers, limits) shapes every agent's result
     config_changed = base is not None and baseline.config_changed(repo.source, base.repo.source)
     try:
         entries: list[tuple[Agent, bool | None, AgentPlan | None, AgentPlan | None]] = []
         for agent in agents:
-            changed = (config_changed or baseline.changed(agent, repo.source, base.repo)) if base else None
+            changed = (
+                (config_changed or baseline.changed(agent, repo.source, base.repo))
+                if base
+                else None
+            )
             if opts.changed_only and changed is False:
                 entries.append((agent, changed, None, None))
                 continue
@@ -87,14 +106,21 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
             if base and changed and not head.skipped:
                 base_agent = base.repo.agent(agent.name)
                 if base_agent is not None:
-                    base_plan = plan_agent(base.repo, base_agent, "base", providers, plan_opts, opts.shard)
+                    base_plan = plan_agent(
+                        base.repo, base_agent, "base", providers, plan_opts, opts.shard
+                    )
             entries.append((agent, changed, head, base_plan))
         jobs: list[Job] = [j for _, _, h, b in entries for p in (h, b) if p for j in p.jobs]
         progress = Progress(len(jobs), enabled=opts.progress)
-        runner = Runner(Cache(default_dir(root), enabled=not opts.no_cache), concurrency=concurrency,
-                        limits=cfg.limits, retries=cfg.retries, backoff_base=opts.backoff_base,
-                        max_retry_after=cfg.max_retry_after,
-                        on_done=progress.update)
+        runner = Runner(
+            Cache(default_dir(root), enabled=not opts.no_cache),
+            concurrency=concurrency,
+            limits=cfg.limits,
+            retries=cfg.retries,
+            backoff_base=opts.backoff_base,
+            max_retry_after=cfg.max_retry_after,
+            on_done=progress.update,
+        )
         done = runner.run(jobs)
         notes = providers.notes()
     finally:
@@ -109,34 +135,62 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
         progress.agent_done(block["name"], _line(block, time.monotonic() - started))
     # On a PR the gate is the base's: a PR that lowers it shows the change, it does not apply it.
     trusted_gate = (base.repo.config if base else repo.config).eval.gate
-    gate = gates.resolve(trusted_gate.min_pass_rate, trusted_gate.max_regressions, opts.min_pass_rate,
-                         opts.max_regressions, max_cost=trusted_gate.max_cost,
-                         max_cost_increase=trusted_gate.max_cost_increase)
-    totals = results.totals(agent_blocks, runner.stats.requests, runner.stats.cached, time.monotonic() - started)
-    doc = results.document(
-        repo=root, commit=_head_commit(root), base={"ref": base.ref, "commit": base.commit} if base else None,
-        shard=str(opts.shard) if opts.shard else None, agents=agent_blocks, totals_=totals, gate=gate, notes=notes,
+    gate = gates.resolve(
+        trusted_gate.min_pass_rate,
+        trusted_gate.max_regressions,
+        opts.min_pass_rate,
+        opts.max_regressions,
+        max_cost=trusted_gate.max_cost,
+        max_cost_increase=trusted_gate.max_cost_increase,
     )
-    doc["trust"] = {"refused": providers.refusals(),
-                    "config_changes": baseline.config_changes(repo.config, base.repo.config) if base else []}
+    totals = results.totals(
+        agent_blocks, runner.stats.requests, runner.stats.cached, time.monotonic() - started
+    )
+    doc = results.document(
+        repo=root,
+        commit=_head_commit(root),
+        base={"ref": base.ref, "commit": base.commit} if base else None,
+        shard=str(opts.shard) if opts.shard else None,
+        agents=agent_blocks,
+        totals_=totals,
+        gate=gate,
+        notes=notes,
+    )
+    doc["trust"] = {
+        "refused": providers.refusals(),
+        "config_changes": baseline.config_changes(repo.config, base.repo.config) if base else [],
+    }
     return doc
 
 
 def _select(agents: list[Agent], names: list[str], root: Path) -> list[Agent]:
     if not agents:
-        raise AgentciError(f"no agents found in {root}",
-                           hint="add agents/<name>/agent.yaml, or set `agents:` globs in agentci.yaml")
+        raise AgentciError(
+            f"no agents found in {root}",
+            hint="add agents/<name>/agent.yaml, or set `agents:` globs in agentci.yaml",
+        )
     if not names:
         return agents
     known = {a.name for a in agents}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise UsageError(f"--agent {unknown[0]!r}: no such agent", hint=f"agents here: {', '.join(sorted(known))}")
+        raise UsageError(
+            f"--agent {unknown[0]!r}: no such agent",
+            hint=f"agents here: {', '.join(sorted(known))}",
+        )
     return [a for a in agents if a.name in names]
 
 
-def _agent_block(repo: Any, agent: Agent, changed: bool | None, head: AgentPlan | None, base: AgentPlan | None,
-                 by_job: dict[int, CaseResult], opts: EvalOptions, has_base: bool) -> dict[str, Any]:
+def _agent_block(
+    repo: Any,
+    agent: Agent,
+    changed: bool | None,
+    head: AgentPlan | None,
+    base: AgentPlan | None,
+    by_job: dict[int, CaseResult],
+    opts: EvalOptions,
+    has_base: bool,
+) -> dict[str, Any]:
     plan = head
     block: dict[str, Any] = {
         "name": agent.name,
@@ -144,14 +198,29 @@ def _agent_block(repo: Any, agent: Agent, changed: bool | None, head: AgentPlan 
         "model": plan.model if plan else agent.model.name,
         "changed": changed,
         "skipped": None,
-        "sets": [results.set_entry(s) for s in (plan.sets if plan else
-                                                [load_set(agent.name, repo.documents.get(p), p) for p in agent.evals])],
+        "sets": [
+            results.set_entry(s)
+            for s in (
+                plan.sets
+                if plan
+                else [load_set(agent.name, repo.documents.get(p), p) for p in agent.evals]
+            )
+        ],
         "cases": [],
     }
     if plan is None or plan.skipped:
         block["skipped"] = plan.skipped if plan else f"unchanged since {opts.base}"
-        sets = plan.sets if plan else [load_set(agent.name, repo.documents.get(p), p) for p in agent.evals]
-        block["cases"] = [results.skipped_entry(c) for s in sets for c in s.cases if opts.shard is None or opts.shard(c)]
+        sets = (
+            plan.sets
+            if plan
+            else [load_set(agent.name, repo.documents.get(p), p) for p in agent.evals]
+        )
+        block["cases"] = [
+            results.skipped_entry(c)
+            for s in sets
+            for c in s.cases
+            if opts.shard is None or opts.shard(c)
+        ]
         return results.summarize(block)
     base_by_key = {j.case.key: by_job[id(j)] for j in base.jobs} if base else {}
     compared = has_base and bool(changed)
@@ -161,7 +230,11 @@ def _agent_block(repo: Any, agent: Agent, changed: bool | None, head: AgentPlan 
     block["price"] = price.to_json() if price else None
     for job in plan.jobs:
         head_result = by_job[id(job)]
-        block["cases"].append(results.case_entry(head_result, base_by_key.get(job.case.key), compared, price, base_price))
+        block["cases"].append(
+            results.case_entry(
+                head_result, base_by_key.get(job.case.key), compared, price, base_price
+            )
+        )
     return results.summarize(block)
 
 
@@ -170,14 +243,21 @@ def _line(block: dict[str, Any], elapsed: float) -> str:
         return f"skipped: {block['skipped']}"
     t = block["totals"]
     rate = block["pass_rate"]
-    out = (f"{t['passed']}/{t['cases']} passed" + (f" ({rate:.0%})" if rate is not None else "")
-           + f", {t['failed']} failed, {t['errors']} errors")
+    out = (
+        f"{t['passed']}/{t['cases']} passed"
+        + (f" ({rate:.0%})" if rate is not None else "")
+        + f", {t['failed']} failed, {t['errors']} errors"
+    )
     if block["base_pass_rate"] is not None:
         out += f"; base {block['base_pass_rate']:.0%}, {t['regressions']} regressions, {t['fixes']} fixes"
     return out + f" [{elapsed:.1f}s]"
 
 
 def _head_commit(root: Path) -> str | None:
-    proc = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return proc.stdout.strip() or None if proc.returncode == 0 else None

@@ -18,11 +18,26 @@ class GateConfig:
     max_cost_increase: float | None = None  # head vs base, fraction
 
 
-def resolve(config_min: float | None, config_max: int | None, flag_min: float | None, flag_max: int | None,
-            *, max_cost: float | None = None, max_cost_increase: float | None = None) -> GateConfig:
+def resolve(
+    config_min: float | None,
+    config_max: int | None,
+    flag_min: float | None,
+    flag_max: int | None,
+    *,
+    max_cost: float | None = None,
+    max_cost_increase: float | None = None,
+) -> GateConfig:
     return GateConfig(
-        min_pass_rate=flag_min if flag_min is not None else config_min if config_min is not None else DEFAULT_MIN_PASS_RATE,
-        max_regressions=flag_max if flag_max is not None else config_max if config_max is not None else DEFAULT_MAX_REGRESSIONS,
+        min_pass_rate=flag_min
+        if flag_min is not None
+        else config_min
+        if config_min is not None
+        else DEFAULT_MIN_PASS_RATE,
+        max_regressions=flag_max
+        if flag_max is not None
+        else config_max
+        if config_max is not None
+        else DEFAULT_MAX_REGRESSIONS,
         max_cost=max_cost,
         max_cost_increase=max_cost_increase,
     )
@@ -38,21 +53,37 @@ def evaluate(results: dict[str, Any], gate: GateConfig) -> dict[str, Any]:
     reasons: list[str] = []
     scored = totals["passed"] + totals["failed"] + totals["errors"]
     if scored and totals["pass_rate"] < gate.min_pass_rate - 1e-9:
-        reasons.append(f"pass rate {totals['pass_rate']:.2f} < min {gate.min_pass_rate:.2f}"
-                       + (f" ({totals['errors']} errors)" if totals["errors"] else ""))
+        reasons.append(
+            f"pass rate {totals['pass_rate']:.2f} < min {gate.min_pass_rate:.2f}"
+            + (f" ({totals['errors']} errors)" if totals["errors"] else "")
+        )
     if totals["regressions"] > gate.max_regressions:
         reasons.append(f"{totals['regressions']} regressions > max {gate.max_regressions}")
     reasons += _cost_reasons(totals.get("cost") or {}, gate)
     for agent in results["agents"]:
         for s in agent.get("sets", []):
             if not s.get("gate_passed", True):
-                reasons.append(f"{s['path']}: pass rate {s['pass_rate']:.2f} < set threshold {s['min_pass_rate']:.2f}")
-    neutral = [] if reasons else unevaluated(results["agents"], scored, shard=bool(results.get("shard")))
+                reasons.append(
+                    f"{s['path']}: pass rate {s['pass_rate']:.2f} < set threshold {s['min_pass_rate']:.2f}"
+                )
+    neutral = (
+        [] if reasons else unevaluated(results["agents"], scored, shard=bool(results.get("shard")))
+    )
     verdict = "fail" if reasons else "neutral" if neutral else "pass"
-    out: dict[str, Any] = {"passed": verdict == "pass", "verdict": verdict, "reasons": reasons or neutral,
-                           "min_pass_rate": gate.min_pass_rate, "max_regressions": gate.max_regressions}
-    out.update({k: v for k, v in (("max_cost", gate.max_cost), ("max_cost_increase", gate.max_cost_increase))
-                if v is not None})
+    out: dict[str, Any] = {
+        "passed": verdict == "pass",
+        "verdict": verdict,
+        "reasons": reasons or neutral,
+        "min_pass_rate": gate.min_pass_rate,
+        "max_regressions": gate.max_regressions,
+    }
+    out.update(
+        {
+            k: v
+            for k, v in (("max_cost", gate.max_cost), ("max_cost_increase", gate.max_cost_increase))
+            if v is not None
+        }
+    )
     return out
 
 
@@ -70,14 +101,26 @@ def unevaluated(agents: list[dict[str, Any]], scored: int, *, shard: bool = Fals
 def _cost_reasons(run: dict[str, Any], gate: GateConfig) -> list[str]:
     out = []
     head, increase = run.get("head"), run.get("increase")
-    if gate.max_cost is not None and isinstance(head, (int, float)) and head > gate.max_cost + 1e-12:
+    if (
+        gate.max_cost is not None
+        and isinstance(head, (int, float))
+        and head > gate.max_cost + 1e-12
+    ):
         out.append(f"cost {usd(head)} > max {usd(gate.max_cost)}")
-    if gate.max_cost_increase is not None and isinstance(increase, (int, float)) and increase > gate.max_cost_increase + 1e-9:
-        out.append(f"cost +{increase:.0%} vs base > max +{gate.max_cost_increase:.0%}"
-                   f" ({usd(run.get('head_compared') or 0)} vs {usd(run.get('base') or 0)})")
+    if (
+        gate.max_cost_increase is not None
+        and isinstance(increase, (int, float))
+        and increase > gate.max_cost_increase + 1e-9
+    ):
+        out.append(
+            f"cost +{increase:.0%} vs base > max +{gate.max_cost_increase:.0%}"
+            f" ({usd(run.get('head_compared') or 0)} vs {usd(run.get('base') or 0)})"
+        )
     return out
 
 
 def usd(value: float) -> str:
     """Dollars with the digits that matter: eval runs often cost fractions of a cent."""
-    return f"${value:,.2f}" if value >= 100 else f"${value:.4f}" if value >= 0.01 else f"${value:.6f}"
+    return (
+        f"${value:,.2f}" if value >= 100 else f"${value:.4f}" if value >= 0.01 else f"${value:.6f}"
+    )

@@ -37,7 +37,9 @@ def quiet_deepeval() -> None:
     os.environ.pop("DEEPEVAL_UPDATE_WARNING_OPT_IN", None)
     os.environ.setdefault("DEEPEVAL_GRPC_LOGGING", "0")
     # deepeval keeps a `.deepeval/` folder in the working directory; keep it out of the repo.
-    os.environ.setdefault("DEEPEVAL_CACHE_FOLDER", os.path.join(tempfile.gettempdir(), "agentci-deepeval"))
+    os.environ.setdefault(
+        "DEEPEVAL_CACHE_FOLDER", os.path.join(tempfile.gettempdir(), "agentci-deepeval")
+    )
 
 
 @dataclass
@@ -52,7 +54,9 @@ def make_judge(provider: Provider, model: str, params: dict[str, Any] | None = N
     from agentci.eval.providers.families import openai_reasoning
 
     budget = JUDGE_MAX_TOKENS_REASONING if openai_reasoning(model) else JUDGE_MAX_TOKENS
-    return _judge_class()(provider, model, {"temperature": 0, "max_tokens": budget, **(params or {})})
+    return _judge_class()(
+        provider, model, {"temperature": 0, "max_tokens": budget, **(params or {})}
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,7 +82,9 @@ def _judge_class() -> Any:
             call_params = dict(self.params)
             if schema is not None and hasattr(schema, "model_json_schema"):
                 call_params["json_schema"] = schema.model_json_schema()
-            request = Request(model=self.model_id, messages=(Message("user", str(prompt)),), params=call_params)
+            request = Request(
+                model=self.model_id, messages=(Message("user", str(prompt)),), params=call_params
+            )
             text = self.provider.complete(request).text
             with self.stats.lock:
                 self.stats.calls += 1

@@ -20,21 +20,35 @@ def to_xml(results: dict[str, Any]) -> str:
     total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for agent in results["agents"]:
         t = agent["totals"]
-        counts: dict[str, int] = {"tests": t["cases"], "failures": t["failed"], "errors": t["errors"], "skipped": t["skipped"]}
+        counts: dict[str, int] = {
+            "tests": t["cases"],
+            "failures": t["failed"],
+            "errors": t["errors"],
+            "skipped": t["skipped"],
+        }
         for k, v in counts.items():
             total[k] += v
         time_s = sum((c.get("latency_ms") or 0) for c in agent["cases"]) / 1000
         attrs = {k: str(v) for k, v in counts.items()}
-        suite = ET.SubElement(root, "testsuite", name=_clean(agent["name"]), time=f"{time_s:.3f}",
-                              attrib=attrs)
+        suite = ET.SubElement(
+            root, "testsuite", name=_clean(agent["name"]), time=f"{time_s:.3f}", attrib=attrs
+        )
         for c in agent["cases"]:
-            tc = ET.SubElement(suite, "testcase", classname=_clean(f"{agent['name']}.{c['set']}"), name=_clean(c["id"]),
-                               file=_clean(c["set"]), line=str(c.get("line") or 0),
-                               time=f"{(c.get('latency_ms') or 0) / 1000:.3f}")
+            tc = ET.SubElement(
+                suite,
+                "testcase",
+                classname=_clean(f"{agent['name']}.{c['set']}"),
+                name=_clean(c["id"]),
+                file=_clean(c["set"]),
+                line=str(c.get("line") or 0),
+                time=f"{(c.get('latency_ms') or 0) / 1000:.3f}",
+            )
             status = c["status"]
             if status == "fail":
                 failed = [a for a in c["assertions"] if not a["passed"]]
-                msg = "; ".join(a["reason"] for a in failed) or f"score {c['score']} below threshold"
+                msg = (
+                    "; ".join(a["reason"] for a in failed) or f"score {c['score']} below threshold"
+                )
                 if c.get("change") == "regression":
                     msg = "REGRESSION (passed on base): " + msg
                 el = ET.SubElement(tc, "failure", message=_clean(msg)[:1000], type="assertion")
@@ -56,5 +70,7 @@ def write(path: Path, results: dict[str, Any]) -> None:
 
         path.write_text(redact.text(to_xml(redact.scrub(results))), encoding="utf-8")
     except OSError as exc:
-        raise AgentciError(f"cannot write JUnit XML {path}: {exc.strerror or exc}",
-                           hint="pass a writable file path with --junit") from None
+        raise AgentciError(
+            f"cannot write JUnit XML {path}: {exc.strerror or exc}",
+            hint="pass a writable file path with --junit",
+        ) from None

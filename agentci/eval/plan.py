@@ -35,8 +35,14 @@ class Providers:
     Each is made under the run's trust policy: an endpoint the trusted side does not name gets
     no key (a loopback one is still called, keyless; any other refuses to run)."""
 
-    def __init__(self, *, timeout: float, pool: int, policy: trust.Policy | None = None,
-                 max_response_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        pool: int,
+        policy: trust.Policy | None = None,
+        max_response_bytes: int | None = None,
+    ) -> None:
         self.timeout = timeout
         self.pool = pool
         self.policy = policy or trust.Policy()
@@ -44,28 +50,52 @@ class Providers:
         self._made: dict[tuple[str, str | None, str | None, str | None], Provider] = {}
         self._lock = threading.Lock()
 
-    def get(self, name: str, base_url: str | None = None, api_key_env: str | None = None,
-            api_version: str | None = None) -> Provider:
+    def get(
+        self,
+        name: str,
+        base_url: str | None = None,
+        api_key_env: str | None = None,
+        api_version: str | None = None,
+    ) -> Provider:
         key = (name, base_url, api_key_env, api_version)
         with self._lock:
             if key not in self._made:
                 cls = registry.provider_class(name)
-                refused = self.policy.refusal(trust.Endpoint.of(name, base_url, api_key_env),
-                                              default_key_env=cls.key_env)
+                refused = self.policy.refusal(
+                    trust.Endpoint.of(name, base_url, api_key_env), default_key_env=cls.key_env
+                )
                 keyless = bool(refused) and trust.is_loopback(base_url or self.policy.env_url(name))
-                options: dict[str, Any] = {"max_connections": self.pool, "max_response_bytes": self.max_response_bytes}
+                options: dict[str, Any] = {
+                    "max_connections": self.pool,
+                    "max_response_bytes": self.max_response_bytes,
+                }
                 if api_version:
                     options["api_version"] = api_version
-                config = ProviderConfig(name, base_url, api_key_env, self.timeout, options,
-                                        refused=refused, keyless=keyless)
+                config = ProviderConfig(
+                    name,
+                    base_url,
+                    api_key_env,
+                    self.timeout,
+                    options,
+                    refused=refused,
+                    keyless=keyless,
+                )
                 self._made[key] = cls(config)
             return self._made[key]
 
     def refusals(self) -> list[dict[str, Any]]:
         """Every endpoint the run refused a key to, for the report."""
-        return [{"provider": p.config.provider, "base_url": p.config.base_url, "api_key_env": p.config.api_key_env,
-                 "reason": p.config.refused, "keyless": p.config.keyless}
-                for p in self._made.values() if p.config.refused]
+        return [
+            {
+                "provider": p.config.provider,
+                "base_url": p.config.base_url,
+                "api_key_env": p.config.api_key_env,
+                "reason": p.config.refused,
+                "keyless": p.config.keyless,
+            }
+            for p in self._made.values()
+            if p.config.refused
+        ]
 
     def notes(self) -> list[str]:
         return [n for p in self._made.values() for n in p.notes()]
@@ -94,8 +124,9 @@ class PlanOptions:
     embedding: ModelRef | None = None
 
 
-def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: PlanOptions,
-               select: Any = None) -> AgentPlan:
+def plan_agent(
+    repo: Repo, agent: Agent, side: str, providers: Providers, opts: PlanOptions, select: Any = None
+) -> AgentPlan:
     """`select(case) -> bool` keeps a subset (shards)."""
     spec = agent.model
     overridden = opts.provider is not None and opts.provider != spec.provider
@@ -130,12 +161,23 @@ def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: 
         judge, judge_model = _model_ref(providers, opts.judge, opts.provider, provider, model)
     embedder, embedding_model = None, None
     if any(a.type == "similar" for _, c in cases for a in c.asserts):
-        embedder, embedding_model = _model_ref(providers, opts.embedding, opts.provider, provider, None)
+        embedder, embedding_model = _model_ref(
+            providers, opts.embedding, opts.provider, provider, None
+        )
     for role, helper in (("judge", judge), ("embedding model", embedder)):
-        if helper is not None and helper is not provider and helper.config.refused and not helper.config.keyless:
+        if (
+            helper is not None
+            and helper is not provider
+            and helper.config.refused
+            and not helper.config.keyless
+        ):
             plan.skipped = f"not evaluated: the {role}: {helper.config.refused}"
             return plan
-    knowledge = _knowledge(repo, agent) if any(a.type == "faithfulness" for _, c in cases for a in c.asserts) else []
+    knowledge = (
+        _knowledge(repo, agent)
+        if any(a.type == "faithfulness" for _, c in cases for a in c.asserts)
+        else []
+    )
 
     for s in plan.sets:
         if s.error:  # a broken set is one error result, so the gate cannot pass over it silently
@@ -143,23 +185,46 @@ def plan_agent(repo: Repo, agent: Agent, side: str, providers: Providers, opts: 
             if select is None or select(broken):
                 plan.jobs.append(Job(broken, side, None, None, error=s.error))
     for _, case in cases:
-        job = Job(case, side, provider, None, context=knowledge, judge=judge, judge_model=judge_model,
-                  embedder=embedder, embedding_model=embedding_model)
+        job = Job(
+            case,
+            side,
+            provider,
+            None,
+            context=knowledge,
+            judge=judge,
+            judge_model=judge_model,
+            embedder=embedder,
+            embedding_model=embedding_model,
+        )
         if case.error:
             job.error = case.error
             plan.jobs.append(job)
             continue
         try:
-            job.request = _request(case, agent, prompt_text, prompt_error, model, tools,
-                                   own_model=name == "github" and not overridden)
+            job.request = _request(
+                case,
+                agent,
+                prompt_text,
+                prompt_error,
+                model,
+                tools,
+                own_model=name == "github" and not overridden,
+            )
         except RenderError as exc:
             job.error = str(exc).replace("\n  hint: ", " (") + (")" if exc.hint else "")
         plan.jobs.append(job)
     return plan
 
 
-def _request(case: Case, agent: Agent, prompt: str | None, prompt_error: str | None, model: str,
-             tools: tuple[dict[str, Any], ...], own_model: bool = False) -> Request:
+def _request(
+    case: Case,
+    agent: Agent,
+    prompt: str | None,
+    prompt_error: str | None,
+    model: str,
+    tools: tuple[dict[str, Any], ...],
+    own_model: bool = False,
+) -> Request:
     """`own_model`: a prompt file's `model` (a GitHub Models id) is used on GitHub Models."""
     template = case.system if case.system is not None else prompt
     if template is None and case.set_path == agent.manifest:  # a prompt file run on its own
@@ -168,14 +233,25 @@ def _request(case: Case, agent: Agent, prompt: str | None, prompt_error: str | N
         raise RenderError(prompt_error or f"agent {agent.name!r} has no system prompt")
     path = case.set_path if case.system is not None else (agent.prompt or agent.manifest)
     system = render(template, {**agent.variables, **case.vars}, path=path)
-    messages = (Message("system", system), Message("user", case.input)) if system.strip() else (Message("user", case.input),)
-    return Request(model=case.model if own_model and case.model else model, messages=messages,
-                   params={**agent.model.params, **case.params}, tools=tools)
+    messages = (
+        (Message("system", system), Message("user", case.input))
+        if system.strip()
+        else (Message("user", case.input),)
+    )
+    return Request(
+        model=case.model if own_model and case.model else model,
+        messages=messages,
+        params={**agent.model.params, **case.params},
+        tools=tools,
+    )
 
 
 def _prompt(repo: Repo, agent: Agent) -> tuple[str | None, str | None]:
     if agent.prompt is None:
-        return None, f"{agent.manifest}: agent {agent.name!r} has no readable prompt (run `agentci validate`)"
+        return (
+            None,
+            f"{agent.manifest}: agent {agent.name!r} has no readable prompt (run `agentci validate`)",
+        )
     text = repo.read_text(agent.prompt)
     if text is None:
         return None, f"{agent.prompt}: cannot be read (run `agentci validate`)"
@@ -187,7 +263,11 @@ def _tools(repo: Repo, agent: Agent) -> tuple[dict[str, Any], ...]:
     data = doc.data if doc else None
     if isinstance(data, dict):
         data = data.get("tools")
-    return tuple(t for t in data if isinstance(t, dict) and isinstance(t.get("name"), str)) if isinstance(data, list) else ()
+    return (
+        tuple(t for t in data if isinstance(t, dict) and isinstance(t.get("name"), str))
+        if isinstance(data, list)
+        else ()
+    )
 
 
 def _knowledge(repo: Repo, agent: Agent) -> list[str]:
@@ -195,11 +275,18 @@ def _knowledge(repo: Repo, agent: Agent) -> list[str]:
     return [t for t in texts if t]
 
 
-def _model_ref(providers: Providers, ref: ModelRef | None, override: str | None, fallback: Provider,
-               fallback_model: str | None) -> tuple[Provider, str | None]:
+def _model_ref(
+    providers: Providers,
+    ref: ModelRef | None,
+    override: str | None,
+    fallback: Provider,
+    fallback_model: str | None,
+) -> tuple[Provider, str | None]:
     """The judge/embedder from agentci.yaml; --provider moves it too (fork PRs have no keys)."""
     if override and (ref is None or ref.provider != override):
-        return providers.get(override), LOCAL_MODEL if override == "local" else (ref.name if ref else fallback_model)
+        return providers.get(override), LOCAL_MODEL if override == "local" else (
+            ref.name if ref else fallback_model
+        )
     if ref is None:
         return fallback, fallback_model
     return providers.get(ref.provider, ref.base_url, ref.api_key_env), ref.name
@@ -210,5 +297,8 @@ def _eval_ref_errors(repo: Repo, agent: Agent) -> list[str]:
     from agentci.findings import Severity
 
     doc = repo.documents.get(agent.manifest)
-    return [f"{f.location}: {f.message}" for f in (doc.findings if doc else [])
-            if f.severity == Severity.ERROR and f.message.startswith("agent.evals")]
+    return [
+        f"{f.location}: {f.message}"
+        for f in (doc.findings if doc else [])
+        if f.severity == Severity.ERROR and f.message.startswith("agent.evals")
+    ]

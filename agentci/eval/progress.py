@@ -26,7 +26,11 @@ class Progress:
         self.total = total
         self.done = 0
         self.enabled = enabled
-        self.tty = enabled and self.stream.isatty() and os.environ.get("CI", "").lower() not in ("1", "true")
+        self.tty = (
+            enabled
+            and self.stream.isatty()
+            and os.environ.get("CI", "").lower() not in ("1", "true")
+        )
         self.started = time.monotonic()
         self.by_agent: dict[str, dict[str, int]] = {}
         self._lock = threading.Lock()
@@ -35,7 +39,9 @@ class Progress:
     def update(self, result: CaseResult) -> None:
         with self._lock:
             self.done += 1
-            counts = self.by_agent.setdefault(result.case.agent, {"pass": 0, "fail": 0, "error": 0, "skipped": 0})
+            counts = self.by_agent.setdefault(
+                result.case.agent, {"pass": 0, "fail": 0, "error": 0, "skipped": 0}
+            )
             counts[result.status] = counts.get(result.status, 0) + 1
             now = time.monotonic()
             if self.tty and (now - self._last > 0.1 or self.done == self.total):
@@ -43,8 +49,10 @@ class Progress:
                 width = 30
                 filled = int(width * self.done / max(1, self.total))
                 bad = sum(c["fail"] + c["error"] for c in self.by_agent.values())
-                self.stream.write(f"\r  eval [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-                                  f"  {bad} failing  {now - self.started:5.1f}s")
+                self.stream.write(
+                    f"\r  eval [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
+                    f"  {bad} failing  {now - self.started:5.1f}s"
+                )
                 self.stream.flush()
 
     def agent_done(self, name: str, line: str) -> None:

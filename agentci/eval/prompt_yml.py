@@ -37,13 +37,28 @@ RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 
 # The built-in evaluators, mapped to the nearest agentci assertion.
 _BUILTINS: dict[str, dict[str, Any]] = {
-    "similarity": {"type": "g-eval", "name": "similarity", "value": (
-        "Equivalence: the actual output conveys the same information and content as the expected output.")},
-    "coherence": {"type": "g-eval", "name": "coherence", "value": (
-        "Coherence: the actual output presents ideas logically and in order, directly addressing the input "
-        "with clear connections between sentences.")},
-    "fluency": {"type": "g-eval", "name": "fluency", "value": (
-        "Fluency: the actual output is grammatical, clear and readable, with appropriate vocabulary.")},
+    "similarity": {
+        "type": "g-eval",
+        "name": "similarity",
+        "value": (
+            "Equivalence: the actual output conveys the same information and content as the expected output."
+        ),
+    },
+    "coherence": {
+        "type": "g-eval",
+        "name": "coherence",
+        "value": (
+            "Coherence: the actual output presents ideas logically and in order, directly addressing the input "
+            "with clear connections between sentences."
+        ),
+    },
+    "fluency": {
+        "type": "g-eval",
+        "name": "fluency",
+        "value": (
+            "Fluency: the actual output is grammatical, clear and readable, with appropriate vocabulary."
+        ),
+    },
     "relevance": {"type": "answer-relevancy", "name": "relevance"},
     "groundedness": {"type": "faithfulness", "name": "groundedness"},
 }
@@ -71,7 +86,11 @@ def template(text: str, data: dict[str, Any]) -> str:
 def _verbatim(text: str) -> str:
     # agentci renders a case's system prompt as Jinja2; GitHub's placeholders are already
     # filled here, so whatever remains (braces in examples, `{%`) must reach the model as is.
-    return "{% raw %}" + text.replace("{% endraw %}", "{% endraw %}{{ '{% endraw %}' }}{% raw %}") + "{% endraw %}"
+    return (
+        "{% raw %}"
+        + text.replace("{% endraw %}", "{% endraw %}{{ '{% endraw %}' }}{% raw %}")
+        + "{% endraw %}"
+    )
 
 
 class _Mapper:
@@ -85,19 +104,29 @@ class _Mapper:
     def messages(self, data: dict[str, Any]) -> list[tuple[str, str]]:
         raw = data.get("messages")
         if not isinstance(raw, list) or not raw:
-            self.err(["messages"], "a prompt file needs a `messages:` list",
-                     "e.g. messages: [{role: system, content: ...}, {role: user, content: '{{input}}'}]")
+            self.err(
+                ["messages"],
+                "a prompt file needs a `messages:` list",
+                "e.g. messages: [{role: system, content: ...}, {role: user, content: '{{input}}'}]",
+            )
             return []
         out = []
         for i, m in enumerate(raw):
             role = m.get("role") if isinstance(m, dict) else None
             content = m.get("content") if isinstance(m, dict) else None
             if role not in ("system", "user", "assistant") or not isinstance(content, str):
-                self.err(["messages", i], f"messages[{i}] needs `role` (system, user or assistant) and a string `content`")
+                self.err(
+                    ["messages", i],
+                    f"messages[{i}] needs `role` (system, user or assistant) and a string `content`",
+                )
                 continue
             out.append((role, content))
         if out and not any(r == "user" for r, _ in out):
-            self.err(["messages"], "the prompt has no user message to send", "add {role: user, content: '{{input}}'}")
+            self.err(
+                ["messages"],
+                "the prompt has no user message to send",
+                "add {role: user, content: '{{input}}'}",
+            )
         return out
 
     def response_format(self, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -106,26 +135,40 @@ class _Mapper:
         if kind is None or kind == "text":
             return {}, None
         if kind not in RESPONSE_FORMATS:
-            self.err(["responseFormat"], f"responseFormat {kind!r} is not one of {', '.join(RESPONSE_FORMATS)}")
+            self.err(
+                ["responseFormat"],
+                f"responseFormat {kind!r} is not one of {', '.join(RESPONSE_FORMATS)}",
+            )
             return {}, None
         if kind == "json_object":
             return {"json_object": True}, {"type": "is-json", "name": "responseFormat"}
         raw = data.get("jsonSchema")
         if not isinstance(raw, str):
-            self.err(["jsonSchema" if raw is not None else "responseFormat"],
-                     "responseFormat json_schema needs `jsonSchema`: a JSON string with `name` and `schema`",
-                     'e.g. jsonSchema: \'{"name": "answer", "schema": {"type": "object"}}\'')
+            self.err(
+                ["jsonSchema" if raw is not None else "responseFormat"],
+                "responseFormat json_schema needs `jsonSchema`: a JSON string with `name` and `schema`",
+                'e.g. jsonSchema: \'{"name": "answer", "schema": {"type": "object"}}\'',
+            )
             return {}, None
         try:
             parsed = json.loads(raw)
         except json.JSONDecodeError as exc:
-            self.err(["jsonSchema"], f"jsonSchema is not valid JSON: {exc.msg} (at character {exc.pos})")
+            self.err(
+                ["jsonSchema"], f"jsonSchema is not valid JSON: {exc.msg} (at character {exc.pos})"
+            )
             return {}, None
-        if not isinstance(parsed, dict) or "name" not in parsed or not isinstance(parsed.get("schema"), dict):
+        if (
+            not isinstance(parsed, dict)
+            or "name" not in parsed
+            or not isinstance(parsed.get("schema"), dict)
+        ):
             self.err(["jsonSchema"], "jsonSchema must hold `name` and a `schema` object")
             return {}, None
-        params = {"json_schema": parsed["schema"], "json_schema_name": str(parsed["name"]),
-                  "json_schema_strict": parsed.get("strict") is True}
+        params = {
+            "json_schema": parsed["schema"],
+            "json_schema_name": str(parsed["name"]),
+            "json_schema_strict": parsed.get("strict") is True,
+        }
         return params, {"type": "json-schema", "value": parsed["schema"], "name": "responseFormat"}
 
     def evaluator(self, i: int, ev: Any, row: dict[str, Any]) -> dict[str, Any] | None:
@@ -142,42 +185,74 @@ class _Mapper:
             return self.string(at, name, ev["string"], row)
         if kinds[0] == "uses":
             uses = str(ev["uses"])
-            builtin = _BUILTINS.get(uses.removeprefix("github/")) if uses.startswith("github/") else None
+            builtin = (
+                _BUILTINS.get(uses.removeprefix("github/")) if uses.startswith("github/") else None
+            )
             if builtin is None:
-                self.err([*at, "uses"], f"evaluator {name!r}: unknown evaluator {uses!r}",
-                         "use one of: " + ", ".join(f"github/{k}" for k in _BUILTINS))
+                self.err(
+                    [*at, "uses"],
+                    f"evaluator {name!r}: unknown evaluator {uses!r}",
+                    "use one of: " + ", ".join(f"github/{k}" for k in _BUILTINS),
+                )
                 return None
             return {**builtin, "name": name, "threshold": LLM_THRESHOLD}
         llm = ev["llm"]
-        if not isinstance(llm, dict) or not isinstance(llm.get("prompt"), str) or not llm["prompt"].strip():
+        if (
+            not isinstance(llm, dict)
+            or not isinstance(llm.get("prompt"), str)
+            or not llm["prompt"].strip()
+        ):
             self.err([*at, "llm"], f"evaluator {name!r}: `llm` needs a `prompt`")
             return None
         choices = llm.get("choices")
-        if not isinstance(choices, list) or not choices or not all(
-                isinstance(c, dict) and "choice" in c for c in choices):
-            self.err([*at, "llm", "choices"], f"evaluator {name!r}: `llm` needs `choices`: [{{choice, score}}, ...]",
-                     'e.g. choices: [{choice: "yes", score: 1.0}, {choice: "no", score: 0.0}]')
+        if (
+            not isinstance(choices, list)
+            or not choices
+            or not all(isinstance(c, dict) and "choice" in c for c in choices)
+        ):
+            self.err(
+                [*at, "llm", "choices"],
+                f"evaluator {name!r}: `llm` needs `choices`: [{{choice, score}}, ...]",
+                'e.g. choices: [{choice: "yes", score: 1.0}, {choice: "no", score: 0.0}]',
+            )
             return None
         args: dict[str, Any] = {"choices": choices}
         if isinstance(llm.get("systemPrompt"), str):
             args["system_prompt"] = llm["systemPrompt"]
         if isinstance(llm.get("modelId"), str):
             args["model"] = llm["modelId"]
-        return {"type": "llm-choice", "name": name, "value": template(llm["prompt"], row), "args": args}
+        return {
+            "type": "llm-choice",
+            "name": name,
+            "value": template(llm["prompt"], row),
+            "args": args,
+        }
 
-    def string(self, at: list[str | int], name: str, s: Any, row: dict[str, Any]) -> dict[str, Any] | None:
-        checks = {k: s[k] for k in ("equals", "contains", "startsWith", "endsWith")
-                  if isinstance(s, dict) and isinstance(s.get(k), str) and s[k]}
+    def string(
+        self, at: list[str | int], name: str, s: Any, row: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        checks = {
+            k: s[k]
+            for k in ("equals", "contains", "startsWith", "endsWith")
+            if isinstance(s, dict) and isinstance(s.get(k), str) and s[k]
+        }
         if len(checks) != 1:
-            self.err([*at, "string"], f"evaluator {name!r}: `string` needs one of equals, contains, startsWith, endsWith")
+            self.err(
+                [*at, "string"],
+                f"evaluator {name!r}: `string` needs one of equals, contains, startsWith, endsWith",
+            )
             return None
-        (kind, value), = checks.items()
+        ((kind, value),) = checks.items()
         value = template(value, row)
         if kind == "equals":
             return {"type": "equals", "value": value, "name": name}
         if kind == "contains":
             return {"type": "icontains", "value": value, "name": name}
-        anchored = rf"(?i)\A\s*{re.escape(value)}" if kind == "startsWith" else rf"(?i){re.escape(value)}\s*\Z"
+        anchored = (
+            rf"(?i)\A\s*{re.escape(value)}"
+            if kind == "startsWith"
+            else rf"(?i){re.escape(value)}\s*\Z"
+        )
         return {"type": "regex", "value": anchored, "name": name}
 
 
@@ -210,7 +285,11 @@ def _map(doc: Document) -> tuple[dict[str, Any], list[PromptFileError]]:
     if no_rows:
         rows = [{}]  # no test data: the messages as written are the one case
     if not isinstance(rows, list) or not rows:
-        m.err(["testData"], "`testData` must be a non-empty list of rows", "e.g. testData: [{input: ..., expected: ...}]")
+        m.err(
+            ["testData"],
+            "`testData` must be a non-empty list of rows",
+            "e.g. testData: [{input: ..., expected: ...}]",
+        )
         rows = []
     evaluators = data.get("evaluators") or []
     if not isinstance(evaluators, list):
@@ -226,7 +305,9 @@ def _map(doc: Document) -> tuple[dict[str, Any], list[PromptFileError]]:
         turns = [(r, c) for r, c in filled if r != "system"]
         # agentci sends one user turn: earlier turns of a few-shot prompt travel inside it.
         user = turns[-1][1] if len(turns) == 1 else "\n\n".join(f"{r}: {c}" for r, c in turns)
-        asserts = [a for j, ev in enumerate(evaluators) if (a := m.evaluator(j, ev, row)) is not None]
+        asserts = [
+            a for j, ev in enumerate(evaluators) if (a := m.evaluator(j, ev, row)) is not None
+        ]
         case: dict[str, Any] = {
             "id": "prompt" if no_rows else case_id(row),
             "_line": doc.line_of(["messages"] if no_rows else ["testData", i]),
@@ -238,9 +319,15 @@ def _map(doc: Document) -> tuple[dict[str, Any], list[PromptFileError]]:
         # prompt it may be meant (a JSON or template example) and stays, as GitHub leaves it.
         unfilled = sorted({v for r, c in filled if r != "system" for v in _VAR.findall(c)})
         if unfilled:
-            where = "the file has no testData" if no_rows else f"testData[{i}] has no {', '.join(unfilled)}"
-            case["_error"] = (f"line {case['_line']}: the messages use {', '.join('{{' + v + '}}' for v in unfilled)} "
-                              f"but {where}; nothing is sent with a placeholder left in it")
+            where = (
+                "the file has no testData"
+                if no_rows
+                else f"testData[{i}] has no {', '.join(unfilled)}"
+            )
+            case["_error"] = (
+                f"line {case['_line']}: the messages use {', '.join('{{' + v + '}}' for v in unfilled)} "
+                f"but {where}; nothing is sent with a placeholder left in it"
+            )
         if system:
             case["system"] = _verbatim(system)
         if row.get("expected") is not None:
@@ -251,8 +338,10 @@ def _map(doc: Document) -> tuple[dict[str, Any], list[PromptFileError]]:
     out: dict[str, Any] = {"cases": cases}
     if isinstance(data.get("description") or data.get("name"), str):
         out["description"] = data.get("description") or data.get("name")
-    out["model"] = {"name": data.get("model") if isinstance(data.get("model"), str) else None,
-                    "params": {**_model_params(data.get("modelParameters")), **params}}
+    out["model"] = {
+        "name": data.get("model") if isinstance(data.get("model"), str) else None,
+        "params": {**_model_params(data.get("modelParameters")), **params},
+    }
     return out, m.problems
 
 
@@ -261,8 +350,11 @@ def _model_params(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         return {}
     names = {"maxTokens": "max_tokens", "temperature": "temperature", "topP": "top_p"}
-    return {ours: raw[theirs] for theirs, ours in names.items()
-            if isinstance(raw.get(theirs), (int, float)) and not isinstance(raw.get(theirs), bool)}
+    return {
+        ours: raw[theirs]
+        for theirs, ours in names.items()
+        if isinstance(raw.get(theirs), (int, float)) and not isinstance(raw.get(theirs), bool)
+    }
 
 
 def to_eval_set(doc: Document) -> dict[str, Any]:
@@ -276,7 +368,13 @@ def to_eval_set(doc: Document) -> dict[str, Any]:
 def problems(doc: Document) -> list[PromptFileError]:
     """Everything wrong with a prompt file, each with its line; unfilled placeholders included."""
     out, found = _map(doc)
-    found += [PromptFileError(c["_line"], c["_error"].split(": ", 1)[1],
-                              "add the variable to every testData row (or remove the placeholder)")
-              for c in out["cases"] if c.get("_error")]
+    found += [
+        PromptFileError(
+            c["_line"],
+            c["_error"].split(": ", 1)[1],
+            "add the variable to every testData row (or remove the placeholder)",
+        )
+        for c in out["cases"]
+        if c.get("_error")
+    ]
     return sorted(found, key=lambda p: p.line)

@@ -87,7 +87,9 @@ class Runner:
     ) -> None:
         self.cache = cache
         self.concurrency = max(1, concurrency)
-        self.limits = {name: threading.BoundedSemaphore(n) for name, n in (limits or {}).items() if n > 0}
+        self.limits = {
+            name: threading.BoundedSemaphore(n) for name, n in (limits or {}).items() if n > 0
+        }
         self.retries = max(0, retries)
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -100,7 +102,9 @@ class Runner:
     def run(self, jobs: list[Job]) -> list[CaseResult]:
         if not jobs:
             return []
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs)), thread_name_prefix="agentci-eval") as pool:
+        with ThreadPoolExecutor(
+            max_workers=min(self.concurrency, len(jobs)), thread_name_prefix="agentci-eval"
+        ) as pool:
             futures = [pool.submit(self._execute, job) for job in jobs]
             return [f.result() for f in futures]
 
@@ -110,7 +114,9 @@ class Runner:
         try:
             result = self._run_case(job)
         except Exception as exc:  # never let one case take the run down
-            result = CaseResult(job.case, job.side, "error", error=f"internal error: {type(exc).__name__}: {exc}")
+            result = CaseResult(
+                job.case, job.side, "error", error=f"internal error: {type(exc).__name__}: {exc}"
+            )
         result = _redacted_result(result)
         if self.on_done:
             with contextlib.suppress(Exception):
@@ -122,7 +128,9 @@ class Runner:
         if job.error or job.provider is None or job.request is None:
             return CaseResult(case, job.side, "error", error=job.error or "nothing to run")
         if bounds.run_expired():
-            return CaseResult(case, job.side, "error", error=f"not run: {bounds.run_deadline_reason()}")
+            return CaseResult(
+                case, job.side, "error", error=f"not run: {bounds.run_deadline_reason()}"
+            )
         runs: list[RunScore] = []
         first: Response | None = None
         latencies: list[float] = []
@@ -134,8 +142,14 @@ class Runner:
             try:
                 response = self._fetch(job.provider, job.request, key)
             except (ProviderError, AgentciError) as exc:
-                return CaseResult(case, job.side, "error", error=str(exc).splitlines()[0], runs=len(runs),
-                                  output=first.text if first else None)
+                return CaseResult(
+                    case,
+                    job.side,
+                    "error",
+                    error=str(exc).splitlines()[0],
+                    runs=len(runs),
+                    output=first.text if first else None,
+                )
             first = first or response
             latencies.append(response.latency_ms)
             all_cached = all_cached and response.cached
@@ -153,8 +167,15 @@ class Runner:
             )
             run = score_run(case, ctx)
             if run.error:
-                return CaseResult(case, job.side, "error", output=response.text, runs=len(runs) + 1,
-                                  error=run.error, assertions=list(run.assertions))
+                return CaseResult(
+                    case,
+                    job.side,
+                    "error",
+                    output=response.text,
+                    runs=len(runs) + 1,
+                    error=run.error,
+                    assertions=list(run.assertions),
+                )
             runs.append(run)
         assert first is not None
         scored = combine(case, runs)
@@ -214,7 +235,9 @@ class Runner:
         limit = self.limits.get(provider.name)
         if limit is None and provider.default_concurrency:  # e.g. GitHub Models' free tier
             with self._lock:
-                limit = self.limits.setdefault(provider.name, threading.BoundedSemaphore(provider.default_concurrency))
+                limit = self.limits.setdefault(
+                    provider.name, threading.BoundedSemaphore(provider.default_concurrency)
+                )
         attempt = 0
         while True:
             wait = provider.pace()  # the service's rate-limit headers said: slow down now
@@ -233,8 +256,10 @@ class Runner:
                     raise ProviderError(f"{error} (gave up after {attempt + 1} attempts)") from None
                 raise error
             if error.retry_after is not None and error.retry_after > self.max_retry_after:
-                raise ProviderError(f"{error}; the server asks to retry after {error.retry_after:.0f} s, more than the "
-                                    f"{self.max_retry_after:g} s agentci waits (eval.max_retry_after)") from None
+                raise ProviderError(
+                    f"{error}; the server asks to retry after {error.retry_after:.0f} s, more than the "
+                    f"{self.max_retry_after:g} s agentci waits (eval.max_retry_after)"
+                ) from None
             attempt += 1
             delay = self._delay(attempt, error.retry_after)
             if not bounds.wait_allowed(delay):

@@ -44,7 +44,9 @@ def score_run(case: Case, ctx: Context) -> RunScore:
         except Exception as exc:
             why = f"{type(exc).__name__}: {exc}".splitlines()[0]
             error = error or f"an assertion could not run: {why}"
-            results_.append(AssertionResult(spec.type, False, 0.0, f"could not run: {why}", spec.weight))
+            results_.append(
+                AssertionResult(spec.type, False, 0.0, f"could not run: {why}", spec.weight)
+            )
     results = tuple(results_)
     weighted = [(r.weight, r.score) for r in results if r.weight > 0]
     total = sum(w for w, _ in weighted)

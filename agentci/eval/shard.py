@@ -33,5 +33,8 @@ def bucket(key: str, total: int) -> int:
 def parse(value: str) -> Shard:
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value or "")
     if not m or not (1 <= int(m.group(1)) <= int(m.group(2))):
-        raise UsageError(f"--shard {value!r}: expected i/n with 1 <= i <= n", hint="e.g. --shard 1/4 ... --shard 4/4")
+        raise UsageError(
+            f"--shard {value!r}: expected i/n with 1 <= i <= n",
+            hint="e.g. --shard 1/4 ... --shard 4/4",
+        )
     return Shard(int(m.group(1)), int(m.group(2)))

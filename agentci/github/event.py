@@ -76,8 +76,12 @@ class Event:
         `"ref": "refs/tags/simple-tag"`, `"deleted": true`, `"after": "000…"`)."""
         if self.name not in ("push", "create", "delete"):
             return False
-        return (self.name == "delete" or self.payload.get("deleted") is True or self.ref.startswith("refs/tags/")
-                or str(self.payload.get("ref") or "").startswith("refs/tags/"))
+        return (
+            self.name == "delete"
+            or self.payload.get("deleted") is True
+            or self.ref.startswith("refs/tags/")
+            or str(self.payload.get("ref") or "").startswith("refs/tags/")
+        )
 
     @property
     def is_fork(self) -> bool:
@@ -121,15 +125,23 @@ def load_event(env: Mapping[str, str] | None = None) -> Event | None:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
-            raise AgentciError(f"GITHUB_EVENT_PATH={path}: cannot read the event: {exc}",
-                               hint="run inside GitHub Actions, or unset GITHUB_EVENT_NAME to run locally") from None
+            raise AgentciError(
+                f"GITHUB_EVENT_PATH={path}: cannot read the event: {exc}",
+                hint="run inside GitHub Actions, or unset GITHUB_EVENT_NAME to run locally",
+            ) from None
         payload = data if isinstance(data, dict) else {}
     repository = env.get("GITHUB_REPOSITORY") or _get(payload, "repository", "full_name") or ""
     server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
     run_id = env.get("GITHUB_RUN_ID")
     run_url = f"{server}/{repository}/actions/runs/{run_id}" if repository and run_id else None
-    return Event(name=name, payload=payload, repository=repository, sha=env.get("GITHUB_SHA", ""),
-                 ref=env.get("GITHUB_REF", ""), run_url=run_url)
+    return Event(
+        name=name,
+        payload=payload,
+        repository=repository,
+        sha=env.get("GITHUB_SHA", ""),
+        ref=env.get("GITHUB_REF", ""),
+        run_url=run_url,
+    )
 
 
 def _get(data: Any, *keys: str) -> Any:
@@ -140,8 +152,9 @@ def _get(data: Any, *keys: str) -> Any:
     return data if data not in ("", None) else None
 
 
-def refuse_untrusted_code_with_secrets(event: Event | None, root: Path, provider: str | None,
-                                       env: Mapping[str, str] | None = None) -> None:
+def refuse_untrusted_code_with_secrets(
+    event: Event | None, root: Path, provider: str | None, env: Mapping[str, str] | None = None
+) -> None:
     """pull_request_target and workflow_run hand the repository's secrets to a run whose checkout
     may be a fork's code: evaluating it would aim those secrets wherever that code says. Refused
     unless the checkout is the trusted commit itself (GITHUB_SHA), every model is the embedded one,
@@ -153,8 +166,9 @@ def refuse_untrusted_code_with_secrets(event: Event | None, root: Path, provider
         return
     if env.get(DANGER_ENV, "").lower() in ("1", "true", "yes"):
         return
-    head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                          check=False).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     if head and head == event.sha:
         return  # the checkout is the base branch's own commit: trusted code
     raise AgentciError(
@@ -162,6 +176,6 @@ def refuse_untrusted_code_with_secrets(event: Event | None, root: Path, provider
         "the repository's secrets, and the checkout is not the trusted commit "
         f"{event.sha[:12] or '(GITHUB_SHA unset)'}, so the code under review could aim them at any server",
         hint="run agentci on `pull_request` (fork PRs get no secrets; add `eval.fork_provider: local`), and for "
-             "keyed evals of fork PRs use a separate job gated on a maintainer's label; or pass --provider local; "
-             f"to accept the risk, set the Action input dangerously-evaluate-untrusted-code-with-secrets ({DANGER_ENV}=true)",
+        "keyed evals of fork PRs use a separate job gated on a maintainer's label; or pass --provider local; "
+        f"to accept the risk, set the Action input dangerously-evaluate-untrusted-code-with-secrets ({DANGER_ENV}=true)",
     )

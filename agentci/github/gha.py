@@ -74,8 +74,10 @@ def append_summary(markdown: str, env: Mapping[str, str] | None = None) -> bool:
     room = SUMMARY_LIMIT - used
     data = redact.text(markdown).encode("utf-8")
     if len(data) > room:
-        note = (b"\n\n> **Summary cut at GitHub's 1 MiB limit.** The full results are in the "
-                b"`agentci-results` artifact.\n")
+        note = (
+            b"\n\n> **Summary cut at GitHub's 1 MiB limit.** The full results are in the "
+            b"`agentci-results` artifact.\n"
+        )
         keep = max(0, room - len(note))
         cut = data[:keep].decode("utf-8", errors="ignore")
         cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
@@ -85,8 +87,11 @@ def append_summary(markdown: str, env: Mapping[str, str] | None = None) -> bool:
     return True
 
 
-def annotate(annotations: Iterable[Annotation], out: TextIO | None = None,
-             env: Mapping[str, str] | None = None) -> list[Annotation]:
+def annotate(
+    annotations: Iterable[Annotation],
+    out: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[Annotation]:
     """Print up to 10 annotations per level (GitHub shows no more); returns the rest so the
     caller can put them in the summary. Prints nothing outside GitHub Actions."""
     out = out or sys.stdout
@@ -102,7 +107,9 @@ def annotate(annotations: Iterable[Annotation], out: TextIO | None = None,
             props = {"file": a.file, "line": a.line or "", "col": a.col or "", "title": a.title}
             prop_text = ",".join(f"{k}={_escape_prop(str(v))}" for k, v in props.items() if v)
             message = redact.text(a.message)  # before the command escaping
-            out.write(f"::{a.level}{' ' + prop_text if prop_text else ''}::{_escape_data(message)}\n")
+            out.write(
+                f"::{a.level}{' ' + prop_text if prop_text else ''}::{_escape_data(message)}\n"
+            )
     out.flush()
     return rest
 
@@ -119,7 +126,9 @@ def add_mask(value: str, out: TextIO | None = None, env: Mapping[str, str] | Non
     return True
 
 
-def print_untrusted(text: str, out: TextIO | None = None, env: Mapping[str, str] | None = None) -> None:
+def print_untrusted(
+    text: str, out: TextIO | None = None, env: Mapping[str, str] | None = None
+) -> None:
     """Print text that may contain model output. In Actions, wrap it in stop-commands so
     nothing in it is taken as a workflow command."""
     out = out or sys.stdout

@@ -31,19 +31,43 @@ class Published:
 
 def annotations_for(report: Report) -> list[gha.Annotation]:
     level = {"error": "error", "warning": "warning"}
-    out = [gha.Annotation(level.get(f.severity, "notice"), f.message + (f" (fix: {f.hint})" if f.hint else ""),
-                          f.path, f.line, title=f"agentci {f.rule}") for f in report.findings]
+    out = [
+        gha.Annotation(
+            level.get(f.severity, "notice"),
+            f.message + (f" (fix: {f.hint})" if f.hint else ""),
+            f.path,
+            f.line,
+            title=f"agentci {f.rule}",
+        )
+        for f in report.findings
+    ]
     for agent in report.agents:
         for case in agent.regressions:
             # Untrusted text in a workflow command: escaped by gha, and kept short.
-            out.append(gha.Annotation("error", f"{agent.name}: case {case.id} regressed: {case.reason[:200]}",
-                                      case.set, case.line, title="agentci regression"))
+            out.append(
+                gha.Annotation(
+                    "error",
+                    f"{agent.name}: case {case.id} regressed: {case.reason[:200]}",
+                    case.set,
+                    case.line,
+                    title="agentci regression",
+                )
+            )
     return out
 
 
-def publish(report: Report, renderer: Renderer, event: Event | None, *, report_dir: Path,
-            env: Mapping[str, str] | None = None, out: TextIO | None = None,
-            comment: bool = True, status: bool = True, status_context: str = "agentci") -> Published:
+def publish(
+    report: Report,
+    renderer: Renderer,
+    event: Event | None,
+    *,
+    report_dir: Path,
+    env: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    comment: bool = True,
+    status: bool = True,
+    status_context: str = "agentci",
+) -> Published:
     env = env if env is not None else os.environ
     out = out or sys.stdout
     result = Published()
@@ -59,8 +83,11 @@ def publish(report: Report, renderer: Renderer, event: Event | None, *, report_d
     overflow = gha.annotate(annotations, out=out, env=env)
     result.annotations = len(annotations) - len(overflow)
     if overflow:
-        summary_md += "\n### More annotations\n\nGitHub shows 10 per type per step; the rest:\n\n" + "\n".join(
-            f"- {a.level}: {escape_location(a)}" for a in overflow) + "\n"
+        summary_md += (
+            "\n### More annotations\n\nGitHub shows 10 per type per step; the rest:\n\n"
+            + "\n".join(f"- {a.level}: {escape_location(a)}" for a in overflow)
+            + "\n"
+        )
 
     client = None
     if event is not None and (comment or status):
@@ -76,19 +103,24 @@ def publish(report: Report, renderer: Renderer, event: Event | None, *, report_d
     if client is not None and comment and event is not None and event.pr_number:
         result.comment = _comment(client, event.pr_number, comment_md, report, result)
         if result.comment in ("denied", "failed"):
-            summary_md = ("> **agentci could not post the PR comment** (the token cannot write to this PR, "
-                          "as on fork PRs); the report is here instead.\n\n") + summary_md
+            summary_md = (
+                "> **agentci could not post the PR comment** (the token cannot write to this PR, "
+                "as on fork PRs); the report is here instead.\n\n"
+            ) + summary_md
     if client is not None and status and event is not None and event.head_sha:
         result.status = _status(client, event, report, result, status_context)
 
     result.summary = gha.append_summary(summary_md, env)
-    result.outputs = gha.set_outputs({
-        "pass-rate": "" if report.pass_rate is None else f"{report.pass_rate:.4f}",
-        "regressions": report.regressions,
-        "verdict": report.verdict,
-        "report-path": str((report_dir / "report.md").resolve()),
-        "comment-path": str((report_dir / "comment.md").resolve()),
-    }, env)
+    result.outputs = gha.set_outputs(
+        {
+            "pass-rate": "" if report.pass_rate is None else f"{report.pass_rate:.4f}",
+            "regressions": report.regressions,
+            "verdict": report.verdict,
+            "report-path": str((report_dir / "report.md").resolve()),
+            "comment-path": str((report_dir / "comment.md").resolve()),
+        },
+        env,
+    )
     return result
 
 
@@ -121,7 +153,9 @@ def _status(client: object, event: Event, report: Report, result: Published, con
         why = report.gate_reasons[0] if report.gate_reasons else "nothing was evaluated"
         description = f"neutral, not a pass: {why}"[:140]  # GitHub's limit for a description
     try:
-        client.set_status(event.head_sha or "", report.verdict, description, event.run_url, context=context)
+        client.set_status(
+            event.head_sha or "", report.verdict, description, event.run_url, context=context
+        )
         return "set"
     except GitHubError as exc:
         result.notes.append(f"commit status not set: {exc.message}")

@@ -21,7 +21,9 @@ def load_results(paths: list[Path], merge: bool = False) -> dict[str, Any]:
     from agentci.eval import results
 
     if len(paths) > 1 and not merge:
-        raise AgentciError(f"{len(paths)} results files given", hint="add --merge to join shard results")
+        raise AgentciError(
+            f"{len(paths)} results files given", hint="add --merge to join shard results"
+        )
     return redact.scrub(results.merge(paths) if len(paths) > 1 else results.load(paths[0]))
 
 
@@ -30,7 +32,10 @@ def load_findings(path: Path) -> list[dict[str, Any]]:
     doc = load_json(path, "findings file")
     items = doc.get("findings") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
-        raise AgentciError(f"{path}: no 'findings' list", hint="pass the output of `agentci validate --format json`")
+        raise AgentciError(
+            f"{path}: no 'findings' list",
+            hint="pass the output of `agentci validate --format json`",
+        )
     from agentci import redact
 
     return [redact.scrub(f) for f in items if isinstance(f, dict)]

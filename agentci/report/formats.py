@@ -18,19 +18,29 @@ def junit(results: dict[str, Any]) -> str:
         if not isinstance(agent, dict):
             continue
         cases = [c for c in _list(agent.get("cases")) if isinstance(c, dict)]
-        suite = ET.SubElement(suites, "testsuite", name=xml_text(str(agent.get("name", "?"))), tests=str(len(cases)))
+        suite = ET.SubElement(
+            suites, "testsuite", name=xml_text(str(agent.get("name", "?"))), tests=str(len(cases))
+        )
         s_fail = s_err = s_skip = 0
         for case in cases:
             el = ET.SubElement(
-                suite, "testcase", classname=xml_text(str(case.get("set") or agent.get("name", "?"))),
-                name=xml_text(str(case.get("id", "?"))), time=f"{_seconds(case.get('latency_ms')):.3f}",
+                suite,
+                "testcase",
+                classname=xml_text(str(case.get("set") or agent.get("name", "?"))),
+                name=xml_text(str(case.get("id", "?"))),
+                time=f"{_seconds(case.get('latency_ms')):.3f}",
             )
             status = case.get("status")
             if status == "fail":
                 s_fail += 1
-                reasons = [str(a.get("reason", "")) for a in _list(case.get("assertions"))
-                           if isinstance(a, dict) and a.get("passed") is False]
-                failure = ET.SubElement(el, "failure", message=xml_text("; ".join(reasons) or "failed"))
+                reasons = [
+                    str(a.get("reason", ""))
+                    for a in _list(case.get("assertions"))
+                    if isinstance(a, dict) and a.get("passed") is False
+                ]
+                failure = ET.SubElement(
+                    el, "failure", message=xml_text("; ".join(reasons) or "failed")
+                )
                 failure.text = xml_text(str(case.get("output") or ""))
             elif status == "error":
                 s_err += 1
@@ -40,17 +50,25 @@ def junit(results: dict[str, Any]) -> str:
                 ET.SubElement(el, "skipped")
         if agent.get("skipped"):
             ET.SubElement(suite, "properties").append(
-                ET.Element("property", name="skipped", value=xml_text(str(agent["skipped"]))))
+                ET.Element("property", name="skipped", value=xml_text(str(agent["skipped"])))
+            )
         suite.set("failures", str(s_fail))
         suite.set("errors", str(s_err))
         suite.set("skipped", str(s_skip))
-        total, failures, errors, skipped = total + len(cases), failures + s_fail, errors + s_err, skipped + s_skip
+        total, failures, errors, skipped = (
+            total + len(cases),
+            failures + s_fail,
+            errors + s_err,
+            skipped + s_skip,
+        )
     suites.set("tests", str(total))
     suites.set("failures", str(failures))
     suites.set("errors", str(errors))
     suites.set("skipped", str(skipped))
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )
 
 
 def sarif(results: dict[str, Any], findings: list[dict[str, Any]]) -> str:
@@ -60,38 +78,70 @@ def sarif(results: dict[str, Any], findings: list[dict[str, Any]]) -> str:
         rule = str(f.get("rule") or "agentci")
         rules.setdefault(rule, {"id": rule})
         level = {"error": "error", "warning": "warning"}.get(str(f.get("severity")), "note")
-        out.append(_result(rule, level, str(f.get("message", "")), str(f.get("path", "")), f.get("line")))
+        out.append(
+            _result(rule, level, str(f.get("message", "")), str(f.get("path", "")), f.get("line"))
+        )
     for agent in _list(results.get("agents")):
         for case in _list(agent.get("cases") if isinstance(agent, dict) else None):
             if not isinstance(case, dict) or case.get("status") not in FAILING:
                 continue
             rule = "eval-regression" if case.get("change") == "regression" else "eval-failure"
             rules.setdefault(rule, {"id": rule})
-            reasons = [str(a.get("reason", "")) for a in _list(case.get("assertions"))
-                       if isinstance(a, dict) and a.get("passed") is False]
+            reasons = [
+                str(a.get("reason", ""))
+                for a in _list(case.get("assertions"))
+                if isinstance(a, dict) and a.get("passed") is False
+            ]
             msg = f"{agent.get('name')}: case {case.get('id')} {case.get('status')}: " + (
-                str(case.get("error") or "") or "; ".join(reasons))
+                str(case.get("error") or "") or "; ".join(reasons)
+            )
             out.append(_result(rule, "error", msg, str(case.get("set") or ""), case.get("line")))
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "agentci", "version": __version__, "rules": list(rules.values())}},
-                  "results": out}],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "agentci",
+                        "version": __version__,
+                        "rules": list(rules.values()),
+                    }
+                },
+                "results": out,
+            }
+        ],
     }
     return json.dumps(doc, indent=2) + "\n"
 
 
 def _result(rule: str, level: str, message: str, path: str, line: Any) -> dict[str, Any]:
     region = {"startLine": line} if isinstance(line, int) and line > 0 else {}
-    loc = {"physicalLocation": {"artifactLocation": {"uri": path}, **({"region": region} if region else {})}}
-    return {"ruleId": rule, "level": level, "message": {"text": message}, "locations": [loc] if path else []}
+    loc = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": path},
+            **({"region": region} if region else {}),
+        }
+    }
+    return {
+        "ruleId": rule,
+        "level": level,
+        "message": {"text": message},
+        "locations": [loc] if path else [],
+    }
 
 
 def xml_text(text: str) -> str:
     # XML 1.0 cannot carry most control characters (nor lone surrogates, U+FFFE/U+FFFF);
     # model output, case ids and file names from a crafted results file may hold them.
-    return "".join(ch for ch in text if ch in "\t\n\r" or (0x20 <= ord(ch) < 0xD800) or (0xE000 <= ord(ch) < 0xFFFE)
-                   or ord(ch) > 0xFFFF)
+    return "".join(
+        ch
+        for ch in text
+        if ch in "\t\n\r"
+        or (0x20 <= ord(ch) < 0xD800)
+        or (0xE000 <= ord(ch) < 0xFFFE)
+        or ord(ch) > 0xFFFF
+    )
 
 
 def _seconds(ms: Any) -> float:

@@ -139,8 +139,11 @@ def load_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        hint = ("write it with `agentci validate --format json > PATH`" if "findings" in what
-                else "run `agentci eval` first, or pass --results PATH")
+        hint = (
+            "write it with `agentci validate --format json > PATH`"
+            if "findings" in what
+            else "run `agentci eval` first, or pass --results PATH"
+        )
         raise AgentciError(f"{path}: {what} not found", hint=hint) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise AgentciError(f"{path}: cannot read {what}: {exc}") from None
@@ -151,8 +154,14 @@ def load_json(path: Path, what: str) -> Any:
         ) from None
 
 
-def build(results: dict[str, Any] | None, findings: list[dict[str, Any]] | None = None, *,
-          run_url: str | None = None, marker: str = "agentci", max_output: int = 600) -> Report:
+def build(
+    results: dict[str, Any] | None,
+    findings: list[dict[str, Any]] | None = None,
+    *,
+    run_url: str | None = None,
+    marker: str = "agentci",
+    max_output: int = 600,
+) -> Report:
     results = results if isinstance(results, dict) else {}
     gate = _dict(results.get("gate"))
     base = _dict(results.get("base"))
@@ -173,8 +182,10 @@ def build(results: dict[str, Any] | None, findings: list[dict[str, Any]] | None 
         gate_verdict=_opt_str(gate.get("verdict")),
         refused=[_refused(r) for r in _list(trust.get("refused")) if isinstance(r, dict)],
         config_changes=[str(c) for c in _list(trust.get("config_changes"))],
-        notes=[*(str(n) for n in _list(results.get("notes")) if isinstance(n, str)),
-               *(_answer_notes(a) for a in agents if a.truncated or a.refused)],
+        notes=[
+            *(str(n) for n in _list(results.get("notes")) if isinstance(n, str)),
+            *(_answer_notes(a) for a in agents if a.truncated or a.refused),
+        ],
         cost_lines=_cost_lines(_dict(_dict(results.get("totals")).get("cost")), agents),
     )
 
@@ -198,17 +209,24 @@ def _cost_lines(run: dict[str, Any], agents: list[AgentView]) -> list[str]:
     lines = [f"this run {usd(head)}" + _vs(_rate(run.get("head_compared")), _rate(run.get("base")))]
     for a in agents:
         if a.cost is not None:
-            lines.append(f"{a.name}: {usd(a.cost)}" + _vs(a.cost_compared, a.base_cost)
-                         + (f"; {a.unpriced} answer(s) without a price" if a.unpriced else ""))
+            lines.append(
+                f"{a.name}: {usd(a.cost)}"
+                + _vs(a.cost_compared, a.base_cost)
+                + (f"; {a.unpriced} answer(s) without a price" if a.unpriced else "")
+            )
         elif a.unpriced:
-            lines.append(f"{a.name}: no price for {a.provider}:{a.model} (add it under eval.prices in agentci.yaml)")
+            lines.append(
+                f"{a.name}: no price for {a.provider}:{a.model} (add it under eval.prices in agentci.yaml)"
+            )
     return lines
 
 
 def _answer_notes(agent: AgentView) -> str:
     parts = []
     if agent.truncated:
-        parts.append(f"{agent.truncated} answer(s) cut at max_tokens and scored as cut (raise model.max_tokens)")
+        parts.append(
+            f"{agent.truncated} answer(s) cut at max_tokens and scored as cut (raise model.max_tokens)"
+        )
     if agent.refused:
         parts.append(f"{agent.refused} answer(s) refused by the model")
     return f"{agent.name}: " + "; ".join(parts) + "."

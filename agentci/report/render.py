@@ -53,7 +53,9 @@ def template_dirs(override: str | Path | None = None) -> list[Path]:
     if override:
         path = Path(override)
         if not path.is_dir():
-            raise AgentciError(f"--templates {override}: not a directory", hint="pass a directory of *.md.j2 files")
+            raise AgentciError(
+                f"--templates {override}: not a directory", hint="pass a directory of *.md.j2 files"
+            )
         dirs.append(path)
     packaged = importlib.resources.files("agentci") / "templates"
     if packaged.is_dir():
@@ -70,7 +72,9 @@ class Renderer:
 
         self._jinja = jinja2
         self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs(templates)]),
+            loader=jinja2.ChoiceLoader(
+                [jinja2.FileSystemLoader(str(d)) for d in template_dirs(templates)]
+            ),
             finalize=_finalize,
             # finalize escapes for markdown and returns Markup, so autoescape's HTML pass
             # leaves it alone; what autoescape buys is that macros return Markup too.
@@ -99,20 +103,29 @@ class Renderer:
         except self._jinja.TemplateError as exc:
             lineno = getattr(exc, "lineno", None)
             where = f"{getattr(exc, 'filename', None) or name}" + (f":{lineno}" if lineno else "")
-            raise AgentciError(f"{where}: template error: {exc}", hint="fix the template or drop --templates") from None
+            raise AgentciError(
+                f"{where}: template error: {exc}", hint="fix the template or drop --templates"
+            ) from None
 
     def comment(self, report: Report) -> str:
         return self._fit("pr_comment.md.j2", report, COMMENT_LIMIT, lambda s: len(s))
 
     def summary(self, report: Report) -> str:
         # The summary is where the comment points for the full report, so it keeps more.
-        return self._fit("summary.md.j2", report, SUMMARY_LIMIT - 4096, lambda s: len(s.encode("utf-8")),
-                         max_output=max(report.max_output, 4000))
+        return self._fit(
+            "summary.md.j2",
+            report,
+            SUMMARY_LIMIT - 4096,
+            lambda s: len(s.encode("utf-8")),
+            max_output=max(report.max_output, 4000),
+        )
 
     def deploy_status(self, status: dict[str, Any], run_url: str | None = None) -> str:
         return self.render("deploy_status.md.j2", status=status, run_url=run_url)
 
-    def _fit(self, name: str, report: Report, limit: int, size: Any, max_output: int | None = None) -> str:
+    def _fit(
+        self, name: str, report: Report, limit: int, size: Any, max_output: int | None = None
+    ) -> str:
         text = ""
         for level in _levels(max_output or report.max_output):
             text = self.render(name, **_context(report, level))
@@ -144,10 +157,15 @@ def _context(report: Report, level: Level) -> dict[str, Any]:
     if hidden_cases:
         notes.append(f"{hidden_cases} case(s) not listed here to stay under GitHub's size limit.")
     if len(findings) < len(report.findings):
-        notes.append(f"{len(report.findings) - len(findings)} validation finding(s) not listed here.")
+        notes.append(
+            f"{len(report.findings) - len(findings)} validation finding(s) not listed here."
+        )
     if level.output < report.max_output:
-        notes.append(f"Model outputs shortened to {level.output} characters each." if level.output
-                     else "Case details left out.")
+        notes.append(
+            f"Model outputs shortened to {level.output} characters each."
+            if level.output
+            else "Case details left out."
+        )
     if len(notes) > len(report.notes):  # something was cut
         notes.append(f"The full report is in {WHERE_FULL}.")
     return {
@@ -175,8 +193,14 @@ def chart(report: Report) -> str:
         return ""
     names = ", ".join('"' + re.sub(r"[^A-Za-z0-9_. -]", "-", a.name)[:40] + '"' for a in agents)
     head = ", ".join(f"{(a.pass_rate or 0) * 100:.1f}" for a in agents)
-    lines = ["```mermaid", "xychart-beta", '    title "Pass rate by agent (bars: head, line: base)"',
-             f"    x-axis [{names}]", '    y-axis "pass rate (%)" 0 --> 100', f"    bar [{head}]"]
+    lines = [
+        "```mermaid",
+        "xychart-beta",
+        '    title "Pass rate by agent (bars: head, line: base)"',
+        f"    x-axis [{names}]",
+        '    y-axis "pass rate (%)" 0 --> 100',
+        f"    bar [{head}]",
+    ]
     if all(a.base_pass_rate is not None for a in agents):
         base = ", ".join(f"{(a.base_pass_rate or 0) * 100:.1f}" for a in agents)
         lines.append(f"    line [{base}]")

@@ -21,5 +21,7 @@ def validate(repo: Repo) -> list[Finding]:
         findings += check(ctx)
     ignored = set(repo.config.ignore)
     # Two agents sharing a prompt or tools file would report the same finding twice.
-    unique = {(f.rule, f.path, f.line, f.column, f.message): f for f in findings if f.rule not in ignored}
+    unique = {
+        (f.rule, f.path, f.line, f.column, f.message): f for f in findings if f.rule not in ignored
+    }
     return sorted(unique.values(), key=sort_key)

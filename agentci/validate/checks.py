@@ -49,8 +49,10 @@ def config_paths(ctx: Context) -> list[Finding]:
     if doc is None or not isinstance(doc.data, dict):
         return []
     out = []
-    fields: list[tuple[tuple[str | int, ...], object]] = [(("swarm",), doc.data.get("swarm")),
-                                                          (("status_file",), doc.data.get("status_file"))]
+    fields: list[tuple[tuple[str | int, ...], object]] = [
+        (("swarm",), doc.data.get("swarm")),
+        (("status_file",), doc.data.get("status_file")),
+    ]
     agents = doc.data.get("agents")
     if isinstance(agents, list):
         fields += [(("agents", i), g) for i, g in enumerate(agents)]
@@ -61,8 +63,15 @@ def config_paths(ctx: Context) -> list[Finding]:
             resolve("", value)
         except PathEscape as exc:
             where = ".".join(str(k) for k in key_path)
-            out.append(error("path-escape", doc.path, doc.line_of(key_path), f"{where}: {exc}",
-                             "use a path relative to the repository root, without `..`"))
+            out.append(
+                error(
+                    "path-escape",
+                    doc.path,
+                    doc.line_of(key_path),
+                    f"{where}: {exc}",
+                    "use a path relative to the repository root, without `..`",
+                )
+            )
     return out
 
 
@@ -72,7 +81,11 @@ def knowledge_links(ctx: Context) -> list[Finding]:
     for agent in ctx.repo.agents:
         for path in ctx.knowledge_files(agent):
             _, problems = ctx.read(path)
-            out += [f for f in problems if f.rule in ("path-escape", "file-too-large", "unreadable-file")]
+            out += [
+                f
+                for f in problems
+                if f.rule in ("path-escape", "file-too-large", "unreadable-file")
+            ]
     return out
 
 

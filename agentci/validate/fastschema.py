@@ -19,8 +19,20 @@ from typing import Any
 Check = Callable[[Any], bool]
 
 #: Keywords that do not constrain instances.
-_ANNOTATIONS = {"$schema", "$id", "$comment", "$defs", "title", "description", "default", "deprecated",
-                "examples", "readOnly", "writeOnly", "format"}
+_ANNOTATIONS = {
+    "$schema",
+    "$id",
+    "$comment",
+    "$defs",
+    "title",
+    "description",
+    "default",
+    "deprecated",
+    "examples",
+    "readOnly",
+    "writeOnly",
+    "format",
+}
 _TYPES: dict[str, Check] = {
     "object": lambda x: isinstance(x, dict),
     "array": lambda x: isinstance(x, list),
@@ -28,8 +40,10 @@ _TYPES: dict[str, Check] = {
     "boolean": lambda x: isinstance(x, bool),
     "null": lambda x: x is None,
     "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
-    "integer": lambda x: (isinstance(x, int) and not isinstance(x, bool))
-    or (isinstance(x, float) and x.is_integer()),
+    "integer": lambda x: (
+        (isinstance(x, int) and not isinstance(x, bool))
+        or (isinstance(x, float) and x.is_integer())
+    ),
 }
 
 
@@ -57,7 +71,7 @@ def compile_schema(root: Any, *, formats: bool = False) -> Check:
             return lambda x: cache["#"](x)
         if not pointer.startswith("#/$defs/") or pointer.count("/") != 2:
             raise Unsupported(pointer)
-        name = pointer[len("#/$defs/"):]
+        name = pointer[len("#/$defs/") :]
         if name not in cache:
             cache[name] = lambda x: False  # placeholder while compiling (recursive defs)
             compiled = build(root["$defs"][name])
@@ -81,8 +95,10 @@ def compile_schema(root: Any, *, formats: bool = False) -> Check:
             checks.append(_keyword(key, value, schema, build, ref))
         props = {k: build(v) for k, v in schema.get("properties", {}).items()}
         if props:
+
             def properties(x: Any) -> bool:
                 return not isinstance(x, dict) or all(c(x[k]) for k, c in props.items() if k in x)
+
             checks.append(properties)
         return lambda x: all(c(x) for c in checks)
 
@@ -90,8 +106,13 @@ def compile_schema(root: Any, *, formats: bool = False) -> Check:
     return cache["#"]
 
 
-def _keyword(key: str, value: Any, schema: dict[str, Any], build: Callable[[Any], Check],
-             ref: Callable[[str], Check]) -> Check:
+def _keyword(
+    key: str,
+    value: Any,
+    schema: dict[str, Any],
+    build: Callable[[Any], Check],
+    ref: Callable[[str], Check],
+) -> Check:
     if key == "type":
         names = value if isinstance(value, list) else [value]
         if not all(n in _TYPES for n in names):
@@ -107,7 +128,9 @@ def _keyword(key: str, value: Any, schema: dict[str, Any], build: Callable[[Any]
         if schema.get("patternProperties"):
             raise Unsupported("patternProperties")
         extra = build(value)
-        return lambda x: not isinstance(x, dict) or all(extra(v) for k, v in x.items() if k not in known)
+        return lambda x: (
+            not isinstance(x, dict) or all(extra(v) for k, v in x.items() if k not in known)
+        )
     if key == "items":
         item = build(value)
         return lambda x: not isinstance(x, list) or all(item(v) for v in x)
@@ -153,12 +176,16 @@ def _keyword(key: str, value: Any, schema: dict[str, Any], build: Callable[[Any]
     if key == "uniqueItems":
         if not value:
             return lambda x: True
-        return lambda x: not isinstance(x, list) or (all(isinstance(v, str) for v in x) and len(set(x)) == len(x))
+        return lambda x: (
+            not isinstance(x, list)
+            or (all(isinstance(v, str) for v in x) and len(set(x)) == len(x))
+        )
     raise Unsupported(key)
 
 
 def _format(name: Any) -> Check:
     if name == "regex":  # what jsonschema's checker does for "regex"
+
         def is_regex(x: Any) -> bool:
             if not isinstance(x, str):
                 return True
@@ -167,6 +194,7 @@ def _format(name: Any) -> Check:
             except re.error:
                 return False
             return True
+
         return is_regex
     # Other formats depend on optional packages jsonschema may or may not find: unsure.
     return lambda x: not isinstance(x, str)

@@ -21,8 +21,21 @@ _PATTERNS = [
 ]
 _RX = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 #: Every pattern contains one of these; plain substring tests skip clean files ~20x faster than _RX.
-_TRIGGERS = ("ignore", "disregard", "forget", "override", "bypass", "you are now", "instructions", "system prompt",
-             "anything now", "developer mode", "<|", "inst]", "<<sys>>")
+_TRIGGERS = (
+    "ignore",
+    "disregard",
+    "forget",
+    "override",
+    "bypass",
+    "you are now",
+    "instructions",
+    "system prompt",
+    "anything now",
+    "developer mode",
+    "<|",
+    "inst]",
+    "<<sys>>",
+)
 
 
 def check(ctx: Context) -> list[Finding]:
@@ -43,10 +56,14 @@ def check(ctx: Context) -> list[Finding]:
                 line = text.count("\n", 0, m.start()) + 1
                 col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
                 snippet = " ".join(m.group(0).split())[:60]
-                out.append(warning(
-                    "knowledge-injection", path, line,
-                    f"instruction-override text in knowledge: {snippet!r}",
-                    "remove or rephrase it; agents read knowledge as trusted context",
-                    col,
-                ))
+                out.append(
+                    warning(
+                        "knowledge-injection",
+                        path,
+                        line,
+                        f"instruction-override text in knowledge: {snippet!r}",
+                        "remove or rephrase it; agents read knowledge as trusted context",
+                        col,
+                    )
+                )
     return out

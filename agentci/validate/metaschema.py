@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-_VOCABULARIES = ("core", "applicator", "unevaluated", "validation", "meta-data", "format-annotation", "content")
+_VOCABULARIES = (
+    "core",
+    "applicator",
+    "unevaluated",
+    "validation",
+    "meta-data",
+    "format-annotation",
+    "content",
+)
 
 
 def _static(node: Any) -> Any:
@@ -42,7 +50,9 @@ MERGED_FILE = "metaschema-2020-12.json"
 def merged_2020_12() -> dict[str, Any]:
     """The draft 2020-12 metaschema as one self-contained document (shipped pre-built, so
     checking a valid schema needs no jsonschema import; a test rebuilds and compares it)."""
-    text = (Path(__file__).parent / MERGED_FILE).read_text("utf-8")  # no importlib.resources: see agentci.schema
+    text = (Path(__file__).parent / MERGED_FILE).read_text(
+        "utf-8"
+    )  # no importlib.resources: see agentci.schema
     merged: dict[str, Any] = json.loads(text)
     return merged
 
@@ -59,7 +69,14 @@ def build_merged_2020_12() -> dict[str, Any]:
         properties.update(vocab.get("properties", {}))
         defs.update(vocab.get("$defs", {}))
     properties.update(top.get("properties", {}))
-    return _static({"$schema": DRAFT_2020_12, "type": ["object", "boolean"], "properties": properties, "$defs": defs})
+    return _static(
+        {
+            "$schema": DRAFT_2020_12,
+            "type": ["object", "boolean"],
+            "properties": properties,
+            "$defs": defs,
+        }
+    )
 
 
 @cache
@@ -69,7 +86,9 @@ def _checker(schema_uri: str) -> Any:
 
     cls = validator_for({"$schema": schema_uri}, default=Draft202012Validator)
     if cls is Draft202012Validator:
-        return Draft202012Validator(merged_2020_12(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+        return Draft202012Validator(
+            merged_2020_12(), format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
     meta_cls = validator_for(cls.META_SCHEMA, default=cls)
     return meta_cls(cls.META_SCHEMA, format_checker=meta_cls.FORMAT_CHECKER)
 

@@ -12,8 +12,17 @@ FORMATS = ("text", "json", "github", "sarif")
 
 def render(findings: list[Finding], fmt: str, *, agents: int = 0, color: bool = False) -> str:
     if fmt == "json":
-        return json.dumps({"agents": agents, "summary": _counts(findings),
-                           "findings": [f.to_json() for f in findings]}, indent=2) + "\n"
+        return (
+            json.dumps(
+                {
+                    "agents": agents,
+                    "summary": _counts(findings),
+                    "findings": [f.to_json() for f in findings],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     if fmt == "github":
         return github(findings)
     if fmt == "sarif":
@@ -44,7 +53,9 @@ def _text(findings: list[Finding], agents: int, color: bool) -> str:
         for f in group:
             where = f"{f.line}:{f.column}" if f.column else f"{f.line or '-'}"
             sev = paint(_COLORS.get(f.severity, "0"), f"{f.severity.value:<7}")
-            lines.append(f"  {where:>7}  {sev}  {_one_line(f.message)}  {paint('2', f'[{f.rule}]')}")
+            lines.append(
+                f"  {where:>7}  {sev}  {_one_line(f.message)}  {paint('2', f'[{f.rule}]')}"
+            )
             if f.hint:
                 lines.append(f"{'':>11}{paint('2', 'fix:')} {_one_line(f.hint)}")
     c = _counts(findings)
@@ -62,7 +73,9 @@ def _one_line(text: str) -> str:
 
 # C0/C1 control characters other than the whitespace handled above: quoted repo content must
 # not drive the terminal or the log viewer (ANSI colours, OSC titles, cursor moves).
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if chr(c) not in "\n\r\t"}
+_CONTROL = {
+    c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if chr(c) not in "\n\r\t"
+}
 
 
 def printable(text: str) -> str:

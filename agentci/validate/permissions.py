@@ -14,7 +14,11 @@ from agentci.validate.context import Context
 
 WILDCARDS = "*?["
 #: Deployed by agentci from git: an agent that may write here can rewrite its own instructions.
-PROTECTED = {"/knowledge": "write-knowledge", "/agents": "write-config", "/.agentci": "write-config"}
+PROTECTED = {
+    "/knowledge": "write-knowledge",
+    "/agents": "write-config",
+    "/.agentci": "write-config",
+}
 
 
 def normalise(path: str) -> str:
@@ -65,7 +69,7 @@ class _Memories:
         found = [(n, scope) for n in self.by_path.get(scope, [])]
         # memories below the scope: a contiguous run of the sorted paths
         prefix = scope.rstrip("/") + "/"
-        for p, name in self.items[bisect.bisect_left(self.paths, prefix):]:
+        for p, name in self.items[bisect.bisect_left(self.paths, prefix) :]:
             if not p.startswith(prefix):
                 break
             found.append((name, p))
@@ -107,7 +111,9 @@ def check(ctx: Context) -> list[Finding]:
 
 def _paths(agent: Agent, doc: Document) -> list[Finding]:
     spec = _spec(doc)
-    fields: list[tuple[list[str | int], Any]] = [(["agent", "memory_path"], spec.get("memory_path"))]
+    fields: list[tuple[list[str | int], Any]] = [
+        (["agent", "memory_path"], spec.get("memory_path"))
+    ]
     lock = spec.get("lock")
     if isinstance(lock, dict):
         fields.append((["agent", "lock", "path"], lock.get("path")))
@@ -117,9 +123,15 @@ def _paths(agent: Agent, doc: Document) -> list[Finding]:
     out = []
     for key_path, value in fields:
         if isinstance(value, str) and (problem := path_problem(value)):
-            out.append(error("workspace-path", agent.manifest, doc.line_of(key_path),
-                             f"{_dotted(key_path)}: {problem}",
-                             "write an absolute workspace path without '..'"))
+            out.append(
+                error(
+                    "workspace-path",
+                    agent.manifest,
+                    doc.line_of(key_path),
+                    f"{_dotted(key_path)}: {problem}",
+                    "write an absolute workspace path without '..'",
+                )
+            )
     return out
 
 
@@ -128,18 +140,32 @@ def write_problems(agent: str, scope: str, memories: _Memories) -> list[tuple[st
 
     Shared by manifest permissions and by what swarm roles grant (agentci.validate.swarm)."""
     if normalise(scope) == "/":
-        return [("write-root", f"agent {agent!r} may write the whole workspace ('/')",
-                 "grant write access to the directories it produces, e.g. /drafts")]
+        return [
+            (
+                "write-root",
+                f"agent {agent!r} may write the whole workspace ('/')",
+                "grant write access to the directories it produces, e.g. /drafts",
+            )
+        ]
     out = []
     for protected, rule_id in PROTECTED.items():
         if overlaps(scope, protected):
-            out.append((rule_id, f"agent {agent!r} may write {scope!r}, which covers {protected} (deployed from git)",
-                        "agents must not rewrite what agentci deploys; give it its own output directory"))
+            out.append(
+                (
+                    rule_id,
+                    f"agent {agent!r} may write {scope!r}, which covers {protected} (deployed from git)",
+                    "agents must not rewrite what agentci deploys; give it its own output directory",
+                )
+            )
     for other, memory in memories.overlapping(scope):
         if other != agent:
-            out.append(("write-other-memory",
-                        f"agent {agent!r} may write {scope!r}, which covers agent {other!r}'s memory {memory}",
-                        "narrow the write scope so it excludes other agents' memory"))
+            out.append(
+                (
+                    "write-other-memory",
+                    f"agent {agent!r} may write {scope!r}, which covers agent {other!r}'s memory {memory}",
+                    "narrow the write scope so it excludes other agents' memory",
+                )
+            )
     return out
 
 
@@ -149,18 +175,33 @@ def _writes(agent: Agent, doc: Document, memories: _Memories) -> list[Finding]:
     for i, scope in enumerate(agent.write):
         if not scope.startswith("/"):
             continue
-        out += [error(rule_id, agent.manifest, _line(doc, kind, i), message, hint)
-                for rule_id, message, hint in write_problems(agent.name, scope, memories)]
+        out += [
+            error(rule_id, agent.manifest, _line(doc, kind, i), message, hint)
+            for rule_id, message, hint in write_problems(agent.name, scope, memories)
+        ]
         if normalise(scope) == "/":
             continue
         if any(c in scope for c in WILDCARDS):
-            out.append(warning("wildcard-scope", agent.manifest, _line(doc, kind, i),
-                               f"write scope {scope!r} uses a wildcard", "list the directories explicitly"))
+            out.append(
+                warning(
+                    "wildcard-scope",
+                    agent.manifest,
+                    _line(doc, kind, i),
+                    f"write scope {scope!r} uses a wildcard",
+                    "list the directories explicitly",
+                )
+            )
         for read in agent.read:
             if normalise(read) != "/" and covers(read, scope):  # reading "/" already warns
-                out.append(warning("read-write-overlap", agent.manifest, _line(doc, kind, i),
-                                   f"agent {agent.name!r} may both read and write {scope!r} (read scope {read!r})",
-                                   "keep inputs and outputs in separate directories"))
+                out.append(
+                    warning(
+                        "read-write-overlap",
+                        agent.manifest,
+                        _line(doc, kind, i),
+                        f"agent {agent.name!r} may both read and write {scope!r} (read scope {read!r})",
+                        "keep inputs and outputs in separate directories",
+                    )
+                )
                 break
     return out
 
@@ -172,10 +213,23 @@ def _reads(agent: Agent, doc: Document) -> list[Finding]:
         if not scope.startswith("/"):
             continue
         if normalise(scope) == "/":
-            out.append(warning("wildcard-scope", agent.manifest, _line(doc, kind, i),
-                               f"agent {agent.name!r} may read the whole workspace ('/'), including other agents' memory",
-                               "list the directories it needs"))
+            out.append(
+                warning(
+                    "wildcard-scope",
+                    agent.manifest,
+                    _line(doc, kind, i),
+                    f"agent {agent.name!r} may read the whole workspace ('/'), including other agents' memory",
+                    "list the directories it needs",
+                )
+            )
         elif any(c in scope for c in WILDCARDS):
-            out.append(warning("wildcard-scope", agent.manifest, _line(doc, kind, i),
-                               f"read scope {scope!r} uses a wildcard", "list the directories explicitly"))
+            out.append(
+                warning(
+                    "wildcard-scope",
+                    agent.manifest,
+                    _line(doc, kind, i),
+                    f"read scope {scope!r} uses a wildcard",
+                    "list the directories explicitly",
+                )
+            )
     return out

@@ -43,15 +43,29 @@ def _parse(ctx: Context, path: str, out: list[Finding]) -> Any:
     try:
         ast = _env().parse(text)
     except jinja2.TemplateSyntaxError as exc:
-        out.append(error("prompt-syntax", path, exc.lineno or 1, f"Jinja2 syntax error: {exc.message}",
-                         "close every {{ }} / {% %} tag and match each {% if %} with {% endif %}"))
+        out.append(
+            error(
+                "prompt-syntax",
+                path,
+                exc.lineno or 1,
+                f"Jinja2 syntax error: {exc.message}",
+                "close every {{ }} / {% %} tag and match each {% if %} with {% endif %}",
+            )
+        )
         return None
     from agentci.eval.render import forbidden_tags
 
     for tag, line in forbidden_tags(ast):
         # Prompts render in a sandbox without a loader: eval and deploy would refuse this.
-        out.append(error("prompt-include", path, line, f"{{% {tag} %}} is not allowed: a prompt is one file",
-                         "put the text in the prompt itself, or pass it in agent.variables"))
+        out.append(
+            error(
+                "prompt-include",
+                path,
+                line,
+                f"{{% {tag} %}} is not allowed: a prompt is one file",
+                "put the text in the prompt itself, or pass it in agent.variables",
+            )
+        )
     return ast
 
 
@@ -73,11 +87,43 @@ def _defined_by_evals(ctx: Context, agent: Agent) -> set[str]:
 
 
 #: Node types that cannot declare a name or bring an implicit one (loop, self, caller …) into scope.
-_SIMPLE_NODES = frozenset({
-    "Template", "Output", "TemplateData", "Name", "Const", "Getattr", "Getitem", "Slice", "If", "CondExpr",
-    "Compare", "Operand", "And", "Or", "Not", "Neg", "Pos", "Add", "Sub", "Mul", "Div", "FloorDiv", "Mod",
-    "Pow", "Concat", "Filter", "Test", "Call", "Keyword", "List", "Tuple", "Dict", "Pair",
-})
+_SIMPLE_NODES = frozenset(
+    {
+        "Template",
+        "Output",
+        "TemplateData",
+        "Name",
+        "Const",
+        "Getattr",
+        "Getitem",
+        "Slice",
+        "If",
+        "CondExpr",
+        "Compare",
+        "Operand",
+        "And",
+        "Or",
+        "Not",
+        "Neg",
+        "Pos",
+        "Add",
+        "Sub",
+        "Mul",
+        "Div",
+        "FloorDiv",
+        "Mod",
+        "Pow",
+        "Concat",
+        "Filter",
+        "Test",
+        "Call",
+        "Keyword",
+        "List",
+        "Tuple",
+        "Dict",
+        "Pair",
+    }
+)
 
 
 def _undeclared(ast: Any, meta: Any, nodes: Any) -> set[str]:
@@ -98,9 +144,26 @@ def _undeclared(ast: Any, meta: Any, nodes: Any) -> set[str]:
 #: A template made only of these renders with any values once every name it loads is defined:
 #: substitution, `if`, `and`/`or`/`not`, `==`/`!=` and type tests. Anything else (attributes,
 #: filters, calls, arithmetic, loops) can still fail on a value, so validate renders it.
-_SAFE_NODES = frozenset({"Template", "Output", "TemplateData", "Name", "Const", "If", "CondExpr", "And", "Or",
-                         "Not", "Compare", "Operand", "Test"})
-_SAFE_TESTS = frozenset({"defined", "undefined", "none", "string", "number", "boolean", "true", "false"})
+_SAFE_NODES = frozenset(
+    {
+        "Template",
+        "Output",
+        "TemplateData",
+        "Name",
+        "Const",
+        "If",
+        "CondExpr",
+        "And",
+        "Or",
+        "Not",
+        "Compare",
+        "Operand",
+        "Test",
+    }
+)
+_SAFE_TESTS = frozenset(
+    {"defined", "undefined", "none", "string", "number", "boolean", "true", "false"}
+)
 
 
 def _renders_once_defined(ast: Any, nodes: Any) -> bool:
@@ -140,28 +203,47 @@ def _variables(ctx: Context, agent: Agent, ast: Any) -> list[Finding]:
             missing = set()
         elif not missing:
             line, message = problem
-            out.append(error("prompt-render", agent.prompt, line, f"the deployed prompt does not render: {message}",
-                             f"make the template render with agent.variables from {agent.manifest}"))
+            out.append(
+                error(
+                    "prompt-render",
+                    agent.prompt,
+                    line,
+                    f"the deployed prompt does not render: {message}",
+                    f"make the template render with agent.variables from {agent.manifest}",
+                )
+            )
     for name in sorted(missing - eval_vars):
-        out.append(error(
-            "prompt-undefined-variable", agent.prompt, first_line.get(name, 1),
-            f"{{{{ {name} }}}} is used but agent {agent.name!r} defines no variable {name!r}",
-            f"add {name} to agent.variables in {agent.manifest} or to an eval set's vars",
-        ))
+        out.append(
+            error(
+                "prompt-undefined-variable",
+                agent.prompt,
+                first_line.get(name, 1),
+                f"{{{{ {name} }}}} is used but agent {agent.name!r} defines no variable {name!r}",
+                f"add {name} to agent.variables in {agent.manifest} or to an eval set's vars",
+            )
+        )
     for name in sorted(missing & eval_vars):
-        out.append(error(
-            "prompt-variable-eval-only", agent.prompt, first_line.get(name, 1),
-            f"{{{{ {name} }}}} is defined only by eval set vars; the deployed prompt is rendered with "
-            f"agent.variables alone, so `agentci deploy` would fail on it",
-            f"add a default {name} to agent.variables in {agent.manifest} (eval vars still override it per case)",
-        ))
+        out.append(
+            error(
+                "prompt-variable-eval-only",
+                agent.prompt,
+                first_line.get(name, 1),
+                f"{{{{ {name} }}}} is defined only by eval set vars; the deployed prompt is rendered with "
+                f"agent.variables alone, so `agentci deploy` would fail on it",
+                f"add a default {name} to agent.variables in {agent.manifest} (eval vars still override it per case)",
+            )
+        )
     doc = ctx.repo.documents[agent.manifest]
     for name in sorted(manifest_vars - used):
-        out.append(warning(
-            "prompt-unused-variable", agent.manifest, doc.line_of(["agent", "variables", name]),
-            f"variable {name!r} is defined but {agent.prompt} never uses it",
-            f"use {{{{ {name} }}}} in the prompt or remove it from agent.variables",
-        ))
+        out.append(
+            warning(
+                "prompt-unused-variable",
+                agent.manifest,
+                doc.line_of(["agent", "variables", name]),
+                f"variable {name!r} is defined but {agent.prompt} never uses it",
+                f"use {{{{ {name} }}}} in the prompt or remove it from agent.variables",
+            )
+        )
     return out
 
 
@@ -181,5 +263,5 @@ def _deploy_render_problem(ctx: Context, agent: Agent) -> tuple[int, str] | None
         where = re.match(re.escape(agent.prompt) + r"(?::(\d+))?: ", exc.message)
         if where is None:
             return 1, exc.message
-        return int(where.group(1) or 1), exc.message[where.end():]
+        return int(where.group(1) or 1), exc.message[where.end() :]
     return None

@@ -22,7 +22,10 @@ def _descriptor(rule_id: str) -> dict[str, Any]:
         "name": "".join(part.capitalize() for part in r.id.split("-")),
         "shortDescription": {"text": r.description},
         "fullDescription": {"text": r.description},
-        "help": {"text": help_text, "markdown": f"**{r.description}.**\n\nFix: {r.hint}" if r.hint else r.description},
+        "help": {
+            "text": help_text,
+            "markdown": f"**{r.description}.**\n\nFix: {r.hint}" if r.hint else r.description,
+        },
         "defaultConfiguration": {"level": _LEVEL[r.severity]},
         "properties": {"tags": ["agentci", *r.tags], "precision": "high"},
     }
@@ -43,29 +46,41 @@ def sarif(findings: list[Finding]) -> dict[str, Any]:
         if f.column:
             region["startColumn"] = f.column
         text = f.message + (f" Fix: {f.hint}" if f.hint else "")
-        results.append({
-            "ruleId": f.rule,
-            "ruleIndex": index[f.rule],
-            "level": _LEVEL.get(f.severity, "warning"),
-            "message": {"text": text},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                "region": region,
-            }}],
-            "partialFingerprints": {"primaryLocationLineHash": _fingerprint(f)},
-        })
+        results.append(
+            {
+                "ruleId": f.rule,
+                "ruleIndex": index[f.rule],
+                "level": _LEVEL.get(f.severity, "warning"),
+                "message": {"text": text},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                            "region": region,
+                        }
+                    }
+                ],
+                "partialFingerprints": {"primaryLocationLineHash": _fingerprint(f)},
+            }
+        )
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "agentci",
-                "version": __version__,
-                "semanticVersion": __version__,
-                "informationUri": INFO_URI,
-                "rules": [_descriptor(rid) for rid in rule_ids],
-            }},
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository root."}}},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "agentci",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFO_URI,
+                        "rules": [_descriptor(rid) for rid in rule_ids],
+                    }
+                },
+                "originalUriBaseIds": {
+                    "%SRCROOT%": {"description": {"text": "The repository root."}}
+                },
+                "results": results,
+            }
+        ],
     }

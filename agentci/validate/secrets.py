@@ -18,7 +18,11 @@ from agentci.validate.context import Context
 #: (rule id, label, pattern). Each pattern starts with a literal so `re` can skip ahead fast
 #: (a leading \b or alternation makes it ~20x slower); the word boundary is checked in code.
 PATTERNS: list[tuple[str, str, str]] = [
-    ("secret-private-key", "private key block", r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----"),
+    (
+        "secret-private-key",
+        "private key block",
+        r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----",
+    ),
     ("secret-anthropic-key", "Anthropic API key", r"sk-ant-[A-Za-z0-9_\-]{20,}"),
     ("secret-openai-key", "OpenAI API key", r"sk-(?!ant-)(?=[A-Za-z0-9_\-]*\d)[A-Za-z0-9_\-]{20,}"),
     ("secret-github-token", "GitHub token", r"gh[pousr]_[A-Za-z0-9]{30,}"),
@@ -33,14 +37,36 @@ _AWS_PREFIXES = ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA")
 #: Key words searched in the lower-cased text; a hit counts when the whole name before the
 #: `=`/`:` ends in a key-like suffix, so `max_tokens: 512` or `api_key_env: OPENAI_API_KEY`
 #: are not assignments of a secret.
-_KEYWORDS = [re.compile(k + r"[\"']?[ \t]*[:=][ \t]*[\"']?") for k in
-             ("key", "secret", "token", "passw", "pwd", "credential")]
-_NAME_SUFFIXES = ("apikey", "api_key", "api-key", "accesskey", "access_key", "access-key", "privatekey",
-                  "private_key", "private-key", "authkey", "auth_key", "auth-key", "secret", "token",
-                  "password", "passwd", "pwd", "credential", "credentials")
+_KEYWORDS = [
+    re.compile(k + r"[\"']?[ \t]*[:=][ \t]*[\"']?")
+    for k in ("key", "secret", "token", "passw", "pwd", "credential")
+]
+_NAME_SUFFIXES = (
+    "apikey",
+    "api_key",
+    "api-key",
+    "accesskey",
+    "access_key",
+    "access-key",
+    "privatekey",
+    "private_key",
+    "private-key",
+    "authkey",
+    "auth_key",
+    "auth-key",
+    "secret",
+    "token",
+    "password",
+    "passwd",
+    "pwd",
+    "credential",
+    "credentials",
+)
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 _VALUE = re.compile(r"[A-Za-z0-9+/=_\-.~]{16,}")
-_PLACEHOLDER = re.compile(r"x{4,}|\*{4,}|your|example|changeme|placeholder|dummy|redacted|<|\.\.\.", re.IGNORECASE)
+_PLACEHOLDER = re.compile(
+    r"x{4,}|\*{4,}|your|example|changeme|placeholder|dummy|redacted|<|\.\.\.", re.IGNORECASE
+)
 #: Bits per character above which a value looks random rather than written.
 MIN_ENTROPY = 3.5
 
@@ -71,7 +97,9 @@ def scan(path: str, text: str) -> list[Finding]:
                 continue
             spans.append(m.span())
             shown = "" if rule_id == "secret-private-key" else f" {mask(m.group(0))}"
-            out.append(_finding(rule_id, path, text, m.start(), f"{label}{shown} committed in {path}"))
+            out.append(
+                _finding(rule_id, path, text, m.start(), f"{label}{shown} committed in {path}")
+            )
     low = text.lower()
     if len(low) != len(text):  # a few characters change length when lower-cased: keep offsets true
         low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
@@ -81,7 +109,9 @@ def scan(path: str, text: str) -> list[Finding]:
     return out
 
 
-def _assigned(path: str, text: str, low: str, m: re.Match[str], spans: list[tuple[int, int]]) -> list[Finding]:
+def _assigned(
+    path: str, text: str, low: str, m: re.Match[str], spans: list[tuple[int, int]]
+) -> list[Finding]:
     begin = m.start()
     while begin and low[begin - 1] in _NAME_CHARS:
         begin -= 1
@@ -100,8 +130,15 @@ def _assigned(path: str, text: str, low: str, m: re.Match[str], spans: list[tupl
     if entropy(value) < MIN_ENTROPY or not any(c.isdigit() for c in value):
         return []
     spans.append((start, end))
-    return [_finding("secret-high-entropy", path, text, start,
-                     f"high-entropy value {mask(value)} assigned to {name!r}")]
+    return [
+        _finding(
+            "secret-high-entropy",
+            path,
+            text,
+            start,
+            f"high-entropy value {mask(value)} assigned to {name!r}",
+        )
+    ]
 
 
 def _name_end(low: str, i: int) -> int:
@@ -113,9 +150,14 @@ def _name_end(low: str, i: int) -> int:
 def _finding(rule_id: str, path: str, text: str, offset: int, message: str) -> Finding:
     line = text.count("\n", 0, offset) + 1
     col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return error(rule_id, path, line, message,
-                 "remove it and rotate the credential; name it in agent.secrets and read it from the environment",
-                 col)
+    return error(
+        rule_id,
+        path,
+        line,
+        message,
+        "remove it and rotate the credential; name it in agent.secrets and read it from the environment",
+        col,
+    )
 
 
 def check(ctx: Context) -> list[Finding]:

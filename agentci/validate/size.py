@@ -68,15 +68,23 @@ def check(ctx: Context) -> list[Finding]:
         doc = ctx.repo.documents[agent.manifest]
         what = f"{agent.prompt} is ~{tokens:,} tokens (estimated at {CHARS_PER_TOKEN} chars/token)"
         if tokens + reserve > window:
-            out.append(error(
-                "prompt-too-large", agent.manifest, doc.line_of(["agent", "prompt"]),
-                f"{what}; with max_tokens {reserve:,} it exceeds {agent.model.name}'s {window:,}-token context window",
-                "shorten the prompt, lower max_tokens, or set model.context_window if the model's window is larger",
-            ))
+            out.append(
+                error(
+                    "prompt-too-large",
+                    agent.manifest,
+                    doc.line_of(["agent", "prompt"]),
+                    f"{what}; with max_tokens {reserve:,} it exceeds {agent.model.name}'s {window:,}-token context window",
+                    "shorten the prompt, lower max_tokens, or set model.context_window if the model's window is larger",
+                )
+            )
         elif tokens > window * NEAR_LIMIT:
-            out.append(warning(
-                "prompt-near-limit", agent.manifest, doc.line_of(["agent", "prompt"]),
-                f"{what}: over {NEAR_LIMIT:.0%} of {agent.model.name}'s {window:,}-token window",
-                "shorten the prompt to leave room for the conversation",
-            ))
+            out.append(
+                warning(
+                    "prompt-near-limit",
+                    agent.manifest,
+                    doc.line_of(["agent", "prompt"]),
+                    f"{what}: over {NEAR_LIMIT:.0%} of {agent.model.name}'s {window:,}-token window",
+                    "shorten the prompt to leave room for the conversation",
+                )
+            )
     return out

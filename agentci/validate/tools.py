@@ -40,20 +40,30 @@ def check(ctx: Context) -> list[Finding]:
                 continue
             line = manifest.line_of(["agent", "capabilities", i])
             if agent.tools:
-                out.append(error(
-                    "unknown-capability", agent.manifest, line,
-                    f"capability {cap!r} names no tool in {agent.tools} and no workspace tool",
-                    "add the tool to tools.json, use a workspace tool (see the README's catalogue) "
-                    "or remove the capability",
-                ))
+                out.append(
+                    error(
+                        "unknown-capability",
+                        agent.manifest,
+                        line,
+                        f"capability {cap!r} names no tool in {agent.tools} and no workspace tool",
+                        "add the tool to tools.json, use a workspace tool (see the README's catalogue) "
+                        "or remove the capability",
+                    )
+                )
             else:
                 # The seed form: no tools.json, so capabilities name what the workspace serves.
-                out.append(warning(
-                    "unknown-workspace-tool", agent.manifest, line,
-                    f"capability {cap!r} is not a workspace tool (the agent has no tools.json), "
-                    "so nothing will provide it",
-                    "use one of: " + ", ".join(workspace_tools()) + "; or add a tools.json that defines it",
-                ))
+                out.append(
+                    warning(
+                        "unknown-workspace-tool",
+                        agent.manifest,
+                        line,
+                        f"capability {cap!r} is not a workspace tool (the agent has no tools.json), "
+                        "so nothing will provide it",
+                        "use one of: "
+                        + ", ".join(workspace_tools())
+                        + "; or add a tools.json that defines it",
+                    )
+                )
     return out
 
 
@@ -72,21 +82,31 @@ def _check_tools(doc: Document, prefix: tuple[str | int, ...], tools: list[Any])
         name = tool.get("name")
         if isinstance(name, str):
             if name in seen:
-                out.append(error(
-                    "duplicate-tool", doc.path, doc.line_of([*prefix, i, "name"]),
-                    f"tool {name!r} is defined twice (first at line {doc.line_of([*prefix, seen[name], 'name'])})",
-                    "give every tool a unique name",
-                ))
+                out.append(
+                    error(
+                        "duplicate-tool",
+                        doc.path,
+                        doc.line_of([*prefix, i, "name"]),
+                        f"tool {name!r} is defined twice (first at line {doc.line_of([*prefix, seen[name], 'name'])})",
+                        "give every tool a unique name",
+                    )
+                )
             else:
                 seen[name] = i
         schema = tool.get("inputSchema")
         for err in schema_errors(schema):
             key_path = [*prefix, i, "inputSchema", *err.absolute_path]
-            at = "inputSchema" + "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in err.absolute_path)
+            at = "inputSchema" + "".join(
+                f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in err.absolute_path
+            )
             msg = err.message if len(err.message) < 160 else err.message[:160] + "…"
-            out.append(error(
-                "tool-input-schema", doc.path, doc.line_of(key_path),
-                f"tool {name!r}: {at} is not a valid JSON Schema: {msg}",
-                "fix the schema keyword; see https://json-schema.org/understanding-json-schema",
-            ))
+            out.append(
+                error(
+                    "tool-input-schema",
+                    doc.path,
+                    doc.line_of(key_path),
+                    f"tool {name!r}: {at} is not a valid JSON Schema: {msg}",
+                    "fix the schema keyword; see https://json-schema.org/understanding-json-schema",
+                )
+            )
     return out

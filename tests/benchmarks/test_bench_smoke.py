@@ -12,8 +12,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_quick_validate_bench_writes_json(tmp_path):
     out = tmp_path / "latest.json"
-    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--only", "validate", "--output", str(out), "--work", str(tmp_path / "work")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--only",
+            "validate",
+            "--output",
+            str(out),
+            "--work",
+            str(tmp_path / "work"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(out.read_text())
     runs = [r for r in data["runs"] if r["bench"] == "validate"]

@@ -10,13 +10,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
 
 
 def git(cwd: Path, *args: str) -> str:
-    out = subprocess.run(["git", *args], cwd=cwd, env={**os.environ, **GIT_ENV}, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip()
 
 
@@ -31,8 +41,15 @@ def write(path: Path, text: str) -> None:
     path.write_text(text)
 
 
-def agent_yaml(name: str, *, knowledge: str = "knowledge/shared", secrets: list[str] | None = None,
-               smoke: str | None = None, lock: str | None = None, model: str = "{provider: local, name: smollm2-135m-instruct}") -> str:
+def agent_yaml(
+    name: str,
+    *,
+    knowledge: str = "knowledge/shared",
+    secrets: list[str] | None = None,
+    smoke: str | None = None,
+    lock: str | None = None,
+    model: str = "{provider: local, name: smollm2-135m-instruct}",
+) -> str:
     lines = [
         "agent:",
         f"  name: {name}",
@@ -54,35 +71,66 @@ def agent_yaml(name: str, *, knowledge: str = "knowledge/shared", secrets: list[
     return "\n".join(lines) + "\n"
 
 
-TOOLS = json.dumps([{"name": "lookup", "description": "look up", "inputSchema": {"type": "object"}}])
+TOOLS = json.dumps(
+    [{"name": "lookup", "description": "look up", "inputSchema": {"type": "object"}}]
+)
 
 
-def make_repo(root: Path, agents: list[str] = ("alpha", "beta"), knowledge_files: int = 5,  # type: ignore[assignment]
-              config: str = "", **agent_kw: Any) -> Path:
+def make_repo(
+    root: Path,
+    agents: list[str] = ("alpha", "beta"),
+    knowledge_files: int = 5,  # type: ignore[assignment]
+    config: str = "",
+    **agent_kw: Any,
+) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    write(root / "agentci.yaml", "workspace:\n  backend: local\n  path: .agentci/workspace\n  lock_ttl: 5\n" + config)
+    write(
+        root / "agentci.yaml",
+        "workspace:\n  backend: local\n  path: .agentci/workspace\n  lock_ttl: 5\n" + config,
+    )
     for name in agents:
         write(root / "agents" / name / "agent.yaml", agent_yaml(name, **agent_kw))
-        write(root / "agents" / name / "system_prompt.md", f"You are {name} at {{{{ company }}}}. v1\n")
+        write(
+            root / "agents" / name / "system_prompt.md",
+            f"You are {name} at {{{{ company }}}}. v1\n",
+        )
         write(root / "agents" / name / "tools.json", TOOLS)
     for i in range(knowledge_files):
-        write(root / "knowledge" / "shared" / f"doc{i:04d}.md", f"# Doc {i}\n" + ("lorem ipsum " * 40) + "\n")
+        write(
+            root / "knowledge" / "shared" / f"doc{i:04d}.md",
+            f"# Doc {i}\n" + ("lorem ipsum " * 40) + "\n",
+        )
     git(root, "init", "-q", "-b", "main")
     commit_all(root, "initial")
     return root
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "OPENAI_", "ANTHROPIC_"))}
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    full = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "OPENAI_", "ANTHROPIC_"))
+    }
     full.update(GIT_ENV)
     full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "agentci", *args], cwd=cwd, env=full, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "agentci", *args],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
-def deploy(repo: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
-    proc = run_cli("deploy", str(repo), "--no-smoke", "--no-writeback", "--format", "json", *args, env=env)
+def deploy(
+    repo: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any], str]:
+    proc = run_cli(
+        "deploy", str(repo), "--no-smoke", "--no-writeback", "--format", "json", *args, env=env
+    )
     try:
         data = json.loads(proc.stdout)
     except ValueError:

@@ -27,7 +27,11 @@ def test_first_deploy_then_in_sync_and_nothing_resent(tmp_path: Path) -> None:
     ws = repo / ".agentci/workspace"
     head = git(repo, "rev-parse", "HEAD")
     by = {a["name"]: a for a in data["agents"]}
-    assert by["alpha"]["files_sent"] == 3 and by["alpha"]["sync"] == "Synced" and by["alpha"]["health"] == "Healthy"
+    assert (
+        by["alpha"]["files_sent"] == 3
+        and by["alpha"]["sync"] == "Synced"
+        and by["alpha"]["health"] == "Healthy"
+    )
     assert by["alpha"]["commit"] == head
     assert live_tree(ws / "agents/alpha")["system_prompt.md"] == b"You are alpha at Acme. v1\n"
     assert len(live_tree(ws / "knowledge/shared")) == 5
@@ -75,7 +79,10 @@ def test_hand_edit_shows_in_diff_and_deploy_heals_it(tmp_path: Path) -> None:
     js = json.loads(run_cli("diff", str(repo), "--format", "json").stdout)
     assert not js["in_sync"]
     status = json.loads(run_cli("status", str(repo), "--format", "json").stdout)
-    assert {r["name"]: r["sync"] for r in status["agents"]} == {"alpha": "OutOfSync", "beta": "Synced"}
+    assert {r["name"]: r["sync"] for r in status["agents"]} == {
+        "alpha": "OutOfSync",
+        "beta": "Synced",
+    }
     rc, data, _ = deploy(repo, "--self-heal")
     assert rc == 0
     assert live.read_text() == "You are alpha at Acme. v1\n"
@@ -184,7 +191,11 @@ def test_prune_is_opt_in_and_empty_workspace_refused(tmp_path: Path) -> None:
 
 
 def test_busy_lock_fail_wait_pause(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "r", agents=["alpha"], lock="{path: /locks/alpha.lock, on_busy: fail, timeout: 1}")
+    repo = make_repo(
+        tmp_path / "r",
+        agents=["alpha"],
+        lock="{path: /locks/alpha.lock, on_busy: fail, timeout: 1}",
+    )
     ws = repo / ".agentci/workspace"
     assert deploy(repo)[0] == 0
     (ws / "locks").mkdir()
@@ -194,15 +205,23 @@ def test_busy_lock_fail_wait_pause(tmp_path: Path) -> None:
     rc, data, err = deploy(repo)
     assert rc == 1 and "busy" in data["agents"][0]["message"]
     assert live_tree(ws / "agents/alpha")["system_prompt.md"] != b"v2\n"
-    write(repo / "agents/alpha/agent.yaml", (repo / "agents/alpha/agent.yaml").read_text()
-          .replace("on_busy: fail, timeout: 1", "on_busy: pause, timeout: 20"))
+    write(
+        repo / "agents/alpha/agent.yaml",
+        (repo / "agents/alpha/agent.yaml")
+        .read_text()
+        .replace("on_busy: fail, timeout: 1", "on_busy: pause, timeout: 20"),
+    )
     commit_all(repo, "pause")
     import subprocess
     import sys
     import time
 
-    proc = subprocess.Popen([sys.executable, "-m", "agentci", "deploy", str(repo), "--no-smoke",
-                             "--no-writeback"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentci", "deploy", str(repo), "--no-smoke", "--no-writeback"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 15
     while not (ws / "locks/alpha.lock.pause").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -216,13 +235,18 @@ def test_busy_lock_fail_wait_pause(tmp_path: Path) -> None:
 
 
 def test_status_written_back_with_git_and_log_appended(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "r", config="status:\n  author_name: Deploy Bot\n  author_email: bot@example.com\n")
+    repo = make_repo(
+        tmp_path / "r",
+        config="status:\n  author_name: Deploy Bot\n  author_email: bot@example.com\n",
+    )
     proc = run_cli("deploy", str(repo), "--no-smoke")
     assert proc.returncode == 0, proc.stderr
     msg = git(repo, "log", "-1", "--format=%an <%ae>|%s")
     assert msg.startswith("Deploy Bot <bot@example.com>|") and "[skip ci]" in msg
     doc = json.loads((repo / "deployment-status.json").read_text())
-    assert doc["agents"]["alpha"]["sync"] == "Synced" and doc["agents"]["alpha"]["health"] == "Healthy"
+    assert (
+        doc["agents"]["alpha"]["sync"] == "Synced" and doc["agents"]["alpha"]["health"] == "Healthy"
+    )
     assert git(repo, "status", "--porcelain") == ""
     run_cli("deploy", str(repo), "--no-smoke")
     log = (repo / ".agentci/workspace/deployment.log").read_text().splitlines()
@@ -252,13 +276,36 @@ def test_busy_lock_wait_backs_off_until_released(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    repo = make_repo(tmp_path / "r", agents=["alpha"], lock="{path: /locks/alpha.lock, on_busy: wait, timeout: 20}")
+    repo = make_repo(
+        tmp_path / "r",
+        agents=["alpha"],
+        lock="{path: /locks/alpha.lock, on_busy: wait, timeout: 20}",
+    )
     ws = repo / ".agentci/workspace"
     (ws / "locks").mkdir(parents=True)
     (ws / "locks/alpha.lock").write_text("busy")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "OPENAI_", "ANTHROPIC_"))}
-    proc = subprocess.Popen([sys.executable, "-m", "agentci", "deploy", str(repo), "--no-smoke", "--no-writeback",
-                             "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "OPENAI_", "ANTHROPIC_"))
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agentci",
+            "deploy",
+            str(repo),
+            "--no-smoke",
+            "--no-writeback",
+            "--format",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stderr is not None
     # Released only once the deploy says it is waiting (no timer racing the CLI's start-up).
     seen = []
@@ -279,7 +326,9 @@ def test_unmanaged_files_at_agent_path_are_kept_aside(tmp_path: Path) -> None:
     ws = repo / ".agentci/workspace"
     write(ws / "agents/alpha/system_prompt.md", "put here by hand\n")
     diff = run_cli("diff", str(repo))
-    assert diff.returncode == 1 and "- agent.yaml" not in diff.stdout and "+ agent.yaml" in diff.stdout
+    assert (
+        diff.returncode == 1 and "- agent.yaml" not in diff.stdout and "+ agent.yaml" in diff.stdout
+    )
     rc, _, err = deploy(repo)
     assert rc == 0, err
     assert (ws / "agents/alpha").is_symlink()
@@ -293,7 +342,9 @@ def test_restore_memory_without_snapshot_changes_nothing(tmp_path: Path) -> None
     ws = repo / ".agentci/workspace"
     before = workspace_bytes(ws)
     write(repo / "agents/alpha/system_prompt.md", "v2\n")
-    write(repo / "knowledge/shared/doc0000.md", "knowledge v2\n")  # an earlier wave must not go out either
+    write(
+        repo / "knowledge/shared/doc0000.md", "knowledge v2\n"
+    )  # an earlier wave must not go out either
     commit_all(repo, "v2")
     rc, _, err = deploy(repo, "--restore-memory")
     assert rc == 1 and "no memory snapshot of agent 'alpha'" in err and "nothing was changed" in err
@@ -306,8 +357,10 @@ def test_workspace_path_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     ws.write_text("not a directory\n")
     flags = ("--no-writeback", "--no-smoke")
-    procs = [run_cli("deploy", str(repo), "--workspace", str(ws), *flags),
-             run_cli("deploy", str(repo), "--workspace", str(ws / "sub"), *flags)]
+    procs = [
+        run_cli("deploy", str(repo), "--workspace", str(ws), *flags),
+        run_cli("deploy", str(repo), "--workspace", str(ws / "sub"), *flags),
+    ]
     write(repo / "agentci.yaml", f"workspace: {{backend: local, path: '{ws}'}}\n")
     commit_all(repo, "workspace path")
     procs += [run_cli("diff", str(repo)), run_cli("status", str(repo))]
@@ -315,7 +368,11 @@ def test_workspace_path_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
         assert proc.returncode == 2, proc.args
         assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
         # from agentci.yaml, a path outside the repo is refused before it is looked at
-        words = "point workspace.path (or --workspace)" if i < 2 else "not a directory inside the repository"
+        words = (
+            "point workspace.path (or --workspace)"
+            if i < 2
+            else "not a directory inside the repository"
+        )
         assert words in proc.stderr, proc.stderr
     assert ws.read_text() == "not a directory\n"
 
@@ -339,9 +396,15 @@ def test_mangled_state_file_is_unknown_state_not_a_crash(tmp_path: Path) -> None
     for i, raw in enumerate(MANGLED_STATES):
         state.write_bytes(raw)
         status = run_cli("status", str(repo), "--format", "json")
-        assert status.returncode == 0 and "internal error" not in status.stderr, (raw, status.stderr)
+        assert status.returncode == 0 and "internal error" not in status.stderr, (
+            raw,
+            status.stderr,
+        )
         assert json.loads(status.stdout)["agents"][0]["sync"] == "Synced"
-        write(repo / "agents/alpha/system_prompt.md", f"You are alpha at {{{{ company }}}}. v{i + 2}\n")
+        write(
+            repo / "agents/alpha/system_prompt.md",
+            f"You are alpha at {{{{ company }}}}. v{i + 2}\n",
+        )
         commit_all(repo, f"v{i + 2}")
         rc, data, err = deploy(repo)
         assert rc == 0 and "internal error" not in err, (raw, err)
@@ -366,7 +429,7 @@ def test_diff_of_a_hand_edit_cannot_issue_workflow_commands(tmp_path: Path) -> N
     token = lines[start].split("::")[2]
     end = lines.index(f"::{token}::")
     assert any("::add-mask::two" in line for line in lines[start:end])  # the context line, fenced
-    outside = lines[:start] + lines[end + 1:]
+    outside = lines[:start] + lines[end + 1 :]
     assert not any(line.lstrip().startswith("::") for line in outside), outside
     assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
     assert "three \\x1b]0;pwned\\x07" in proc.stdout

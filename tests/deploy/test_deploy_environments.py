@@ -164,15 +164,29 @@ def test_local_workspace_in_a_github_hosted_checkout_is_refused(tmp_path: Path) 
 
 
 def test_validate_names_environments_that_do_not_fit(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "r", agents=["alpha"], knowledge_files=1, config=(
-        "environments:\n"
-        "  staging: {workspace: {path: ws/shared}}\n"
-        "  production: {workspace: {path: ws/shared}, promote_from: qa}\n"
-        "default_environment: prod\n"))
+    repo = make_repo(
+        tmp_path / "r",
+        agents=["alpha"],
+        knowledge_files=1,
+        config=(
+            "environments:\n"
+            "  staging: {workspace: {path: ws/shared}}\n"
+            "  production: {workspace: {path: ws/shared}, promote_from: qa}\n"
+            "default_environment: prod\n"
+        ),
+    )
     proc = run_cli("validate", str(repo), "--format", "json")
     assert proc.returncode == 1, proc.stderr
     found = {(f["rule"], f["line"], f["message"]) for f in json.loads(proc.stdout)["findings"]}
     assert ("environment", 8, "default_environment 'prod' is not one of the environments") in found
-    assert ("environment", 7, "environment 'production': promote_from 'qa' is not another environment") in found
-    assert ("environment", 7, "environments 'staging' and 'production' deploy to the same workspace (local)") in found
+    assert (
+        "environment",
+        7,
+        "environment 'production': promote_from 'qa' is not another environment",
+    ) in found
+    assert (
+        "environment",
+        7,
+        "environments 'staging' and 'production' deploy to the same workspace (local)",
+    ) in found
     assert run_cli("validate", str(two_env_repo(tmp_path / "ok"))).returncode == 0

@@ -24,9 +24,24 @@ AGENTS = [f"a{i}" for i in range(6)]
 
 def _popen_deploy(repo: Path, *args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
-    return subprocess.Popen([sys.executable, "-m", "agentci", "deploy", str(repo), "--no-smoke", "--no-writeback",
-                             "--format", "json", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agentci",
+            "deploy",
+            str(repo),
+            "--no-smoke",
+            "--no-writeback",
+            "--format",
+            "json",
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def _areas(repo: Path, ref: str) -> dict[str, dict[str, bytes]]:
@@ -44,7 +59,9 @@ def _new_commit(repo: Path, n: int, rng: random.Random) -> str:
 def test_kill_minus_9_at_random_points_leaves_whole_releases(tmp_path: Path) -> None:
     rng = random.Random(1234)
     repo = make_repo(tmp_path / "r", agents=AGENTS, knowledge_files=400, config="")
-    (repo / "agentci.yaml").write_text("workspace:\n  backend: local\n  path: .agentci/workspace\n  lock_ttl: 0.3\n")
+    (repo / "agentci.yaml").write_text(
+        "workspace:\n  backend: local\n  path: .agentci/workspace\n  lock_ttl: 0.3\n"
+    )
     prev = commit_all(repo, "short lease for the kill test")
     assert deploy(repo)[0] == 0
     ws = repo / ".agentci/workspace"
@@ -60,7 +77,9 @@ def test_kill_minus_9_at_random_points_leaves_whole_releases(tmp_path: Path) -> 
         prev = target
     duration, apply_phase = max(durations), min(max(applying), max(durations))
     trials, inconsistent, killed_mid, reruns_ok = 50, 0, 0, 0
-    between_swaps = mid_build = 0  # where the kills landed: after some areas swapped / inside a build
+    between_swaps = mid_build = (
+        0  # where the kills landed: after some areas swapped / inside a build
+    )
     prev_areas = _areas(repo, prev)
     for n in range(trials):
         force = n % 5 == 4  # every fifth trial rebuilds the live releases in place (--force)
@@ -94,26 +113,35 @@ def test_kill_minus_9_at_random_points_leaves_whole_releases(tmp_path: Path) -> 
         between_swaps += bool(new and old)
         mid_build += any((ws / ".agentci/releases").glob("**/.tmp-*"))
         rc, data, _ = deploy(repo)
-        if rc == 0 and all(a["sync"] == "Synced" for a in data["agents"]) and all(
-                live_tree(ws / p) == want[p] for p in want):
+        if (
+            rc == 0
+            and all(a["sync"] == "Synced" for a in data["agents"])
+            and all(live_tree(ws / p) == want[p] for p in want)
+        ):
             reruns_ok += 1
         state = json.loads((ws / ".agentci/state.json").read_text())
         assert {a["commit"] for a in state["agents"].values()} == {target}
         prev, prev_areas = target, want
     elapsed = time.monotonic() - started
-    print(f"\nkill -9 trials: {trials}, killed mid-run: {killed_mid} (between two area swaps: {between_swaps}, "
-          f"inside a release build: {mid_build}), inconsistent states: {inconsistent}, "
-          f"re-runs ending Synced: {reruns_ok}/{trials}, deploy duration {duration:.2f}s, total {elapsed:.1f}s")
+    print(
+        f"\nkill -9 trials: {trials}, killed mid-run: {killed_mid} (between two area swaps: {between_swaps}, "
+        f"inside a release build: {mid_build}), inconsistent states: {inconsistent}, "
+        f"re-runs ending Synced: {reruns_ok}/{trials}, deploy duration {duration:.2f}s, total {elapsed:.1f}s"
+    )
     assert inconsistent == 0
     assert reruns_ok == trials
-    assert killed_mid >= trials // 3  # many kills really landed mid-deploy (the rest: after it ended)
+    assert (
+        killed_mid >= trials // 3
+    )  # many kills really landed mid-deploy (the rest: after it ended)
     assert run_cli("diff", str(repo)).returncode == 0
 
 
 def test_two_deploys_at_once_serialise(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", agents=AGENTS, knowledge_files=1000)
     # A lease shorter than the deploy: only the heartbeat keeps the second run out.
-    (repo / "agentci.yaml").write_text("workspace:\n  backend: local\n  path: .agentci/workspace\n  lock_ttl: 0.3\n")
+    (repo / "agentci.yaml").write_text(
+        "workspace:\n  backend: local\n  path: .agentci/workspace\n  lock_ttl: 0.3\n"
+    )
     commit_all(repo, "short lease")
     first, second = _popen_deploy(repo), _popen_deploy(repo)
     out1, err1 = first.communicate(timeout=60)
@@ -121,13 +149,18 @@ def test_two_deploys_at_once_serialise(tmp_path: Path) -> None:
     assert first.returncode == 0 and second.returncode == 0, err1 + err2
     sent = sorted(sum(a["files_sent"] for a in json.loads(o)["areas"]) for o in (out1, out2))
     assert sent == [0, 1000 + len(AGENTS)]  # the second found everything done by the first
-    log = [json.loads(line) for line in (repo / ".agentci/workspace/deployment.log").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (repo / ".agentci/workspace/deployment.log").read_text().splitlines()
+    ]
     assert len(log) == 2
     a, b = sorted(log, key=lambda e: e["locked_at"])
     assert a["finished_at"] <= b["locked_at"]  # the lock intervals do not overlap
-    print(f"\ntwo deploys: lock held {a['finished_at'] - a['locked_at']:.2f}s then "
-          f"{b['finished_at'] - b['locked_at']:.2f}s; second waited: "
-          f"{any('waiting for the workspace lock' in e for e in (err1, err2))}")
+    print(
+        f"\ntwo deploys: lock held {a['finished_at'] - a['locked_at']:.2f}s then "
+        f"{b['finished_at'] - b['locked_at']:.2f}s; second waited: "
+        f"{any('waiting for the workspace lock' in e for e in (err1, err2))}"
+    )
 
 
 def test_dead_lock_holder_taken_over_after_expiry_never_before(tmp_path: Path) -> None:
@@ -164,7 +197,9 @@ def test_ctrl_c_right_after_the_lease_is_taken_releases_it(tmp_path: Path) -> No
     lease = ws / ".agentci/locks/deploy.json"
     trials, left = 20, 0
     for i in range(trials):
-        shutil.rmtree(ws, ignore_errors=True)  # each trial from scratch: a left lease must not carry over
+        shutil.rmtree(
+            ws, ignore_errors=True
+        )  # each trial from scratch: a left lease must not carry over
         proc = _popen_deploy(repo)
         deadline = time.monotonic() + 30
         while proc.poll() is None and not lease.exists() and time.monotonic() < deadline:

@@ -30,8 +30,12 @@ def test_failed_smoke_puts_previous_release_back_and_marks_degraded(tmp_path: Pa
     stub = Stub(api_key="sk-stub")
     try:
         model = f"{{provider: openai, name: gpt-4o-mini, base_url: '{stub.url}', api_key_env: STUB_KEY}}"
-        repo = make_repo(tmp_path / "r", agents=["alpha"], model=model,
-                         smoke='{input: "Hello", expect: {icontains: "help"}}')
+        repo = make_repo(
+            tmp_path / "r",
+            agents=["alpha"],
+            model=model,
+            smoke='{input: "Hello", expect: {icontains: "help"}}',
+        )
         write(repo / "agents/alpha/system_prompt.md", "ANSWER: Happy to help!\n")
         commit_all(repo, "v1")
         env = {"STUB_KEY": "sk-stub"}

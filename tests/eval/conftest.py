@@ -23,23 +23,41 @@ def stub() -> Iterator[Stub]:
 @pytest.fixture
 def eval_env(stub: Stub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The environment a user would set, for in-process runs and for the CLI subprocess."""
-    env = {"OPENAI_BASE_URL": stub.url, "OPENAI_API_KEY": "sk-test", "AGENTCI_CACHE_DIR": str(tmp_path / "cache"),
-           "CI": "true"}
+    env = {
+        "OPENAI_BASE_URL": stub.url,
+        "OPENAI_API_KEY": "sk-test",
+        "AGENTCI_CACHE_DIR": str(tmp_path / "cache"),
+        "CI": "true",
+    }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return env
 
 
-TOOLS = [{"name": "lookup", "description": "Look something up",
-          "inputSchema": {"type": "object", "properties": {"q": {"type": "string"}}}}]
+TOOLS = [
+    {
+        "name": "lookup",
+        "description": "Look something up",
+        "inputSchema": {"type": "object", "properties": {"q": {"type": "string"}}},
+    }
+]
 
 
-def write_agent(root: Path, name: str = "bot", *, prompt: str = "You help.\nANSWER: within {{ days }} days\n",
-                cases: str = "", model: str = "{provider: openai, name: gpt-test, temperature: 0}",
-                variables: str = "{days: 30}", extra: str = "", config: str | None = None) -> Path:
+def write_agent(
+    root: Path,
+    name: str = "bot",
+    *,
+    prompt: str = "You help.\nANSWER: within {{ days }} days\n",
+    cases: str = "",
+    model: str = "{provider: openai, name: gpt-test, temperature: 0}",
+    variables: str = "{days: 30}",
+    extra: str = "",
+    config: str | None = None,
+) -> Path:
     d = root / "agents" / name
     (d / "evals").mkdir(parents=True, exist_ok=True)
-    (d / "agent.yaml").write_text(textwrap.dedent(f"""\
+    (d / "agent.yaml").write_text(
+        textwrap.dedent(f"""\
         agent:
           name: {name}
           model: {model}
@@ -47,7 +65,9 @@ def write_agent(root: Path, name: str = "bot", *, prompt: str = "You help.\nANSW
           variables: {variables}
           tools: tools.json
           evals: [evals/golden.yaml]
-        """) + extra)
+        """)
+        + extra
+    )
     (d / "system_prompt.md").write_text(prompt)
     (d / "tools.json").write_text(json.dumps(TOOLS))
     (d / "evals" / "golden.yaml").write_text(textwrap.dedent(cases))
@@ -59,8 +79,11 @@ def write_agent(root: Path, name: str = "bot", *, prompt: str = "You help.\nANSW
 def simple_cases(n: int, value: str = "30 days", marker: str = "") -> str:
     lines = ["cases:"]
     for i in range(n):
-        lines += [f"  - id: c{i:02d}", f"    input: \"question {i} {marker}\"",
-                  f"    assert: [{{type: icontains, value: \"{value}\"}}]"]
+        lines += [
+            f"  - id: c{i:02d}",
+            f'    input: "question {i} {marker}"',
+            f'    assert: [{{type: icontains, value: "{value}"}}]',
+        ]
     return "\n".join(lines) + "\n"
 
 

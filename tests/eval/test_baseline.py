@@ -11,7 +11,9 @@ from tests.eval.conftest import cases_of, simple_cases, write_agent
 
 
 def _status(root: Path) -> str:
-    return subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True
+    ).stdout
 
 
 def _two_agents(root: Path) -> None:
@@ -39,7 +41,9 @@ def test_regression_detected_and_unchanged_agent_skipped(stub, eval_env, tmp_pat
     assert bot["changed"] is True and other["changed"] is False
     assert other["skipped"] == "unchanged since main"
     assert {c["status"] for c in other["cases"]} == {"skipped"}
-    assert bot["totals"]["regressions"] == 3 and bot["pass_rate"] == 0 and bot["base_pass_rate"] == 1
+    assert (
+        bot["totals"]["regressions"] == 3 and bot["pass_rate"] == 0 and bot["base_pass_rate"] == 1
+    )
     case = cases_of(data, "bot")["c00"]
     assert case["change"] == "regression"
     assert case["base"]["status"] == "pass" and "30 days" in case["base"]["output"]
@@ -56,13 +60,17 @@ def test_knowledge_change_marks_the_agent_changed_and_new_cases_are_new(stub, ev
     root = tmp_path / "repo"
     _two_agents(root)
     init_repo(root)
-    (root / "knowledge" / "faq.md").write_text("Returns: 45 days.\n")  # uncommitted work tree change
+    (root / "knowledge" / "faq.md").write_text(
+        "Returns: 45 days.\n"
+    )  # uncommitted work tree change
     golden = root / "agents" / "bot" / "evals" / "golden.yaml"
     golden.write_text(golden.read_text() + "  - id: extra\n    input: more\n")
     data = evaluate(EvalOptions(root=root, base="HEAD", progress=False))
     bots = {a["name"]: a for a in data["agents"]}
     assert bots["bot"]["changed"] is True
-    assert bots["other"]["changed"] is False and bots["other"]["skipped"] is None  # evaluated, not compared
+    assert (
+        bots["other"]["changed"] is False and bots["other"]["skipped"] is None
+    )  # evaluated, not compared
     assert {c["change"] for c in bots["other"]["cases"]} == {None}
     changes = {c["id"]: c["change"] for c in bots["bot"]["cases"]}
     assert changes == {"c00": "same", "c01": "same", "c02": "same", "extra": "new"}

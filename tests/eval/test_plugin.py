@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.conftest import run_cli
 from tests.eval.conftest import write_agent
 
-PLUGIN = '''
+PLUGIN = """
 from agentci.eval.providers.base import Provider, Response
 
 
@@ -18,7 +18,7 @@ class Shouty(Provider):
 
     def complete(self, request):
         return Response(text=request.messages[-1].content.upper())
-'''
+"""
 
 
 def _install(site: Path, module: str, source: str) -> None:
@@ -35,7 +35,10 @@ def test_entry_point_provider_runs_and_a_broken_one_is_one_clear_line(tmp_path: 
     _install(site, "shouty", PLUGIN)
     _install(site, "broken", "import no_such_module_here\n")
     root = tmp_path / "repo"
-    write_agent(root, cases="cases:\n  - id: loud\n    input: make it loud\n    assert: [{type: contains, value: MAKE IT LOUD}]\n")
+    write_agent(
+        root,
+        cases="cases:\n  - id: loud\n    input: make it loud\n    assert: [{type: contains, value: MAKE IT LOUD}]\n",
+    )
     env = {"PYTHONPATH": str(site), "AGENTCI_CACHE_DIR": str(tmp_path / "cache")}
 
     proc = run_cli("eval", str(root), "--provider", "shouty", "--format", "json", env=env)
@@ -49,4 +52,5 @@ def test_entry_point_provider_runs_and_a_broken_one_is_one_clear_line(tmp_path: 
     assert "Traceback" not in bad.stderr
     assert bad.stderr.splitlines()[0] == (
         "agentci: error: the broken provider (plugin broken:Shouty) cannot be loaded: "
-        "ModuleNotFoundError: No module named 'no_such_module_here'")
+        "ModuleNotFoundError: No module named 'no_such_module_here'"
+    )

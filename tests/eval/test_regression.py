@@ -16,7 +16,10 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 def test_weakened_prompt_shows_as_regressions(example_repo, tmp_path):
     repo = example_repo("support-bot")
     base = git(repo, "rev-parse", "HEAD")
-    shutil.copy(FIXTURES / "support-bot-weakened" / "system_prompt.md", repo / "agents/support-bot/system_prompt.md")
+    shutil.copy(
+        FIXTURES / "support-bot-weakened" / "system_prompt.md",
+        repo / "agents/support-bot/system_prompt.md",
+    )
     commit_all(repo, "support-bot: shorter prompt")
     out = tmp_path / "results.json"
     env = {"AGENTCI_CACHE_DIR": str(tmp_path / "cache")}
@@ -27,7 +30,9 @@ def test_weakened_prompt_shows_as_regressions(example_repo, tmp_path):
     cases = {c["id"]: c for c in agent["cases"]}
     regressions = sorted(cid for cid, c in cases.items() if c["change"] == "regression")
     # The refund facts are gone from the prompt: the refund-window answer loses "30 days".
-    assert "refund-window" in regressions, {cid: (c["status"], c["output"]) for cid, c in cases.items()}
+    assert "refund-window" in regressions, {
+        cid: (c["status"], c["output"]) for cid, c in cases.items()
+    }
     assert cases["refund-window"]["base"]["status"] == "pass"
     assert cases["refund-window"]["status"] == "fail"
     assert data["totals"]["regressions"] == len(regressions) >= 1
@@ -38,6 +43,7 @@ def test_weakened_prompt_shows_as_regressions(example_repo, tmp_path):
     # max_regressions: 0 in the example's agentci.yaml: the gate fails with a one-line reason
     assert proc.returncode == 1, proc.stderr
     assert "regression" in proc.stderr.splitlines()[-1]
-    print(f"base {agent['base_pass_rate']:.3f} -> head {agent['pass_rate']:.3f}; regressions {regressions}; "
-          f"{data['totals']['duration_s']}s for {data['totals']['requests']} requests")
-
+    print(
+        f"base {agent['base_pass_rate']:.3f} -> head {agent['pass_rate']:.3f}; regressions {regressions}; "
+        f"{data['totals']['duration_s']}s for {data['totals']['requests']} requests"
+    )

@@ -22,7 +22,9 @@ def test_shards_partition_and_merge_back(stub, eval_env, agent_repo, tmp_path):
         p = tmp_path / f"shard{i}.json"
         results.write(p, part)
         paths.append(p)
-    assert sorted(seen) == sorted(c["id"] for c in full["agents"][0]["cases"])  # disjoint and complete
+    assert sorted(seen) == sorted(
+        c["id"] for c in full["agents"][0]["cases"]
+    )  # disjoint and complete
     assert len(set(seen)) == 20
     merged = results.merge(paths)
     for key in ("cases", "passed", "failed", "errors", "pass_rate"):

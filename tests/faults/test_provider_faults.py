@@ -36,12 +36,22 @@ def _repo(root: Path) -> Path:
     (d / "system_prompt.md").write_text("Answer with the number only.\n")
     (d / "agent.yaml").write_text(
         "agent:\n  name: bulk\n  model: {provider: openai, name: stub-model, temperature: 0}\n"
-        "  prompt: system_prompt.md\n  evals: [evals/golden.jsonl]\n")
+        "  prompt: system_prompt.md\n  evals: [evals/golden.jsonl]\n"
+    )
     with (d / "evals" / "golden.jsonl").open("w") as f:
         for i in range(N):
             text, _ = _case(i)
-            f.write(json.dumps({"id": f"c{i:04d}", "input": text, "expected": str(i + 1),
-                                "assert": [{"type": "contains", "value": str(i + 1)}]}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "id": f"c{i:04d}",
+                        "input": text,
+                        "expected": str(i + 1),
+                        "assert": [{"type": "contains", "value": str(i + 1)}],
+                    }
+                )
+                + "\n"
+            )
     (root / "agentci.yaml").write_text("eval:\n  concurrency: 64\n  timeout: 1\n  retries: 4\n")
     return root
 
@@ -49,8 +59,17 @@ def _repo(root: Path) -> Path:
 def _run(cli, repo: Path, stub: Stub, out: Path) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
     stub.state.reset()
     t0 = time.perf_counter()
-    proc = cli("eval", "--no-cache", "--output", str(out), "--format", "json",
-               cwd=repo, env={"OPENAI_API_KEY": "sk-faults", "OPENAI_BASE_URL": stub.url}, timeout=120)
+    proc = cli(
+        "eval",
+        "--no-cache",
+        "--output",
+        str(out),
+        "--format",
+        "json",
+        cwd=repo,
+        env={"OPENAI_API_KEY": "sk-faults", "OPENAI_BASE_URL": stub.url},
+        timeout=120,
+    )
     wall = time.perf_counter() - t0
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
@@ -69,8 +88,13 @@ def test_2000_cases_with_20_percent_faults(tmp_path, cli, stub, record_property)
     clean_repo = _repo(tmp_path / "clean")
     # the fault-free twin: the same cases without markers
     golden = clean_repo / "agents" / "bulk" / "evals" / "golden.jsonl"
-    golden.write_text(golden.read_text().replace(" [[fault:500]]", "").replace(" [[fault:429x1]]", "")
-                      .replace(" [[fault:500x1]]", "").replace(" [[fault:hangx1]]", ""))
+    golden.write_text(
+        golden.read_text()
+        .replace(" [[fault:500]]", "")
+        .replace(" [[fault:429x1]]", "")
+        .replace(" [[fault:500x1]]", "")
+        .replace(" [[fault:hangx1]]", "")
+    )
     clean_wall, clean = _run(cli, clean_repo, stub, tmp_path / "clean.json")
     clean_requests = stub.stats().get("completions", 0)
 
@@ -102,6 +126,8 @@ def test_2000_cases_with_20_percent_faults(tmp_path, cli, stub, record_property)
     ratio = wall / clean_wall
     record_property("fault_free_s", round(clean_wall, 2))
     record_property("faulty_s", round(wall, 2))
-    print(f"\nfaults: {N} cases, {transient} transient + {N // 100} permanent faults: "
-          f"{wall:.1f}s vs fault-free {clean_wall:.1f}s (x{ratio:.2f}), {stats['completions']} requests")
+    print(
+        f"\nfaults: {N} cases, {transient} transient + {N // 100} permanent faults: "
+        f"{wall:.1f}s vs fault-free {clean_wall:.1f}s (x{ratio:.2f}), {stats['completions']} requests"
+    )
     assert wall < 55, "the fault run must stay well inside the suite budget"

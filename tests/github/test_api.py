@@ -35,7 +35,10 @@ def test_marker_per_config_keeps_two_jobs_apart(stub: GitHubStub) -> None:
     gh.upsert_comment(7, "<!-- agentci:a -->\nA", "<!-- agentci:a -->")
     gh.upsert_comment(7, "<!-- agentci:b -->\nB", "<!-- agentci:b -->")
     gh.upsert_comment(7, "<!-- agentci:a -->\nA2", "<!-- agentci:a -->")
-    assert sorted(c["body"] for c in stub.comments_on(7)) == ["<!-- agentci:a -->\nA2", "<!-- agentci:b -->\nB"]
+    assert sorted(c["body"] for c in stub.comments_on(7)) == [
+        "<!-- agentci:a -->\nA2",
+        "<!-- agentci:b -->\nB",
+    ]
 
 
 def test_a_pasted_marker_loses_to_the_bots_comment(stub: GitHubStub) -> None:
@@ -48,25 +51,42 @@ def test_a_pasted_marker_loses_to_the_bots_comment(stub: GitHubStub) -> None:
 
 def test_status_check_run_and_deployment(stub: GitHubStub) -> None:
     gh = client(stub)
-    gh.set_status("a" * 40, "fail", "fail: pass rate 50.0%, 1 regression(s)", "https://github.com/o/r/actions/runs/1")
-    assert stub.state.statuses[0]["context"] == "agentci" and stub.state.statuses[0]["state"] == "failure"
+    gh.set_status(
+        "a" * 40,
+        "fail",
+        "fail: pass rate 50.0%, 1 regression(s)",
+        "https://github.com/o/r/actions/runs/1",
+    )
+    assert (
+        stub.state.statuses[0]["context"] == "agentci"
+        and stub.state.statuses[0]["state"] == "failure"
+    )
     assert len(stub.requests) == 1  # no GET of the commit first
     gh.create_check_run("a" * 40, "pass", "agentci passed", "all good")
     assert stub.state.check_runs[0]["conclusion"] == "success"
     dep = gh.create_deployment("a" * 40, "production", "agentci deploy")
-    gh.create_deployment_status(dep, "success", "deployed", log_url="https://github.com/o/r/actions/runs/1")
+    gh.create_deployment_status(
+        dep, "success", "deployed", log_url="https://github.com/o/r/actions/runs/1"
+    )
     assert stub.state.deployments[0]["environment"] == "production"
     assert stub.state.deployment_statuses[0]["state"] == "success"
 
 
 def test_put_file_retries_when_the_branch_moves(stub: GitHubStub) -> None:
     gh = client(stub)
-    assert gh.put_file("deployment-status.json", b"{}", "status [skip ci]", "main").action == "created"
+    assert (
+        gh.put_file("deployment-status.json", b"{}", "status [skip ci]", "main").action == "created"
+    )
     stub.move_branch_on_put = 2
-    done = gh.put_file("deployment-status.json", b'{"a": 1}', "status [skip ci]", "main", author=("bot", "b@x"))
+    done = gh.put_file(
+        "deployment-status.json", b'{"a": 1}', "status [skip ci]", "main", author=("bot", "b@x")
+    )
     assert done.action == "updated" and done.attempts == 3
     assert stub.state.files[("main", "deployment-status.json")] == b'{"a": 1}'
-    assert gh.put_file("deployment-status.json", b'{"a": 1}', "status [skip ci]", "main").action == "unchanged"
+    assert (
+        gh.put_file("deployment-status.json", b'{"a": 1}', "status [skip ci]", "main").action
+        == "unchanged"
+    )
     puts = stub.calls("PUT", r"/contents/deployment-status.json")
     assert puts[-1].body["committer"] == {"name": "bot", "email": "b@x"}
 

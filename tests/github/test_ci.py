@@ -10,8 +10,9 @@ from tests.github.conftest import actions_env, pr_event
 from tests.servers.github_stub import GitHubStub
 
 
-def test_fork_pr_skips_keyed_evals_and_degrades_comment(stub: GitHubStub, tmp_path: Path,
-                                                         example_repo: Callable[[str], Path]) -> None:
+def test_fork_pr_skips_keyed_evals_and_degrades_comment(
+    stub: GitHubStub, tmp_path: Path, example_repo: Callable[[str], Path]
+) -> None:
     repo = example_repo("support-bot")
     base = git(repo, "rev-parse", "HEAD")
     with open(repo / "agents/support-bot/system_prompt.md", "a", encoding="utf-8") as fh:
@@ -36,8 +37,9 @@ def test_fork_pr_skips_keyed_evals_and_degrades_comment(stub: GitHubStub, tmp_pa
     assert stub.state.statuses[0]["description"].startswith("neutral, not a pass")
 
 
-def test_local_ci_without_github_env_prints_the_report(tmp_path: Path,
-                                                       example_repo: Callable[[str], Path]) -> None:
+def test_local_ci_without_github_env_prints_the_report(
+    tmp_path: Path, example_repo: Callable[[str], Path]
+) -> None:
     repo = example_repo("support-bot")
     proc = run_cli("ci", cwd=repo, env={"AGENTCI_CACHE_DIR": str(tmp_path / "cache")}, timeout=240)
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
@@ -47,20 +49,35 @@ def test_local_ci_without_github_env_prints_the_report(tmp_path: Path,
     assert (repo / ".agentci/report.md").is_file() and (repo / ".agentci/results.json").is_file()
 
 
-def test_push_to_default_branch_validates_then_deploys(tmp_path: Path,
-                                                       example_repo: Callable[[str], Path]) -> None:
+def test_push_to_default_branch_validates_then_deploys(
+    tmp_path: Path, example_repo: Callable[[str], Path]
+) -> None:
     import json
 
     repo = example_repo("support-bot")
     head = git(repo, "rev-parse", "HEAD")
     event = tmp_path / "push.json"
-    event.write_text(json.dumps({"ref": "refs/heads/main", "after": head,
-                                 "repository": {"full_name": "octo/app", "default_branch": "main"}}))
+    event.write_text(
+        json.dumps(
+            {
+                "ref": "refs/heads/main",
+                "after": head,
+                "repository": {"full_name": "octo/app", "default_branch": "main"},
+            }
+        )
+    )
     (tmp_path / "out").write_text("")
     (tmp_path / "summary").write_text("")
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(event),
-           "GITHUB_REF": "refs/heads/main", "GITHUB_REPOSITORY": "octo/app", "GITHUB_SHA": head,
-           "GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "push",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REF": "refs/heads/main",
+        "GITHUB_REPOSITORY": "octo/app",
+        "GITHUB_SHA": head,
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
     proc = run_cli("ci", cwd=repo, env=env, timeout=240)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert "validate: 1 agent(s)" in proc.stdout and "deploy: done" in proc.stdout
@@ -73,8 +90,13 @@ def test_schedule_runs_the_drift_check(tmp_path: Path, example_repo: Callable[[s
     repo = example_repo("support-bot")
     (tmp_path / "out").write_text("")
     (tmp_path / "summary").write_text("")
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "schedule", "GITHUB_REPOSITORY": "octo/app",
-           "GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "schedule",
+        "GITHUB_REPOSITORY": "octo/app",
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
     proc = run_cli("ci", cwd=repo, env=env, timeout=120)
     # Nothing deployed yet: the live workspace differs from git.
     assert proc.returncode == 1, (proc.stdout + proc.stderr)[-3000:]
@@ -83,8 +105,9 @@ def test_schedule_runs_the_drift_check(tmp_path: Path, example_repo: Callable[[s
     assert "verdict=fail" in (tmp_path / "out").read_text()
 
 
-def test_eval_that_cannot_run_reports_error_not_pass(stub: GitHubStub, tmp_path: Path,
-                                                     example_repo: Callable[[str], Path]) -> None:
+def test_eval_that_cannot_run_reports_error_not_pass(
+    stub: GitHubStub, tmp_path: Path, example_repo: Callable[[str], Path]
+) -> None:
     """An eval that dies before writing results must not turn into a green status or a
     "passed" comment: nothing was measured."""
     repo = example_repo("support-bot")

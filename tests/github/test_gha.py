@@ -42,7 +42,10 @@ def test_summary_capped_at_one_mib_with_a_note(tmp_path: Path) -> None:
 def test_annotations_ten_per_type_and_escaped() -> None:
     buf = io.StringIO()
     env = {"GITHUB_ACTIONS": "true"}
-    items = [gha.Annotation("error", f"bad {i}\nsecond line 100%", "a,b:c.yaml", i + 1) for i in range(14)]
+    items = [
+        gha.Annotation("error", f"bad {i}\nsecond line 100%", "a,b:c.yaml", i + 1)
+        for i in range(14)
+    ]
     items += [gha.Annotation("warning", "w", "x.yaml", 1)]
     rest = gha.annotate(items, buf, env)
     lines = buf.getvalue().splitlines()
@@ -69,13 +72,27 @@ def test_add_mask_each_line() -> None:
 def test_event_fork_detection(tmp_path: Path) -> None:
     from tests.github.conftest import pr_event
 
-    same = load_event({"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(pr_event(tmp_path))})
+    same = load_event(
+        {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(pr_event(tmp_path))}
+    )
     assert same is not None and same.pr_number == 7 and not same.is_fork
     assert same.base_sha == "b" * 40 and same.head_sha == "a" * 40
-    fork = load_event({"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(pr_event(tmp_path, fork=True))})
+    fork = load_event(
+        {
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_PATH": str(pr_event(tmp_path, fork=True)),
+        }
+    )
     assert fork is not None and fork.is_fork
     assert load_event({}) is None
-    push = load_event({"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(pr_event(tmp_path)),
-                       "GITHUB_REF": "refs/heads/main", "GITHUB_REPOSITORY": "octo/app", "GITHUB_RUN_ID": "5"})
+    push = load_event(
+        {
+            "GITHUB_EVENT_NAME": "push",
+            "GITHUB_EVENT_PATH": str(pr_event(tmp_path)),
+            "GITHUB_REF": "refs/heads/main",
+            "GITHUB_REPOSITORY": "octo/app",
+            "GITHUB_RUN_ID": "5",
+        }
+    )
     assert push is not None and push.is_default_branch_push
     assert push.run_url == "https://github.com/octo/app/actions/runs/5"

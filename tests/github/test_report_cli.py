@@ -29,7 +29,7 @@ def _outputs(path: Path) -> dict[str, str]:
         if "<<" in lines[i]:
             key, delim = lines[i].split("<<", 1)
             end = lines.index(delim, i + 1)
-            out[key] = "\n".join(lines[i + 1:end])
+            out[key] = "\n".join(lines[i + 1 : end])
             i = end + 1
         else:
             key, _, value = lines[i].partition("=")
@@ -64,7 +64,11 @@ def test_report_post_twice_edits_one_comment(stub: GitHubStub, tmp_path: Path) -
     assert [s["state"] for s in stub.state.statuses] == ["failure"] * 3
     assert stub.state.statuses[0]["target_url"] == "https://github.com/octo/app/actions/runs/99"
     outputs = _outputs(tmp_path / "out")
-    assert outputs["verdict"] == "fail" and outputs["regressions"] == "1" and outputs["pass-rate"] == "0.6667"
+    assert (
+        outputs["verdict"] == "fail"
+        and outputs["regressions"] == "1"
+        and outputs["pass-rate"] == "0.6667"
+    )
     assert Path(outputs["report-path"]).read_text().startswith("## agentci · ❌ **failed**")
     assert "::stop-commands::" in first.stdout
 
@@ -73,7 +77,9 @@ def test_fork_pr_comment_degrades_to_the_summary(stub: GitHubStub, tmp_path: Pat
     stub.fail["POST comments"] = 403
     stub.fail["POST statuses"] = 403
     env = actions_env(stub, tmp_path, pr_event(tmp_path, fork=True))
-    proc = run_cli("report", "--results", _fixture(tmp_path, "hostile.json"), "--post", cwd=tmp_path, env=env)
+    proc = run_cli(
+        "report", "--results", _fixture(tmp_path, "hostile.json"), "--post", cwd=tmp_path, env=env
+    )
     assert proc.returncode == 0, proc.stderr
     assert "PR comment not posted" in proc.stderr and "403" in proc.stderr
     summary = (tmp_path / "summary").read_text()
@@ -84,12 +90,34 @@ def test_fork_pr_comment_degrades_to_the_summary(stub: GitHubStub, tmp_path: Pat
 
 def test_annotations_capped_and_rest_in_summary(stub: GitHubStub, tmp_path: Path) -> None:
     findings = tmp_path / "findings.json"
-    findings.write_text(json.dumps({"findings": [
-        {"rule": "schema", "severity": "error", "path": f"agents/a{i}/agent.yaml", "line": i + 1,
-         "message": f"problem {i}", "hint": ""} for i in range(13)]}))
+    findings.write_text(
+        json.dumps(
+            {
+                "findings": [
+                    {
+                        "rule": "schema",
+                        "severity": "error",
+                        "path": f"agents/a{i}/agent.yaml",
+                        "line": i + 1,
+                        "message": f"problem {i}",
+                        "hint": "",
+                    }
+                    for i in range(13)
+                ]
+            }
+        )
+    )
     env = actions_env(stub, tmp_path, pr_event(tmp_path))
-    proc = run_cli("report", "--results", _fixture(tmp_path, "one_agent_pass.json"), "--findings", str(findings),
-                   "--post", cwd=tmp_path, env=env)
+    proc = run_cli(
+        "report",
+        "--results",
+        _fixture(tmp_path, "one_agent_pass.json"),
+        "--findings",
+        str(findings),
+        "--post",
+        cwd=tmp_path,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("::error file=") == 10
     summary = (tmp_path / "summary").read_text()
@@ -105,10 +133,22 @@ def test_merge_joins_shards(tmp_path: Path, cli: Callable[..., object]) -> None:
     (tmp_path / "b.json").write_text(json.dumps(b))
     no_merge = run_cli("report", "--results", "a.json", "--results", "b.json", cwd=tmp_path)
     assert no_merge.returncode == 2 and "--merge" in no_merge.stderr
-    proc = run_cli("report", "--results", "a.json", "--results", "b.json", "--merge", "--format", "json", cwd=tmp_path)
+    proc = run_cli(
+        "report",
+        "--results",
+        "a.json",
+        "--results",
+        "b.json",
+        "--merge",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     merged = json.loads(proc.stdout)
-    assert sorted(c["id"] for c in merged["agents"][0]["cases"]) == sorted(c["id"] for c in data["agents"][0]["cases"])
+    assert sorted(c["id"] for c in merged["agents"][0]["cases"]) == sorted(
+        c["id"] for c in data["agents"][0]["cases"]
+    )
     assert merged["shard"] is None
 
 
@@ -116,7 +156,11 @@ def test_output_to_a_directory_is_one_clear_line(tmp_path: Path) -> None:
     text = (FIXTURES / "one_agent_pass.json").read_text()
     (tmp_path / "r.json").write_text(text)
     proc = run_cli("report", "--results", "r.json", "-o", str(tmp_path), cwd=tmp_path)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "Traceback" not in proc.stderr
+        and "internal error" not in proc.stderr
+    )
     assert proc.stderr.startswith(f"agentci: error: --output {tmp_path}: cannot write")
 
 
@@ -124,5 +168,7 @@ def test_missing_findings_file_hint_names_validate(tmp_path: Path) -> None:
     (tmp_path / "r.json").write_text((FIXTURES / "one_agent_pass.json").read_text())
     proc = run_cli("report", "--results", "r.json", "--findings", "nope.json", cwd=tmp_path)
     assert proc.returncode == 2
-    assert proc.stderr.splitlines() == ["agentci: error: nope.json: findings file not found",
-                                        "  hint: write it with `agentci validate --format json > PATH`"]
+    assert proc.stderr.splitlines() == [
+        "agentci: error: nope.json: findings file not found",
+        "  hint: write it with `agentci validate --format json > PATH`",
+    ]

@@ -18,5 +18,7 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
     from bounded_run import TALLY
 
     if TALLY["runs"]:
-        terminalreporter.write_line(f"hostile suite: {TALLY['runs']} agentci runs checked, "
-                                    f"{TALLY['internal_errors']} internal errors (must be 0)")
+        terminalreporter.write_line(
+            f"hostile suite: {TALLY['runs']} agentci runs checked, "
+            f"{TALLY['internal_errors']} internal errors (must be 0)"
+        )

@@ -50,8 +50,12 @@ class Sandbox:
         after = _snapshot(self.root, (self.repo, *self.allowed))
         added = sorted(set(after) - set(self._before))
         removed = sorted(set(self._before) - set(after))
-        changed = sorted(k for k in after.keys() & self._before.keys() if after[k] != self._before[k])
-        assert not (added or removed or changed), f"outside the repo: added {added} removed {removed} changed {changed}"
+        changed = sorted(
+            k for k in after.keys() & self._before.keys() if after[k] != self._before[k]
+        )
+        assert not (added or removed or changed), (
+            f"outside the repo: added {added} removed {removed} changed {changed}"
+        )
 
     def check(self, proc, *, allowed_rc: tuple[int, ...] = (0, 1, 2), extra_text: str = "") -> None:  # type: ignore[no-untyped-def]
         out = proc.stdout + proc.stderr + extra_text
@@ -90,8 +94,20 @@ def _audit(event: str, args: tuple) -> None:  # type: ignore[type-arg]
     forbidden = getattr(_watch, "forbidden", None)
     if forbidden is None or getattr(_watch, "busy", False):
         return
-    if event not in {"open", "os.listdir", "os.scandir", "os.mkdir", "os.remove", "os.rename", "os.symlink",
-                     "os.rmdir", "os.truncate", "os.chmod", "shutil.copyfile", "shutil.rmtree"}:
+    if event not in {
+        "open",
+        "os.listdir",
+        "os.scandir",
+        "os.mkdir",
+        "os.remove",
+        "os.rename",
+        "os.symlink",
+        "os.rmdir",
+        "os.truncate",
+        "os.chmod",
+        "shutil.copyfile",
+        "shutil.rmtree",
+    }:
         return
     path = args[0] if args else None
     if isinstance(path, bytes):

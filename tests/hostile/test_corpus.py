@@ -18,7 +18,9 @@ def test_validate_survives(name, sandbox, cli):
     if proc.returncode == 1:
         assert report["findings"], "exit 1 must come with findings"
     for f in report["findings"]:
-        assert f["path"] and not f["path"].startswith(("/", "../")), f"finding points outside the repo: {f}"
+        assert f["path"] and not f["path"].startswith(("/", "../")), (
+            f"finding points outside the repo: {f}"
+        )
         assert isinstance(f["line"], int) and f["line"] >= 0
 
 
@@ -28,7 +30,9 @@ def test_validate_formats_survive(name, fmt, sandbox, cli):
     CORPUS[name](sandbox.repo, sandbox.outside)
     sandbox.arm()
     proc = cli("validate", "--format", fmt, "--output", "report.out", cwd=sandbox.repo, timeout=120)
-    report = (sandbox.repo / "report.out").read_text() if (sandbox.repo / "report.out").exists() else ""
+    report = (
+        (sandbox.repo / "report.out").read_text() if (sandbox.repo / "report.out").exists() else ""
+    )
     sandbox.check(proc, extra_text=report)
     assert proc.returncode == 1, "every repo here has errors"
 

@@ -12,11 +12,21 @@ from hostile_corpus import CORPUS
 
 from tests.conftest import init_repo
 
-CASES = ["traversal-every-field", "symlinks-outside", "metachar-names", "wrong-types", "deep-nesting"]
+CASES = [
+    "traversal-every-field",
+    "symlinks-outside",
+    "metachar-names",
+    "wrong-types",
+    "deep-nesting",
+]
 
 
 def _ws_holds(ws, secret: str) -> list[str]:  # type: ignore[no-untyped-def]
-    return [str(p) for p in ws.rglob("*") if p.is_file() and not p.is_symlink() and secret.encode() in p.read_bytes()]
+    return [
+        str(p)
+        for p in ws.rglob("*")
+        if p.is_file() and not p.is_symlink() and secret.encode() in p.read_bytes()
+    ]
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -39,7 +49,10 @@ def test_prompt_template_cannot_touch_the_filesystem(sandbox, cli):
     target = sandbox.outside / "pwned"
     (d / "system_prompt.md").write_text(
         "{{ cycler.__init__.__globals__.os.system('touch " + str(target) + "') }}\n"
-        "{{ lipsum.__globals__['os'].popen('cat " + str(sandbox.outside / "secret.txt") + "').read() }}\n")
+        "{{ lipsum.__globals__['os'].popen('cat "
+        + str(sandbox.outside / "secret.txt")
+        + "').read() }}\n"
+    )
     (d / "agent.yaml").write_text("agent:\n  name: ssti\n  prompt: system_prompt.md\n")
     init_repo(sandbox.repo)
     ws = sandbox.root / "ws"

@@ -26,8 +26,15 @@ from servers.openai_stub import Stub
 from agentci.cli import main as agentci_main
 from tests.conftest import init_repo
 
-CASES = ["traversal-every-field", "symlinks-outside", "metachar-names", "wrong-types", "bad-tools-and-evals",
-         "encodings", "deep-nesting"]
+CASES = [
+    "traversal-every-field",
+    "symlinks-outside",
+    "metachar-names",
+    "wrong-types",
+    "bad-tools-and-evals",
+    "encodings",
+    "deep-nesting",
+]
 
 
 @pytest.fixture(scope="module")
@@ -43,36 +50,130 @@ def test_eval_survives(name, sandbox, cli, model):
     init_repo(sandbox.repo)
     sandbox.arm()
     out = sandbox.repo / ".agentci" / "results.json"
-    proc = cli("eval", "--no-cache", "--output", str(out), cwd=sandbox.repo, timeout=120,
-               env={"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": model.url, "AGENTCI_CACHE_DIR": str(sandbox.repo / ".cache")})
+    proc = cli(
+        "eval",
+        "--no-cache",
+        "--output",
+        str(out),
+        cwd=sandbox.repo,
+        timeout=120,
+        env={
+            "OPENAI_API_KEY": "sk-x",
+            "OPENAI_BASE_URL": model.url,
+            "AGENTCI_CACHE_DIR": str(sandbox.repo / ".cache"),
+        },
+    )
     sandbox.check(proc, extra_text=out.read_text() if out.exists() else "")
 
 
-INJECTION = ("<img src=x onerror=alert(1)> @everyone [click](https://evil.example) </pre></details>\n"
-             "## ✅ all passed\n<!-- agentci -->\n::set-output name=pass-rate::1.0")
+INJECTION = (
+    "<img src=x onerror=alert(1)> @everyone [click](https://evil.example) </pre></details>\n"
+    "## ✅ all passed\n<!-- agentci -->\n::set-output name=pass-rate::1.0"
+)
 
 VALID = {
-    "version": 1, "tool": "agentci 0.1.0", "created_at": "2025-01-01T00:00:00Z", "repo": "/r", "commit": None,
-    "base": None, "shard": None,
-    "gate": {"passed": False, "reasons": ["pass rate 0.50 < min 0.80"], "min_pass_rate": 0.8, "max_regressions": 0},
-    "totals": {"agents": 1, "cases": 2, "passed": 1, "failed": 1, "errors": 0, "skipped": 0, "pass_rate": 0.5,
-               "regressions": 1, "fixes": 0, "new": 0, "requests": 2, "cached": 0, "duration_s": 1.0},
-    "agents": [{"name": "bot", "provider": "openai", "model": "m", "changed": True, "skipped": None,
-                "pass_rate": 0.5, "base_pass_rate": 1.0,
-                "totals": {"cases": 2, "passed": 1, "failed": 1, "errors": 0, "regressions": 1, "fixes": 0, "new": 0},
-                "sets": [{"path": "agents/bot/evals/g.yaml", "threshold": 0.8, "cases": 2, "passed": 1,
-                          "pass_rate": 0.5, "gate_passed": False}],
-                "cases": [{"id": "c1", "set": "agents/bot/evals/g.yaml", "line": 3, "input": "q", "expected": "a",
-                           "vars": {}, "status": "fail", "score": 0.0, "threshold": 0.8, "output": INJECTION,
-                           "error": None, "latency_ms": 1.0, "tokens": {"input": 1, "output": 1}, "cached": False,
-                           "runs": 1, "runs_passed": 0,
-                           "assertions": [{"type": "contains", "value": "a", "passed": False, "score": 0.0,
-                                           "reason": INJECTION, "weight": 1.0}],
-                           "base": {"status": "pass", "score": 1.0, "output": INJECTION}, "change": "regression"}]}],
+    "version": 1,
+    "tool": "agentci 0.1.0",
+    "created_at": "2025-01-01T00:00:00Z",
+    "repo": "/r",
+    "commit": None,
+    "base": None,
+    "shard": None,
+    "gate": {
+        "passed": False,
+        "reasons": ["pass rate 0.50 < min 0.80"],
+        "min_pass_rate": 0.8,
+        "max_regressions": 0,
+    },
+    "totals": {
+        "agents": 1,
+        "cases": 2,
+        "passed": 1,
+        "failed": 1,
+        "errors": 0,
+        "skipped": 0,
+        "pass_rate": 0.5,
+        "regressions": 1,
+        "fixes": 0,
+        "new": 0,
+        "requests": 2,
+        "cached": 0,
+        "duration_s": 1.0,
+    },
+    "agents": [
+        {
+            "name": "bot",
+            "provider": "openai",
+            "model": "m",
+            "changed": True,
+            "skipped": None,
+            "pass_rate": 0.5,
+            "base_pass_rate": 1.0,
+            "totals": {
+                "cases": 2,
+                "passed": 1,
+                "failed": 1,
+                "errors": 0,
+                "regressions": 1,
+                "fixes": 0,
+                "new": 0,
+            },
+            "sets": [
+                {
+                    "path": "agents/bot/evals/g.yaml",
+                    "threshold": 0.8,
+                    "cases": 2,
+                    "passed": 1,
+                    "pass_rate": 0.5,
+                    "gate_passed": False,
+                }
+            ],
+            "cases": [
+                {
+                    "id": "c1",
+                    "set": "agents/bot/evals/g.yaml",
+                    "line": 3,
+                    "input": "q",
+                    "expected": "a",
+                    "vars": {},
+                    "status": "fail",
+                    "score": 0.0,
+                    "threshold": 0.8,
+                    "output": INJECTION,
+                    "error": None,
+                    "latency_ms": 1.0,
+                    "tokens": {"input": 1, "output": 1},
+                    "cached": False,
+                    "runs": 1,
+                    "runs_passed": 0,
+                    "assertions": [
+                        {
+                            "type": "contains",
+                            "value": "a",
+                            "passed": False,
+                            "score": 0.0,
+                            "reason": INJECTION,
+                            "weight": 1.0,
+                        }
+                    ],
+                    "base": {"status": "pass", "score": 1.0, "output": INJECTION},
+                    "change": "regression",
+                }
+            ],
+        }
+    ],
 }
 
-junk = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True), st.text(max_size=30),
-                 st.just(INJECTION), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.just(INJECTION),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
 
 
 def _paths(value, prefix=()):  # type: ignore[no-untyped-def]
@@ -109,8 +210,10 @@ def _run_report(args: list[str]) -> tuple[int, str]:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(edits=st.lists(st.tuples(st.sampled_from(PATHS), junk, st.booleans()), min_size=1, max_size=3),
-       fmt=st.sampled_from(["markdown", "summary", "junit", "sarif", "json"]))
+@given(
+    edits=st.lists(st.tuples(st.sampled_from(PATHS), junk, st.booleans()), min_size=1, max_size=3),
+    fmt=st.sampled_from(["markdown", "summary", "junit", "sarif", "json"]),
+)
 def test_report_on_mutated_results(edits, fmt):
     data = VALID
     for path, new, delete in edits:
@@ -138,9 +241,18 @@ def test_model_output_is_inert_in_markdown(tmp_path, fmt):
     # Inside <pre>…</pre> nothing is parsed as markdown (CommonMark HTML block 1), so only
     # check that no raw </pre> closes it early, and that outside of it nothing is live.
     blocks = re.findall(r"<pre>(.*?)</pre>", text, re.S)
-    assert all("</pre" not in b and "<" not in b for b in blocks), "untrusted text can close the <pre> block"
+    assert all("</pre" not in b and "<" not in b for b in blocks), (
+        "untrusted text can close the <pre> block"
+    )
     outside = re.sub(r"<pre>.*?</pre>", "", text, flags=re.S)
-    for live in ("<img", "@everyone", "](https://evil", "\n## ✅ all passed", "\n::set-output", "<!-- agentci -->"):
+    for live in (
+        "<img",
+        "@everyone",
+        "](https://evil",
+        "\n## ✅ all passed",
+        "\n::set-output",
+        "<!-- agentci -->",
+    ):
         assert live not in outside, f"untrusted text rendered live: {live!r}"
 
 

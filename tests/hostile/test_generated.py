@@ -25,19 +25,58 @@ from agentci.validate import validate
 from agentci.validate.output import render
 
 HOSTILE_PATHS = [
-    "../../../outside/secret.txt", "{OUT}/secret.txt", "{OUT}", "/etc/passwd", "..", ".", "",
-    "..\\..\\..\\outside\\secret.txt", "link.md", "linkdir", "linkdir/k.md", "evals", "evals/*.yaml",
-    "../**/*.yaml", "**", "*", "~/.ssh/id_rsa", "C:\\x", "x\x00y", "system_prompt.md", "tools.json",
-    "agents/../../outside/secret.txt", "../../../outside/agents/*/agent.yaml", "/", "//", "\\\\server\\share",
+    "../../../outside/secret.txt",
+    "{OUT}/secret.txt",
+    "{OUT}",
+    "/etc/passwd",
+    "..",
+    ".",
+    "",
+    "..\\..\\..\\outside\\secret.txt",
+    "link.md",
+    "linkdir",
+    "linkdir/k.md",
+    "evals",
+    "evals/*.yaml",
+    "../**/*.yaml",
+    "**",
+    "*",
+    "~/.ssh/id_rsa",
+    "C:\\x",
+    "x\x00y",
+    "system_prompt.md",
+    "tools.json",
+    "agents/../../outside/secret.txt",
+    "../../../outside/agents/*/agent.yaml",
+    "/",
+    "//",
+    "\\\\server\\share",
 ]
-META = ["$(touch pwned)", "`id`", "<script>x</script>", "@everyone", "::error::x", "\u202e", "{{ 7*7 }}",
-        "{% for x in range(10**9) %}{% endfor %}", "${{ secrets.X }}", "]]>", "\r\n", "a" * 300]
+META = [
+    "$(touch pwned)",
+    "`id`",
+    "<script>x</script>",
+    "@everyone",
+    "::error::x",
+    "\u202e",
+    "{{ 7*7 }}",
+    "{% for x in range(10**9) %}{% endfor %}",
+    "${{ secrets.X }}",
+    "]]>",
+    "\r\n",
+    "a" * 300,
+]
 
 path_str = st.sampled_from(HOSTILE_PATHS)
 text = st.one_of(st.text(max_size=40), st.sampled_from(META), path_str)
-scalar = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=True), text)
-value = st.recursive(scalar, lambda c: st.one_of(st.lists(c, max_size=4), st.dictionaries(text, c, max_size=4)),
-                     max_leaves=12)
+scalar = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True), text
+)
+value = st.recursive(
+    scalar,
+    lambda c: st.one_of(st.lists(c, max_size=4), st.dictionaries(text, c, max_size=4)),
+    max_leaves=12,
+)
 path_or_any = st.one_of(path_str, path_str, value)
 
 
@@ -46,34 +85,108 @@ def _opt(**kw):  # type: ignore[no-untyped-def]
 
 
 manifest = st.one_of(
-    st.fixed_dictionaries({"agent": _opt(
-        name=st.one_of(st.sampled_from(["a", "b", "a-1"]), text, value), description=text,
-        model=st.one_of(text, _opt(provider=st.one_of(st.sampled_from(["openai", "anthropic", "local"]), text),
-                                   name=text, temperature=scalar, max_tokens=scalar, base_url=text, api_key_env=text)),
-        prompt=path_or_any, variables=value, tools=path_or_any,
-        capabilities=st.lists(text, max_size=3), knowledge=st.lists(path_or_any, max_size=3),
-        memory_path=path_or_any, permissions=_opt(read=st.lists(path_or_any, max_size=2), write=st.lists(path_or_any, max_size=2)),
-        secrets=st.lists(text, max_size=3), evals=st.one_of(st.lists(path_or_any, max_size=3), value),
-        smoke=value, lock=_opt(path=path_or_any, on_busy=text, timeout=scalar),
-    )}),
+    st.fixed_dictionaries(
+        {
+            "agent": _opt(
+                name=st.one_of(st.sampled_from(["a", "b", "a-1"]), text, value),
+                description=text,
+                model=st.one_of(
+                    text,
+                    _opt(
+                        provider=st.one_of(st.sampled_from(["openai", "anthropic", "local"]), text),
+                        name=text,
+                        temperature=scalar,
+                        max_tokens=scalar,
+                        base_url=text,
+                        api_key_env=text,
+                    ),
+                ),
+                prompt=path_or_any,
+                variables=value,
+                tools=path_or_any,
+                capabilities=st.lists(text, max_size=3),
+                knowledge=st.lists(path_or_any, max_size=3),
+                memory_path=path_or_any,
+                permissions=_opt(
+                    read=st.lists(path_or_any, max_size=2), write=st.lists(path_or_any, max_size=2)
+                ),
+                secrets=st.lists(text, max_size=3),
+                evals=st.one_of(st.lists(path_or_any, max_size=3), value),
+                smoke=value,
+                lock=_opt(path=path_or_any, on_busy=text, timeout=scalar),
+            )
+        }
+    ),
     value,
 )
-assertion = st.one_of(_opt(type=st.one_of(st.sampled_from(["contains", "regex", "is-json", "json-schema", "llm-rubric",
-                                                           "tool-call", "latency", "similar"]), text),
-                           value=value, weight=scalar, threshold=scalar), value)
+assertion = st.one_of(
+    _opt(
+        type=st.one_of(
+            st.sampled_from(
+                [
+                    "contains",
+                    "regex",
+                    "is-json",
+                    "json-schema",
+                    "llm-rubric",
+                    "tool-call",
+                    "latency",
+                    "similar",
+                ]
+            ),
+            text,
+        ),
+        value=value,
+        weight=scalar,
+        threshold=scalar,
+    ),
+    value,
+)
 eval_set = st.one_of(
-    _opt(defaults=_opt(threshold=scalar, assert_=st.lists(assertion, max_size=2)), repeat=scalar,
-         cases=st.lists(st.one_of(_opt(id=text, input=st.one_of(text, value), expected=text, vars=value,
-                                       assert_=st.lists(assertion, max_size=3)), value), max_size=4)),
+    _opt(
+        defaults=_opt(threshold=scalar, assert_=st.lists(assertion, max_size=2)),
+        repeat=scalar,
+        cases=st.lists(
+            st.one_of(
+                _opt(
+                    id=text,
+                    input=st.one_of(text, value),
+                    expected=text,
+                    vars=value,
+                    assert_=st.lists(assertion, max_size=3),
+                ),
+                value,
+            ),
+            max_size=4,
+        ),
+    ),
     value,
 )
-tools = st.one_of(_opt(tools=st.lists(st.one_of(_opt(name=text, description=text, inputSchema=value), value), max_size=3)),
-                  st.lists(value, max_size=3), value)
+tools = st.one_of(
+    _opt(
+        tools=st.lists(
+            st.one_of(_opt(name=text, description=text, inputSchema=value), value), max_size=3
+        )
+    ),
+    st.lists(value, max_size=3),
+    value,
+)
 config = st.one_of(
-    _opt(agents=st.one_of(st.lists(path_or_any, max_size=3), value), swarm=path_or_any, ignore=value,
-         eval=_opt(concurrency=scalar, judge=value, gate=_opt(min_pass_rate=scalar, max_regressions=scalar), limits=value),
-         workspace=_opt(backend=text, path=path_or_any, prune=scalar, fastio=value), status_file=path_or_any,
-         status=value, report=value),
+    _opt(
+        agents=st.one_of(st.lists(path_or_any, max_size=3), value),
+        swarm=path_or_any,
+        ignore=value,
+        eval=_opt(
+            concurrency=scalar,
+            judge=value,
+            gate=_opt(min_pass_rate=scalar, max_regressions=scalar),
+            limits=value,
+        ),
+        workspace=_opt(backend=text, path=path_or_any, prune=scalar, fastio=value),
+        status_file=path_or_any,
+        status=value,
+        report=value,
+    ),
     value,
 )
 raw = st.one_of(st.text(max_size=200), st.binary(max_size=200).map(lambda b: b.decode("latin-1")))
@@ -113,7 +226,9 @@ def _build(repo: Path, out: Path, m, t, e, c, raw_text, raw_target: int) -> None
         d / "agent.yaml": _dump(m, "yaml", out),
         d / "tools.json": _dump(t, "json", out),
         d / "evals" / "golden.yaml": _dump(e, "yaml", out),
-        d / "evals" / "more.jsonl": "\n".join(_dump(x, "json", out) for x in (e if isinstance(e, list) else [e])),
+        d / "evals" / "more.jsonl": "\n".join(
+            _dump(x, "json", out) for x in (e if isinstance(e, list) else [e])
+        ),
         repo / "agentci.yaml": _dump(c, "yaml", out),
     }
     targets = list(files)
@@ -126,7 +241,10 @@ def _check_in_process(repo: Path, outside: Path, secret: str) -> None:
     with forbid(outside) as hits:
         loaded = load_repo(WorkTree(repo))
         findings = validate(loaded)
-        texts = [render(findings, fmt, agents=len(loaded.agents)) for fmt in ("text", "json", "github", "sarif")]
+        texts = [
+            render(findings, fmt, agents=len(loaded.agents))
+            for fmt in ("text", "json", "github", "sarif")
+        ]
         for agent in loaded.agents:
             agent.files(loaded.source)
             agent.knowledge_files(loaded.source)
@@ -137,16 +255,37 @@ def _check_in_process(repo: Path, outside: Path, secret: str) -> None:
         assert secret not in t
 
 
-SETTINGS = settings(max_examples=int(os.environ.get("AGENTCI_HOSTILE_EXAMPLES", "150")), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+SETTINGS = settings(
+    max_examples=int(os.environ.get("AGENTCI_HOSTILE_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
 
 
 @SETTINGS
-@given(m=manifest, t=tools, e=eval_set, c=config, raw_text=st.one_of(st.none(), raw), raw_target=st.integers(0, 10))
+@given(
+    m=manifest,
+    t=tools,
+    e=eval_set,
+    c=config,
+    raw_text=st.one_of(st.none(), raw),
+    raw_target=st.integers(0, 10),
+)
 def test_generated_repos_load_and_validate(m, t, e, c, raw_text, raw_target):
     base = Path(tempfile.mkdtemp(prefix="agentci-hostile-"))
     try:
         box = make_sandbox(base)
-        _build(box.repo, box.outside, m, t, e, c, raw_text if raw_text is not None else _dump(m, "yaml", box.outside), raw_target)
+        _build(
+            box.repo,
+            box.outside,
+            m,
+            t,
+            e,
+            c,
+            raw_text if raw_text is not None else _dump(m, "yaml", box.outside),
+            raw_target,
+        )
         box.arm()
         _check_in_process(box.repo, box.outside, box.secret)
         box.assert_untouched()

@@ -75,7 +75,9 @@ def test_workspace_path_outside_the_repo_comes_only_from_trusted_input(tmp_path,
     rules = {f["rule"] for f in json.loads(run.stdout)["findings"]}
     assert run.returncode == 1 and "workspace-path-escape" in rules, run.stdout
     run = run_measured(*DEPLOY, cwd=repo, env={})
-    assert run.returncode == 1, run.stderr  # refused by deploy's validate gate, with the finding's fix
+    assert run.returncode == 1, (
+        run.stderr
+    )  # refused by deploy's validate gate, with the finding's fix
     assert (
         "is not a directory inside the repository" in run.stderr
         and "AGENTCI_WORKSPACE" in run.stderr

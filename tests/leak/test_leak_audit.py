@@ -45,7 +45,9 @@ def _env(tmp: Path, model: Stub | None = None, **extra: str) -> dict[str, str]:
 
 
 def _no_leak(where: str, blob: bytes | str) -> None:
-    if isinstance(blob, str):  # the runner consumes `::add-mask::` lines: they never show in the log
+    if isinstance(
+        blob, str
+    ):  # the runner consumes `::add-mask::` lines: they never show in the log
         blob = "\n".join(line for line in blob.splitlines() if not line.startswith("::add-mask::"))
     found = find(blob)
     assert not found, f"{where}: secret values of {found} appear"
@@ -57,7 +59,9 @@ def _check_model_requests(model: Stub) -> None:
     for req in seen:
         headers = dict(req["headers"])
         auth = headers.pop("Authorization", "")
-        assert auth in ("", f"Bearer {ENV_SECRETS['OPENAI_API_KEY']}"), "unexpected credential sent to the model"
+        assert auth in ("", f"Bearer {ENV_SECRETS['OPENAI_API_KEY']}"), (
+            "unexpected credential sent to the model"
+        )
         _no_leak(f"request to {req['path']} (headers)", json.dumps(headers))
         _no_leak(f"request to {req['path']} (body)", req["body"])
 
@@ -73,9 +77,14 @@ def test_validate_never_prints_secret_values(tmp_path, cli):
     r = make_repo(tmp_path / "repo")
     # hard-coded secrets in agent content: validate must flag them without echoing them
     (r / "agents" / "bot" / "system_prompt.md").write_text(
-        f"Use key {FILE_SECRETS['dotenv']} and {ENV_SECRETS['OPENAI_API_KEY']}\n")
+        f"Use key {FILE_SECRETS['dotenv']} and {ENV_SECRETS['OPENAI_API_KEY']}\n"
+    )
     manifest = r / "agents" / "bot" / "agent.yaml"
-    manifest.write_text(manifest.read_text().replace("{company: Acme}", f"{{company: Acme, token: {ENV_SECRETS['GITHUB_TOKEN']}}}"))
+    manifest.write_text(
+        manifest.read_text().replace(
+            "{company: Acme}", f"{{company: Acme, token: {ENV_SECRETS['GITHUB_TOKEN']}}}"
+        )
+    )
     init_repo(r)
     for fmt in ("text", "json", "github", "sarif"):
         proc = cli("validate", "--format", fmt, cwd=r, env=_env(tmp_path, GITHUB_ACTIONS="true"))
@@ -89,14 +98,18 @@ def test_eval_and_report(tmp_path, cli, model, ssti):
     r = make_repo(tmp_path / "repo", ssti=ssti)
     init_repo(r)
     out, junit = tmp_path / "out" / "results.json", tmp_path / "out" / "junit.xml"
-    proc = cli("eval", "--output", str(out), "--junit", str(junit), cwd=r, env=_env(tmp_path, model))
+    proc = cli(
+        "eval", "--output", str(out), "--junit", str(junit), cwd=r, env=_env(tmp_path, model)
+    )
     assert proc.returncode in (0, 1), proc.stderr
     assert "Traceback" not in proc.stderr
     _no_leak("eval stdout/stderr", proc.stdout + proc.stderr)
     assert out.exists()
     _check_model_requests(model) if not ssti or model.server.seen else None  # type: ignore[attr-defined]
     for fmt in ("markdown", "comment", "summary", "junit", "sarif", "json"):
-        rep = cli("report", "--results", str(out), "--format", fmt, cwd=r, env=_env(tmp_path, model))
+        rep = cli(
+            "report", "--results", str(out), "--format", fmt, cwd=r, env=_env(tmp_path, model)
+        )
         assert rep.returncode == 0, rep.stderr
         _no_leak(f"report --format {fmt}", rep.stdout + rep.stderr)
     assert not scan_tree(tmp_path / "out"), scan_tree(tmp_path / "out")
@@ -111,7 +124,12 @@ def test_deploy_diff_status(tmp_path, cli, ssti):
     ws = tmp_path / "ws"
     env = _env(tmp_path)
     outputs = []
-    for args in (["deploy", "--format", "json"], ["diff"], ["status", "--format", "json"], ["deploy"]):
+    for args in (
+        ["deploy", "--format", "json"],
+        ["diff"],
+        ["status", "--format", "json"],
+        ["deploy"],
+    ):
         proc = cli(*args, "--workspace", str(ws), cwd=r, env=env)
         assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
         outputs.append(proc.stdout + proc.stderr)
@@ -132,10 +150,23 @@ def _pr_repo(tmp_path):  # type: ignore[no-untyped-def]
     git(r, "commit", "-qam", "edit")
     head = git(r, "rev-parse", "HEAD")
     event = tmp_path / "event.json"
-    event.write_text(json.dumps({"number": 7, "pull_request": {
-        "number": 7, "head": {"sha": head, "ref": "pr", "repo": {"full_name": "octo/app", "fork": False}},
-        "base": {"sha": base, "ref": "main", "repo": {"full_name": "octo/app"}}},
-        "repository": {"full_name": "octo/app", "default_branch": "main"}}))
+    event.write_text(
+        json.dumps(
+            {
+                "number": 7,
+                "pull_request": {
+                    "number": 7,
+                    "head": {
+                        "sha": head,
+                        "ref": "pr",
+                        "repo": {"full_name": "octo/app", "fork": False},
+                    },
+                    "base": {"sha": base, "ref": "main", "repo": {"full_name": "octo/app"}},
+                },
+                "repository": {"full_name": "octo/app", "default_branch": "main"},
+            }
+        )
+    )
     return r, base, head, event
 
 
@@ -148,9 +179,19 @@ def test_report_post_to_github(tmp_path, cli, model):
     assert proc.returncode in (0, 1), proc.stderr
     summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
     with GitHubStub(repo="octo/app", token=ENV_SECRETS["GITHUB_TOKEN"]) as gh:
-        env = _env(tmp_path, model, GITHUB_ACTIONS="true", GITHUB_EVENT_NAME="pull_request",
-                   GITHUB_EVENT_PATH=str(event), GITHUB_REPOSITORY="octo/app", GITHUB_API_URL=gh.url,
-                   GITHUB_SHA=head, GITHUB_RUN_ID="1", GITHUB_STEP_SUMMARY=str(summary), GITHUB_OUTPUT=str(output))
+        env = _env(
+            tmp_path,
+            model,
+            GITHUB_ACTIONS="true",
+            GITHUB_EVENT_NAME="pull_request",
+            GITHUB_EVENT_PATH=str(event),
+            GITHUB_REPOSITORY="octo/app",
+            GITHUB_API_URL=gh.url,
+            GITHUB_SHA=head,
+            GITHUB_RUN_ID="1",
+            GITHUB_STEP_SUMMARY=str(summary),
+            GITHUB_OUTPUT=str(output),
+        )
         rep = cli("report", "--results", str(out), "--post", cwd=r, env=env)
         assert rep.returncode == 0, rep.stderr
         assert gh.requests, "nothing was posted to the GitHub stand-in"
@@ -177,18 +218,36 @@ def test_ci_in_actions_masks_secrets_and_leaks_none(tmp_path, cli, model):
     r, _base, head, event = _pr_repo(tmp_path)
     summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
     with GitHubStub(repo="octo/app", token=ENV_SECRETS["GITHUB_TOKEN"]) as gh:
-        env = _env(tmp_path, model, GITHUB_ACTIONS="true", GITHUB_EVENT_NAME="pull_request",
-                   GITHUB_EVENT_PATH=str(event), GITHUB_REPOSITORY="octo/app", GITHUB_API_URL=gh.url,
-                   GITHUB_SHA=head, GITHUB_BASE_REF="main", GITHUB_HEAD_REF="pr", GITHUB_RUN_ID="1",
-                   GITHUB_STEP_SUMMARY=str(summary), GITHUB_OUTPUT=str(output), GITHUB_WORKSPACE=str(r))
+        env = _env(
+            tmp_path,
+            model,
+            GITHUB_ACTIONS="true",
+            GITHUB_EVENT_NAME="pull_request",
+            GITHUB_EVENT_PATH=str(event),
+            GITHUB_REPOSITORY="octo/app",
+            GITHUB_API_URL=gh.url,
+            GITHUB_SHA=head,
+            GITHUB_BASE_REF="main",
+            GITHUB_HEAD_REF="pr",
+            GITHUB_RUN_ID="1",
+            GITHUB_STEP_SUMMARY=str(summary),
+            GITHUB_OUTPUT=str(output),
+            GITHUB_WORKSPACE=str(r),
+        )
         proc = cli("ci", cwd=r, env=env, timeout=300)
         assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
         for req in gh.requests:
             _no_leak(f"{req.method} {req.path}", json.dumps(req.body) + json.dumps(req.query))
-    masked = {line.split("::add-mask::", 1)[1] for line in proc.stdout.splitlines() if line.startswith("::add-mask::")}
+    masked = {
+        line.split("::add-mask::", 1)[1]
+        for line in proc.stdout.splitlines()
+        if line.startswith("::add-mask::")
+    }
     for name in ("OPENAI_API_KEY", "GITHUB_TOKEN"):
         assert ENV_SECRETS[name] in masked, f"no ::add-mask:: for {name}"
-    rest = "\n".join(line for line in proc.stdout.splitlines() if not line.startswith("::add-mask::"))
+    rest = "\n".join(
+        line for line in proc.stdout.splitlines() if not line.startswith("::add-mask::")
+    )
     _no_leak("ci output", rest + proc.stderr)
     _check_model_requests(model)
     for f in (summary, output):

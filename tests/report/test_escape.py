@@ -46,7 +46,11 @@ def test_truncate_says_how_much_was_cut() -> None:
     assert "(900 more characters)" in escape.inline("y" * 1000, 100)
 
 
-@given(st.lists(st.sampled_from([*"<>/@#`|[]()!*_ \nabc1:", "http://", "</pre>", "</details>"]), max_size=60))
+@given(
+    st.lists(
+        st.sampled_from([*"<>/@#`|[]()!*_ \nabc1:", "http://", "</pre>", "</details>"]), max_size=60
+    )
+)
 def test_no_input_escapes_the_pre_block(parts: list[str]) -> None:
     text = "".join(parts)
     out = escape.block(text)

@@ -10,8 +10,14 @@ from agentci.report import model
 from agentci.report.render import COMMENT_LIMIT, Renderer
 from tests.report.conftest import HOSTILE, load
 
-FINDING = {"severity": "error", "path": "agents/x/agent.yaml", "line": 3, "rule": "schema",
-           "message": "unknown key 'modle'", "hint": "did you mean 'model'?"}
+FINDING = {
+    "severity": "error",
+    "path": "agents/x/agent.yaml",
+    "line": 3,
+    "rule": "schema",
+    "message": "unknown key 'modle'",
+    "hint": "did you mean 'model'?",
+}
 
 
 def render(results: dict[str, Any], findings: list[dict[str, Any]] | None = None, **kw: Any) -> str:
@@ -19,13 +25,27 @@ def render(results: dict[str, Any], findings: list[dict[str, Any]] | None = None
 
 
 def test_regressions_come_first_then_new_failures_then_fixes() -> None:
-    out = render(load("two_agents.json"), [FINDING], run_url="https://github.com/o/r/actions/runs/7")
+    out = render(
+        load("two_agents.json"), [FINDING], run_url="https://github.com/o/r/actions/runs/7"
+    )
     assert out.startswith("<!-- agentci:agentci -->\n")
-    order = [out.index(s) for s in ("Regressions", "refund-window", "New failures", "new-case", "Fixed",
-                                    "shipping-time", "Validation findings", "**Gate:**", "actions/runs/7")]
+    order = [
+        out.index(s)
+        for s in (
+            "Regressions",
+            "refund-window",
+            "New failures",
+            "new-case",
+            "Fixed",
+            "shipping-time",
+            "Validation findings",
+            "**Gate:**",
+            "actions/runs/7",
+        )
+    ]
     assert order == sorted(order)
     # The regression shows input, expected, the failing assertion's reason and the output.
-    reg = out[out.index("Regressions"):out.index("New failures")]
+    reg = out[out.index("Regressions") : out.index("New failures")]
     assert "Question for refund" in reg and "30 days" in reg
     assert "output does not contain '30 days'" in reg and "within 14 days" in reg
     assert "| `support-bot` |" in out and "75.0%" in out and "-25.0 pp" in out and "🔻" in out
@@ -33,7 +53,11 @@ def test_regressions_come_first_then_new_failures_then_fixes() -> None:
 
 def test_chart_only_when_more_than_one_agent_changed() -> None:
     two = render(load("two_agents.json"))
-    assert "```mermaid\nxychart-beta" in two and "bar [50.0, 100.0]" in two and "line [75.0, 50.0]" in two
+    assert (
+        "```mermaid\nxychart-beta" in two
+        and "bar [50.0, 100.0]" in two
+        and "line [75.0, 50.0]" in two
+    )
     one = render(load("one_agent_pass.json"))
     assert "mermaid" not in one
     assert "✅ **passed**" in one
@@ -85,7 +109,9 @@ def test_missing_fields_render_without_crashing() -> None:
 
 
 def test_templates_dir_overrides_one_file(tmp_path: Path) -> None:
-    (tmp_path / "pr_comment.md.j2").write_text("{{ marker }}\ncustom {{ report.agents[0].name }} {{ report.gate_reasons[0] }}\n")
+    (tmp_path / "pr_comment.md.j2").write_text(
+        "{{ marker }}\ncustom {{ report.agents[0].name }} {{ report.gate_reasons[0] }}\n"
+    )
     results = load("two_agents.json")
     results["gate"]["reasons"] = ["@x"]
     out = Renderer(tmp_path).comment(model.build(results))
@@ -94,13 +120,27 @@ def test_templates_dir_overrides_one_file(tmp_path: Path) -> None:
 
 def test_marker_follows_config_and_cannot_close_the_comment() -> None:
     assert render(load("two_agents.json"), marker="evals-b").startswith("<!-- agentci:evals-b -->")
-    assert render(load("two_agents.json"), marker="x --> <b>").startswith("<!-- agentci:x------b- -->")
+    assert render(load("two_agents.json"), marker="x --> <b>").startswith(
+        "<!-- agentci:x------b- -->"
+    )
 
 
 def test_deploy_status_template() -> None:
-    out = Renderer().deploy_status({"commit": "abcdef1234567890", "environment": "production",
-                                    "agents": [{"name": "bot", "sync": "Synced", "health": "Healthy",
-                                                "files_sent": 2, "files_unchanged": 5}]})
+    out = Renderer().deploy_status(
+        {
+            "commit": "abcdef1234567890",
+            "environment": "production",
+            "agents": [
+                {
+                    "name": "bot",
+                    "sync": "Synced",
+                    "health": "Healthy",
+                    "files_sent": 2,
+                    "files_unchanged": 5,
+                }
+            ],
+        }
+    )
     assert "| `bot` | Synced | Healthy | 2 | 5 |" in out and "`abcdef123456`" in out
 
 

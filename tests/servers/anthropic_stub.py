@@ -33,7 +33,9 @@ class AnthropicHandler(Handler):
     def authorized(self) -> bool:
         st = self.server.state
         if not self.headers.get("anthropic-version"):
-            self.send_json(400, _error("invalid_request_error", "anthropic-version header is required"))
+            self.send_json(
+                400, _error("invalid_request_error", "anthropic-version header is required")
+            )
             return False
         if st.api_key and self.headers.get("x-api-key") != st.api_key:
             self.send_json(401, _error("authentication_error", "invalid x-api-key"))
@@ -45,13 +47,26 @@ class AnthropicHandler(Handler):
             return self.send_json(404, _error("not_found_error", "not found"))
         self.params = {k: v for k, v in body.items() if k != "messages"}
         if not isinstance(body.get("max_tokens"), int):
-            return self.send_json(400, _error("invalid_request_error", "max_tokens: Field required"))
+            return self.send_json(
+                400, _error("invalid_request_error", "max_tokens: Field required")
+            )
         st = self.server.state
         model = str(body.get("model"))
-        if "temperature" in body and "top_p" in body and (ONE_SAMPLER_RX.search(model) or model in st.strict_models):
+        if (
+            "temperature" in body
+            and "top_p" in body
+            and (ONE_SAMPLER_RX.search(model) or model in st.strict_models)
+        ):
             self.record("rejected", "", None, 400)
-            return self.send_json(400, _error("invalid_request_error", "`temperature` and `top_p` cannot both be "
-                                              "specified for this model. Please use only one."), st.headers)
+            return self.send_json(
+                400,
+                _error(
+                    "invalid_request_error",
+                    "`temperature` and `top_p` cannot both be "
+                    "specified for this model. Please use only one.",
+                ),
+                st.headers,
+            )
         msgs = body.get("messages") or []
         user = next((str(m.get("content")) for m in reversed(msgs) if m.get("role") == "user"), "")
         system = body.get("system") or ""
@@ -66,10 +81,24 @@ class AnthropicHandler(Handler):
         m = TOOL_RX.search(user)
         content: list[dict[str, Any]]
         if forced.get("type") == "tool" and forced.get("name") in offered:
-            content = [{"type": "tool_use", "id": "toolu_1", "name": forced["name"], "input": verdict(user) or {}}]
+            content = [
+                {
+                    "type": "tool_use",
+                    "id": "toolu_1",
+                    "name": forced["name"],
+                    "input": verdict(user) or {},
+                }
+            ]
             text, stop = "", "tool_use"
         elif m and m.group(1) in offered:
-            content = [{"type": "tool_use", "id": "toolu_1", "name": m.group(1), "input": json.loads(m.group(2) or "{}")}]
+            content = [
+                {
+                    "type": "tool_use",
+                    "id": "toolu_1",
+                    "name": m.group(1),
+                    "input": json.loads(m.group(2) or "{}"),
+                }
+            ]
             text, stop = "", "tool_use"
         elif "[[refuse]]" in user:
             content, text, stop = [], "", "refusal"
@@ -78,11 +107,25 @@ class AnthropicHandler(Handler):
             if ntok(text) > body["max_tokens"]:
                 text, stop = text[: body["max_tokens"] * 4], "max_tokens"
             content = [{"type": "text", "text": text}]
-        self.send_json(200, {"id": "msg_stub", "type": "message", "role": "assistant", "model": body.get("model"),
-                             "content": content, "stop_reason": stop, "stop_sequence": None,
-                             "usage": {"input_tokens": sum(ntok(str(x.get("content"))) for x in msgs) + ntok(system),
-                                       "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0,
-                                       "output_tokens": ntok(text)}}, st.headers)
+        self.send_json(
+            200,
+            {
+                "id": "msg_stub",
+                "type": "message",
+                "role": "assistant",
+                "model": body.get("model"),
+                "content": content,
+                "stop_reason": stop,
+                "stop_sequence": None,
+                "usage": {
+                    "input_tokens": sum(ntok(str(x.get("content"))) for x in msgs) + ntok(system),
+                    "cache_read_input_tokens": 0,
+                    "cache_creation_input_tokens": 0,
+                    "output_tokens": ntok(text),
+                },
+            },
+            st.headers,
+        )
 
 
 def start(**kw: Any) -> Stub:

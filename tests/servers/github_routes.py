@@ -12,7 +12,11 @@ if TYPE_CHECKING:
     from tests.servers.github_stub import GitHubStub
 
 Response = tuple[int, Any, dict[str, str]]
-NOT_FOUND: Response = (404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}, {})
+NOT_FOUND: Response = (
+    404,
+    {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"},
+    {},
+)
 
 
 def route(stub: GitHubStub, method: str, path: str, query: dict[str, str], body: Any) -> Response:
@@ -43,23 +47,40 @@ def _key(method: str, rest: str) -> str:
 
 def _repo(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
     owner, name = stub.repo.split("/")
-    return 200, {
-        "id": 1, "node_id": "R_1", "name": name, "full_name": stub.repo, "private": False,
-        "owner": {"login": owner, "id": 1, "type": "Organization"},
-        "html_url": f"https://github.com/{stub.repo}", "url": stub._api(f"/repos/{stub.repo}"),
-        "default_branch": stub.default_branch, "permissions": {"admin": False, "push": True, "pull": True},
-    }, {}
+    return (
+        200,
+        {
+            "id": 1,
+            "node_id": "R_1",
+            "name": name,
+            "full_name": stub.repo,
+            "private": False,
+            "owner": {"login": owner, "id": 1, "type": "Organization"},
+            "html_url": f"https://github.com/{stub.repo}",
+            "url": stub._api(f"/repos/{stub.repo}"),
+            "default_branch": stub.default_branch,
+            "permissions": {"admin": False, "push": True, "pull": True},
+        },
+        {},
+    )
 
 
 def _issue(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
     n = int(m.group(1))
-    return 200, {
-        "id": n, "number": n, "title": f"PR {n}", "state": "open",
-        "url": stub._api(f"/repos/{stub.repo}/issues/{n}"),
-        "html_url": f"https://github.com/{stub.repo}/pull/{n}",
-        "pull_request": {"url": stub._api(f"/repos/{stub.repo}/pulls/{n}")},
-        "user": {"login": "author", "id": 3, "type": "User"},
-    }, {}
+    return (
+        200,
+        {
+            "id": n,
+            "number": n,
+            "title": f"PR {n}",
+            "state": "open",
+            "url": stub._api(f"/repos/{stub.repo}/issues/{n}"),
+            "html_url": f"https://github.com/{stub.repo}/pull/{n}",
+            "pull_request": {"url": stub._api(f"/repos/{stub.repo}/pulls/{n}")},
+            "user": {"login": "author", "id": 3, "type": "User"},
+        },
+        {},
+    )
 
 
 def _list_comments(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
@@ -72,9 +93,21 @@ def _create_comment(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Resp
     if not isinstance(b.get("body"), str):
         return _invalid("body")
     if len(b["body"]) > 65536:
-        return 422, {"message": "Validation Failed", "errors": [
-            {"resource": "IssueComment", "code": "custom", "field": "body",
-             "message": "body is too long (maximum is 65536 characters)"}]}, {}
+        return (
+            422,
+            {
+                "message": "Validation Failed",
+                "errors": [
+                    {
+                        "resource": "IssueComment",
+                        "code": "custom",
+                        "field": "body",
+                        "message": "body is too long (maximum is 65536 characters)",
+                    }
+                ],
+            },
+            {},
+        )
     c = stub._new_comment(int(m.group(1)), b["body"], "github-actions[bot]", "Bot")
     return 201, _public(c), {"Location": c["url"]}
 
@@ -103,10 +136,17 @@ def _create_status(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Respo
     if len(b.get("description") or "") > 140:
         return _invalid("description")
     stub.state.next_id += 1
-    status = {"id": stub.state.next_id, "sha": m.group(1), "state": b["state"],
-              "description": b.get("description"), "target_url": b.get("target_url"),
-              "context": b.get("context", "default"), "url": stub._api(f"/repos/{stub.repo}/statuses/{m.group(1)}"),
-              "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z"}
+    status = {
+        "id": stub.state.next_id,
+        "sha": m.group(1),
+        "state": b["state"],
+        "description": b.get("description"),
+        "target_url": b.get("target_url"),
+        "context": b.get("context", "default"),
+        "url": stub._api(f"/repos/{stub.repo}/statuses/{m.group(1)}"),
+        "created_at": "2025-01-01T00:00:00Z",
+        "updated_at": "2025-01-01T00:00:00Z",
+    }
     stub.state.statuses.append(status)
     return 201, status, {}
 
@@ -120,10 +160,17 @@ def _create_check_run(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Re
     if not b.get("name") or not b.get("head_sha"):
         return _invalid("name" if not b.get("name") else "head_sha")
     stub.state.next_id += 1
-    run = {"id": stub.state.next_id, "name": b["name"], "head_sha": b["head_sha"], "status": b.get("status", "queued"),
-           "conclusion": b.get("conclusion"), "output": b.get("output") or {}, "details_url": b.get("details_url"),
-           "url": stub._api(f"/repos/{stub.repo}/check-runs/{stub.state.next_id}"),
-           "html_url": f"https://github.com/{stub.repo}/runs/{stub.state.next_id}"}
+    run = {
+        "id": stub.state.next_id,
+        "name": b["name"],
+        "head_sha": b["head_sha"],
+        "status": b.get("status", "queued"),
+        "conclusion": b.get("conclusion"),
+        "output": b.get("output") or {},
+        "details_url": b.get("details_url"),
+        "url": stub._api(f"/repos/{stub.repo}/check-runs/{stub.state.next_id}"),
+        "html_url": f"https://github.com/{stub.repo}/runs/{stub.state.next_id}",
+    }
     stub.state.check_runs.append(run)
     return 201, run, {}
 
@@ -135,10 +182,21 @@ def _get_contents(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Respon
     content = stub.state.files.get((branch, path))
     if content is None:
         return NOT_FOUND
-    return 200, {"type": "file", "encoding": "base64", "size": len(content), "name": path.rsplit("/", 1)[-1],
-                 "path": path, "sha": _blob_sha(content), "content": base64.encodebytes(content).decode(),
-                 "url": stub._api(f"/repos/{stub.repo}/contents/{path}?ref={branch}"),
-                 "html_url": f"https://github.com/{stub.repo}/blob/{branch}/{path}"}, {}
+    return (
+        200,
+        {
+            "type": "file",
+            "encoding": "base64",
+            "size": len(content),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "sha": _blob_sha(content),
+            "content": base64.encodebytes(content).decode(),
+            "url": stub._api(f"/repos/{stub.repo}/contents/{path}?ref={branch}"),
+            "html_url": f"https://github.com/{stub.repo}/blob/{branch}/{path}",
+        },
+        {},
+    )
 
 
 def _put_contents(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
@@ -150,9 +208,15 @@ def _put_contents(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Respon
         # write (e.g. github.com/satisfactory-factories/application/issues/67): "Repository rule
         # violations found\n\nChanges must be made through a pull request." The status code for
         # the Contents API is not in the description; 409 here, agentci matches the text.
-        return 409, {"message": "Repository rule violations found\n\nChanges must be made through a pull request.\n\n",
-                     "documentation_url": "https://docs.github.com/rest/repos/contents#create-or-update-file-contents",
-                     "status": "409"}, {}
+        return (
+            409,
+            {
+                "message": "Repository rule violations found\n\nChanges must be made through a pull request.\n\n",
+                "documentation_url": "https://docs.github.com/rest/repos/contents#create-or-update-file-contents",
+                "status": "409",
+            },
+            {},
+        )
     if not isinstance(b.get("message"), str) or not isinstance(b.get("content"), str):
         return _invalid("message" if not isinstance(b.get("message"), str) else "content")
     if stub.move_branch_on_put > 0:
@@ -171,13 +235,27 @@ def _put_contents(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Respon
     commit_sha = f"{stub.state.next_id:040x}"
     stub.state.heads[branch] = commit_sha
     sha = _blob_sha(content)
-    return (200 if existing is not None else 201), {
-        "content": {"name": path.rsplit("/", 1)[-1], "path": path, "sha": sha, "size": len(content), "type": "file",
-                    "url": stub._api(f"/repos/{stub.repo}/contents/{path}?ref={branch}")},
-        "commit": {"sha": commit_sha, "message": b["message"],
-                   "url": stub._api(f"/repos/{stub.repo}/git/commits/{commit_sha}"),
-                   "author": b.get("author"), "committer": b.get("committer")},
-    }, {}
+    return (
+        (200 if existing is not None else 201),
+        {
+            "content": {
+                "name": path.rsplit("/", 1)[-1],
+                "path": path,
+                "sha": sha,
+                "size": len(content),
+                "type": "file",
+                "url": stub._api(f"/repos/{stub.repo}/contents/{path}?ref={branch}"),
+            },
+            "commit": {
+                "sha": commit_sha,
+                "message": b["message"],
+                "url": stub._api(f"/repos/{stub.repo}/git/commits/{commit_sha}"),
+                "author": b.get("author"),
+                "committer": b.get("committer"),
+            },
+        },
+        {},
+    )
 
 
 # Deployments, as github/rest-api-description describes them (descriptions/api.github.com/
@@ -190,15 +268,26 @@ def _create_deployment(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> R
         return _invalid("ref")
     stub.state.next_id += 1
     did = stub.state.next_id
-    dep = {"id": did, "node_id": f"DE_{did}", "ref": b["ref"], "sha": b["ref"], "task": b.get("task", "deploy"),
-           "environment": b.get("environment", "production"), "description": b.get("description"),
-           "payload": b.get("payload") or {}, "url": stub._api(f"/repos/{stub.repo}/deployments/{did}"),
-           "statuses_url": stub._api(f"/repos/{stub.repo}/deployments/{did}/statuses"),
-           "repository_url": stub._api(f"/repos/{stub.repo}"),
-           "creator": {"login": "github-actions[bot]", "type": "Bot", "id": 1},
-           "transient_environment": bool(b.get("transient_environment", False)),
-           "production_environment": bool(b.get("production_environment", b.get("environment", "production") == "production")),
-           "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z"}
+    dep = {
+        "id": did,
+        "node_id": f"DE_{did}",
+        "ref": b["ref"],
+        "sha": b["ref"],
+        "task": b.get("task", "deploy"),
+        "environment": b.get("environment", "production"),
+        "description": b.get("description"),
+        "payload": b.get("payload") or {},
+        "url": stub._api(f"/repos/{stub.repo}/deployments/{did}"),
+        "statuses_url": stub._api(f"/repos/{stub.repo}/deployments/{did}/statuses"),
+        "repository_url": stub._api(f"/repos/{stub.repo}"),
+        "creator": {"login": "github-actions[bot]", "type": "Bot", "id": 1},
+        "transient_environment": bool(b.get("transient_environment", False)),
+        "production_environment": bool(
+            b.get("production_environment", b.get("environment", "production") == "production")
+        ),
+        "created_at": "2025-01-01T00:00:00Z",
+        "updated_at": "2025-01-01T00:00:00Z",
+    }
     stub.state.deployments.append(dep)
     return 201, dep, {}
 
@@ -212,24 +301,55 @@ def _create_deployment_status(stub: GitHubStub, m: Any, q: dict[str, str], b: An
     did = int(m.group(1))
     if not any(d["id"] == did for d in stub.state.deployments):
         return NOT_FOUND
-    if b.get("state") not in ("error", "failure", "inactive", "in_progress", "queued", "pending", "success"):
+    if b.get("state") not in (
+        "error",
+        "failure",
+        "inactive",
+        "in_progress",
+        "queued",
+        "pending",
+        "success",
+    ):
         return _invalid("state")
     stub.state.next_id += 1
-    st = {"id": stub.state.next_id, "deployment_id": did, "state": b["state"], "description": b.get("description"),
-          "log_url": b.get("log_url"), "environment_url": b.get("environment_url"),
-          "url": stub._api(f"/repos/{stub.repo}/deployments/{did}/statuses/{stub.state.next_id}")}
+    st = {
+        "id": stub.state.next_id,
+        "deployment_id": did,
+        "state": b["state"],
+        "description": b.get("description"),
+        "log_url": b.get("log_url"),
+        "environment_url": b.get("environment_url"),
+        "url": stub._api(f"/repos/{stub.repo}/deployments/{did}/statuses/{stub.state.next_id}"),
+    }
     stub.state.deployment_statuses.append(st)
     dep = next(d for d in stub.state.deployments if d["id"] == did)
-    if b.get("auto_inactive", True) and b["state"] == "success" and not dep.get("production_environment"):
+    if (
+        b.get("auto_inactive", True)
+        and b["state"] == "success"
+        and not dep.get("production_environment")
+    ):
         for other in stub.state.deployments:
-            if (other["id"] != did and other["environment"] == dep["environment"]
-                    and not other.get("transient_environment") and not other.get("production_environment")
-                    and _latest_state(stub, other["id"]) == "success"):
+            if (
+                other["id"] != did
+                and other["environment"] == dep["environment"]
+                and not other.get("transient_environment")
+                and not other.get("production_environment")
+                and _latest_state(stub, other["id"]) == "success"
+            ):
                 stub.state.next_id += 1
                 stub.state.deployment_statuses.append(
-                    {"id": stub.state.next_id, "deployment_id": other["id"], "state": "inactive",
-                     "description": "", "log_url": None, "environment_url": None,
-                     "url": stub._api(f"/repos/{stub.repo}/deployments/{other['id']}/statuses/{stub.state.next_id}")})
+                    {
+                        "id": stub.state.next_id,
+                        "deployment_id": other["id"],
+                        "state": "inactive",
+                        "description": "",
+                        "log_url": None,
+                        "environment_url": None,
+                        "url": stub._api(
+                            f"/repos/{stub.repo}/deployments/{other['id']}/statuses/{stub.state.next_id}"
+                        ),
+                    }
+                )
     return 201, st, {}
 
 
@@ -241,8 +361,11 @@ def _latest_state(stub: GitHubStub, did: int) -> str | None:
 def _list_deployments(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
     """GET "/repos/{owner}/{repo}/deployments" (repos/list-deployments): query `sha`, `ref`, `task`,
     `environment` filter; newest first; paginated."""
-    items = [d for d in reversed(stub.state.deployments)
-             if all(q.get(k) in (None, d.get(k)) for k in ("sha", "ref", "task", "environment"))]
+    items = [
+        d
+        for d in reversed(stub.state.deployments)
+        if all(q.get(k) in (None, d.get(k)) for k in ("sha", "ref", "task", "environment"))
+    ]
     return _page(stub, f"/repos/{stub.repo}/deployments", items, q)
 
 
@@ -262,8 +385,20 @@ def _get_ref(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
     sha = stub.state.heads.get(branch)
     if sha is None:
         return NOT_FOUND
-    return 200, {"ref": f"refs/heads/{branch}", "node_id": "REF_1", "url": stub._api(f"/repos/{stub.repo}/git/refs/heads/{branch}"),
-                 "object": {"type": "commit", "sha": sha, "url": stub._api(f"/repos/{stub.repo}/git/commits/{sha}")}}, {}
+    return (
+        200,
+        {
+            "ref": f"refs/heads/{branch}",
+            "node_id": "REF_1",
+            "url": stub._api(f"/repos/{stub.repo}/git/refs/heads/{branch}"),
+            "object": {
+                "type": "commit",
+                "sha": sha,
+                "url": stub._api(f"/repos/{stub.repo}/git/commits/{sha}"),
+            },
+        },
+        {},
+    )
 
 
 def _create_ref(stub: GitHubStub, m: Any, q: dict[str, str], b: Any) -> Response:
@@ -296,7 +431,7 @@ def _page(stub: GitHubStub, path: str, items: list[Any], q: dict[str, str]) -> R
     if page > 1:
         links.append(f'<{stub._api(path)}?per_page={per_page}&page=1>; rel="first"')
         links.append(f'<{stub._api(path)}?per_page={per_page}&page={page - 1}>; rel="prev"')
-    chunk = items[(page - 1) * per_page: page * per_page]
+    chunk = items[(page - 1) * per_page : page * per_page]
     return 200, chunk, ({"Link": ", ".join(links)} if links else {})
 
 
@@ -305,7 +440,14 @@ def _public(c: dict[str, Any]) -> dict[str, Any]:
 
 
 def _invalid(field: str) -> Response:
-    return 422, {"message": "Validation Failed", "errors": [{"resource": "Request", "field": field, "code": "invalid"}]}, {}
+    return (
+        422,
+        {
+            "message": "Validation Failed",
+            "errors": [{"resource": "Request", "field": field, "code": "invalid"}],
+        },
+        {},
+    )
 
 
 ROUTES = [

@@ -45,8 +45,16 @@ class State:
 
 
 class GitHubStub:
-    def __init__(self, repo: str = "octo/app", token: str = "ghs_test_token", *, prefix: str = "",
-                 default_branch: str = "main", state_file: Path | None = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        repo: str = "octo/app",
+        token: str = "ghs_test_token",
+        *,
+        prefix: str = "",
+        default_branch: str = "main",
+        state_file: Path | None = None,
+        port: int = 0,
+    ) -> None:
         self.repo = repo
         self.token = token
         self.prefix = prefix.rstrip("/")
@@ -75,7 +83,9 @@ class GitHubStub:
         self.server.server_close()
 
     # -- helpers for tests ------------------------------------------------------------------
-    def add_comment(self, issue: int, body: str, login: str = "someone", user_type: str = "User") -> int:
+    def add_comment(
+        self, issue: int, body: str, login: str = "someone", user_type: str = "User"
+    ) -> int:
         with self.lock:
             return self._new_comment(issue, body, login, user_type)["id"]
 
@@ -93,12 +103,16 @@ class GitHubStub:
         self.state.next_id += 1
         cid = self.state.next_id
         comment = {
-            "id": cid, "node_id": f"IC_{cid}", "issue": issue, "body": body,
+            "id": cid,
+            "node_id": f"IC_{cid}",
+            "issue": issue,
+            "body": body,
             "url": self._api(f"/repos/{self.repo}/issues/comments/{cid}"),
             "html_url": f"https://github.com/{self.repo}/pull/{issue}#issuecomment-{cid}",
             "issue_url": self._api(f"/repos/{self.repo}/issues/{issue}"),
             "user": {"login": login, "id": 1 if user_type == "Bot" else 2, "type": user_type},
-            "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z",
+            "created_at": "2025-01-01T00:00:00Z",
+            "updated_at": "2025-01-01T00:00:00Z",
             "author_association": "NONE",
         }
         self.state.comments[cid] = comment
@@ -108,10 +122,15 @@ class GitHubStub:
         if not self.state_file:
             return
         data = {
-            "comments": list(self.state.comments.values()), "statuses": self.state.statuses,
-            "check_runs": self.state.check_runs, "deployments": self.state.deployments,
-            "deployment_statuses": self.state.deployment_statuses, "next_id": self.state.next_id,
-            "files": [[b, p, base64.b64encode(c).decode()] for (b, p), c in self.state.files.items()],
+            "comments": list(self.state.comments.values()),
+            "statuses": self.state.statuses,
+            "check_runs": self.state.check_runs,
+            "deployments": self.state.deployments,
+            "deployment_statuses": self.state.deployment_statuses,
+            "next_id": self.state.next_id,
+            "files": [
+                [b, p, base64.b64encode(c).decode()] for (b, p), c in self.state.files.items()
+            ],
             "requests": [r.__dict__ for r in self.requests],
         }
         self.state_file.write_text(json.dumps(data, indent=1))
@@ -146,7 +165,7 @@ def _handler(stub: GitHubStub) -> type[BaseHTTPRequestHandler]:
             split = urlsplit(self.path)
             path = split.path
             if stub.prefix and path.startswith(stub.prefix):
-                path = path[len(stub.prefix):]
+                path = path[len(stub.prefix) :]
             query = {k: v[-1] for k, v in parse_qs(split.query).items()}
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -159,8 +178,13 @@ def _handler(stub: GitHubStub) -> type[BaseHTTPRequestHandler]:
             with stub.lock:
                 stub.requests.append(Request(self.command, path, query, body, auth))
                 if auth not in (f"token {stub.token}", f"Bearer {stub.token}"):
-                    self._send(401, {"message": "Bad credentials",
-                                     "documentation_url": "https://docs.github.com/rest"})
+                    self._send(
+                        401,
+                        {
+                            "message": "Bad credentials",
+                            "documentation_url": "https://docs.github.com/rest",
+                        },
+                    )
                 else:
                     status, payload, headers = route(stub, self.command, path, query, body)
                     self._send(status, payload, headers)

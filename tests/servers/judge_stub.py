@@ -33,7 +33,7 @@ def _section(prompt: str, label: str, stops: tuple[str, ...]) -> str:
     start = prompt.rfind(label)  # the real section comes after the prompt's examples
     if start < 0:
         return ""
-    rest = prompt[start + len(label):]
+    rest = prompt[start + len(label) :]
     end = min([i for i in (rest.find(s) for s in stops) if i >= 0] or [len(rest)])
     return rest[:end].strip()
 
@@ -62,7 +62,10 @@ def verdict(prompt: str) -> dict[str, Any] | None:
         missing = [w for w in wanted if w.lower() not in actual.lower()]
         if wanted and not missing:
             return {"score": 9, "reason": f"The output mentions {', '.join(wanted)}."}
-        return {"score": 2, "reason": f"The output does not mention {', '.join(missing) or 'what the criteria ask'}."}
+        return {
+            "score": 2,
+            "reason": f"The output does not mention {', '.join(missing) or 'what the criteria ask'}.",
+        }
     if '"statements" key' in prompt:
         return {"statements": _sentences(_section(prompt, "Text:", ("JSON:",)))}
     if '"truths" key' in prompt:
@@ -74,14 +77,20 @@ def verdict(prompt: str) -> dict[str, Any] | None:
         out = []
         for s in _list_after(prompt, "Statements:"):
             rel = bool(words & set(re.findall(r"[a-z]{4,}", s.lower())))
-            out.append({"verdict": "yes"} if rel else {"verdict": "no", "reason": f"'{s}' is off topic"})
+            out.append(
+                {"verdict": "yes"} if rel else {"verdict": "no", "reason": f"'{s}' is off topic"}
+            )
         return {"verdicts": out}
     if "contradicts any facts in the retrieval context" in prompt:
         context = _section(prompt, "Retrieval Contexts:", ("Claims:",))
         out = []
         for c in _list_after(prompt, "Claims:"):
             bad = [n for n in re.findall(r"\d+", c) if n not in re.findall(r"\d+", context)]
-            out.append({"verdict": "no", "reason": f"the context does not say {bad[0]}"} if bad else {"verdict": "yes"})
+            out.append(
+                {"verdict": "no", "reason": f"the context does not say {bad[0]}"}
+                if bad
+                else {"verdict": "yes"}
+            )
         return {"verdicts": out}
     m = re.search(r"(Answer Relevancy|Faithfulness) Score:\s*([\d.]+)", prompt)
     if m:

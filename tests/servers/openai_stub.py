@@ -41,7 +41,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-CAPITALS = {"france": "Paris", "germany": "Berlin", "italy": "Rome", "spain": "Madrid", "japan": "Tokyo"}
+CAPITALS = {
+    "france": "Paris",
+    "germany": "Berlin",
+    "italy": "Rome",
+    "spain": "Madrid",
+    "japan": "Tokyo",
+}
 FAULT_RX = re.compile(r"\[\[fault:(hang|429|500|malformed|empty|drop)(?:x(\d+))?\]\]")
 REASONING_RX = re.compile(r"^(?:openai/)?(?:o[134]|gpt-5)")
 REASONING_TOKENS = 64
@@ -135,12 +141,17 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.rstrip("/")
         if path == "/stats":
             with st.lock:
-                self.send_json(200, {**st.counts, "in_flight": st.in_flight, "peak_in_flight": st.peak_in_flight})
+                self.send_json(
+                    200,
+                    {**st.counts, "in_flight": st.in_flight, "peak_in_flight": st.peak_in_flight},
+                )
         elif path == "/log":
             with st.lock:
                 self.send_json(200, list(st.log))
         elif path in ("/v1/models", "/models"):
-            self.send_json(200, {"object": "list", "data": [{"id": "stub-model", "object": "model"}]})
+            self.send_json(
+                200, {"object": "list", "data": [{"id": "stub-model", "object": "model"}]}
+            )
         else:
             self.send_json(404, {"error": {"message": "not found"}})
 
@@ -174,7 +185,15 @@ class Handler(BaseHTTPRequestHandler):
     def authorized(self) -> bool:
         st = self.server.state
         if st.api_key and self.headers.get("Authorization") != f"Bearer {st.api_key}":
-            self.send_json(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
+            self.send_json(
+                401,
+                {
+                    "error": {
+                        "message": "Incorrect API key provided",
+                        "type": "invalid_request_error",
+                    }
+                },
+            )
             return False
         return True
 
@@ -211,14 +230,23 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(st.hang_s)
             self.close_connection = True
         elif kind == "429":
-            self.send_json(429, {"error": {"message": "Rate limit reached", "type": "rate_limit_error"}},
-                           {"Retry-After": st.retry_after, **st.headers})
+            self.send_json(
+                429,
+                {"error": {"message": "Rate limit reached", "type": "rate_limit_error"}},
+                {"Retry-After": st.retry_after, **st.headers},
+            )
         elif kind == "500":
-            self.send_json(500, {"error": {"message": "The server had an error", "type": "server_error"}}, st.headers)
+            self.send_json(
+                500,
+                {"error": {"message": "The server had an error", "type": "server_error"}},
+                st.headers,
+            )
         elif kind == "malformed":
             self.send_raw(200, b'{"id": "chatcmpl-x", "choices": [')
         elif kind == "empty":
-            self.send_json(200, {"id": "chatcmpl-x", "object": "chat.completion", "choices": [], "usage": {}})
+            self.send_json(
+                200, {"id": "chatcmpl-x", "object": "chat.completion", "choices": [], "usage": {}}
+            )
         elif kind == "drop":
             self.close_connection = True  # no response bytes at all
 
@@ -228,8 +256,16 @@ class Handler(BaseHTTPRequestHandler):
             st.bump(kind)
             if fault:
                 st.bump("faults")
-            st.log.append({"ts": time.time(), "kind": kind, "fault": fault, "status": status, "user": user[:200],
-                           "params": getattr(self, "params", {})})
+            st.log.append(
+                {
+                    "ts": time.time(),
+                    "kind": kind,
+                    "fault": fault,
+                    "status": status,
+                    "user": user[:200],
+                    "params": getattr(self, "params", {}),
+                }
+            )
 
     # -- endpoints -------------------------------------------------------------------------
 
@@ -264,9 +300,19 @@ class Handler(BaseHTTPRequestHandler):
         texts = req.get("input")
         texts = [texts] if isinstance(texts, str) else list(texts or [])
         self.record("embeddings", " | ".join(map(str, texts))[:200], None, 200)
-        data = [{"object": "embedding", "index": i, "embedding": embed(str(t))} for i, t in enumerate(texts)]
-        self.send_json(200, {"object": "list", "data": data, "model": req.get("model"),
-                             "usage": {"prompt_tokens": sum(ntok(str(t)) for t in texts), "total_tokens": 0}})
+        data = [
+            {"object": "embedding", "index": i, "embedding": embed(str(t))}
+            for i, t in enumerate(texts)
+        ]
+        self.send_json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": req.get("model"),
+                "usage": {"prompt_tokens": sum(ntok(str(t)) for t in texts), "total_tokens": 0},
+            },
+        )
 
 
 def shaped(text: str, fmt: Any) -> str:
@@ -295,7 +341,9 @@ def instance(schema: dict[str, Any], text: str) -> Any:
     return text
 
 
-def reject(req: dict[str, Any], strict: set[str] | frozenset[str] = frozenset()) -> dict[str, Any] | None:
+def reject(
+    req: dict[str, Any], strict: set[str] | frozenset[str] = frozenset()
+) -> dict[str, Any] | None:
     """The 400 api.openai.com sends a reasoning model for a parameter it does not take.
     Bodies as the API returns them, quoted in public reports:
       max_tokens  (gpt-5, griptape-ai/ComfyUI-Griptape#312; o1, ITSpecialist111/ai_automation_suggester#38)
@@ -306,19 +354,32 @@ def reject(req: dict[str, Any], strict: set[str] | frozenset[str] = frozenset())
     if not REASONING_RX.match(model) and model not in strict:
         return None
     if "max_tokens" in req:
-        return _invalid("Unsupported parameter: 'max_tokens' is not supported with this model. "
-                        "Use 'max_completion_tokens' instead.", "max_tokens", "unsupported_parameter")
+        return _invalid(
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead.",
+            "max_tokens",
+            "unsupported_parameter",
+        )
     if "temperature" in req and req["temperature"] != 1:
-        return _invalid(f"Unsupported value: 'temperature' does not support {req['temperature']} with this model. "
-                        "Only the default (1) value is supported.", "temperature", "unsupported_value")
+        return _invalid(
+            f"Unsupported value: 'temperature' does not support {req['temperature']} with this model. "
+            "Only the default (1) value is supported.",
+            "temperature",
+            "unsupported_value",
+        )
     if "top_p" in req:
-        return _invalid("Unsupported parameter: 'top_p' is not supported with this model.", "top_p",
-                        "unsupported_parameter")
+        return _invalid(
+            "Unsupported parameter: 'top_p' is not supported with this model.",
+            "top_p",
+            "unsupported_parameter",
+        )
     return None
 
 
 def _invalid(message: str, param: str, code: str) -> dict[str, Any]:
-    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+    return {
+        "error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}
+    }
 
 
 def embed(text: str, dims: int = 64) -> list[float]:
@@ -334,8 +395,17 @@ def completion(req: dict[str, Any], system: str, user: str) -> dict[str, Any]:
     m = TOOL_RX.search(user)
     message: dict[str, Any]
     if m and m.group(1) in offered:
-        message = {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "call_1", "type": "function", "function": {"name": m.group(1), "arguments": m.group(2) or "{}"}}]}
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": m.group(1), "arguments": m.group(2) or "{}"},
+                }
+            ],
+        }
         text = ""
         finish = "tool_calls"
     elif "[[refuse]]" in user:
@@ -354,19 +424,33 @@ def completion(req: dict[str, Any], system: str, user: str) -> dict[str, Any]:
     reasoning = REASONING_TOKENS if REASONING_RX.match(str(req.get("model") or "")) else 0
     ptoks = sum(ntok(str(x.get("content", ""))) + 4 for x in req.get("messages") or []) + 3
     out = ntok(text) + reasoning  # completion_tokens include the reasoning tokens
-    return {"id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
-            "model": req.get("model", "stub-model"),
-            "choices": [{"index": 0, "finish_reason": finish, "message": message}],
-            "usage": {"prompt_tokens": ptoks, "completion_tokens": out, "total_tokens": ptoks + out,
-                      "prompt_tokens_details": {"cached_tokens": 0},
-                      "completion_tokens_details": {"reasoning_tokens": reasoning}}}
+    return {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": req.get("model", "stub-model"),
+        "choices": [{"index": 0, "finish_reason": finish, "message": message}],
+        "usage": {
+            "prompt_tokens": ptoks,
+            "completion_tokens": out,
+            "total_tokens": ptoks + out,
+            "prompt_tokens_details": {"cached_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": reasoning},
+        },
+    }
 
 
 class Stub:
     """A running server: `url` is the OpenAI base URL (…/v1); `root` the server root."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler] = Handler, *, latency_ms: float = 0,
-                 api_key: str | None = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        handler: type[BaseHTTPRequestHandler] = Handler,
+        *,
+        latency_ms: float = 0,
+        api_key: str | None = None,
+        port: int = 0,
+    ) -> None:
         self.server = Server(("127.0.0.1", port), handler)
         self.server.state = State(latency=latency_ms / 1000, api_key=api_key)
         self.root = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -386,8 +470,15 @@ class Stub:
         with self.state.lock:
             return list(self.state.log)
 
-    def faults(self, kind: str | None, *, count: int = 0, rate: float = 0.0, retry_after: str | None = None,
-               hang_s: float | None = None) -> None:
+    def faults(
+        self,
+        kind: str | None,
+        *,
+        count: int = 0,
+        rate: float = 0.0,
+        retry_after: str | None = None,
+        hang_s: float | None = None,
+    ) -> None:
         st = self.state
         with st.lock:
             st.fault_kind, st.fault_count, st.fault_rate = kind, count, rate
@@ -402,7 +493,9 @@ class Stub:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--port", type=int, default=8788)
     ap.add_argument("--latency-ms", type=float, default=0)
     a = ap.parse_args()

@@ -44,10 +44,20 @@ def _keys(node: Any, out: set[str]) -> set[str]:
 
 
 KEYS = sorted(set().union(*(_keys(load_schema(n), set()) for n in SCHEMAS)) | {"zzz"})
-leaves = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(-2, 2, allow_nan=False),
-                   st.sampled_from(["a", "/x", "local", "wait", "regex", "icontains", "object", "x y", "A_B", ""]))
-docs = st.recursive(leaves, lambda c: st.one_of(st.lists(c, max_size=3),
-                                                st.dictionaries(st.sampled_from(KEYS), c, max_size=5)), max_leaves=25)
+leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(-2, 2, allow_nan=False),
+    st.sampled_from(["a", "/x", "local", "wait", "regex", "icontains", "object", "x y", "A_B", ""]),
+)
+docs = st.recursive(
+    leaves,
+    lambda c: st.one_of(
+        st.lists(c, max_size=3), st.dictionaries(st.sampled_from(KEYS), c, max_size=5)
+    ),
+    max_leaves=25,
+)
 
 
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
@@ -71,15 +81,30 @@ def _plain_values(doc: Any) -> bool:
     return True
 
 
-EXAMPLE_FILES = sorted(p for p in (ROOT / "examples").rglob("*") if p.suffix in (".yaml", ".json")
-                       and not any(part.startswith(".") for part in p.relative_to(ROOT).parts))
+EXAMPLE_FILES = sorted(
+    p
+    for p in (ROOT / "examples").rglob("*")
+    if p.suffix in (".yaml", ".json")
+    and not any(part.startswith(".") for part in p.relative_to(ROOT).parts)
+)
 
 
-@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.relative_to(ROOT / "examples").as_posix())
+@pytest.mark.parametrize(
+    "path", EXAMPLE_FILES, ids=lambda p: p.relative_to(ROOT / "examples").as_posix()
+)
 def test_gate_passes_every_example_file(path: Path) -> None:
     rel = path.relative_to(ROOT / "examples").as_posix()
-    name = ("config" if path.name == "agentci.yaml" else "swarm" if path.name == "swarm.yaml"
-            else "tools" if path.name == "tools.json" else "eval-set" if "/evals/" in rel else "agent")
+    name = (
+        "config"
+        if path.name == "agentci.yaml"
+        else "swarm"
+        if path.name == "swarm.yaml"
+        else "tools"
+        if path.name == "tools.json"
+        else "eval-set"
+        if "/evals/" in rel
+        else "agent"
+    )
     doc = parse_text(path.name, path.read_text())
     assert Draft202012Validator(load_schema(name)).is_valid(doc.data)
     assert _gate(name)(doc.data), rel
@@ -90,19 +115,58 @@ def test_merged_metaschema_file_is_current() -> None:
     assert (ROOT / "agentci" / "validate" / MERGED_FILE).exists()
 
 
-schema_keywords = ["type", "properties", "items", "required", "minLength", "maximum", "enum", "const", "pattern",
-                   "$ref", "$defs", "anyOf", "oneOf", "allOf", "not", "if", "then", "additionalProperties",
-                   "prefixItems", "dependentRequired", "dependencies", "definitions", "format", "minProperties",
-                   "uniqueItems", "contentSchema", "unevaluatedProperties", "$id", "$anchor", "patternProperties",
-                   "propertyNames", "multipleOf", "title", "x-extension"]
+schema_keywords = [
+    "type",
+    "properties",
+    "items",
+    "required",
+    "minLength",
+    "maximum",
+    "enum",
+    "const",
+    "pattern",
+    "$ref",
+    "$defs",
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "not",
+    "if",
+    "then",
+    "additionalProperties",
+    "prefixItems",
+    "dependentRequired",
+    "dependencies",
+    "definitions",
+    "format",
+    "minProperties",
+    "uniqueItems",
+    "contentSchema",
+    "unevaluatedProperties",
+    "$id",
+    "$anchor",
+    "patternProperties",
+    "propertyNames",
+    "multipleOf",
+    "title",
+    "x-extension",
+]
 schema_values = st.one_of(
-    st.sampled_from(["string", "object", "strng", "(", "^a+$", "#/$defs/a", "#", "a b", "email", "", "b"]),
-    st.integers(-2, 3), st.booleans(), st.none(), st.floats(-1, 1, allow_nan=False),
+    st.sampled_from(
+        ["string", "object", "strng", "(", "^a+$", "#/$defs/a", "#", "a b", "email", "", "b"]
+    ),
+    st.integers(-2, 3),
+    st.booleans(),
+    st.none(),
+    st.floats(-1, 1, allow_nan=False),
 )
 schemas = st.recursive(
     schema_values,
-    lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(st.sampled_from(schema_keywords), c, max_size=4),
-                        st.dictionaries(st.sampled_from(["a", "b", "q"]), c, max_size=3)),
+    lambda c: st.one_of(
+        st.lists(c, max_size=3),
+        st.dictionaries(st.sampled_from(schema_keywords), c, max_size=4),
+        st.dictionaries(st.sampled_from(["a", "b", "q"]), c, max_size=3),
+    ),
     max_leaves=20,
 ).filter(lambda s: isinstance(s, (dict, bool)))
 
@@ -125,17 +189,26 @@ def test_merged_metaschema_matches_the_official_one(schema: Any) -> None:
     assert not fast(schema) or official
 
 
-@pytest.mark.parametrize(("schema", "ok"), [
-    ({"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}, True),
-    ({"type": "strng"}, False),
-    ({"properties": {"a": {"pattern": "("}}}, False),
-    ({"minProperties": -1}, False),
-    ({"items": [{}]}, False),
-    ({"$schema": "http://json-schema.org/draft-07/schema#", "items": [{"type": "string"}]}, True),
-    ({"$schema": "http://json-schema.org/draft-07/schema#", "items": [{"type": "strng"}]}, False),
-    ({"dependencies": {"a": ["b", 1]}}, False),
-    (True, True),
-])
+@pytest.mark.parametrize(
+    ("schema", "ok"),
+    [
+        ({"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}, True),
+        ({"type": "strng"}, False),
+        ({"properties": {"a": {"pattern": "("}}}, False),
+        ({"minProperties": -1}, False),
+        ({"items": [{}]}, False),
+        (
+            {"$schema": "http://json-schema.org/draft-07/schema#", "items": [{"type": "string"}]},
+            True,
+        ),
+        (
+            {"$schema": "http://json-schema.org/draft-07/schema#", "items": [{"type": "strng"}]},
+            False,
+        ),
+        ({"dependencies": {"a": ["b", 1]}}, False),
+        (True, True),
+    ],
+)
 def test_schema_errors_examples(schema: Any, ok: bool) -> None:
     assert (schema_errors(schema) == []) is ok is _official_any(schema)
 

@@ -10,7 +10,9 @@ import yaml
 from agentci.commands.init import scaffold_files
 from tests.conftest import EXAMPLES, run_cli
 
-EXAMPLE_REPOS = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir() and not p.name.startswith("."))
+EXAMPLE_REPOS = sorted(
+    p.name for p in EXAMPLES.iterdir() if p.is_dir() and not p.name.startswith(".")
+)
 
 
 @pytest.mark.parametrize("name", EXAMPLE_REPOS)
@@ -33,8 +35,13 @@ def test_init_writes_a_clean_repo_with_a_workflow(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     written = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
     assert written == sorted(scaffold_files())
-    assert {"agentci.yaml", ".github/workflows/agentci.yml", "agents/assistant/agent.yaml",
-            "agents/assistant/tools.json", "agents/assistant/evals/golden.yaml"} <= set(written)
+    assert {
+        "agentci.yaml",
+        ".github/workflows/agentci.yml",
+        "agents/assistant/agent.yaml",
+        "agents/assistant/tools.json",
+        "agents/assistant/evals/golden.yaml",
+    } <= set(written)
     assert any(p.startswith("knowledge/") for p in written)
     manifest = yaml.safe_load((target / "agents/assistant/agent.yaml").read_text())
     assert manifest["agent"]["model"]["provider"] == "local"
@@ -43,7 +50,10 @@ def test_init_writes_a_clean_repo_with_a_workflow(tmp_path: Path) -> None:
     assert workflow["permissions"] == {"contents": "read"}
     pr, deploy = workflow["jobs"]["pr"], workflow["jobs"]["deploy"]
     assert pr["permissions"] == {"contents": "read", "pull-requests": "write", "statuses": "write"}
-    assert deploy["permissions"]["contents"] == "write" and "pull-requests" not in deploy["permissions"]
+    assert (
+        deploy["permissions"]["contents"] == "write"
+        and "pull-requests" not in deploy["permissions"]
+    )
     assert "concurrency" in deploy
     for job in (pr, deploy):
         assert any(s.get("uses") == "agentci/agentci@v1" for s in job["steps"])
@@ -55,7 +65,11 @@ def test_init_refuses_to_overwrite_then_force(tmp_path: Path) -> None:
     (tmp_path / "agentci.yaml").write_text("# mine\n")
     proc = run_cli("init", str(tmp_path))
     assert proc.returncode == 1
-    assert "agentci.yaml" in proc.stderr and "--force" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        "agentci.yaml" in proc.stderr
+        and "--force" in proc.stderr
+        and "Traceback" not in proc.stderr
+    )
     assert (tmp_path / "agentci.yaml").read_text() == "# mine\n"
     assert not (tmp_path / "agents").exists()  # nothing written when refusing
     assert run_cli("init", str(tmp_path), "--force").returncode == 0

@@ -39,7 +39,9 @@ CASES = [
 @pytest.mark.parametrize(("rule", "text"), CASES)
 def test_each_kind_is_found_and_masked(rule: str, text: str) -> None:
     [f] = secrets.scan("x.md", f"line one\n  {text}\n")
-    secret = text.split()[-1].strip('"').split("=")[-1] if rule != "secret-private-key" else "-----BEGIN"
+    secret = (
+        text.split()[-1].strip('"').split("=")[-1] if rule != "secret-private-key" else "-----BEGIN"
+    )
     assert (f.rule, f.line, f.column) == (rule, 2, ("  " + text).index(secret) + 1)
     assert "MIIEpAIBAAKCAQEA7" not in f.message
     if rule != "secret-private-key":
@@ -47,32 +49,37 @@ def test_each_kind_is_found_and_masked(rule: str, text: str) -> None:
         assert f"{secret[:4]}… ({len(secret)} chars)" in f.message
 
 
-@pytest.mark.parametrize("text", [
-    "max_tokens: 512",
-    "api_key_env: OPENAI_API_KEY",
-    "secrets: [ZENDESK_API_KEY]",
-    "password: changeme-changeme-123",
-    "token: xxxxxxxxxxxxxxxxxxxx1",
-    "sk-learn-is-a-python-library-name",
-    "the task-ant-colony is big",
-    "description: tokenizer settings for model 1234567890abcdef",
-    "github-token: ${{ secrets.GITHUB_TOKEN }}",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "max_tokens: 512",
+        "api_key_env: OPENAI_API_KEY",
+        "secrets: [ZENDESK_API_KEY]",
+        "password: changeme-changeme-123",
+        "token: xxxxxxxxxxxxxxxxxxxx1",
+        "sk-learn-is-a-python-library-name",
+        "the task-ant-colony is big",
+        "description: tokenizer settings for model 1234567890abcdef",
+        "github-token: ${{ secrets.GITHUB_TOKEN }}",
+    ],
+)
 def test_ordinary_text_is_not_a_secret(text: str) -> None:
     assert secrets.scan("x.md", text) == []
 
 
 def test_secrets_in_every_file_agentci_reads(make_repo: Callable[..., Path]) -> None:
-    root = make_repo({
-        "agentci.yaml": f"# token: {GITHUB}\n",
-        "agents/bot/agent.yaml": f"# {AWS}\nagent: {{name: bot, prompt: system_prompt.md, variables: {{company: A}},"
-                                 " tools: tools.json, knowledge: [../../knowledge], evals: [evals/golden.yaml]}\n",
-        "agents/bot/system_prompt.md": f"{{{{ company }}}} key {OPENAI}\n",
-        "agents/bot/tools.json": f'[{{"name": "t", "description": "{SLACK}", "inputSchema": {{"type": "object"}}}}]',
-        "agents/bot/evals/golden.yaml": f"cases: [{{input: '{GOOGLE}'}}]\n",
-        "knowledge/deep/notes.md": PEM + "\n",
-        "swarm.yaml": f"# {ANTHROPIC}\nroles: []\n",
-    })
+    root = make_repo(
+        {
+            "agentci.yaml": f"# token: {GITHUB}\n",
+            "agents/bot/agent.yaml": f"# {AWS}\nagent: {{name: bot, prompt: system_prompt.md, variables: {{company: A}},"
+            " tools: tools.json, knowledge: [../../knowledge], evals: [evals/golden.yaml]}\n",
+            "agents/bot/system_prompt.md": f"{{{{ company }}}} key {OPENAI}\n",
+            "agents/bot/tools.json": f'[{{"name": "t", "description": "{SLACK}", "inputSchema": {{"type": "object"}}}}]',
+            "agents/bot/evals/golden.yaml": f"cases: [{{input: '{GOOGLE}'}}]\n",
+            "knowledge/deep/notes.md": PEM + "\n",
+            "swarm.yaml": f"# {ANTHROPIC}\nroles: []\n",
+        }
+    )
     found = {(f.path, f.rule) for f in check(root) if f.rule.startswith("secret-")}
     assert found == {
         ("agentci.yaml", "secret-github-token"),

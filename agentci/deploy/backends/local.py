@@ -42,8 +42,10 @@ class LocalBackend(Backend):
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
             except OSError as exc:  # e.g. the path, or a parent of it, is a file
-                raise AgentciError(f"cannot create the workspace directory {self.root}: {exc.strerror}",
-                                   hint="point workspace.path (or --workspace) at a directory") from None
+                raise AgentciError(
+                    f"cannot create the workspace directory {self.root}: {exc.strerror}",
+                    hint="point workspace.path (or --workspace) at a directory",
+                ) from None
             # The default workspace sits inside the repo: keep it out of `git add -A`.
             (self.root / ".gitignore").write_text("# agentci workspace: not part of the repo\n*\n")
 
@@ -51,8 +53,10 @@ class LocalBackend(Backend):
     def from_config(cls, options: dict[str, Any]) -> LocalBackend:
         path = Path(options["path"])
         if path.exists() and not path.is_dir():
-            raise AgentciError(f"the workspace path {path} is a file, not a directory",
-                               hint="point workspace.path (or --workspace) at a directory")
+            raise AgentciError(
+                f"the workspace path {path} is a file, not a directory",
+                hint="point workspace.path (or --workspace) at a directory",
+            )
         return cls(path)
 
     def describe(self) -> str:
@@ -203,7 +207,11 @@ class LocalBackend(Backend):
         top = self._p(prefix)
         if not top.is_dir():
             return []
-        return sorted(p.name for p in top.iterdir() if not p.name.startswith(".") and (p.is_symlink() or p.is_dir()))
+        return sorted(
+            p.name
+            for p in top.iterdir()
+            if not p.name.startswith(".") and (p.is_symlink() or p.is_dir())
+        )
 
     # -- lease lock --------------------------------------------------------------------
     # The lease lives in a JSON file; check-and-set happens under flock(2) on a guard file,
@@ -234,14 +242,25 @@ class LocalBackend(Backend):
             dead = bool(held) and holder_dead(held or {})
             if held and float(held.get("expires_at", 0)) > now and not dead:
                 return None
-            lease = Lease(name, owner, secrets.token_hex(16), now + ttl,
-                          {**identity(), "took_over": held, "holder_dead": dead})
+            lease = Lease(
+                name,
+                owner,
+                secrets.token_hex(16),
+                now + ttl,
+                {**identity(), "took_over": held, "holder_dead": dead},
+            )
             self._write_lease(path, lease)
             return lease
 
     def _write_lease(self, path: Path, lease: Lease) -> None:
-        data = {"owner": lease.owner, "token": lease.token, "expires_at": lease.expires_at,
-                "pid": lease.extra.get("pid"), "host": lease.extra.get("host"), "boot_id": lease.extra.get("boot_id")}
+        data = {
+            "owner": lease.owner,
+            "token": lease.token,
+            "expires_at": lease.expires_at,
+            "pid": lease.extra.get("pid"),
+            "host": lease.extra.get("host"),
+            "boot_id": lease.extra.get("boot_id"),
+        }
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
         tmp.write_text(json.dumps(data))
         os.replace(tmp, path)

@@ -15,8 +15,11 @@ from agentci.errors import AgentciError
 ENTRY_POINT_GROUP = "agentci.backends"
 #: A local workspace outside the repository, set by the workflow (trusted), like --workspace.
 WORKSPACE_ENV = "AGENTCI_WORKSPACE"
-BUILTIN = {"local": "agentci.deploy.backends.local:LocalBackend", "fastio": "agentci.deploy.backends.fastio:FastioBackend",
-           "s3": "agentci.deploy.backends.s3:S3Backend"}
+BUILTIN = {
+    "local": "agentci.deploy.backends.local:LocalBackend",
+    "fastio": "agentci.deploy.backends.fastio:FastioBackend",
+    "s3": "agentci.deploy.backends.s3:S3Backend",
+}
 
 
 def _load(ref: str) -> type[Backend]:
@@ -39,7 +42,9 @@ def get_backend_class(name: str) -> type[Backend]:
         if ep.name == name:
             cls = ep.load()
             if not (isinstance(cls, type) and issubclass(cls, Backend)):
-                raise AgentciError(f"backend plugin {name!r} ({ep.value}) is not an agentci Backend subclass")
+                raise AgentciError(
+                    f"backend plugin {name!r} ({ep.value}) is not an agentci Backend subclass"
+                )
             return cls
     raise AgentciError(
         f"unknown workspace backend {name!r}",
@@ -62,8 +67,10 @@ def open_workspace(config: Any, root: Any, override: str | None = None) -> Backe
 
     ws = config.workspace
     if override and ws.backend != "local":
-        raise AgentciError(f"--workspace applies to the local backend; agentci.yaml selects {ws.backend!r}",
-                           hint="drop --workspace, or set workspace.backend: local")
+        raise AgentciError(
+            f"--workspace applies to the local backend; agentci.yaml selects {ws.backend!r}",
+            hint="drop --workspace, or set workspace.backend: local",
+        )
     own = {"fastio": ws.fastio, "s3": ws.s3}.get(ws.backend, {})
     options: dict[str, Any] = {**ws.options, **own}
     if ws.backend == "local":
@@ -76,9 +83,11 @@ def open_workspace(config: Any, root: Any, override: str | None = None) -> Backe
             from agentci.validate.paths import workspace_path_escapes
 
             if workspace_path_escapes(Path(root), ws.path):
-                raise AgentciError(f"workspace.path {ws.path!r} in agentci.yaml is not a directory inside the repository",
-                                   hint=f"use a path inside the repo, or point elsewhere with --workspace or "
-                                        f"{WORKSPACE_ENV}")
+                raise AgentciError(
+                    f"workspace.path {ws.path!r} in agentci.yaml is not a directory inside the repository",
+                    hint=f"use a path inside the repo, or point elsewhere with --workspace or "
+                    f"{WORKSPACE_ENV}",
+                )
         options["path"] = str(Path(override).resolve() if override else Path(root) / ws.path)
     options.setdefault("index_timeout", ws.index_timeout)
     return open_backend(ws.backend, options)

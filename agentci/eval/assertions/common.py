@@ -30,4 +30,6 @@ def quote(text: str, limit: int = 80) -> str:
 
 
 def result(atype: str, passed: bool, reason: str, score: float | None = None) -> AssertionResult:
-    return AssertionResult(atype, passed, (1.0 if passed else 0.0) if score is None else score, reason)
+    return AssertionResult(
+        atype, passed, (1.0 if passed else 0.0) if score is None else score, reason
+    )

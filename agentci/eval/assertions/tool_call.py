@@ -46,13 +46,17 @@ def expectation(spec: AssertionSpec) -> Expectation:
 
         problem = schema_problem(schema) if isinstance(schema, dict) else "not a mapping"
         if problem:
-            raise SpecError(f"assertion 'tool-call': `schema` is not a valid JSON Schema: {problem}")
+            raise SpecError(
+                f"assertion 'tool-call': `schema` is not a valid JSON Schema: {problem}"
+            )
     return Expectation(name, arguments, schema)
 
 
 def _subset(want: Any, got: Any) -> bool:
     if isinstance(want, dict):
-        return isinstance(got, dict) and all(k in got and _subset(v, got[k]) for k, v in want.items())
+        return isinstance(got, dict) and all(
+            k in got and _subset(v, got[k]) for k, v in want.items()
+        )
     if isinstance(want, list):
         return isinstance(got, list) and len(want) == len(got) and all(map(_subset, want, got))
     return bool(want == got)
@@ -62,7 +66,9 @@ def _calls_in_text(text: str) -> list[ToolCall]:
     from agentci.eval.assertions.structured import extract_json
 
     found = extract_json(text)
-    items = found.value if found and isinstance(found.value, list) else [found.value] if found else []
+    items = (
+        found.value if found and isinstance(found.value, list) else [found.value] if found else []
+    )
     calls = []
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("name"), str):
@@ -78,8 +84,10 @@ def _calls_in_text(text: str) -> list[ToolCall]:
 
 def _mismatch(exp: Expectation, call: ToolCall) -> str | None:
     if exp.arguments is not None and not _subset(exp.arguments, call.arguments):
-        return f"arguments {quote(json.dumps(call.arguments, ensure_ascii=False))} do not include " \
-               f"{quote(json.dumps(exp.arguments, ensure_ascii=False))}"
+        return (
+            f"arguments {quote(json.dumps(call.arguments, ensure_ascii=False))} do not include "
+            f"{quote(json.dumps(exp.arguments, ensure_ascii=False))}"
+        )
     if exp.schema is not None:
         from agentci.eval.assertions.structured import _schema_errors
 

@@ -29,13 +29,23 @@ ANSWER_TOOL = "answer"
 #: The 400 message of models that take only one sampler (seen from Claude Sonnet 4.5 on)
 _ONE_SAMPLER = "cannot both be specified"
 #: Anthropic stop_reason → agentci's finish_reason (OpenAI's words)
-_STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls",
-         "refusal": "refusal", "model_context_window_exceeded": "length"}
+_STOP = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "refusal",
+    "model_context_window_exceeded": "length",
+}
 
 
 def _budget(value: object, model: str) -> int:
     """agent.yaml's max_tokens, else a default the model accepts (the API requires one)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else families.claude_max_tokens(model)
+    return (
+        value
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0
+        else families.claude_max_tokens(model)
+    )
 
 
 def mcp_to_anthropic(tool: dict[str, Any]) -> dict[str, Any]:
@@ -65,7 +75,11 @@ class AnthropicProvider(HTTPProvider):
         body: dict[str, Any] = {
             "model": request.model,
             "max_tokens": _budget(params.get("max_tokens"), request.model),
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages if m.role != "system"],
+            "messages": [
+                {"role": m.role, "content": m.content}
+                for m in request.messages
+                if m.role != "system"
+            ],
         }
         if system:
             body["system"] = system
@@ -77,8 +91,13 @@ class AnthropicProvider(HTTPProvider):
         if isinstance(schema, dict):
             # Structured answers the portable way: one tool whose input is the answer, forced
             # with tool_choice (Messages API "tool_choice": {"type": "tool", "name": ...}).
-            tools.append({"name": ANSWER_TOOL, "description": "Give the answer in this structure.",
-                          "input_schema": schema})
+            tools.append(
+                {
+                    "name": ANSWER_TOOL,
+                    "description": "Give the answer in this structure.",
+                    "input_schema": schema,
+                }
+            )
             body["tool_choice"] = {"type": "tool", "name": ANSWER_TOOL}
         if tools:
             body["tools"] = tools
@@ -93,26 +112,43 @@ class AnthropicProvider(HTTPProvider):
         try:
             data = self.post(url, headers, body)
         except ProviderError as exc:
-            if not (exc.status == 400 and _ONE_SAMPLER in str(exc) and "top_p" in body
-                    and request.model not in self._one_sampler):
+            if not (
+                exc.status == 400
+                and _ONE_SAMPLER in str(exc)
+                and "top_p" in body
+                and request.model not in self._one_sampler
+            ):
                 raise
             self._one_sampler.add(request.model)
-            self.note(f"anthropic: model {request.model!r} takes temperature or top_p, not both; top_p left out")
+            self.note(
+                f"anthropic: model {request.model!r} takes temperature or top_p, not both; top_p left out"
+            )
             data = self.post(url, headers, self.body(request))
         latency = (time.perf_counter() - started) * 1000
         blocks = data.get("content") if isinstance(data, dict) else None
         if not isinstance(blocks, list):
             raise ProviderError(f"{self.name}: the response has no content list", retryable=True)
-        text = "".join(b.get("text", "") for b in blocks if isinstance(b, dict) and b.get("type") == "text")
+        text = "".join(
+            b.get("text", "") for b in blocks if isinstance(b, dict) and b.get("type") == "text"
+        )
         uses = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"]
-        answer = next((b for b in uses if b.get("name") == ANSWER_TOOL), None) if "tool_choice" in body else None
+        answer = (
+            next((b for b in uses if b.get("name") == ANSWER_TOOL), None)
+            if "tool_choice" in body
+            else None
+        )
         if answer is not None:
             text = json.dumps(answer.get("input"), ensure_ascii=False)
             uses = [b for b in uses if b is not answer]
-        calls = tuple(ToolCall(str(b.get("name", "")), parse_arguments(b.get("input"))) for b in uses)
+        calls = tuple(
+            ToolCall(str(b.get("name", "")), parse_arguments(b.get("input"))) for b in uses
+        )
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-        cached = sum(v for k in ("cache_read_input_tokens", "cache_creation_input_tokens")
-                     if isinstance(v := usage.get(k), int))
+        cached = sum(
+            v
+            for k in ("cache_read_input_tokens", "cache_creation_input_tokens")
+            if isinstance(v := usage.get(k), int)
+        )
         fresh = usage.get("input_tokens")
         stop = data.get("stop_reason")
         return Response(
@@ -124,5 +160,7 @@ class AnthropicProvider(HTTPProvider):
             output_tokens=usage.get("output_tokens"),
             latency_ms=round(latency, 1),
             finish_reason=_STOP.get(str(stop), str(stop)) if stop else None,
-            cached_input_tokens=usage.get("cache_read_input_tokens") if isinstance(usage.get("cache_read_input_tokens"), int) else None,
+            cached_input_tokens=usage.get("cache_read_input_tokens")
+            if isinstance(usage.get("cache_read_input_tokens"), int)
+            else None,
         )

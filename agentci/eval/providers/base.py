@@ -82,8 +82,16 @@ def host_of(url: str) -> str:
 class ProviderError(Exception):
     """A failed call. `retryable` (429, 5xx, timeouts, dropped connections) lets the runner retry."""
 
-    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None,
-                 status: int | None = None, param: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        status: int | None = None,
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
@@ -151,7 +159,9 @@ class Provider:
         from agentci import trust
 
         refusal = self.config.refused or trust.Policy().refusal(
-            trust.Endpoint.of(self.name, self.config.base_url, self.config.api_key_env), default_key_env=self.key_env)
+            trust.Endpoint.of(self.name, self.config.base_url, self.config.api_key_env),
+            default_key_env=self.key_env,
+        )
         if refusal:
             raise RefusedCredential(refusal, hint="see SECURITY.md, 'Where credentials may go'")
         if self.key_hosts and env == self.key_env and self.endpoint_host() not in self.key_hosts:

@@ -42,7 +42,8 @@ def make_client(config: ProviderConfig) -> httpx.Client:
         # Keys live in headers; never follow a redirect that could carry them elsewhere.
         follow_redirects=False,
     )
-    client.agentci_limits = (config.timeout, bounds.max_response_bytes(config.options.get("max_response_bytes")))  # type: ignore[attr-defined]
+    limits = (config.timeout, bounds.max_response_bytes(config.options.get("max_response_bytes")))
+    client.agentci_limits = limits  # type: ignore[attr-defined]
     return client
 
 
@@ -85,32 +86,50 @@ def should_retry(status: int, header: str | None) -> bool:
     return status in (408, 409, 429) or status >= 500
 
 
-def post_json(client: httpx.Client, url: str, headers: dict[str, str], body: dict[str, Any], who: str,
-              observe: Callable[[Any], None] | None = None) -> Any:
+def post_json(
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    who: str,
+    observe: Callable[[Any], None] | None = None,
+) -> Any:
     """POST a JSON body and return the parsed JSON answer, or raise ProviderError.
     `observe(headers)` sees every answer's headers (rate-limit state), errors included."""
     import httpx
 
     timeout, max_bytes = getattr(client, "agentci_limits", (60.0, bounds.max_response_bytes()))
     try:
-        resp = bounds.request(client, "POST", url, timeout=timeout, max_bytes=max_bytes, headers=headers, json=body)
+        resp = bounds.request(
+            client, "POST", url, timeout=timeout, max_bytes=max_bytes, headers=headers, json=body
+        )
     except bounds.TooLarge as exc:
-        raise ProviderError(f"{who}: {exc} (raise eval.max_response_bytes or {bounds.MAX_RESPONSE_ENV})") from None
+        raise ProviderError(
+            f"{who}: {exc} (raise eval.max_response_bytes or {bounds.MAX_RESPONSE_ENV})"
+        ) from None
     except bounds.BadBody as exc:
         raise ProviderError(f"{who}: {exc}", retryable=True) from None
     except bounds.DeadlineExceeded:
         if bounds.run_expired():
             raise ProviderError(f"{who}: {bounds.run_deadline_reason()}") from None
-        raise ProviderError(f"{who}: timed out: no complete answer within the {timeout:g} s request deadline (eval.timeout)",
-                            retryable=True) from None
+        raise ProviderError(
+            f"{who}: timed out: no complete answer within the {timeout:g} s request deadline (eval.timeout)",
+            retryable=True,
+        ) from None
     except httpx.TimeoutException as exc:
-        raise ProviderError(f"{who}: request timed out ({type(exc).__name__})", retryable=True) from None
+        raise ProviderError(
+            f"{who}: request timed out ({type(exc).__name__})", retryable=True
+        ) from None
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
         raise ProviderError(f"{who}: connection dropped ({_short(exc)})", retryable=True) from None
     except httpx.ConnectError as exc:
-        raise ProviderError(f"{who}: cannot connect to {_origin(url)} ({_short(exc)})", retryable=True) from None
+        raise ProviderError(
+            f"{who}: cannot connect to {_origin(url)} ({_short(exc)})", retryable=True
+        ) from None
     except httpx.HTTPError as exc:
-        raise ProviderError(f"{who}: HTTP error {type(exc).__name__}: {_short(exc)}", retryable=True) from None
+        raise ProviderError(
+            f"{who}: HTTP error {type(exc).__name__}: {_short(exc)}", retryable=True
+        ) from None
     status = resp.status_code
     if observe is not None:
         observe(resp.headers)
@@ -121,13 +140,21 @@ def post_json(client: httpx.Client, url: str, headers: dict[str, str], body: dic
         # A wait beyond eval.max_retry_after (GitHub Models answers a spent daily quota with
         # hours of Retry-After) is refused by the runner, which knows the configured cap.
         message = f"{who}: HTTP {status}{': ' + detail if detail else ''}"
-        raise ProviderError(message, retryable=retryable, status=status, param=param, code=code,
-                            retry_after=max(0.0, wait) if retryable and wait is not None else None)
+        raise ProviderError(
+            message,
+            retryable=retryable,
+            status=status,
+            param=param,
+            code=code,
+            retry_after=max(0.0, wait) if retryable and wait is not None else None,
+        )
     try:
         return resp.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         snippet = resp.text[:80].replace("\n", " ")
-        raise ProviderError(f"{who}: response is not valid JSON: {snippet!r}", retryable=True) from None
+        raise ProviderError(
+            f"{who}: response is not valid JSON: {snippet!r}", retryable=True
+        ) from None
 
 
 def _error_detail(resp: httpx.Response) -> tuple[str, str | None, str | None]:
@@ -141,8 +168,11 @@ def _error_detail(resp: httpx.Response) -> tuple[str, str | None, str | None]:
     err = data.get("error") if isinstance(data, dict) else None
     if isinstance(err, dict):
         param, code = err.get("param"), err.get("code") or err.get("type")
-        return (str(err.get("message") or err.get("type") or "")[:300],
-                param if isinstance(param, str) else None, code if isinstance(code, str) else None)
+        return (
+            str(err.get("message") or err.get("type") or "")[:300],
+            param if isinstance(param, str) else None,
+            code if isinstance(code, str) else None,
+        )
     if isinstance(err, str):
         return err[:300], None, None
     return "", None, None

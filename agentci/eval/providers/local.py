@@ -132,9 +132,17 @@ def load_model() -> Any:
             path = gguf_path()
             try:
                 with _plain_cpu_buffers(_avoid_extra_buffers()):
-                    _model = Llama(model_path=str(path), n_ctx=N_CTX, n_threads=_threads(), n_threads_batch=_threads(), verbose=False)
+                    _model = Llama(
+                        model_path=str(path),
+                        n_ctx=N_CTX,
+                        n_threads=_threads(),
+                        n_threads_batch=_threads(),
+                        verbose=False,
+                    )
             except (ValueError, RuntimeError) as exc:
-                raise AgentciError(f"could not load the local model {path}: {exc}", hint=INSTALL_HINT) from None
+                raise AgentciError(
+                    f"could not load the local model {path}: {exc}", hint=INSTALL_HINT
+                ) from None
             # Free it before interpreter teardown: llama.cpp's __del__ at shutdown finds its
             # module globals gone and prints a TypeError traceback.
             atexit.register(_close_model)
@@ -155,14 +163,22 @@ def load_engine() -> Any:
 
             template = model.metadata.get("tokenizer.chat_template")
             if not template:
-                raise AgentciError(f"the local model {GGUF_FILE} has no chat template", hint=INSTALL_HINT)
+                raise AgentciError(
+                    f"the local model {GGUF_FILE} has no chat template", hint=INSTALL_HINT
+                )
             eos, bos = model.token_eos(), model.token_bos()
             eos_text = model._model.token_get_text(eos) if eos != -1 else ""
             bos_text = model._model.token_get_text(bos) if bos != -1 else ""
             # as llama-cpp-python builds its handler from the GGUF's template (Llama.__init__)
-            _formatters = (Jinja2ChatFormatter(template=template, eos_token=eos_text, bos_token=bos_text),
-                           Jinja2ChatFormatter(template=template, eos_token=eos_text, bos_token=bos_text,
-                                               add_generation_prompt=False))
+            _formatters = (
+                Jinja2ChatFormatter(template=template, eos_token=eos_text, bos_token=bos_text),
+                Jinja2ChatFormatter(
+                    template=template,
+                    eos_token=eos_text,
+                    bos_token=bos_text,
+                    add_generation_prompt=False,
+                ),
+            )
             _engine = Engine(model, n_ctx=N_CTX, slots=_slots(), threads=_threads())
     return _engine
 
@@ -172,12 +188,16 @@ def _prompt(model: Any, messages: list[dict[str, str]]) -> tuple[list[int], int]
     are the system turn (the prefix evaluated once per agent)."""
     full, system_only = _formatters
     rendered = full(messages=messages)
-    tokens = model.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+    tokens = model.tokenize(
+        rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
+    )
     prefix_len = 0
     if len(messages) > 1 and messages[0]["role"] == "system":
         head = system_only(messages=messages[:1])
         if rendered.prompt.startswith(head.prompt):
-            pre = model.tokenize(head.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+            pre = model.tokenize(
+                head.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
+            )
             if tokens[: len(pre)] == pre:
                 prefix_len = len(pre)
     return tokens, prefix_len
@@ -205,7 +225,9 @@ class LocalProvider(Provider):
 
     def complete(self, request: Request) -> Response:
         params = request.params
-        if float(params.get("temperature", 0.0)) == 0.0 and not isinstance(params.get("json_schema"), dict):
+        if float(params.get("temperature", 0.0)) == 0.0 and not isinstance(
+            params.get("json_schema"), dict
+        ):
             return self._greedy(request, int(params.get("max_tokens") or DEFAULT_MAX_TOKENS))
         return self._sampled(request)
 
@@ -215,14 +237,20 @@ class LocalProvider(Provider):
 
         engine = load_engine()
         started = time.perf_counter()
-        tokens, prefix_len = _prompt(_model, [{"role": m.role, "content": m.content} for m in request.messages])
+        tokens, prefix_len = _prompt(
+            _model, [{"role": m.role, "content": m.content} for m in request.messages]
+        )
         try:
             out = engine.generate(tokens, prefix_len, max_tokens)
         except EngineError as exc:
             raise ProviderError(f"local model: {exc}") from None
         text = _model.detokenize(out).decode("utf-8", errors="ignore")
-        return Response(text=text.strip(), input_tokens=len(tokens), output_tokens=len(out),
-                        latency_ms=(time.perf_counter() - started) * 1000)
+        return Response(
+            text=text.strip(),
+            input_tokens=len(tokens),
+            output_tokens=len(out),
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
 
     def _sampled(self, request: Request) -> Response:
         """Sampling or a grammar (the judge's JSON verdicts): llama-cpp-python's chat completion,

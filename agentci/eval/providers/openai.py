@@ -50,12 +50,20 @@ def mcp_to_openai(tool: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def response_format(schema: dict[str, Any], name: Any = None, strict: bool = False) -> dict[str, Any]:
+def response_format(
+    schema: dict[str, Any], name: Any = None, strict: bool = False
+) -> dict[str, Any]:
     """openai-openapi `ResponseFormatJsonSchema`. Strict only when asked (a prompt file's
     jsonSchema says so): strict mode needs every property required and additionalProperties
     false, which the judge's pydantic schemas lack."""
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", str(name or schema.get("title") or "answer"))[:64] or "answer"
-    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": strict}}
+    name = (
+        re.sub(r"[^A-Za-z0-9_-]", "_", str(name or schema.get("title") or "answer"))[:64]
+        or "answer"
+    )
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": name, "schema": schema, "strict": strict},
+    }
 
 
 def rejected_param(exc: ProviderError) -> str | None:
@@ -96,15 +104,20 @@ class OpenAIProvider(HTTPProvider):
 
     def body(self, request: Request) -> dict[str, Any]:
         params = {k: v for k, v in request.params.items() if k in _PARAMS}
-        params, _ = families.openai_params(request.model, params, completion_tokens=self._completion_tokens())
+        params, _ = families.openai_params(
+            request.model, params, completion_tokens=self._completion_tokens()
+        )
         body: dict[str, Any] = {
             "model": request.model,
             "messages": [{"role": m.role, "content": m.content} for m in request.messages],
             **params,
         }
         if isinstance(request.params.get("json_schema"), dict):
-            body["response_format"] = response_format(request.params["json_schema"], request.params.get("json_schema_name"),
-                                                      request.params.get("json_schema_strict") is True)
+            body["response_format"] = response_format(
+                request.params["json_schema"],
+                request.params.get("json_schema_name"),
+                request.params.get("json_schema_strict") is True,
+            )
         elif request.params.get("json_object"):
             body["response_format"] = {"type": "json_object"}
         if request.tools:
@@ -114,7 +127,9 @@ class OpenAIProvider(HTTPProvider):
         for key in refused:
             if key == "max_tokens" and "max_tokens" in body:
                 body["max_completion_tokens"] = body.pop("max_tokens")
-            elif key == "max_completion_tokens" and key in body:  # a server that knows only the old name
+            elif (
+                key == "max_completion_tokens" and key in body
+            ):  # a server that knows only the old name
                 body["max_tokens"] = body.pop(key)
             else:
                 body.pop(key, None)
@@ -129,7 +144,11 @@ class OpenAIProvider(HTTPProvider):
                 break
             except ProviderError as exc:
                 param = rejected_param(exc)
-                if param is None or param not in body or not self._refuse(request.model, param, exc):
+                if (
+                    param is None
+                    or param not in body
+                    or not self._refuse(request.model, param, exc)
+                ):
                     raise
         latency = (time.perf_counter() - started) * 1000
         return self.parse(data, latency)
@@ -141,9 +160,13 @@ class OpenAIProvider(HTTPProvider):
             if param in seen:
                 return False
             seen.add(param)
-        action = {"max_tokens": "sent as max_completion_tokens",
-                  "max_completion_tokens": "sent as max_tokens"}.get(param, "left out")
-        self.note(f"{self.name}: model {model!r} refused `{param}` ({exc.code or 'HTTP 400'}); {action} from then on")
+        action = {
+            "max_tokens": "sent as max_completion_tokens",
+            "max_completion_tokens": "sent as max_tokens",
+        }.get(param, "left out")
+        self.note(
+            f"{self.name}: model {model!r} refused `{param}` ({exc.code or 'HTTP 400'}); {action} from then on"
+        )
         return True
 
     def parse(self, data: Any, latency: float) -> Response:
@@ -181,7 +204,9 @@ class OpenAIProvider(HTTPProvider):
         data = self.post(self._embed_url(model), self._headers(), {"model": model, "input": texts})
         rows = data.get("data") if isinstance(data, dict) else None
         if not isinstance(rows, list) or len(rows) != len(texts):
-            raise ProviderError(f"{self.name}: the embeddings response has {len(rows or [])} rows for {len(texts)} texts")
+            raise ProviderError(
+                f"{self.name}: the embeddings response has {len(rows or [])} rows for {len(texts)} texts"
+            )
         rows = sorted(rows, key=lambda r: r.get("index", 0))
         return [list(map(float, r.get("embedding") or [])) for r in rows]
 

@@ -34,8 +34,10 @@ def provider_class(name: str) -> type[Provider]:
         try:
             cls = ep.load()
         except Exception as exc:  # a third party's import-time failure: name it, no traceback
-            raise AgentciError(f"the {name} provider (plugin {ep.value}) cannot be loaded: {type(exc).__name__}: {exc}",
-                               hint=f"reinstall or fix the package that registers {name!r} under {GROUP}") from None
+            raise AgentciError(
+                f"the {name} provider (plugin {ep.value}) cannot be loaded: {type(exc).__name__}: {exc}",
+                hint=f"reinstall or fix the package that registers {name!r} under {GROUP}",
+            ) from None
     else:
         module, _, attr = target.partition(":")
         try:

@@ -32,21 +32,38 @@ def test_heavy_modules_load_only_when_needed():
         "parse_spec({'type': 'llm-rubric', 'value': 'polite'})\n"
         "print(json.dumps(sorted(m for m in ('deepeval', 'jsonschema', 'llama_cpp', 'torch') if m in sys.modules)))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == []
 
 
 def case(asserts, threshold=None):
-    return Case(agent="a", set_path="s.yaml", id="c", line=1, input="q",
-                asserts=tuple(parse_spec(a) for a in asserts), threshold=threshold)
+    return Case(
+        agent="a",
+        set_path="s.yaml",
+        id="c",
+        line=1,
+        input="q",
+        asserts=tuple(parse_spec(a) for a in asserts),
+        threshold=threshold,
+    )
 
 
 @pytest.mark.parametrize(("threshold", "passed"), [(0.75, False), (0.6, True), (None, False)])
 def test_weights_decide_the_case_score(threshold, passed):
-    c = case([{"type": "icontains", "value": "30 days", "weight": 2},
-              {"type": "icontains", "value": "refund", "weight": 1}], threshold)
+    c = case(
+        [
+            {"type": "icontains", "value": "30 days", "weight": 2},
+            {"type": "icontains", "value": "refund", "weight": 1},
+        ],
+        threshold,
+    )
     run = score_run(c, make_ctx("Return it within 30 days."))
     assert run.score == pytest.approx(2 / 3, abs=1e-4)
     assert run.passed is passed
@@ -54,7 +71,9 @@ def test_weights_decide_the_case_score(threshold, passed):
 
 
 def test_weight_zero_is_informational():
-    c = case([{"type": "icontains", "value": "30"}, {"type": "icontains", "value": "zzz", "weight": 0}])
+    c = case(
+        [{"type": "icontains", "value": "30"}, {"type": "icontains", "value": "zzz", "weight": 0}]
+    )
     run = score_run(c, make_ctx("30 days"))
     assert run.passed and run.score == 1.0
     assert not run.assertions[1].passed  # still reported, with its reason

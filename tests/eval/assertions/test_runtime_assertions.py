@@ -12,13 +12,20 @@ def test_latency(check):
 
 
 def test_latency_of_a_cached_response_says_so(check):
-    res = check({"type": "latency", "value": 500}, "hi", response=Response(text="hi", latency_ms=80, cached=True))
+    res = check(
+        {"type": "latency", "value": 500},
+        "hi",
+        response=Response(text="hi", latency_ms=80, cached=True),
+    )
     assert res.reason == "latency 80 ms (recorded when cached) <= limit 500 ms"
 
 
 def test_max_tokens(check):
     resp = Response(text="a b c", output_tokens=12)
-    assert check({"type": "max-tokens", "value": 12}, "a b c", response=resp).reason == "12 output tokens <= limit 12"
+    assert (
+        check({"type": "max-tokens", "value": 12}, "a b c", response=resp).reason
+        == "12 output tokens <= limit 12"
+    )
     res = check({"type": "max-tokens", "value": 10}, "a b c", response=resp)
     assert (res.passed, res.reason) == (False, "12 output tokens > limit 10")
 

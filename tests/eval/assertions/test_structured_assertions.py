@@ -48,12 +48,17 @@ def test_is_json_with_schema(check):
 
 
 def test_json_schema_pass_and_fail_reasons(check):
-    res = check({"type": "json-schema", "value": SCHEMA}, 'Result:\n```json\n{"order_id": "A1", "refund": false}\n```')
+    res = check(
+        {"type": "json-schema", "value": SCHEMA},
+        'Result:\n```json\n{"order_id": "A1", "refund": false}\n```',
+    )
     assert res.passed and res.reason == "JSON in a fenced json block matches the schema"
     res = check({"type": "json-schema", "value": SCHEMA}, '{"order_id": 7, "refund": "yes"}')
     assert not res.passed
-    assert res.reason == ("JSON in the output does not match the schema: order_id: 7 is not of type 'string' "
-                          "(and 1 more)")
+    assert res.reason == (
+        "JSON in the output does not match the schema: order_id: 7 is not of type 'string' "
+        "(and 1 more)"
+    )
     res = check({"type": "json-schema", "value": SCHEMA}, "nothing")
     assert not res.passed and "found none" in res.reason
 
@@ -72,7 +77,10 @@ def test_json_schema_given_as_json_string(check):
     ("value", "message"),
     [
         (None, "needs `value` as a JSON Schema mapping, got None"),
-        ({"type": "objekt"}, "`value` is not a valid JSON Schema: 'objekt' is not valid under any of the given schemas"),
+        (
+            {"type": "objekt"},
+            "`value` is not a valid JSON Schema: 'objekt' is not valid under any of the given schemas",
+        ),
         ("{not json", "`value` is a string that is not JSON"),
         ([1], "needs `value` as a JSON Schema mapping, got [1]"),
     ],

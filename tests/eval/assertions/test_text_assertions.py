@@ -11,26 +11,100 @@ OUT = "You can return any item within 30 days of delivery."
     ("entry", "output", "passed", "reason"),
     [
         ({"type": "equals", "value": "Yes"}, "  Yes\n", True, "output equals 'Yes'"),
-        ({"type": "equals", "value": "Yes"}, "yes", False, "expected output to equal 'Yes', got 'yes'"),
-        ({"type": "equals", "value": {"a": 1}}, '```json\n{"a": 1}\n```', True, "output is the JSON '{\"a\": 1}'"),
+        (
+            {"type": "equals", "value": "Yes"},
+            "yes",
+            False,
+            "expected output to equal 'Yes', got 'yes'",
+        ),
+        (
+            {"type": "equals", "value": {"a": 1}},
+            '```json\n{"a": 1}\n```',
+            True,
+            "output is the JSON '{\"a\": 1}'",
+        ),
         ({"type": "contains", "value": "30 days"}, OUT, True, "output contains '30 days'"),
-        ({"type": "contains", "value": "30 Days"}, OUT, False, "expected output to contain '30 Days', got "),
-        ({"type": "icontains", "value": "30 DAYS"}, OUT, True, "output contains '30 DAYS' (ignoring case)"),
-        ({"type": "icontains", "value": "refund"}, OUT, False, "expected output to contain 'refund' (ignoring case)"),
+        (
+            {"type": "contains", "value": "30 Days"},
+            OUT,
+            False,
+            "expected output to contain '30 Days', got ",
+        ),
+        (
+            {"type": "icontains", "value": "30 DAYS"},
+            OUT,
+            True,
+            "output contains '30 DAYS' (ignoring case)",
+        ),
+        (
+            {"type": "icontains", "value": "refund"},
+            OUT,
+            False,
+            "expected output to contain 'refund' (ignoring case)",
+        ),
         ({"type": "not-contains", "value": "AI"}, OUT, True, "output does not contain 'AI'"),
-        ({"type": "not-contains", "value": "30"}, OUT, False, "expected output not to contain '30', but it does"),
-        ({"type": "not-icontains", "value": "as an ai"}, "As an AI, I cannot", False,
-         "expected output not to contain 'as an ai' (ignoring case), but it does"),
-        ({"type": "not-icontains", "value": "as an ai"}, OUT, True, "output does not contain 'as an ai' (ignoring case)"),
-        ({"type": "starts-with", "value": "You can"}, "\n You can go", True, "output starts with 'You can'"),
-        ({"type": "starts-with", "value": "Sure"}, OUT, False, "expected output to start with 'Sure'"),
-        ({"type": "regex", "value": r"\d+ days"}, OUT, True, r"output matches /\d+ days/ at '30 days'"),
-        ({"type": "regex", "value": r"\d+ weeks"}, OUT, False, r"expected output to match /\d+ weeks/"),
+        (
+            {"type": "not-contains", "value": "30"},
+            OUT,
+            False,
+            "expected output not to contain '30', but it does",
+        ),
+        (
+            {"type": "not-icontains", "value": "as an ai"},
+            "As an AI, I cannot",
+            False,
+            "expected output not to contain 'as an ai' (ignoring case), but it does",
+        ),
+        (
+            {"type": "not-icontains", "value": "as an ai"},
+            OUT,
+            True,
+            "output does not contain 'as an ai' (ignoring case)",
+        ),
+        (
+            {"type": "starts-with", "value": "You can"},
+            "\n You can go",
+            True,
+            "output starts with 'You can'",
+        ),
+        (
+            {"type": "starts-with", "value": "Sure"},
+            OUT,
+            False,
+            "expected output to start with 'Sure'",
+        ),
+        (
+            {"type": "regex", "value": r"\d+ days"},
+            OUT,
+            True,
+            r"output matches /\d+ days/ at '30 days'",
+        ),
+        (
+            {"type": "regex", "value": r"\d+ weeks"},
+            OUT,
+            False,
+            r"expected output to match /\d+ weeks/",
+        ),
         ({"type": "not-regex", "value": r"(?i)as an ai"}, OUT, True, "output does not match"),
-        ({"type": "not-regex", "value": r"\d+"}, OUT, False, "expected output not to match /\\d+/, but '30' does"),
+        (
+            {"type": "not-regex", "value": r"\d+"},
+            OUT,
+            False,
+            "expected output not to match /\\d+/, but '30' does",
+        ),
         ({"type": "contains-any", "value": ["weeks", "days"]}, OUT, True, "output contains 'days'"),
-        ({"type": "contains-any", "value": "weeks, months"}, OUT, False, "expected output to contain any of 'weeks', 'months'"),
-        ({"type": "contains-all", "value": ["return", "30"]}, OUT, True, "output contains all of 'return', '30'"),
+        (
+            {"type": "contains-any", "value": "weeks, months"},
+            OUT,
+            False,
+            "expected output to contain any of 'weeks', 'months'",
+        ),
+        (
+            {"type": "contains-all", "value": ["return", "30"]},
+            OUT,
+            True,
+            "output contains all of 'return', '30'",
+        ),
         ({"type": "contains-all", "value": ["return", "refund"]}, OUT, False, "missing 'refund'"),
     ],
 )
@@ -50,7 +124,9 @@ def test_contains_all_gives_partial_credit(check):
 
 def test_contains_any_ignore_case(check):
     assert not check({"type": "contains-any", "value": ["DAYS"]}, OUT).passed
-    assert check({"type": "contains-any", "value": ["DAYS"], "args": {"ignore_case": True}}, OUT).passed
+    assert check(
+        {"type": "contains-any", "value": ["DAYS"], "args": {"ignore_case": True}}, OUT
+    ).passed
 
 
 def test_values_are_templated_from_expected_and_vars(check):
@@ -77,17 +153,41 @@ def test_long_output_is_truncated_in_reasons(check):
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ({"type": "regex", "value": "(unclosed"}, "assertion 'regex': invalid regular expression '(unclosed': missing ), unterminated subpattern"),
-        ({"type": "not-regex", "value": "*x"}, "assertion 'not-regex': invalid regular expression '*x': nothing to repeat"),
+        (
+            {"type": "regex", "value": "(unclosed"},
+            "assertion 'regex': invalid regular expression '(unclosed': missing ), unterminated subpattern",
+        ),
+        (
+            {"type": "not-regex", "value": "*x"},
+            "assertion 'not-regex': invalid regular expression '*x': nothing to repeat",
+        ),
         ({"type": "icontain", "value": "x"}, "assertion 'icontain': unknown type"),
         ({"type": "contains"}, "assertion 'contains': needs a non-empty string `value`, got None"),
         ({"type": "contains", "value": ""}, "needs a non-empty string `value`"),
-        ({"type": "contains-any", "value": []}, "assertion 'contains-any': needs `value` as a list of strings"),
-        ({"type": "contains", "value": "x", "weight": -1}, "assertion 'contains': weight must be a number >= 0, got -1"),
-        ({"type": "contains", "value": "x", "weight": "heavy"}, "weight must be a number >= 0, got 'heavy'"),
-        ({"type": "contains", "value": "x", "threshold": "high"}, "threshold must be a number, got 'high'"),
-        ({"type": "similar", "value": "x", "threshold": 1.5}, "threshold must be between 0 and 1, got 1.5"),
-        ({"type": "latency", "value": "fast"}, "assertion 'latency': needs `value` as a positive number, got 'fast'"),
+        (
+            {"type": "contains-any", "value": []},
+            "assertion 'contains-any': needs `value` as a list of strings",
+        ),
+        (
+            {"type": "contains", "value": "x", "weight": -1},
+            "assertion 'contains': weight must be a number >= 0, got -1",
+        ),
+        (
+            {"type": "contains", "value": "x", "weight": "heavy"},
+            "weight must be a number >= 0, got 'heavy'",
+        ),
+        (
+            {"type": "contains", "value": "x", "threshold": "high"},
+            "threshold must be a number, got 'high'",
+        ),
+        (
+            {"type": "similar", "value": "x", "threshold": 1.5},
+            "threshold must be between 0 and 1, got 1.5",
+        ),
+        (
+            {"type": "latency", "value": "fast"},
+            "assertion 'latency': needs `value` as a positive number, got 'fast'",
+        ),
         ({"type": "max-tokens", "value": 0}, "needs `value` as a positive number, got 0"),
         ({"value": "x"}, "an assertion must be a mapping with a `type`"),
         ("contains", "an assertion must be a mapping with a `type`"),
@@ -113,5 +213,7 @@ def test_regex_error_hints_at_yaml_escaping():
 
 
 def test_extra_keys_travel_in_args():
-    spec = parse_spec({"type": "g-eval", "value": "polite", "metric": "politeness", "args": {"x": 1}})
+    spec = parse_spec(
+        {"type": "g-eval", "value": "polite", "metric": "politeness", "args": {"x": 1}}
+    )
     assert spec.args == {"metric": "politeness", "x": 1}

@@ -85,7 +85,10 @@ def test_github_spent_daily_quota_is_one_clear_error(eval_env, agent_repo, monke
         "HTTP 429: Rate limit of 50 per 86400s exceeded for UserByModelByDay."
         in got["c01"]["error"]
     )
-    assert "more than the 60 s agentci waits (eval.max_retry_after)" in got["c01"]["error"] and data["totals"]["requests"] == 2
+    assert (
+        "more than the 60 s agentci waits (eval.max_retry_after)" in got["c01"]["error"]
+        and data["totals"]["requests"] == 2
+    )
 
 
 def test_azure_classic_deployment_path(azure, eval_env, agent_repo):
