@@ -42,8 +42,8 @@ def make_client(config: ProviderConfig) -> httpx.Client:
         # Keys live in headers; never follow a redirect that could carry them elsewhere.
         follow_redirects=False,
     )
-    limits = (config.timeout, bounds.max_response_bytes(config.options.get("max_response_bytes")))
-    client.agentci_limits = limits  # type: ignore[attr-defined]
+    caps = (config.timeout, bounds.max_response_bytes(config.options.get("max_response_bytes")))
+    client.agentci_limits = caps  # type: ignore[attr-defined]
     return client
 
 
