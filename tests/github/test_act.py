@@ -2,10 +2,11 @@
 REST stand-in and (for the hostile run) the OpenAI-compatible stand-in.
 
 What act cannot do offline, and how this test handles it:
-- actions/setup-python and actions/upload-artifact cannot be fetched (no github.com):
-  act resolves every `uses:` at job set-up, so both are mapped with --local-repository to
-  a placeholder that fails if run, and their steps are switched off by the inputs/vars
-  the workflow has for that (setup-python: false, vars.AGENTCI_UPLOAD=false).
+- actions/setup-python, actions/upload-artifact and actions/cache cannot be fetched (no
+  github.com): act resolves every `uses:` at job set-up, so each is mapped with
+  --local-repository to a placeholder that fails if run, and their steps are switched off
+  by the inputs/vars the workflow has for that (setup-python: false, install: false, which
+  also skips the embedded model's wheel cache, vars.AGENTCI_UPLOAD=false).
 - `pip install` of the action path (install: false): it would build llama-cpp-python
   from source; the job uses the agentci already installed with this interpreter.
 Everything else is real: act's checkout of the local repo, the composite action's
@@ -31,6 +32,7 @@ from tests.servers.openai_stub import Stub as OpenAIStub
 
 SETUP_PYTHON = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065"
 UPLOAD = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02"
+CACHE = "actions/cache@5a3ec84eff668545956fd18022155c47e93e2684"  # the action's wheel cache
 HOSTILE = "</details><img src=x onerror=alert(1)> @org/team #1"
 PROMPT = "examples/support-bot/agents/support-bot/system_prompt.md"
 
@@ -126,6 +128,8 @@ def _act(
         f"{SETUP_PYTHON}={noop}",
         "--local-repository",
         f"{UPLOAD}={noop}",
+        "--local-repository",
+        f"{CACHE}={noop}",
         "--var",
         "AGENTCI_SETUP_PYTHON=false",
         "--var",
