@@ -138,6 +138,24 @@ def deploy(
     return proc.returncode, data, proc.stderr
 
 
+def popen_deploy(
+    repo: Path, *args: str, env: dict[str, str] | None = None, drop: tuple[str, ...] = ()
+) -> subprocess.Popen[str]:
+    """`agentci deploy` started, not waited for (kill trials, races, watching stderr). The child
+    gets this environment less GITHUB_* (and any `drop` prefixes), plus `env`."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", *drop))}
+    full.update(GIT_ENV)
+    full.update(env or {})
+    cmd = [sys.executable, "-m", "agentci", "deploy", str(repo), "--no-smoke", "--no-writeback"]
+    return subprocess.Popen(
+        [*cmd, "--format", "json", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full,
+    )
+
+
 def live_tree(top: Path) -> dict[str, bytes]:
     """Every file a reader sees below `top` (following the area symlink)."""
     out: dict[str, bytes] = {}

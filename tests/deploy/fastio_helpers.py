@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from deploy_helpers import (
-    GIT_ENV,
     commit_all,
     deploy,
     desired_areas,
@@ -19,6 +17,7 @@ from deploy_helpers import (
     run_cli,
     write,
 )
+from deploy_helpers import popen_deploy as shared_popen_deploy
 
 from tests.servers.fastio_server import FastioServer
 
@@ -62,28 +61,7 @@ def fdeploy(
 
 
 def popen_deploy(repo: Path) -> subprocess.Popen[str]:
-    import os
-
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "FASTIO_"))}
-    full.update(GIT_ENV)
-    full.update(env())
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "agentci",
-            "deploy",
-            str(repo),
-            "--no-smoke",
-            "--no-writeback",
-            "--format",
-            "json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=full,
-    )
+    return shared_popen_deploy(repo, env=env(), drop=("FASTIO_",))
 
 
 def check_deployed(fio: FastioServer, repo: Path, ref: str = "HEAD") -> None:

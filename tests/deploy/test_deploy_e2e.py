@@ -14,6 +14,7 @@ from deploy_helpers import (
     git,
     live_tree,
     make_repo,
+    popen_deploy,
     run_cli,
     workspace_bytes,
     write,
@@ -273,9 +274,6 @@ def test_desired_matches_for_commit(tmp_path: Path) -> None:
 
 
 def test_busy_lock_wait_backs_off_until_released(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     repo = make_repo(
         tmp_path / "r",
         agents=["alpha"],
@@ -284,28 +282,7 @@ def test_busy_lock_wait_backs_off_until_released(tmp_path: Path) -> None:
     ws = repo / ".agentci/workspace"
     (ws / "locks").mkdir(parents=True)
     (ws / "locks/alpha.lock").write_text("busy")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GITHUB_", "OPENAI_", "ANTHROPIC_"))
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "agentci",
-            "deploy",
-            str(repo),
-            "--no-smoke",
-            "--no-writeback",
-            "--format",
-            "json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = popen_deploy(repo, drop=("OPENAI_", "ANTHROPIC_"))
     assert proc.stderr is not None
     # Released only once the deploy says it is waiting (no timer racing the CLI's start-up).
     seen = []

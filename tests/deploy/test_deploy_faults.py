@@ -5,43 +5,19 @@ The kill test prints its figures (trials, inconsistent states) for the report.""
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from deploy_helpers import commit_all, deploy, live_tree, make_repo, run_cli
+from deploy_helpers import commit_all, deploy, live_tree, make_repo, popen_deploy, run_cli
 
 from agentci.deploy.backends.local import LocalBackend
 from agentci.deploy.desired import load_desired
 
 AGENTS = [f"a{i}" for i in range(6)]
-
-
-def _popen_deploy(repo: Path, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "agentci",
-            "deploy",
-            str(repo),
-            "--no-smoke",
-            "--no-writeback",
-            "--format",
-            "json",
-            *args,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
 
 
 def _areas(repo: Path, ref: str) -> dict[str, dict[str, bytes]]:
@@ -85,7 +61,7 @@ def test_kill_minus_9_at_random_points_leaves_whole_releases(tmp_path: Path) -> 
         force = n % 5 == 4  # every fifth trial rebuilds the live releases in place (--force)
         target = prev if force else _new_commit(repo, n, rng)
         want = _areas(repo, target)
-        proc = _popen_deploy(repo, *(["--force"] if force else []))
+        proc = popen_deploy(repo, *(["--force"] if force else []))
         if n % 2:
             time.sleep(rng.uniform(0, duration))  # anywhere in the run
         else:
@@ -143,7 +119,7 @@ def test_two_deploys_at_once_serialise(tmp_path: Path) -> None:
         "workspace:\n  backend: local\n  path: .agentci/workspace\n  lock_ttl: 0.3\n"
     )
     commit_all(repo, "short lease")
-    first, second = _popen_deploy(repo), _popen_deploy(repo)
+    first, second = popen_deploy(repo), popen_deploy(repo)
     out1, err1 = first.communicate(timeout=60)
     out2, err2 = second.communicate(timeout=60)
     assert first.returncode == 0 and second.returncode == 0, err1 + err2
@@ -200,7 +176,7 @@ def test_ctrl_c_right_after_the_lease_is_taken_releases_it(tmp_path: Path) -> No
         shutil.rmtree(
             ws, ignore_errors=True
         )  # each trial from scratch: a left lease must not carry over
-        proc = _popen_deploy(repo)
+        proc = popen_deploy(repo)
         deadline = time.monotonic() + 30
         while proc.poll() is None and not lease.exists() and time.monotonic() < deadline:
             pass

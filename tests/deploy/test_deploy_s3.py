@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import secrets
 import signal
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_helpers import commit_all, deploy, desired_areas, make_repo, run_cli
+from deploy_helpers import commit_all, deploy, desired_areas, make_repo, popen_deploy, run_cli
 
 pytest.importorskip("boto3")
 pytest.importorskip("moto")
@@ -248,27 +247,7 @@ def test_lease_by_conditional_writes(
 
 
 def _popen(repo: Path, *args: str) -> subprocess.Popen[str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "AWS_"))
-    } | CREDENTIALS
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "agentci",
-            "deploy",
-            str(repo),
-            "--no-smoke",
-            "--no-writeback",
-            "--format",
-            "json",
-            *args,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    return popen_deploy(repo, *args, env=CREDENTIALS, drop=("AWS_",))
 
 
 def test_two_deploys_at_once_serialise(tmp_path: Path, moto: MotoS3, bucket: str) -> None:
