@@ -88,3 +88,11 @@ def run_cli(
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_cli
+
+
+@pytest.fixture(autouse=True)
+def _own_answer_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer cache's default lives in the user's home (~/.cache/agentci): each test gets its
+    own, so no test is served another test's (or an earlier run's) answers. A test that sets
+    AGENTCI_CACHE_DIR itself overrides this; subprocesses inherit it from os.environ."""
+    monkeypatch.setenv("AGENTCI_CACHE_DIR", str(tmp_path / "agentci-answer-cache"))

@@ -51,7 +51,9 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 
 def run_measured(*args: str, cwd: Path, env: dict[str, str], kill_after: float = 120) -> Measured:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(_DROP)}
+    full_env = {
+        k: v for k, v in os.environ.items() if not k.startswith(_DROP) or k == "AGENTCI_CACHE_DIR"
+    }
     full_env.update(env)
     with (
         tempfile.TemporaryFile() as out,
