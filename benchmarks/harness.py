@@ -79,8 +79,8 @@ class LatencyServer:
             stderr=subprocess.DEVNULL,
         )
         self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 30  # a loaded 2-core machine can take seconds to start Python
+        while time.monotonic() < deadline and self.proc.poll() is None:
             try:
                 self.stats()
                 return
