@@ -1,5 +1,8 @@
 """A minimal Anthropic Messages API stand-in on 127.0.0.1 (POST /v1/messages).
 
+Follows the official Messages API reference (docs.anthropic.com/en/api/messages) and the
+error bodies the service sends, as quoted below.
+
 Checks the `x-api-key` and `anthropic-version` headers as the real API does, answers
 with `content` blocks (text, or tool_use for `[[tool:NAME {json}]]`) and `usage`, and
 shares faults and answers with the OpenAI stub. As the API does today:

@@ -1,5 +1,7 @@
 """Azure OpenAI stand-in on 127.0.0.1: the classic per-deployment path and the v1 path.
 
+Follows the official openai-python client's Azure support and the Azure OpenAI docs, as cited below.
+
   POST /openai/deployments/{deployment}/chat/completions?api-version=YYYY-MM-DD  (classic)
   POST /openai/v1/chat/completions                                               (v1, no api-version)
 

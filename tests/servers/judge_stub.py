@@ -1,6 +1,7 @@
 """An LLM-judge stand-in: the OpenAI-compatible stub (openai_stub) answering deepeval's
 judge prompts with deterministic JSON verdicts, so judged assertions can pass and fail
-for reasons a test can predict.
+for reasons a test can predict. Follows the judge prompts in deepeval's official source
+(deepeval/metrics/*/template.py of the pinned version): what each answer must look like.
 
 Rules (by the prompt deepeval sends; one judge call = one chat completion):
   GEval steps        -> {"steps": ["Check: <criteria>", ...]}

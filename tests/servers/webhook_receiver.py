@@ -1,5 +1,7 @@
 """A webhook receiver on 127.0.0.1: records every POST body (JSON), answers `status`, or hangs
-for `delay` seconds first (a receiver that never answers in time)."""
+for `delay` seconds first (a receiver that never answers in time). Follows Slack's
+incoming-webhook docs (docs.slack.dev, "Sending messages using incoming webhooks"): a JSON POST
+answered with a status; a generic JSON webhook is the same exchange."""
 
 from __future__ import annotations
 
