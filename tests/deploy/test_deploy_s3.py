@@ -18,9 +18,6 @@ from typing import Any
 import pytest
 from deploy_helpers import commit_all, deploy, desired_areas, make_repo, popen_deploy, run_cli
 
-pytest.importorskip("boto3")
-pytest.importorskip("moto")
-
 from tests.servers.s3_moto import CREDENTIALS, MotoS3
 
 AGENTS = [f"a{i}" for i in range(4)]

@@ -44,6 +44,33 @@ def _env(tmp: Path, model: Stub | None = None, **extra: str) -> dict[str, str]:
     return env
 
 
+def _actions_env(
+    tmp: Path,
+    model: Stub,
+    api_url: str,
+    event: Path,
+    head: str,
+    summary: Path,
+    output: Path,
+    **extra: str,
+) -> dict[str, str]:
+    """A pull_request run in GitHub Actions against the GitHub stand-in at `api_url`."""
+    return _env(
+        tmp,
+        model,
+        GITHUB_ACTIONS="true",
+        GITHUB_EVENT_NAME="pull_request",
+        GITHUB_EVENT_PATH=str(event),
+        GITHUB_REPOSITORY="octo/app",
+        GITHUB_API_URL=api_url,
+        GITHUB_SHA=head,
+        GITHUB_RUN_ID="1",
+        GITHUB_STEP_SUMMARY=str(summary),
+        GITHUB_OUTPUT=str(output),
+        **extra,
+    )
+
+
 def _no_leak(where: str, blob: bytes | str) -> None:
     if isinstance(
         blob, str
@@ -179,19 +206,7 @@ def test_report_post_to_github(tmp_path, cli, model):
     assert proc.returncode in (0, 1), proc.stderr
     summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
     with GitHubStub(repo="octo/app", token=ENV_SECRETS["GITHUB_TOKEN"]) as gh:
-        env = _env(
-            tmp_path,
-            model,
-            GITHUB_ACTIONS="true",
-            GITHUB_EVENT_NAME="pull_request",
-            GITHUB_EVENT_PATH=str(event),
-            GITHUB_REPOSITORY="octo/app",
-            GITHUB_API_URL=gh.url,
-            GITHUB_SHA=head,
-            GITHUB_RUN_ID="1",
-            GITHUB_STEP_SUMMARY=str(summary),
-            GITHUB_OUTPUT=str(output),
-        )
+        env = _actions_env(tmp_path, model, gh.url, event, head, summary, output)
         rep = cli("report", "--results", str(out), "--post", cwd=r, env=env)
         assert rep.returncode == 0, rep.stderr
         assert gh.requests, "nothing was posted to the GitHub stand-in"
@@ -218,20 +233,16 @@ def test_ci_in_actions_masks_secrets_and_leaks_none(tmp_path, cli, model):
     r, _base, head, event = _pr_repo(tmp_path)
     summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
     with GitHubStub(repo="octo/app", token=ENV_SECRETS["GITHUB_TOKEN"]) as gh:
-        env = _env(
+        env = _actions_env(
             tmp_path,
             model,
-            GITHUB_ACTIONS="true",
-            GITHUB_EVENT_NAME="pull_request",
-            GITHUB_EVENT_PATH=str(event),
-            GITHUB_REPOSITORY="octo/app",
-            GITHUB_API_URL=gh.url,
-            GITHUB_SHA=head,
+            gh.url,
+            event,
+            head,
+            summary,
+            output,
             GITHUB_BASE_REF="main",
             GITHUB_HEAD_REF="pr",
-            GITHUB_RUN_ID="1",
-            GITHUB_STEP_SUMMARY=str(summary),
-            GITHUB_OUTPUT=str(output),
             GITHUB_WORKSPACE=str(r),
         )
         proc = cli("ci", cwd=r, env=env, timeout=300)
