@@ -89,7 +89,12 @@ def _main(argv: Sequence[str] | None) -> int:
         return 0
     except Exception as exc:
         if getattr(args, "debug", False):
-            raise
+            # Printed here, inside the redacting streams: a traceback re-raised past them
+            # would reach the terminal (and the Actions log) unredacted.
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+            return EXIT_USAGE
         print(
             f"agentci: internal error: {type(exc).__name__}: {exc}\n"
             "  This is a bug in agentci. Re-run with --debug for the traceback and report it at "

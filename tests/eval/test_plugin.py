@@ -54,3 +54,37 @@ def test_entry_point_provider_runs_and_a_broken_one_is_one_clear_line(tmp_path: 
         "agentci: error: the broken provider (plugin broken:Shouty) cannot be loaded: "
         "ModuleNotFoundError: No module named 'no_such_module_here'"
     )
+
+
+RAISES_SECRET = """
+import os
+from agentci.eval.providers.base import Provider
+
+
+class Shouty(Provider):
+    name = "leaky"
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError("cannot start with " + os.environ["LEAKY_API_KEY"])
+"""
+
+
+def test_debug_traceback_of_an_internal_error_is_redacted(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    _install(site, "leaky", RAISES_SECRET)
+    root = tmp_path / "repo"
+    write_agent(
+        root, cases="cases:\n  - id: a\n    input: hi\n    assert: [{type: contains, value: hi}]\n"
+    )
+    secret = "sk-leaky-0123456789abcdef"
+    env = {
+        "PYTHONPATH": str(site),
+        "AGENTCI_CACHE_DIR": str(tmp_path / "cache"),
+        "LEAKY_API_KEY": secret,
+    }
+
+    proc = run_cli("--debug", "eval", str(root), "--provider", "leaky", env=env)
+    assert proc.returncode == 2
+    assert "Traceback" in proc.stderr and "RuntimeError: cannot start with" in proc.stderr
+    assert secret not in proc.stderr + proc.stdout
