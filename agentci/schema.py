@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from agentci.documents import Document
+from agentci.fastschema import ecma_pattern, gate
 from agentci.findings import Finding, error, warning
 
 #: name -> (schema file, what it describes)
@@ -31,17 +31,10 @@ def load_schema(name: str) -> dict[str, Any]:
     )
     if name == "eval-set":
         # The allowed assertion types are the assertion registry's list, not a copy of it.
-        from agentci.eval.assertions.names import ASSERTION_TYPES
+        from agentci.assertion_types import ASSERTION_TYPES
 
         schema["$defs"]["assertion"]["properties"]["type"]["enum"] = sorted(ASSERTION_TYPES)
     return schema
-
-
-@cache
-def ecma_pattern(pattern: str) -> re.Pattern[str]:
-    """A JSON Schema `pattern` with ECMA-262 meaning: `$` is the end of the string.
-    Python's `$` also matches before a final newline, so "bot\\n" would pass as a name."""
-    return re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", pattern))
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
@@ -61,8 +54,6 @@ def _validator(name: str) -> Any:
 
 @cache
 def _gate(name: str) -> Any:
-    from agentci.validate.fastschema import gate
-
     return gate(load_schema(name))
 
 

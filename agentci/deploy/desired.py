@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentci import git
 from agentci.config import Config
 from agentci.deploy.backends.base import AreaRef
 from agentci.errors import AgentciError
@@ -89,13 +89,7 @@ def knowledge_path(repo_path: str) -> str:
 def open_source(root: Path, ref: str | None) -> tuple[Source, str | None]:
     """`--ref` (or HEAD when the repo is a git repo) read from git; otherwise the work tree."""
     if ref is None:
-        inside = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--verify", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if inside.returncode != 0:
+        if git.run(root, "rev-parse", "--verify", "HEAD").returncode != 0:
             return WorkTree(root), None
         ref = "HEAD"
     tree = GitTree(root, ref)

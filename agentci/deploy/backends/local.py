@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentci.deploy.backends.base import AreaRef, Backend, Lease
+from agentci.deploy.backends.base import AreaRef, Backend, Lease, holder_dead, identity
 from agentci.errors import AgentciError
 
 RELEASES = ".agentci/releases"
@@ -237,8 +237,6 @@ class LocalBackend(Backend):
         with self._guard(guard):
             held = self._read_lease(path)
             now = time.time()
-            from agentci.deploy.lock import holder_dead, identity
-
             dead = bool(held) and holder_dead(held or {})
             if held and float(held.get("expires_at", 0)) > now and not dead:
                 return None
