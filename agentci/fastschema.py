@@ -26,6 +26,7 @@ def ecma_pattern(pattern: str) -> re.Pattern[str]:
     Python's `$` also matches before a final newline, so "bot\\n" would pass as a name."""
     return re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", pattern))
 
+
 #: Keywords that do not constrain instances.
 _ANNOTATIONS = {
     "$schema",

@@ -24,7 +24,9 @@ def run(
     try:
         return subprocess.run(argv, input=input, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(argv, 124, b"", f"git timed out after {timeout:g}s".encode())
+        return subprocess.CompletedProcess(
+            argv, 124, b"", f"git timed out after {timeout:g}s".encode()
+        )
     except OSError as exc:
         return subprocess.CompletedProcess(argv, 127, b"", f"git could not run: {exc}".encode())
 
@@ -95,5 +97,7 @@ def status(root: Path | str, *paths: str) -> list[str]:
 def cat_file_batch(root: Path | str) -> subprocess.Popen[bytes]:
     """A long-lived `git cat-file --batch` (stdin: object names, stdout: objects)."""
     return subprocess.Popen(
-        ["git", "-C", str(root), "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        ["git", "-C", str(root), "cat-file", "--batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )

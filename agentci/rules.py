@@ -15,6 +15,7 @@ class Severity(str, Enum):
     WARNING = "warning"
     NOTE = "note"
 
+
 E = Severity.ERROR
 W = Severity.WARNING
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from agentci import git
 from agentci.config import Config
+from agentci.files import write_atomic
 
 
 def message(doc: dict[str, Any]) -> str:
@@ -52,12 +53,7 @@ def merge(old: bytes | str | None, doc: dict[str, Any]) -> dict[str, Any]:
 
 def git_commit(root: Path, config: Config, doc: dict[str, Any], log: Any) -> str:
     path = root / config.status_file
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(
-        render(merge(path.read_bytes() if path.is_file() else None, doc)), encoding="utf-8"
-    )
-    os.replace(tmp, path)
+    write_atomic(path, render(merge(path.read_bytes() if path.is_file() else None, doc)))
     if config.status.mode == "branch":
         log(
             f"status: wrote {config.status_file} in the work tree (status.mode branch commits it to the "

@@ -105,7 +105,9 @@ def annotate(
         shown[a.level] = shown.get(a.level, 0) + 1
         if active:
             props = {"file": a.file, "line": a.line or "", "col": a.col or "", "title": a.title}
-            prop_text = ",".join(f"{k}={safe_text.command_property(str(v))}" for k, v in props.items() if v)
+            prop_text = ",".join(
+                f"{k}={safe_text.command_property(str(v))}" for k, v in props.items() if v
+            )
             message = redact.text(a.message)  # before the command escaping
             out.write(
                 f"::{a.level}{' ' + prop_text if prop_text else ''}::{safe_text.command_data(message)}\n"

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agentci.deploy.backends.local import flocked
 from agentci.deploy.lock import agent_lock_holder, agent_lock_record
+from agentci.files import flocked
 from agentci.mcp.paths import Refused
 from agentci.mcp.spec import DEFAULT_LOCK_TTL, Failed, Limits, Outcome
 

@@ -54,6 +54,8 @@ class Context:
 
 
 Check = Callable[[AssertionSpec, Context], AssertionResult]
+
+
 class SpecError(AgentciError):
     """An assertion entry that cannot run as written."""
 
