@@ -34,7 +34,31 @@ def load_schema(name: str) -> dict[str, Any]:
         from agentci.assertion_types import ASSERTION_TYPES
 
         schema["$defs"]["assertion"]["properties"]["type"]["enum"] = sorted(ASSERTION_TYPES)
+    if name == "config":
+        # The defaults are the config dataclasses', not a copy of them.
+        from agentci.config import Config, ModelRef
+
+        props = schema["properties"]
+        _fill_defaults(props, Config())
+        for key in ("judge", "embedding"):
+            _fill_defaults(props["eval"]["properties"][key]["properties"], ModelRef())
     return schema
+
+
+def _fill_defaults(props: dict[str, Any], defaults: Any) -> None:
+    """Set each property's JSON Schema `default` from the dataclass instance `defaults`."""
+    import dataclasses
+
+    for f in dataclasses.fields(defaults):
+        prop, value = props.get(f.name), getattr(defaults, f.name)
+        if not isinstance(prop, dict) or value is None:
+            continue
+        if dataclasses.is_dataclass(value):
+            _fill_defaults(prop.get("properties", {}), value)
+        elif isinstance(value, (str, int, float, bool)):
+            prop["default"] = value
+        elif isinstance(value, (list, tuple, dict)) and value:
+            prop["default"] = list(value) if not isinstance(value, dict) else dict(value)
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
