@@ -54,4 +54,6 @@ def test_agentci_schema_config_prints_the_defaults() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     printed = json.loads(proc.stdout)
-    assert printed["properties"]["eval"]["properties"]["retries"]["default"] == Config().eval.retries
+    assert (
+        printed["properties"]["eval"]["properties"]["retries"]["default"] == Config().eval.retries
+    )

@@ -20,7 +20,11 @@ HEAVY = ("deepeval", "llama_cpp", "github", "boto3", "botocore", "mcp", "jinja2"
 
 def test_import_contracts_hold() -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()"],
+        [
+            sys.executable,
+            "-c",
+            "from importlinter.cli import lint_imports_command; lint_imports_command()",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -131,7 +131,7 @@ def _load(
 
         findings = validate(repo)  # one gate: the same findings validate prints, `ignore:` honoured
     else:
-        findings = repo.findings
+        findings = repo.findings + repo.duplicate_agents()  # what deploy cannot do without
     errors = [f for f in findings if f.severity == Severity.ERROR]
     if errors:
         lines = "\n".join(
@@ -146,16 +146,9 @@ def _load(
             "then deploy again",
             exit_code=1 if check else None,  # diff: 1 means drift, so a repo it cannot read is 2
         )
-    seen: dict[str, str] = {}
     agents: dict[str, DesiredAgent] = {}
     knowledge = Area(KNOWLEDGE)
     for agent in repo.agents:
-        if agent.name in seen:
-            raise AgentciError(
-                f"{agent.manifest}: agent name {agent.name!r} is also used by {seen[agent.name]}",
-                hint="give each agent a unique agent.name",
-            )
-        seen[agent.name] = agent.manifest
         area = Area(agent_area(agent.name))
         area.files["agent.yaml"] = source.read_bytes(agent.manifest)
         if agent.prompt:
