@@ -295,8 +295,8 @@ def _load_agent(repo: Repo, manifest: str) -> Agent | None:
 def _knowledge_ref(source: Source, doc: Document, base: str, value: str, i: int) -> str | None:
     """A knowledge path: relative to the manifest when that exists, else to the repo root.
 
-    SPEC writes `knowledge: [knowledge/support]` in agents/support-bot/agent.yaml (root-relative);
-    the scaffold writes `../../knowledge/assistant` (manifest-relative). Both are accepted.
+    A root-relative path is the common form (`knowledge: [knowledge/support]` in
+    agents/support-bot/agent.yaml); the scaffold writes `../../knowledge/assistant` (manifest-relative). Both are accepted.
     """
     line = doc.line_of(["agent", "knowledge", i])
     escapes = getattr(source, "escapes", None)

@@ -1,6 +1,7 @@
 """The workspace tool catalogue: the tools the workspace's MCP server gives every agent.
 
-The seed articles write `capabilities: ["read_knowledge_base", "draft_email"]` with no
+The seed articles (Fast.io's "AI Agent GitOps" pair; their YAML is in tests/fixtures/seed/)
+write `capabilities: ["read_knowledge_base", "draft_email"]` with no
 tools.json: capabilities there name workspace tools, not tools.json entries. `TOOLS` here is
 the MCP server's own catalogue (names, descriptions, argument schemas: `agentci mcp` serves
 exactly these), so validate, the README's table and the server cannot disagree; this module

@@ -1,4 +1,4 @@
-"""The results JSON (SPEC §3): the one source every report is rendered from.
+"""The results JSON (README, "Evaluation"): the one source every report is rendered from.
 
 Built in two steps so shard files can be merged: case entries first, then every
 count, rate and set verdict is derived from the case entries alone (`summarize`).
