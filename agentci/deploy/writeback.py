@@ -64,13 +64,14 @@ def git_commit(root: Path, config: Config, doc: dict[str, Any], log: Any) -> str
     if top is None:
         return "file"
     rel = os.path.relpath(path, top)
-    who = ("-c", f"user.name={config.status.author_name}")
-    who += ("-c", f"user.email={config.status.author_email}")
+    name, email = config.status.author_name, config.status.author_email
+    who = ["-c", f"user.name={name}", "-c", f"user.email={email}"]
     git.run(top, *who, "add", "--", rel)
-    author = f"{config.status.author_name} <{config.status.author_email}>"
-    proc = git.run(top, *who, "commit", "-q", f"--author={author}", "-m", message(doc), "--", rel)
-    said = (proc.stdout + proc.stderr).decode("utf-8", "replace")
-    if proc.returncode != 0 and "nothing" not in said:
-        log(f"status: could not commit {rel}: {(said).strip().splitlines()[-1:]}")
+    proc = git.run(
+        top, *who, "commit", "-q", f"--author={name} <{email}>", "-m", message(doc), "--", rel
+    )
+    out, err = (b.decode("utf-8", "replace") for b in (proc.stdout, proc.stderr))
+    if proc.returncode != 0 and "nothing" not in (out + err):
+        log(f"status: could not commit {rel}: {(err or out).strip().splitlines()[-1:]}")
         return "file"
     return "git"
