@@ -52,3 +52,38 @@ def test_no_module_imports_a_heavy_library_at_import_time() -> None:
     count, loaded = json.loads(proc.stdout.strip().splitlines()[-1])
     assert count > 100  # every module was imported, not just the package
     assert loaded == []
+
+
+#: Modules outside agentci/github/ that still read the Actions run environment themselves
+#: (issue #11 debt: deploy should be handed these values). The list may only shrink.
+RUN_ENV_READERS = {
+    "agentci/deploy/lock.py": {"GITHUB_ACTOR", "GITHUB_RUN_ID"},
+    "agentci/deploy/notify.py": {"GITHUB_REPOSITORY"},
+    "agentci/deploy/status.py": {"GITHUB_RUN_ID", "GITHUB_REPOSITORY", "GITHUB_SERVER_URL"},
+    "agentci/redact.py": {"GITHUB_ACTIONS"},  # `::add-mask::` only in Actions
+}
+#: Credentials, not the run environment: where they may go is agentci.trust's business.
+CREDENTIAL_VARS = {"GITHUB_TOKEN", "GITHUB_PAT"}
+
+
+def test_only_github_reads_the_actions_run_environment() -> None:
+    """`GITHUB_*` / `RUNNER_*` names (as code, not in docstrings or messages) appear only in
+    agentci/github/, plus the listed debts; a new reader elsewhere fails here."""
+    import ast
+    import re
+
+    name = re.compile(r"^(GITHUB|RUNNER)_[A-Z_]+$")
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "agentci").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith("agentci/github/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and name.match(node.value)
+                and node.value not in CREDENTIAL_VARS
+            ):
+                found.setdefault(rel, set()).add(node.value)
+    assert found == RUN_ENV_READERS

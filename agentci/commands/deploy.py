@@ -103,7 +103,7 @@ def deploy_environment(
     from agentci.deploy.apply import DeployOptions
     from agentci.deploy.backends.registry import open_workspace
     from agentci.deploy.desired import load_desired
-    from agentci.deploy.guard import check_persistent
+    from agentci.github.runner import check_persistent
     from agentci.deploy.plan import make_plan
     from agentci.errors import AgentciError
     from agentci.eval.render import RenderError
