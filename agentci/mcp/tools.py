@@ -2,7 +2,7 @@
 
 Plain Python (no MCP SDK here): `AgentTools.call(name, arguments)` returns an `Outcome`, which
 `agentci.mcp.server` turns into an MCP `CallToolResult` (`isError` when `outcome.is_error`).
-The tools and their argument names are listed in `agentci.mcp.spec.TOOLS`. Paths are workspace
+The tools and their argument names are listed in `agentci.workspace_tools.TOOLS`. Paths are workspace
 paths (`/research/r1.md`).
 
 Order per call: arguments -> the deployed policy (read now) -> path text (`paths.clean`) ->
