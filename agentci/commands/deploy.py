@@ -103,10 +103,10 @@ def deploy_environment(
     from agentci.deploy.apply import DeployOptions
     from agentci.deploy.backends.registry import open_workspace
     from agentci.deploy.desired import load_desired
-    from agentci.github.runner import check_persistent
     from agentci.deploy.plan import make_plan
     from agentci.errors import AgentciError
     from agentci.eval.render import RenderError
+    from agentci.github.runner import check_persistent
 
     opts = DeployOptions(
         root=root,
