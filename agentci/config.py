@@ -1,14 +1,34 @@
-"""agentci.yaml: the project configuration. Every key has a default (SPEC §1)."""
+"""agentci.yaml: the project configuration. Every key has a default.
+
+Each default is stated once, in the dataclasses below; the loader (`from_data`) falls back
+to them, and the JSON Schema `agentci schema config` prints carries them as `default`
+(`agentci.schema.load_schema` fills them in from here). The caps a PR head cannot raise past
+are the `MAX_*` constants, which the schema's `maximum`s must equal (tests/test_config.py).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from agentci import bounds
 from agentci.errors import AgentciError
 
 DEFAULT_AGENT_GLOBS = ["agents/*/agent.yaml", "agents/*/config.yaml", "agent-manifest.yaml"]
 CONFIG_FILE = "agentci.yaml"
+#: Caps on what agentci.yaml may set (the PR head may set these keys).
+MAX_RESPONSE_BYTES_CAP = 64 * 1024 * 1024
+MAX_RETRY_AFTER_CAP = 600.0
+MIN_RESPONSE_BYTES = 1024
+MIN_REPORT_OUTPUT_CHARS = 50
+NOTIFY_TIMEOUT_CAP = 30.0
+#: the environment a repo without `environments:` deploys to (its `workspace:` block)
+DEFAULT_ENVIRONMENT = "production"
+#: where a `local` workspace of a named environment lives when it names no path
+ENV_WORKSPACE_PATH = ".agentci/environments/{name}"
+NOTIFY_EVENTS = ("succeeded", "failed", "rolled_back", "degraded", "drift")
+NOTIFY_TIMEOUT = 5.0
+NOTIFY_FORMATS = ("json", "slack")
 
 
 @dataclass(frozen=True)
@@ -40,8 +60,8 @@ class EvalConfig:
     judge: ModelRef | None = None
     embedding: ModelRef | None = None
     gate: Gate = Gate()
-    max_response_bytes: int = 4 * 1024 * 1024  # capped at 64 MiB: the PR head may set it
-    max_retry_after: float = 60.0  # capped at 600 s
+    max_response_bytes: int = bounds.DEFAULT_MAX_RESPONSE_BYTES  # capped: MAX_RESPONSE_BYTES_CAP
+    max_retry_after: float = bounds.DEFAULT_MAX_RETRY_AFTER  # capped: MAX_RETRY_AFTER_CAP
     #: "provider:model" -> {input, cached_input, output} USD per 1M tokens (agentci.eval.cost)
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -51,7 +71,7 @@ class WorkspaceConfig:
     backend: str = "local"
     path: str = ".agentci/workspace"
     prune: bool = False
-    environment: str = "production"
+    environment: str = DEFAULT_ENVIRONMENT
     lock_ttl: float = 120.0
     index_timeout: float = 300.0
     fastio: dict[str, Any] = field(default_factory=dict)
@@ -75,15 +95,6 @@ class ReportConfig:
     max_output_chars: int = 600
 
 
-#: the environment a repo without `environments:` deploys to (its `workspace:` block)
-DEFAULT_ENVIRONMENT = "production"
-#: where a `local` workspace of a named environment lives when it names no path
-ENV_WORKSPACE_PATH = ".agentci/environments/{name}"
-NOTIFY_EVENTS = ("succeeded", "failed", "rolled_back", "degraded", "drift")
-NOTIFY_TIMEOUT = 5.0
-NOTIFY_FORMATS = ("json", "slack")
-
-
 @dataclass(frozen=True)
 class EnvironmentConfig:
     """One place agents run: its workspace, variables merged over every agent's, and the
@@ -101,7 +112,7 @@ class NotifyTarget:
     """A webhook. The URL is read from the env var `url_env` (a secret), never from the repo."""
 
     url_env: str
-    format: str = "json"  # json | slack (incoming-webhook shape)
+    format: str = NOTIFY_FORMATS[0]  # json | slack (incoming-webhook shape)
     events: tuple[str, ...] = NOTIFY_EVENTS
     environments: tuple[str, ...] = ()  # empty: every environment
     timeout: float = NOTIFY_TIMEOUT
@@ -157,23 +168,27 @@ class Config:
         return replace(self, workspace=env.workspace)
 
 
+_DEFAULT = Config()
+
+
 def from_data(data: Any) -> Config:
     """Build a Config from parsed agentci.yaml. Expects schema-checked data but never
     trusts it: wrong types fall back to defaults (validation reports them separately)."""
     if not isinstance(data, dict):
         return Config()
+    d, de = _DEFAULT, _DEFAULT.eval
     ev = _dict(data.get("eval"))
     ws = _dict(data.get("workspace"))
     workspace = _workspace(ws)
     gate = _dict(ev.get("gate"))
     return Config(
         agents=_strs(data.get("agents")) or list(DEFAULT_AGENT_GLOBS),
-        swarm=_str(data.get("swarm"), "swarm.yaml"),
+        swarm=_str(data.get("swarm"), d.swarm),
         ignore=_strs(data.get("ignore")),
         eval=EvalConfig(
-            concurrency=_int(ev.get("concurrency"), 8),
-            timeout=_num(ev.get("timeout"), 60.0),
-            retries=_int(ev.get("retries"), 4, minimum=0),
+            concurrency=_int(ev.get("concurrency"), de.concurrency),
+            timeout=_num(ev.get("timeout"), de.timeout),
+            retries=_int(ev.get("retries"), de.retries, minimum=0),
             provider=_opt_str(ev.get("provider")),
             fork_provider=_opt_str(ev.get("fork_provider")),
             limits={
@@ -188,13 +203,16 @@ def from_data(data: Any) -> Config:
                 max_cost_increase=_opt_num(gate.get("max_cost_increase")),
             ),
             max_response_bytes=min(
-                _int(ev.get("max_response_bytes"), 4 * 1024 * 1024, minimum=1024), 64 * 1024 * 1024
+                _int(ev.get("max_response_bytes"), de.max_response_bytes, MIN_RESPONSE_BYTES),
+                MAX_RESPONSE_BYTES_CAP,
             ),
-            max_retry_after=min(_num(ev.get("max_retry_after"), 60.0), 600.0),
+            max_retry_after=min(
+                _num(ev.get("max_retry_after"), de.max_retry_after), MAX_RETRY_AFTER_CAP
+            ),
             prices={k: v for k, v in _dict(ev.get("prices")).items() if isinstance(v, dict)},
         ),
         workspace=workspace,
-        status_file=_str(data.get("status_file"), "deployment-status.json"),
+        status_file=_str(data.get("status_file"), d.status_file),
         status=StatusConfig(
             **{
                 k: v
@@ -203,9 +221,11 @@ def from_data(data: Any) -> Config:
             }
         ),
         report=ReportConfig(
-            marker=_str(_dict(data.get("report")).get("marker"), "agentci"),
+            marker=_str(_dict(data.get("report")).get("marker"), d.report.marker),
             max_output_chars=_int(
-                _dict(data.get("report")).get("max_output_chars"), 600, minimum=50
+                _dict(data.get("report")).get("max_output_chars"),
+                d.report.max_output_chars,
+                minimum=MIN_REPORT_OUTPUT_CHARS,
             ),
         ),
         endpoints=[e for e in data.get("endpoints") or [] if isinstance(e, dict)]
@@ -218,13 +238,14 @@ def from_data(data: Any) -> Config:
 
 
 def _workspace(ws: dict[str, Any]) -> WorkspaceConfig:
+    d = _DEFAULT.workspace
     return WorkspaceConfig(
-        backend=_str(ws.get("backend"), "local"),
-        path=_str(ws.get("path"), ".agentci/workspace"),
+        backend=_str(ws.get("backend"), d.backend),
+        path=_str(ws.get("path"), d.path),
         prune=ws.get("prune") is True,
-        environment=_str(ws.get("environment"), DEFAULT_ENVIRONMENT),
-        lock_ttl=_num(ws.get("lock_ttl"), 120.0),
-        index_timeout=_num(ws.get("index_timeout"), 300.0),
+        environment=_str(ws.get("environment"), d.environment),
+        lock_ttl=_num(ws.get("lock_ttl"), d.lock_ttl),
+        index_timeout=_num(ws.get("index_timeout"), d.index_timeout),
         fastio=_dict(ws.get("fastio")),
         options=_dict(ws.get("options")),
         s3=_dict(ws.get("s3")),
@@ -264,10 +285,10 @@ def _notify(value: Any) -> list[NotifyTarget]:
         out.append(
             NotifyTarget(
                 spec["url_env"],
-                fmt if isinstance(fmt, str) and fmt in NOTIFY_FORMATS else "json",
+                fmt if isinstance(fmt, str) and fmt in NOTIFY_FORMATS else NOTIFY_FORMATS[0],
                 events,
                 tuple(_strs(spec.get("environments"))),
-                min(_num(spec.get("timeout"), NOTIFY_TIMEOUT), 30.0),
+                min(_num(spec.get("timeout"), NOTIFY_TIMEOUT), NOTIFY_TIMEOUT_CAP),
             )
         )
     return out
@@ -277,8 +298,8 @@ def _model_ref(value: Any) -> ModelRef | None:
     if not isinstance(value, dict):
         return None
     return ModelRef(
-        provider=_str(value.get("provider"), "openai"),
-        name=_str(value.get("name"), "gpt-4o-mini"),
+        provider=_str(value.get("provider"), ModelRef.provider),
+        name=_str(value.get("name"), ModelRef.name),
         base_url=_opt_str(value.get("base_url")),
         api_key_env=_opt_str(value.get("api_key_env")),
     )

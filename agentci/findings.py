@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import Enum
 from typing import Any
 
-
-class Severity(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    NOTE = "note"
+from agentci.rules import RULES, Severity
 
 
 @dataclass(frozen=True)
 class Finding:
-    rule: str  # stable id, e.g. "yaml-syntax"; see agentci.validate.rules.RULES
+    rule: str  # stable id, e.g. "yaml-syntax"; see agentci.rules.RULES
     severity: Severity
     path: str  # repo-relative, POSIX
     line: int  # 1-based; 0 when the finding is about the whole file
@@ -49,8 +44,6 @@ def warning(
 
 def _default_hint(rule: str) -> str:
     """Every finding carries a fix: when the caller gave none, the rule table's."""
-    from agentci.validate.rules import RULES  # imported late: rules imports this module
-
     known = RULES.get(rule)
     return known.hint if known else ""
 

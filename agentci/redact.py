@@ -32,6 +32,8 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
+from agentci import safe_text
+
 MIN_LENGTH = 8
 #: Deepest nesting kept in data written out (results, status); below it a subtree is cut.
 MAX_DEPTH = 64
@@ -74,19 +76,17 @@ def forms(value: str) -> set[str]:
     import json
     import urllib.parse
 
-    from agentci.report import escape
-
     base = {
         value,
         html.escape(value, quote=True),
         html.escape(value, quote=False),
         urllib.parse.quote(value, safe=""),
         urllib.parse.quote_plus(value),
-        escape.inline(value),
-        escape.code(value)[1:-1],
-        escape.block(value)[5:-6],
+        safe_text.md_inline(value),
+        safe_text.md_code(value)[1:-1],
+        safe_text.md_block(value)[5:-6],
         re.sub(r"([\\`*_{}\[\]()#+\-.!|~=:$<>])", r"\\\1", value),  # any markdown escaper
-        value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"),  # workflow commands
+        safe_text.command_data(value),  # workflow commands
     }
     out = set(base)
     for form in base:
@@ -228,13 +228,26 @@ def _env_names(data: Any, into: set[str], depth: int = 0) -> None:
 def _mask(new_forms: list[str]) -> None:
     if not new_forms:
         return
-    from agentci.github import gha
-
     out = sys.stdout
     with contextlib.suppress(Exception):
         out.flush()
     for form in sorted(new_forms):
-        gha.add_mask(form, out=unredacted(out))
+        add_mask(form, out=unredacted(out))
+
+
+def add_mask(value: str, out: TextIO | None = None, env: Mapping[str, str] | None = None) -> bool:
+    """In GitHub Actions (GITHUB_ACTIONS=true), send `::add-mask::` for each line of `value`
+    so the runner hides it in the log; returns whether it did. (`agentci.github.gha` offers
+    this under the same name; it lives here because masking is half of redaction.)"""
+    if not value or (env if env is not None else os.environ).get("GITHUB_ACTIONS") != "true":
+        return False
+    # The mask line carries the value itself: it goes under the redacting stream, not through it.
+    out = unredacted(out or sys.stdout)
+    for line in value.splitlines():
+        if line.strip():
+            out.write(f"::add-mask::{safe_text.command_data(line)}\n")
+    out.flush()
+    return True
 
 
 # -- streams ---------------------------------------------------------------------------

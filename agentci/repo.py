@@ -86,6 +86,27 @@ class Repo:
     def agent(self, name: str) -> Agent | None:
         return next((a for a in self.agents if a.name == name), None)
 
+    def duplicate_agents(self) -> list[Finding]:
+        """An error for each manifest whose agent name an earlier manifest already took (the
+        one check: validate reports these, deploy refuses a repo that has any)."""
+        seen: dict[str, str] = {}
+        out = []
+        for agent in self.agents:
+            if agent.name not in seen:
+                seen[agent.name] = agent.manifest
+                continue
+            doc = self.documents.get(agent.manifest)
+            out.append(
+                error(
+                    "duplicate-agent",
+                    agent.manifest,
+                    doc.line_of(["agent", "name"]) if doc else 0,
+                    f"agent name {agent.name!r} is already used by {seen[agent.name]}",
+                    "give every agent a unique name",
+                )
+            )
+        return out
+
     def read_text(self, path: str) -> str | None:
         text, _ = read_text(self.source, path)
         return text
@@ -274,8 +295,8 @@ def _load_agent(repo: Repo, manifest: str) -> Agent | None:
 def _knowledge_ref(source: Source, doc: Document, base: str, value: str, i: int) -> str | None:
     """A knowledge path: relative to the manifest when that exists, else to the repo root.
 
-    SPEC writes `knowledge: [knowledge/support]` in agents/support-bot/agent.yaml (root-relative);
-    the scaffold writes `../../knowledge/assistant` (manifest-relative). Both are accepted.
+    A root-relative path is the common form (`knowledge: [knowledge/support]` in
+    agents/support-bot/agent.yaml); the scaffold writes `../../knowledge/assistant` (manifest-relative). Both are accepted.
     """
     line = doc.line_of(["agent", "knowledge", i])
     escapes = getattr(source, "escapes", None)

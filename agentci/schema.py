@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from agentci.documents import Document
+from agentci.fastschema import ecma_pattern, gate
 from agentci.findings import Finding, error, warning
 
 #: name -> (schema file, what it describes)
@@ -31,17 +31,34 @@ def load_schema(name: str) -> dict[str, Any]:
     )
     if name == "eval-set":
         # The allowed assertion types are the assertion registry's list, not a copy of it.
-        from agentci.eval.assertions.names import ASSERTION_TYPES
+        from agentci.assertion_types import ASSERTION_TYPES
 
         schema["$defs"]["assertion"]["properties"]["type"]["enum"] = sorted(ASSERTION_TYPES)
+    if name == "config":
+        # The defaults are the config dataclasses', not a copy of them.
+        from agentci.config import Config, ModelRef
+
+        props = schema["properties"]
+        _fill_defaults(props, Config())
+        for key in ("judge", "embedding"):
+            _fill_defaults(props["eval"]["properties"][key]["properties"], ModelRef())
     return schema
 
 
-@cache
-def ecma_pattern(pattern: str) -> re.Pattern[str]:
-    """A JSON Schema `pattern` with ECMA-262 meaning: `$` is the end of the string.
-    Python's `$` also matches before a final newline, so "bot\\n" would pass as a name."""
-    return re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", pattern))
+def _fill_defaults(props: dict[str, Any], defaults: Any) -> None:
+    """Set each property's JSON Schema `default` from the dataclass instance `defaults`."""
+    import dataclasses
+
+    for f in dataclasses.fields(defaults):
+        prop, value = props.get(f.name), getattr(defaults, f.name)
+        if not isinstance(prop, dict) or value is None:
+            continue
+        if dataclasses.is_dataclass(value):
+            _fill_defaults(prop.get("properties", {}), value)
+        elif isinstance(value, (str, int, float, bool)):
+            prop["default"] = value
+        elif isinstance(value, (list, tuple, dict)) and value:
+            prop["default"] = list(value) if not isinstance(value, dict) else dict(value)
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
@@ -61,8 +78,6 @@ def _validator(name: str) -> Any:
 
 @cache
 def _gate(name: str) -> Any:
-    from agentci.validate.fastschema import gate
-
     return gate(load_schema(name))
 
 

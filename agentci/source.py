@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from agentci import git
 from agentci.errors import AgentciError
 
 #: Files larger than this are not parsed (a finding says so); 50 MB junk must not hang us.
@@ -238,13 +239,10 @@ class GitTree:
         self.label = self.label or f"git {self.ref}"
 
     def _git(self, *args: str, input: bytes | None = None) -> bytes:
-        proc = subprocess.run(
-            ["git", "-C", str(self.root), *args], input=input, capture_output=True, check=False
-        )
+        proc = git.run(self.root, *args, input=input)
         if proc.returncode != 0:
-            msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             raise AgentciError(
-                f"git {' '.join(args[:2])} failed: {msg[-1] if msg else 'unknown error'}",
+                f"git {' '.join(args[:2])} failed: {git.error(proc)}",
                 hint=f"check that {self.ref!r} is a commit in {self.root} (fetch-depth: 0 in actions/checkout)",
             )
         return proc.stdout
@@ -275,11 +273,7 @@ class GitTree:
             raise FileNotFoundError(path)
         with self._lock:
             if self._proc is None:
-                self._proc = subprocess.Popen(
-                    ["git", "-C", str(self.root), "cat-file", "--batch"],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                )
+                self._proc = git.cat_file_batch(self.root)
             assert self._proc.stdin is not None and self._proc.stdout is not None
             self._proc.stdin.write(entry[0].encode() + b"\n")
             self._proc.stdin.flush()
@@ -328,28 +322,9 @@ def tracked_by_git(paths: list[Path]) -> set[Path]:
     for folder, items in by_dir.items():
         if not folder.is_dir():
             continue
-        try:
-            proc = subprocess.run(
-                ["git", "-C", str(folder), "ls-files", "-z", "--full-name", "--", *map(str, items)],
-                capture_output=True,
-                timeout=30,
-                check=False,
-            )
-            top = subprocess.run(
-                ["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
+        names = git.ls_files(folder, [str(p) for p in items])
+        root = git.toplevel(folder) if names is not None else None
+        if names is None or root is None:
             continue
-        if proc.returncode != 0 or top.returncode != 0:
-            continue
-        root = Path(top.stdout.strip()).resolve()
-        out.update(
-            (root / name.decode("utf-8", "replace")).resolve()
-            for name in proc.stdout.split(b"\0")
-            if name
-        )
+        out.update((root / name).resolve() for name in names)
     return out

@@ -2,7 +2,8 @@
 
 - agentci's form: `roles: [{name, agent, input_dir, output_dir, next}]`; the agent's own
   `permissions` must already cover the role's directories (validate checks that).
-- the seed articles' form: `swarm: [{role, input_dir, output_dir}]`: each role is the agent
+- the seed articles' form (Fast.io's "AI Agent GitOps Workflows"; the file verbatim in
+  tests/fixtures/seed/swarm/): `swarm: [{role, input_dir, output_dir}]`: each role is the agent
   of that name, and deploy *grants* it write on output_dir and read on input_dir ("the
   Orchestrator ensures that the researcher agent has write access to /research and the
   writer has read access"), on top of the manifest's permissions.

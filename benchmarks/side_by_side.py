@@ -16,7 +16,7 @@ from pathlib import Path
 from benchmarks import dataset, peers
 from benchmarks.harness import PY, LatencyServer, Run, base_env, measure
 
-AGENTCI_DEFAULT_CONCURRENCY = 8  # SPEC §3: agentci.yaml eval.concurrency, else 8
+AGENTCI_DEFAULT_CONCURRENCY = 8  # agentci.yaml eval.concurrency, else 8 (agentci.config.EvalConfig)
 DEEPEVAL_MAX_N_ALL_CONFIGS = 200
 PEER_TIMEOUT_S = 300.0
 

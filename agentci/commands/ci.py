@@ -12,11 +12,11 @@ import argparse
 import contextlib
 import io
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from agentci import git
 from agentci.errors import EXIT_FAIL, EXIT_OK, EXIT_USAGE
 from agentci.github.event import PR_ACTIONS
 
@@ -149,36 +149,13 @@ def _cli(*argv: str, capture: bool = False) -> tuple[int, str]:
     return rc, buf.getvalue()
 
 
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
-def _merge_base(root: Path, base_sha: str, notes: list[str]) -> str | None:
-    """The merge base of the PR base and HEAD, fetching the base when the checkout is shallow."""
-    if _git(root, "cat-file", "-e", f"{base_sha}^{{commit}}") is None:
-        _git(root, "fetch", "--no-tags", "--quiet", "origin", base_sha)
-    if _git(root, "cat-file", "-e", f"{base_sha}^{{commit}}") is None:
-        notes.append(
-            f"Base commit {base_sha[:12]} is not in the checkout, so there is no base comparison: "
-            "use `fetch-depth: 0` in actions/checkout."
-        )
-        return None
-    # A shallow clone can lack the history to find a merge base: then the base itself is
-    # the best comparison (for a PR merge commit it is the first parent).
-    return _git(root, "merge-base", base_sha, "HEAD") or base_sha
-
-
 def _base_ref(args: argparse.Namespace, root: Path, event: Any) -> str | None:
     """What the head is compared with: the PR's base, the merge queue's base (else the queue
     commit's first parent), or --base REF locally."""
     if event is None:
         if (
             args.base
-            and _git(root, "rev-parse", "--verify", "--quiet", f"{args.base}^{{commit}}") is None
+            and git.out(root, "rev-parse", "--verify", "--quiet", f"{args.base}^{{commit}}") is None
         ):
             from agentci.errors import UsageError
 
@@ -186,9 +163,9 @@ def _base_ref(args: argparse.Namespace, root: Path, event: Any) -> str | None:
                 f"--base {args.base}: no such commit",
                 hint="fetch it first, e.g. git fetch origin main",
             )
-        return _git(root, "rev-parse", f"{args.base}^{{commit}}") if args.base else None
+        return git.out(root, "rev-parse", f"{args.base}^{{commit}}") if args.base else None
     if event.is_merge_group:
-        return event.base_sha or _git(root, "rev-parse", "HEAD^1")
+        return event.base_sha or git.out(root, "rev-parse", "HEAD^1")
     return event.base_sha if event.is_pr else None
 
 
@@ -208,7 +185,7 @@ def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int
     argv = ["eval", str(root), "--output", str(results_path)]
     base_ref = _base_ref(args, root, event)
     if base_ref:
-        base = _merge_base(root, base_ref, notes)
+        base = git.merge_base(root, base_ref, notes)
         if base:
             argv += ["--base", base, "--changed-only"]
     provider = args.provider
@@ -314,7 +291,7 @@ def _deploy_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) ->
         _say("deploy not configured: this agentci has no deploy command yet; validation passed")
         gha.append_summary("### agentci deploy\n\nDeploy not configured; validation passed.\n")
         return EXIT_OK
-    head = _git(root, "rev-parse", "HEAD") or event.sha  # before: a status write-back may commit
+    head = git.out(root, "rev-parse", "HEAD") or event.sha  # before: a status write-back may commit
     rc, out = _cli("deploy", str(root), "--format", "json", capture=True)
     try:
         status = json.loads(out) if out.strip() else {}

@@ -103,10 +103,10 @@ def deploy_environment(
     from agentci.deploy.apply import DeployOptions
     from agentci.deploy.backends.registry import open_workspace
     from agentci.deploy.desired import load_desired
-    from agentci.deploy.guard import check_persistent
     from agentci.deploy.plan import make_plan
     from agentci.errors import AgentciError
     from agentci.eval.render import RenderError
+    from agentci.github.runner import check_persistent
 
     opts = DeployOptions(
         root=root,
@@ -169,7 +169,7 @@ def deploy_environment(
     }
     if not args.dry_run and not args.no_writeback:
         from agentci.deploy.status import status_document
-        from agentci.deploy.writeback import write_back
+        from agentci.github.status_file import write_back
 
         doc = status_document(env_name, backend, desired.commit, report.result, list(report.agents))
         data["status_written"] = write_back(root, desired.config, doc, log)
@@ -239,14 +239,9 @@ def _actions_outputs(report: DeployReport) -> None:
 
 def _warn_uncommitted(root: Path, status_file: str, log: Callable[[str], None]) -> None:
     """GitOps deploys commits: say so when the work tree holds edits that will not go out."""
-    import subprocess
+    from agentci import git
 
-    out = subprocess.run(
-        ["git", "-C", str(root), "status", "--porcelain", "--", "."],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.splitlines()
+    out = git.status(root, ".")
     dirty = [
         line[3:] for line in out if not line[3:].startswith(".agentci/") and line[3:] != status_file
     ]

@@ -6,11 +6,11 @@ Exit 0 when the gate passes, 1 when it fails (with a one-line reason), 2 on bad 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
+from agentci import safe_text
 from agentci.errors import EXIT_FAIL, EXIT_OK, UsageError
 
 
@@ -160,13 +160,9 @@ def _set_outputs(data: dict[str, Any]) -> None:
     )
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0, DEL and C1 (8-bit CSI)
-
-
 def _safe(text: Any, limit: int = 160) -> str:
     """Model output is untrusted: no terminal escapes, one line, bounded."""
-    s = _CONTROL.sub("?", str(text or "")).replace("\n", " ")
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+    return safe_text.line(str(text or "").replace("\n", " "), limit)
 
 
 def _print_text(data: dict[str, Any], output: Path) -> None:

@@ -138,7 +138,7 @@ def check_deployed(backend: Backend, agent: str) -> Path:
     """The local workspace root, once the agent is known to be deployed there (else a clear refusal)."""
     from agentci.deploy.backends.local import LocalBackend
     from agentci.deploy.desired import agent_area
-    from agentci.policy import DEFAULT_DIR
+    from agentci.mcp.policy import DEFAULT_DIR
 
     try:
         if not isinstance(backend, LocalBackend):

@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentci import git
 from agentci.config import Config
 from agentci.deploy.backends.base import AreaRef
 from agentci.errors import AgentciError
@@ -89,13 +89,7 @@ def knowledge_path(repo_path: str) -> str:
 def open_source(root: Path, ref: str | None) -> tuple[Source, str | None]:
     """`--ref` (or HEAD when the repo is a git repo) read from git; otherwise the work tree."""
     if ref is None:
-        inside = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--verify", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if inside.returncode != 0:
+        if git.run(root, "rev-parse", "--verify", "HEAD").returncode != 0:
             return WorkTree(root), None
         ref = "HEAD"
     tree = GitTree(root, ref)
@@ -137,7 +131,7 @@ def _load(
 
         findings = validate(repo)  # one gate: the same findings validate prints, `ignore:` honoured
     else:
-        findings = repo.findings
+        findings = repo.findings + repo.duplicate_agents()  # what deploy cannot do without
     errors = [f for f in findings if f.severity == Severity.ERROR]
     if errors:
         lines = "\n".join(
@@ -152,16 +146,9 @@ def _load(
             "then deploy again",
             exit_code=1 if check else None,  # diff: 1 means drift, so a repo it cannot read is 2
         )
-    seen: dict[str, str] = {}
     agents: dict[str, DesiredAgent] = {}
     knowledge = Area(KNOWLEDGE)
     for agent in repo.agents:
-        if agent.name in seen:
-            raise AgentciError(
-                f"{agent.manifest}: agent name {agent.name!r} is also used by {seen[agent.name]}",
-                hint="give each agent a unique agent.name",
-            )
-        seen[agent.name] = agent.manifest
         area = Area(agent_area(agent.name))
         area.files["agent.yaml"] = source.read_bytes(agent.manifest)
         if agent.prompt:

@@ -8,11 +8,11 @@ on main after the branch was cut do not count as the PR's changes.
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentci import git
 from agentci.errors import AgentciError
 from agentci.repo import Agent, Repo, load_repo
 from agentci.source import GitTree, Source
@@ -43,10 +43,7 @@ def open_base(root: Path, ref: str) -> Base:
 
 
 def _git(root: Path, *args: str) -> str | None:
-    proc = subprocess.run(
-        ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
-    )
-    return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else None
+    return git.out(root, *args) or None
 
 
 def changed(head_agent: Agent, head: Source, base_repo: Repo) -> bool:

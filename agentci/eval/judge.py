@@ -65,7 +65,7 @@ def _judge_class() -> Any:
     quiet_deepeval()
     from deepeval.models import DeepEvalBaseLLM
 
-    from agentci.eval.assertions.structured import extract_json
+    from agentci.eval.json_text import extract_json
 
     class AgentciJudge(DeepEvalBaseLLM):
         def __init__(self, provider: Provider, model: str, params: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from agentci.errors import AgentciError
 
 
 def _clean(text: Any) -> str:
-    from agentci.report.formats import xml_text  # the one XML 1.0 character filter
+    from agentci.safe_text import xml as xml_text  # the one XML 1.0 character filter
 
     return xml_text(str(text or ""))
 

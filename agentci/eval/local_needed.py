@@ -47,12 +47,11 @@ def needed(
     if repo_uses_local(load_repo(WorkTree(root)), fork=fork):
         return True
     if base:
-        # _merge_base fetches the base into a shallow checkout, as `ci` does
-        from agentci.commands.ci import _merge_base
+        from agentci import git
         from agentci.eval.baseline import open_base
 
         try:
-            ref = _merge_base(root, base, [])
+            ref = git.merge_base(root, base, [])  # fetches into a shallow checkout, as `ci` does
             return ref is not None and repo_uses_local(open_base(root, ref).repo, fork=fork)
         except Exception:
             return True  # the base cannot be read here: install rather than fail the eval later

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentci import trust
+from agentci.assertion_types import JUDGED_TYPES
 from agentci.config import ModelRef
-from agentci.eval.assertions.names import JUDGED_TYPES
 from agentci.eval.cases import Case, EvalSet, load_set
 from agentci.eval.providers import registry
 from agentci.eval.providers.base import (

@@ -7,17 +7,13 @@ one line needs none of it.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 import time
 from typing import TextIO
 
+from agentci import safe_text
 from agentci.eval.runner import CaseResult
-
-#: C0, DEL and C1 controls: an agent name is PR-authored, and a newline in it would start
-#: a workflow command in the Actions log.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class Progress:
@@ -62,5 +58,7 @@ class Progress:
         with self._lock:
             if self.tty:
                 self.stream.write("\r\033[K")
-            self.stream.write(_CONTROL.sub("?", f"{name}: {line}") + "\n")
+            # an agent name is PR-authored: one line, nothing that drives the terminal or
+            # starts a workflow command in the Actions log
+            self.stream.write(safe_text.line(f"{name}: {line}") + "\n")
             self.stream.flush()

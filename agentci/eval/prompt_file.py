@@ -8,9 +8,9 @@ the directory (or the enclosing git repository) still applies (judge, gates, lim
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
+from agentci import git
 from agentci.documents import load_document
 from agentci.errors import UsageError
 from agentci.eval.cases import PROMPT_YML
@@ -54,11 +54,4 @@ def load(path: Path) -> tuple[Path, Repo, Agent]:
 
 
 def _root(start: Path) -> Path:
-    proc = subprocess.run(
-        ["git", "-C", str(start), "rev-parse", "--show-toplevel"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    top = proc.stdout.strip()
-    return Path(top).resolve() if proc.returncode == 0 and top else start
+    return git.toplevel(start) or start

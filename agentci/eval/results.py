@@ -1,4 +1,4 @@
-"""The results JSON (SPEC §3): the one source every report is rendered from.
+"""The results JSON (README, "Evaluation"): the one source every report is rendered from.
 
 Built in two steps so shard files can be merged: case entries first, then every
 count, rate and set verdict is derived from the case entries alone (`summarize`).
@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from agentci.eval import cost, gates
 from agentci.eval.baseline import change
 from agentci.eval.cases import EvalSet
 from agentci.eval.runner import CaseResult
+from agentci.files import write_atomic
 
 VERSION = 1
 _LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -248,16 +247,9 @@ def dumps(data: dict[str, Any], *, pretty: bool = False) -> str:
 
 def write(path: Path, data: dict[str, Any], text: str | None = None) -> None:
     """Atomic: a reader (or a crashed run) never sees half a results file."""
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(redact.text(text if text is not None else dumps(redact.scrub(data))))
-        os.replace(tmp, path)
+        write_atomic(path, redact.text(text if text is not None else dumps(redact.scrub(data))))
     except OSError as exc:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
         raise AgentciError(
             f"cannot write results {path}: {exc.strerror or exc}",
             hint="pass a writable file path with --output",

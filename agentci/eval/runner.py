@@ -26,7 +26,7 @@ from agentci.eval.cache import Cache
 from agentci.eval.cases import Case
 from agentci.eval.providers.base import Provider, ProviderError, Request, Response, ToolCall
 from agentci.eval.scoring import RunScore, combine, score_run
-from agentci.retry import backoff_delay
+from agentci.retry import RetryPolicy
 
 
 @dataclass
@@ -94,6 +94,9 @@ class Runner:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.max_retry_after = max_retry_after
+        self.retry = RetryPolicy(
+            self.retries, backoff_base, backoff_cap, max_retry_after, "eval.max_retry_after"
+        )
         self.on_done = on_done
         self.stats = RunStats()
         self._lock = threading.Lock()
@@ -251,25 +254,17 @@ class Runner:
                     return _redacted_response(provider.complete(request))
                 except ProviderError as exc:
                     error = exc
-            if not error.retryable or attempt >= self.retries:
-                if attempt:
-                    raise ProviderError(f"{error} (gave up after {attempt + 1} attempts)") from None
+            step = self.retry.after_failure(
+                attempt, retryable=error.retryable, retry_after=error.retry_after
+            )
+            if step.wait is None:
+                if step.why:
+                    raise ProviderError(f"{error}{step.why}") from None
                 raise error
-            if error.retry_after is not None and error.retry_after > self.max_retry_after:
-                raise ProviderError(
-                    f"{error}; the server asks to retry after {error.retry_after:.0f} s, more than the "
-                    f"{self.max_retry_after:g} s agentci waits (eval.max_retry_after)"
-                ) from None
             attempt += 1
-            delay = self._delay(attempt, error.retry_after)
-            if not bounds.wait_allowed(delay):
-                raise ProviderError(f"{error}; no retry: {bounds.run_deadline_reason()}") from None
             with self._lock:
                 self.stats.retries += 1
-            time.sleep(delay)
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        return backoff_delay(attempt, retry_after, base=self.backoff_base, cap=self.backoff_cap)
+            time.sleep(step.wait)
 
 
 def _redacted_response(r: Response) -> Response:

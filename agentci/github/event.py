@@ -159,16 +159,14 @@ def refuse_untrusted_code_with_secrets(
     may be a fork's code: evaluating it would aim those secrets wherever that code says. Refused
     unless the checkout is the trusted commit itself (GITHUB_SHA), every model is the embedded one,
     or the workflow opts in by name."""
-    import subprocess
+    from agentci import git
 
     env = os.environ if env is None else env
     if event is None or event.name not in SECRETS_WITH_FORK_CODE or provider == "local":
         return
     if env.get(DANGER_ENV, "").lower() in ("1", "true", "yes"):
         return
-    head = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    head = git.out(root, "rev-parse", "HEAD") or ""
     if head and head == event.sha:
         return  # the checkout is the base branch's own commit: trusted code
     raise AgentciError(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from agentci import redact
+from agentci import redact, safe_text
 
 #: GitHub shows at most this many annotations of each type per step.
 ANNOTATIONS_PER_TYPE = 10
@@ -105,25 +105,19 @@ def annotate(
         shown[a.level] = shown.get(a.level, 0) + 1
         if active:
             props = {"file": a.file, "line": a.line or "", "col": a.col or "", "title": a.title}
-            prop_text = ",".join(f"{k}={_escape_prop(str(v))}" for k, v in props.items() if v)
+            prop_text = ",".join(
+                f"{k}={safe_text.command_property(str(v))}" for k, v in props.items() if v
+            )
             message = redact.text(a.message)  # before the command escaping
             out.write(
-                f"::{a.level}{' ' + prop_text if prop_text else ''}::{_escape_data(message)}\n"
+                f"::{a.level}{' ' + prop_text if prop_text else ''}::{safe_text.command_data(message)}\n"
             )
     out.flush()
     return rest
 
 
-def add_mask(value: str, out: TextIO | None = None, env: Mapping[str, str] | None = None) -> bool:
-    if not value or not in_actions(env):
-        return False
-    # The mask line carries the value itself: it goes under the redacting stream, not through it.
-    out = redact.unredacted(out or sys.stdout)
-    for line in value.splitlines():
-        if line.strip():
-            out.write(f"::add-mask::{_escape_data(line)}\n")
-    out.flush()
-    return True
+#: Masking is half of redaction, so it lives there; offered here with the other commands.
+add_mask = redact.add_mask
 
 
 def print_untrusted(
@@ -143,17 +137,9 @@ def print_untrusted(
 
 def group(title: str, out: TextIO | None = None, env: Mapping[str, str] | None = None) -> None:
     if in_actions(env):
-        (out or sys.stdout).write(f"::group::{_escape_data(title)}\n")
+        (out or sys.stdout).write(f"::group::{safe_text.command_data(title)}\n")
 
 
 def endgroup(out: TextIO | None = None, env: Mapping[str, str] | None = None) -> None:
     if in_actions(env):
         (out or sys.stdout).write("::endgroup::\n")
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_prop(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentci.mcp.paths import Refused, clean, is_under
-from agentci.policy import DEFAULT_DIR as POLICY_DIR
+from agentci.mcp.policy import DEFAULT_DIR as POLICY_DIR
 
 INTERNAL = "/.agentci"
 MANAGED = ("/agents", "/knowledge", "/deployment.log")

@@ -20,23 +20,38 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from agentci.deploy.backends.local import flocked
 from agentci.deploy.lock import agent_lock_holder, agent_lock_record
+from agentci.files import flocked
 from agentci.mcp.paths import Refused
-from agentci.mcp.spec import DEFAULT_LOCK_TTL, Failed, Outcome
+from agentci.mcp.spec import DEFAULT_LOCK_TTL, Failed, Limits, Outcome
 
 if TYPE_CHECKING:
     from agentci.mcp.access import Policy
-    from agentci.mcp.tools import AgentTools
 
 GUARD = ".agentci/locks/agent-locks.guard"
 MAX_LOCK_BYTES = 64 << 10
 
 
+class Files(Protocol):
+    """What the lock tools need from the file tools (`agentci.mcp.tools.AgentTools`)."""
+
+    root: Path
+    agent: str
+    limits: Limits
+
+    def target(
+        self, policy: Policy, op: str, raw: object, *, respect_locks: bool = True
+    ) -> tuple[str, Path]: ...
+
+    def read_bytes(self, real: Path, path: str, limit: int) -> bytes | None: ...
+
+    def replace(self, real: Path, data: bytes) -> None: ...
+
+
 class LockTools:
-    def __init__(self, tools: AgentTools) -> None:
+    def __init__(self, tools: Files) -> None:
         self.tools = tools
 
     def _guard(self) -> contextlib.AbstractContextManager[None]:

@@ -3,7 +3,7 @@
 Two steps, both strict, because the path is untrusted text (model output):
 
 1. `clean(raw)`: one canonical spelling or a refusal. Refused outright rather than decoded:
-   `..` segments, NUL and control characters, backslashes, percent-encodings (`%2e%2e`),
+   `..` segments, NUL, control, bidi and zero-width characters (`safe_text.is_unsafe`), backslashes, percent-encodings (`%2e%2e`),
    text that is not NFC-normalised, characters whose compatibility form is a dot, slash,
    backslash, percent or colon (fullwidth `．．／`), segments ending in a dot or space and
    colons (Windows aliases). A path that needs decoding to mean something is not a path
@@ -22,6 +22,8 @@ import os
 import stat
 import unicodedata
 from pathlib import Path
+
+from agentci import safe_text
 
 MAX_PATH_CHARS = 1024
 RELEASES = ".agentci/releases"
@@ -45,9 +47,11 @@ def clean(raw: object) -> str:
     shown = raw[:200]
     if len(raw) > MAX_PATH_CHARS:
         raise Refused("bad-path", shown, f"longer than {MAX_PATH_CHARS} characters")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
+    if safe_text.is_unsafe(raw):
         raise Refused(
-            "encoding", shown.encode("unicode_escape").decode(), "NUL or control character"
+            "encoding",
+            safe_text.line(shown),
+            "NUL, control, bidi, zero-width or separator character",
         )
     if "\\" in raw:
         raise Refused("encoding", shown, "backslash (use / between segments)")

@@ -2,7 +2,7 @@
 
 The low-level server (not `MCPServer`, the SDK's decorator layer) because the tools' argument
 names are a contract (`move_file {from, to}`: `from` cannot be a Python parameter) and the
-input schemas are written out in `agentci.mcp.spec.TOOLS`. Transports as the SDK's
+input schemas are written out in `agentci.workspace_tools.TOOLS`. Transports as the SDK's
 `MCPServer.run_stdio_async` / `run_streamable_http_async` use them
 (mcp/server/mcpserver/server.py in mcp 2.3.0): `stdio_server()` + `Server.run`, and
 `Server.streamable_http_app(host=...)` under uvicorn, which turns on the SDK's DNS-rebinding

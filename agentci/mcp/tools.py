@@ -2,7 +2,7 @@
 
 Plain Python (no MCP SDK here): `AgentTools.call(name, arguments)` returns an `Outcome`, which
 `agentci.mcp.server` turns into an MCP `CallToolResult` (`isError` when `outcome.is_error`).
-The tools and their argument names are listed in `agentci.mcp.spec.TOOLS`. Paths are workspace
+The tools and their argument names are listed in `agentci.workspace_tools.TOOLS`. Paths are workspace
 paths (`/research/r1.md`).
 
 Order per call: arguments -> the deployed policy (read now) -> path text (`paths.clean`) ->
@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from agentci.files import write_atomic
 from agentci.mcp import access
 from agentci.mcp.audit import AuditLog
 from agentci.mcp.paths import LocalFiles, Refused, clean
@@ -128,16 +129,7 @@ class AgentTools:
         return data
 
     def replace(self, real: Path, data: bytes) -> None:
-        real.parent.mkdir(parents=True, exist_ok=True)
-        tmp = real.with_name(f".{real.name}.mcp-{os.getpid()}-{threading.get_ident()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, real)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # e.g. disk full: no half-written leftovers
-            raise
+        write_atomic(real, data)
 
     # -- files -------------------------------------------------------------------------
     def read_file(self, policy: access.Policy, args: dict[str, Any]) -> Outcome:

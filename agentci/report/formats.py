@@ -7,7 +7,7 @@ import json
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from agentci import __version__
+from agentci import __version__, safe_text
 from agentci.report.model import FAILING
 
 
@@ -131,17 +131,9 @@ def _result(rule: str, level: str, message: str, path: str, line: Any) -> dict[s
     }
 
 
-def xml_text(text: str) -> str:
-    # XML 1.0 cannot carry most control characters (nor lone surrogates, U+FFFE/U+FFFF);
-    # model output, case ids and file names from a crafted results file may hold them.
-    return "".join(
-        ch
-        for ch in text
-        if ch in "\t\n\r"
-        or (0x20 <= ord(ch) < 0xD800)
-        or (0xE000 <= ord(ch) < 0xFFFE)
-        or ord(ch) > 0xFFFF
-    )
+#: XML 1.0 cannot carry most control characters (nor lone surrogates, U+FFFE/U+FFFF);
+#: model output, case ids and file names from a crafted results file may hold them.
+xml_text = safe_text.xml
 
 
 def _seconds(ms: Any) -> float:

@@ -24,23 +24,7 @@ from agentci.validate.environments import check as check_environments
 
 
 def duplicate_agents(ctx: Context) -> list[Finding]:
-    seen: dict[str, str] = {}
-    out = []
-    for agent in ctx.repo.agents:
-        if agent.name in seen:
-            doc = ctx.repo.documents[agent.manifest]
-            out.append(
-                error(
-                    "duplicate-agent",
-                    agent.manifest,
-                    doc.line_of(["agent", "name"]),
-                    f"agent name {agent.name!r} is already used by {seen[agent.name]}",
-                    "give every agent a unique name",
-                )
-            )
-        else:
-            seen[agent.name] = agent.manifest
-    return out
+    return ctx.repo.duplicate_agents()
 
 
 def config_paths(ctx: Context) -> list[Finding]:

@@ -95,7 +95,7 @@ def _checker(schema_uri: str) -> Any:
 
 @cache
 def _gate() -> Any:
-    from agentci.validate.fastschema import gate
+    from agentci.fastschema import gate
 
     return gate(merged_2020_12(), formats=True)
 

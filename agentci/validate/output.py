@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from itertools import groupby
 
+from agentci import safe_text
 from agentci.findings import Finding, Severity
 
 FORMATS = ("text", "json", "github", "sarif")
@@ -71,15 +72,9 @@ def _one_line(text: str) -> str:
     return printable(" ".join(text.split()) if ("\n" in text or "\r" in text) else text)
 
 
-# C0/C1 control characters other than the whitespace handled above: quoted repo content must
-# not drive the terminal or the log viewer (ANSI colours, OSC titles, cursor moves).
-_CONTROL = {
-    c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if chr(c) not in "\n\r\t"
-}
-
-
-def printable(text: str) -> str:
-    return text.translate(_CONTROL)
+#: Quoted repo content must not drive the terminal or the log viewer (ANSI colours, OSC
+#: titles, cursor moves, bidi reordering): unsafe characters are shown as escapes.
+printable = safe_text.terminal
 
 
 # --- GitHub workflow commands ------------------------------------------------------------
@@ -87,14 +82,8 @@ def printable(text: str) -> str:
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
 
-def escape_data(value: str) -> str:
-    """Escape a workflow-command message (%, CR, LF), as @actions/core does."""
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(value: str) -> str:
-    """Escape a workflow-command property value: the message escapes plus ':' and ','."""
-    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+escape_data = safe_text.command_data
+escape_property = safe_text.command_property
 
 
 def annotation(f: Finding) -> str:

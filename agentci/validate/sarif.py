@@ -7,7 +7,7 @@ from typing import Any
 
 from agentci import __version__
 from agentci.findings import Finding, Severity
-from agentci.validate.rules import RULES, rule
+from agentci.rules import RULES, rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/agentci/agentci"

@@ -1,4 +1,4 @@
-"""agentci.policy: what an MCP server asks before letting an agent read or write a path."""
+"""agentci.mcp.policy: what an MCP server asks before letting an agent read or write a path."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from deploy_helpers import deploy, make_repo, write
 
-from agentci.policy import allowed, normalize
+from agentci.mcp.policy import allowed, normalize
 
 
 @pytest.fixture(scope="module")

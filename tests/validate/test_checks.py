@@ -314,3 +314,28 @@ def test_ignore_in_config_silences_a_rule(make_repo: Make) -> None:
         }
     )
     assert check(root) == []
+
+
+@pytest.mark.parametrize("command", ["diff", "deploy"])
+def test_deploy_and_diff_refuse_duplicate_agents_with_validates_finding(
+    make_repo: Make, command: str
+) -> None:
+    """One duplicate-agent check (agentci.repo.Repo.duplicate_agents): validate reports it,
+    and deploy and diff (which skips the other checks) refuse with the same finding."""
+    import subprocess
+    import sys
+
+    root = make_repo(
+        {"agents/copy/agent.yaml": "agent: {name: bot}\n", "agents/copy/system_prompt.md": "hi"}
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentci", command, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+    )
+    assert proc.returncode != 0
+    said = proc.stdout + proc.stderr
+    assert "agents/copy/agent.yaml:1" in said and "[duplicate-agent]" in said, said
+    assert "already used by" in said

@@ -9,8 +9,8 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from agentci.findings import Finding, Severity, error
+from agentci.rules import RULES
 from agentci.validate.output import annotation, escape_data, escape_property, render
-from agentci.validate.rules import RULES
 from agentci.validate.sarif import sarif
 from tests.conftest import run_cli
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agentci import policy
+from agentci.mcp import policy
 from tests.conftest import ROOT, commit_all, init_repo, run_cli
 
 SEED = ROOT / "tests" / "fixtures" / "seed"

@@ -13,6 +13,8 @@ Fast.io reports md5), so the planner compares like with like.
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -150,3 +152,43 @@ class Backend(ABC):
 
     def close(self) -> None:  # optional hook: most backends hold nothing open
         return None
+
+
+# -- who holds a lock, and whether that process still lives -----------------------------
+
+
+def boot_id() -> str | None:
+    """This machine's boot id: a pid names a process only within one boot."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            return fh.read().strip() or None
+    except OSError:
+        return None
+
+
+def identity() -> dict[str, object]:
+    """What a lease records about its holder, so a run on the same host can tell it died."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "boot_id": boot_id()}
+
+
+def holder_dead(held: dict[str, object]) -> bool:
+    """True only when the holder ran on this host in this boot and its pid is gone. Any
+    doubt (another host, no boot id, a pid we may not signal) means alive: the TTL stands."""
+    pid, host, boot = held.get("pid"), held.get("host"), held.get("boot_id")
+    if (
+        not isinstance(pid, int)
+        or pid <= 0
+        or host != socket.gethostname()
+        or not boot
+        or boot != boot_id()
+    ):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: it exists under another user
+        return False
+    return False

@@ -19,12 +19,12 @@ import posixpath
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentci.deploy.backends.base import AreaRef, Backend, Lease
+from agentci.deploy.backends.base import AreaRef, Backend, Lease, holder_dead, identity
 from agentci.errors import AgentciError
+from agentci.files import flocked, write_atomic
 
 RELEASES = ".agentci/releases"
 LOCKS = ".agentci/locks"
@@ -76,11 +76,7 @@ class LocalBackend(Backend):
 
     def write(self, path: str, data: bytes) -> None:
         self._ensure()
-        target = self._p(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        write_atomic(self._p(path), data)
 
     def append(self, path: str, data: bytes) -> None:
         self._ensure()
@@ -237,8 +233,6 @@ class LocalBackend(Backend):
         with self._guard(guard):
             held = self._read_lease(path)
             now = time.time()
-            from agentci.deploy.lock import holder_dead, identity
-
             dead = bool(held) and holder_dead(held or {})
             if held and float(held.get("expires_at", 0)) > now and not dead:
                 return None
@@ -261,9 +255,7 @@ class LocalBackend(Backend):
             "host": lease.extra.get("host"),
             "boot_id": lease.extra.get("boot_id"),
         }
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(data))
 
     def lock_heartbeat(self, lease: Lease, ttl: float) -> bool:
         path, guard = self._lock_paths(lease.name)
@@ -292,16 +284,3 @@ class LocalBackend(Backend):
         if held:
             held.pop("token", None)
         return held
-
-
-@contextlib.contextmanager
-def flocked(guard: Path) -> Iterator[None]:
-    """Hold flock(2) on `guard` (created if missing); the kernel drops it if the holder dies."""
-    import fcntl
-
-    fd = os.open(guard, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agentci.errors import AgentciError
+
 if TYPE_CHECKING:
     from agentci.eval.providers.base import Provider, Response
 
@@ -52,6 +54,12 @@ class Context:
 
 
 Check = Callable[[AssertionSpec, Context], AssertionResult]
+
+
+class SpecError(AgentciError):
+    """An assertion entry that cannot run as written."""
+
+
 _REGISTRY: dict[str, Check] = {}
 
 

@@ -14,9 +14,15 @@ import json
 import re
 from typing import Any
 
-from agentci.errors import AgentciError
-from agentci.eval.assertions.base import _REGISTRY, AssertionResult, AssertionSpec, Check, Context
-from agentci.eval.assertions.names import ASSERTION_MODULES, JUDGED_TYPES
+from agentci.assertion_types import ASSERTION_MODULES, JUDGED_TYPES
+from agentci.eval.assertions.base import (
+    _REGISTRY,
+    AssertionResult,
+    AssertionSpec,
+    Check,
+    Context,
+    SpecError,
+)
 
 _FIELDS = {"type", "value", "weight", "threshold", "args", "name"}
 # What `value` must be, per type: "str", "str?" (optional), "list", "number", "any", "schema".
@@ -43,10 +49,6 @@ _VALUE_KIND: dict[str, str] = {
     "tool-call": "any",
     "llm-choice": "str",
 }
-
-
-class SpecError(AgentciError):
-    """An assertion entry that cannot run as written."""
 
 
 def _fail(atype: str, message: str, hint: str = "") -> SpecError:

@@ -24,7 +24,7 @@ def equals(spec: AssertionSpec, ctx: Context) -> AssertionResult:
             else f"expected output to equal {quote(want)}, got {quote(ctx.output)}",
         )
     # A structured value compares as JSON, so key order and spacing do not matter.
-    from agentci.eval.assertions.structured import extract_json
+    from agentci.eval.json_text import extract_json
 
     found = extract_json(ctx.output)
     ok = found is not None and found.value == spec.value

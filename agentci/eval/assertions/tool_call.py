@@ -13,7 +13,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from agentci.eval.assertions.base import AssertionResult, AssertionSpec, Context, register
+from agentci.eval.assertions.base import (
+    AssertionResult,
+    AssertionSpec,
+    Context,
+    SpecError,
+    register,
+)
 from agentci.eval.assertions.common import quote, result
 from agentci.eval.providers.base import ToolCall
 
@@ -26,8 +32,6 @@ class Expectation:
 
 
 def expectation(spec: AssertionSpec) -> Expectation:
-    from agentci.eval.assertions.registry import SpecError
-
     value = spec.value
     if isinstance(value, str) and value:
         name, rest = value, dict(spec.args)
@@ -63,7 +67,7 @@ def _subset(want: Any, got: Any) -> bool:
 
 
 def _calls_in_text(text: str) -> list[ToolCall]:
-    from agentci.eval.assertions.structured import extract_json
+    from agentci.eval.json_text import extract_json
 
     found = extract_json(text)
     items = (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentci.eval.assertions.names import ASSERTION_MODULES
+from agentci.assertion_types import ASSERTION_MODULES
 from agentci.eval.assertions.registry import check_for, parse_spec
 from agentci.eval.cases import Case
 from agentci.eval.scoring import score_run

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from agentci.eval.assertions.registry import SpecError, parse_spec
-from agentci.eval.assertions.structured import extract_json
+from agentci.eval.json_text import extract_json
 
 SCHEMA = {
     "type": "object",

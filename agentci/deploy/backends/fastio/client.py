@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentci.deploy.backends.base import BackendError
-from agentci.retry import backoff_delay
+from agentci.retry import RetryPolicy
 
 USER_AGENT = "agentci-fastio"
 
@@ -91,6 +91,8 @@ class Client:
         import httpx
 
         self.retries, self.max_wait, self.backoff_base = max(0, retries), max_wait, backoff_base
+        # Fast.io's own waits (x-ve-limit-expires) are bounded by `max_wait` where they are read.
+        self.retry = RetryPolicy(self.retries, backoff_base, 30.0, max_retry_after=None)
         self.http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             timeout=timeout,
@@ -203,12 +205,14 @@ class Client:
                             return found
                 else:
                     return self._answer(resp, method, path, raw)
-            if attempt < self.retries:
-                self._sleep(backoff_delay(attempt + 1, wait, base=self.backoff_base, cap=30.0))
+            step = self.retry.after_failure(attempt, retry_after=wait)
+            if step.wait is None:
+                break
+            self._sleep(step.wait)
         seen.append(last)
         counts = ", ".join(f"{why} x{seen.count(why)}" for why in dict.fromkeys(seen))
         raise Transient(
-            f"Fast.io {method} {_short(path)} failed after {self.retries + 1} attempts ({counts})"
+            f"Fast.io {method} {_short(path)} failed after {len(seen)} attempts ({counts})"
         )
 
     def _found(self, check: Callable[[], Any] | None) -> Any:

@@ -1,4 +1,5 @@
-"""Refuse a deploy target that dies with the job: a `local` workspace inside the checkout of a
+"""Refuse a deploy target that dies with the job (here in github/, the one place that reads
+the Actions environment): a `local` workspace inside the checkout of a
 GitHub-hosted runner. The runner VM is thrown away after the job, and with it the workspace,
 its memory snapshots and the lock; the next run re-sends everything and every drift check says
 "not deployed". (GitHub sets GITHUB_ACTIONS=true, RUNNER_ENVIRONMENT=github-hosted|self-hosted

@@ -1,14 +1,20 @@
 """The rule table: every finding's rule id, default severity, what it means and how to fix it.
 
-One place, read by the SARIF writer (tool.driver.rules), the README's rules table and
+One place, read by `agentci.findings` (each finding's default fix), the SARIF writer (tool.driver.rules), the README's rules table and
 the tests that check every emitted rule is listed here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
-from agentci.findings import Severity
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
 
 E = Severity.ERROR
 W = Severity.WARNING

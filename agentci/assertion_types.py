@@ -1,7 +1,8 @@
 """The single list of assertion types. Kept import-light: the schema reads it at validate time.
 
-Each name maps to the module in this package that implements it (one module per
-assertion or family); `agentci.eval.assertions.registry` imports them lazily.
+Each name maps to the module of `agentci.eval.assertions` that implements it (one module per
+assertion or family); `agentci.eval.assertions.registry` imports them lazily. It lives in the
+core layer because the eval-set schema (`agentci.schema`) needs the names, not the code.
 """
 
 from __future__ import annotations

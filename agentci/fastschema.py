@@ -7,16 +7,25 @@ closures that answer "valid?" in a few microseconds; a document it does not call
 goes through jsonschema as before, for the real messages. The gate is only ever allowed
 to say "valid" when jsonschema would: any keyword it does not know disables it for that
 schema, and any instance it is unsure about (numbers in enums, mixed uniqueItems) counts
-as not valid. tests/validate/test_fastschema.py checks it against jsonschema.
+as not valid. tests/test_fastschema.py checks it against jsonschema.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 Check = Callable[[Any], bool]
+
+
+@cache
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """A JSON Schema `pattern` with ECMA-262 meaning: `$` is the end of the string.
+    Python's `$` also matches before a final newline, so "bot\\n" would pass as a name."""
+    return re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", pattern))
+
 
 #: Keywords that do not constrain instances.
 _ANNOTATIONS = {
@@ -146,8 +155,6 @@ def _keyword(
             raise Unsupported(key)
         return lambda x: _plain(x) and x in allowed
     if key == "pattern":
-        from agentci.schema import ecma_pattern
-
         rx = ecma_pattern(value)
         return lambda x: not isinstance(x, str) or rx.search(x) is not None
     if key == "minLength":

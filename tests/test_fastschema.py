@@ -17,8 +17,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from agentci.documents import parse_text
+from agentci.fastschema import compile_schema, gate
 from agentci.schema import SCHEMAS, _gate, load_schema
-from agentci.validate.fastschema import compile_schema, gate
 from agentci.validate.metaschema import (
     MERGED_FILE,
     build_merged_2020_12,
@@ -26,7 +26,7 @@ from agentci.validate.metaschema import (
     schema_errors,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
