@@ -122,65 +122,65 @@ class Engine:
                     for job in [*active.values(), *self._queue]:
                         job.future.set_exception(EngineError("the local model was closed"))
                     return
-                admitted: list[_Job] = []
+                admitted: dict[int, _Job] = {}
+                free = (s for s in range(self.slots) if s not in active)
                 while self._queue and len(active) + len(admitted) < self.slots:
-                    admitted.append(self._queue.popleft())
-            for job in admitted:
-                seq = next(s for s in range(self.slots) if s not in active)
-                try:
-                    self._prefill(seq, job)
-                except Exception as exc:
-                    job.future.set_exception(exc)
-                    continue
-                active[seq] = job
-                self._retire_if_done(seq, active)
-            if active:
-                try:
-                    self._step(active)
-                except Exception as exc:
-                    for seq, job in list(active.items()):
+                    admitted[next(free)] = self._queue.popleft()
+            try:
+                self._advance(admitted, active)
+            except Exception as exc:
+                for seq, job in [*admitted.items(), *active.items()]:
+                    if not job.future.done():
                         job.future.set_exception(exc)
-                        del active[seq]
+                    active.pop(seq, None)
 
-    def _prefill(self, seq: int, job: _Job) -> None:
+    def _advance(self, admitted: dict[int, _Job], active: dict[int, _Job]) -> None:
+        """One llama_decode (split only past n_batch): the new cases' user turns and the next
+        token of every case already decoding."""
+        for seq, job in list(admitted.items()):
+            try:
+                self._restore_prefix(seq, job, admitted)
+            except Exception as exc:
+                job.future.set_exception(exc)
+                del admitted[seq]
+        rows: list[tuple[int, int, int, bool]] = []
+        for seq, job in admitted.items():
+            suffix = job.prompt[job.prefix_len :]
+            rows += [(t, job.prefix_len + i, seq, i == len(suffix) - 1) for i, t in enumerate(suffix)]
+            job.pos = len(job.prompt)
+            active[seq] = job
+        stepping = [s for s in sorted(active) if s not in admitted]
+        rows += [(active[s].out[-1], active[s].pos, s, True) for s in stepping]
+        for seq, token in zip([*admitted, *stepping], self._run(rows), strict=True):
+            job = active[seq]
+            if seq not in admitted:
+                job.pos += 1
+            job.out.append(token)
+            self._retire_if_done(seq, active)
+
+    def _restore_prefix(self, seq: int, job: _Job, admitted: dict[int, _Job]) -> None:
+        """Clear the case's stream and restore its system turn's KV state into it.
+
+        A prefix seen for the first time is evaluated alone in this stream and saved, then
+        restored like every later use, so the first case takes the same path as the rest.
+        """
         C = self._C
         C.llama_memory_seq_rm(self._mem, seq, -1, -1)
         prefix = tuple(job.prompt[: job.prefix_len])
-        if prefix:
-            state = self._prefixes.get(prefix)
-            if state is None:
-                self._eval(seq, list(prefix), 0, logits_last=False)
-                size = C.llama_state_seq_get_size(self._ctx, seq)
-                state = (ctypes.c_uint8 * size)()
-                C.llama_state_seq_get_data(self._ctx, state, size, seq)
-                self._remember(prefix, state)
-                # Restored below like every later use, so the first case takes the same path.
-                C.llama_memory_seq_rm(self._mem, seq, -1, -1)
-            else:
-                self._prefixes.move_to_end(prefix)
-            if C.llama_state_seq_set_data(self._ctx, state, len(state), seq) == 0:
-                raise EngineError("llama.cpp could not restore the prompt prefix")
-        self._eval(seq, job.prompt[job.prefix_len :], job.prefix_len, logits_last=True)
-        job.pos = len(job.prompt)
-        job.out.append(self._argmax(self._last_row))
-
-    def _eval(self, seq: int, tokens: list[int], start: int, *, logits_last: bool) -> None:
-        for i in range(0, len(tokens), N_BATCH):
-            chunk = tokens[i : i + N_BATCH]
-            last = logits_last and i + len(chunk) == len(tokens)
-            self._decode(
-                [(t, start + i + j, seq, last and j == len(chunk) - 1) for j, t in enumerate(chunk)]
-            )
-            self._last_row = len(chunk) - 1
-
-    def _step(self, active: dict[int, _Job]) -> None:
-        seqs = sorted(active)
-        self._decode([(active[s].out[-1], active[s].pos, s, True) for s in seqs])
-        for row, seq in enumerate(seqs):
-            job = active[seq]
-            job.pos += 1
-            job.out.append(self._argmax(row))
-            self._retire_if_done(seq, active)
+        if not prefix:
+            return
+        state = self._prefixes.get(prefix)
+        if state is None:
+            self._run([(t, i, seq, False) for i, t in enumerate(prefix)])
+            size = C.llama_state_seq_get_size(self._ctx, seq)
+            state = (ctypes.c_uint8 * size)()
+            C.llama_state_seq_get_data(self._ctx, state, size, seq)
+            self._remember(prefix, state)
+            C.llama_memory_seq_rm(self._mem, seq, -1, -1)
+        else:
+            self._prefixes.move_to_end(prefix)
+        if C.llama_state_seq_set_data(self._ctx, state, len(state), seq) == 0:
+            raise EngineError("llama.cpp could not restore the prompt prefix")
 
     def _retire_if_done(self, seq: int, active: dict[int, _Job]) -> None:
         job = active[seq]
@@ -191,18 +191,25 @@ class Engine:
         del active[seq]
         job.future.set_result(job.out)
 
-    def _decode(self, rows: list[tuple[int, int, int, bool]]) -> None:
-        b = self._batch
-        b.n_tokens = len(rows)
-        for i, (token, pos, seq, logits) in enumerate(rows):
-            b.token[i] = token
-            b.pos[i] = pos
-            b.n_seq_id[i] = 1
-            b.seq_id[i][0] = seq
-            b.logits[i] = logits
-        rc = self._C.llama_decode(self._ctx, b)
-        if rc != 0:
-            raise EngineError(f"llama_decode failed (code {rc})")
+    def _run(self, rows: list[tuple[int, int, int, bool]]) -> list[int]:
+        """Decode `rows` (token, position, sequence, wants logits) in chunks of n_batch; the
+        greedy next token of each row that wants logits, in order."""
+        picked: list[int] = []
+        for start in range(0, len(rows), N_BATCH):
+            chunk = rows[start : start + N_BATCH]
+            b = self._batch
+            b.n_tokens = len(chunk)
+            for i, (token, pos, seq, logits) in enumerate(chunk):
+                b.token[i] = token
+                b.pos[i] = pos
+                b.n_seq_id[i] = 1
+                b.seq_id[i][0] = seq
+                b.logits[i] = logits
+            rc = self._C.llama_decode(self._ctx, b)
+            if rc != 0:
+                raise EngineError(f"llama_decode failed (code {rc})")
+            picked += [self._argmax(i) for i, row in enumerate(chunk) if row[3]]
+        return picked
 
     def _argmax(self, row: int) -> int:
         import numpy as np
