@@ -7,7 +7,8 @@ What makes it fast (benchmarks/bench_local.py measures it against a plain llama-
   prefix's KV cells are computed once, saved (`llama_state_seq_get_data`) and restored into each
   case's sequence (`llama_state_seq_set_data`); only the user turn is evaluated per case. A new
   prefix that starts like one already computed (the same template, other variables) restores
-  that one, drops the cells past the common start and evaluates only the rest.
+  that one, drops the cells past the last whole 32-token block they share and evaluates only
+  the rest (prefixes are always evaluated in blocks at fixed positions, so the cells match).
   Not `llama_memory_seq_cp`: with a KV stream per sequence, a cross-stream copy copies the whole
   stream buffer (n_ctx cells per layer; llama.cpp src/llama-kv-cache.cpp, `seq_cp`: "cross-stream
   sequence copies require to copy the actual buffer data"), where the saved state holds only the
@@ -21,11 +22,12 @@ Why answers do not depend on which cases ran before or beside one: a case's stre
 its prefix state restored (even on first use, right after computing it), then its own user turn
 evaluated alone in fixed chunks, so its KV cells and positions are a function of the case alone.
 Prompts are never batched with other cases' prompts: llama.cpp splits a batch into ubatches by
-what is in it, and its CPU attention takes a different path (different float rounding) for many
-query tokens than for few, which flipped answers when tried. A decode step holds one token per
-sequence, and everything in it is row-wise: a weight matrix times one token's activations gives
-the same numbers whichever rows share the batch, attention reads only the case's own stream,
-and the thread count only changes which thread computes a row. tests/eval/test_local_order.py
+what is in it, and a prompt's cells come out different in the last bits when its tokens are
+split differently (tried: a prefix's last tokens evaluated apart from the rest flipped answers).
+A decode step holds one token per sequence, and
+everything in it is row-wise: a weight matrix times one token's activations gives the same
+numbers whichever rows share the batch, attention reads only the case's own stream, and the
+thread count only changes which thread computes a row. tests/eval/test_local_order.py
 checks it byte for byte: the example's prompts in three orders with 1, 3 and 8 sequences per
 batch and 1 and 2 threads against each case alone, and the example twice through the CLI.
 """
