@@ -107,7 +107,13 @@ def _example_prompts() -> list[tuple[list[int], int]]:
 
 @pytest.mark.parametrize(
     ("slots", "threads", "order"),
-    [(3, 1, "reversed"), (8, 1, "gold-first"), (1, 2, "reversed"), (8, 2, "gold-first"), (8, 1, "interleaved")],
+    [
+        (3, 1, "reversed"),
+        (8, 1, "gold-first"),
+        (1, 2, "reversed"),
+        (8, 2, "gold-first"),
+        (8, 1, "interleaved"),
+    ],
 )
 def test_engine_answers_match_one_case_at_a_time(slots, threads, order, example_answers):
     prompts, alone = example_answers
