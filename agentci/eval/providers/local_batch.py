@@ -169,13 +169,13 @@ class Engine:
                     active.pop(seq, None)
 
     def _advance(self, admitted: dict[int, _Job], active: dict[int, _Job]) -> None:
-        """Start the cases that just got a sequence, then decode one token of every case that
-        was already running, all in one llama_decode."""
+        """Start the cases that just got a sequence (each prompt its own llama_decode), then
+        decode one token of every case that was already running, all in one llama_decode."""
         stepping = sorted(active)
         for seq, job in admitted.items():
             # Alone, never batched with other cases' prompts: llama.cpp splits a batch into
-            # ubatches by what else is in it, and its attention takes another code path for
-            # many query tokens than for few, so a prompt's cells would depend on its neighbours.
+            # ubatches by what else is in it, and a prompt split differently gets different
+            # cells (last bits), so its answer would depend on its neighbours.
             try:
                 self._restore_prefix(seq, job)
                 suffix = job.prompt[job.prefix_len :]
@@ -194,7 +194,7 @@ class Engine:
             self._retire_if_done(seq, active)
         if not stepping:
             return
-        # one token per sequence: every row takes the single-query path, whatever its neighbours
+        # one token per sequence: each row's numbers are the same whatever its neighbours
         picked = self._run([(active[s].out[-1], active[s].pos, s, True) for s in stepping])
         for seq, token in zip(stepping, picked, strict=True):
             job = active[seq]
