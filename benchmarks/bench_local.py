@@ -1,21 +1,25 @@
 """The embedded model side by side: agentci's engine vs plain llama-cpp-python loops, one process.
 
 Same model file, same prompts (the bundled support-bot's 8 golden cases, rendered as agentci
-renders them), same settings (temperature 0, max_tokens 64, n_ctx 2048, the same thread count),
-alternating within each repetition so machine load hits every contender alike:
+renders them), same settings (temperature 0, max_tokens 64, n_ctx 2048), contenders alternating
+within each repetition (order reversed every other one) so machine load hits them alike:
 
-- `plain`: a sequential `create_chat_completion` loop, as anyone would write it. llama-cpp-python
-  reuses the KV cache of the previous prompt's common prefix, so an answer depends on which case
-  ran just before it.
-- `plain+reset`: the same loop with `reset()` before each case: order-independent answers (what
+- `plain`: a sequential `create_chat_completion` loop over `Llama(model_path, n_ctx=2048)` with
+  llama-cpp-python's defaults (n_threads = cores // 2, n_threads_batch = cores), as anyone would
+  write it. llama-cpp-python reuses the KV cache of the previous prompt's common prefix, so an
+  answer depends on which case ran just before it.
+- `plain tN`: the same loop with N threads for both (`--plain-threads`, default: agentci's).
+- `plain+reset` (`--with-reset`): `reset()` before each case, order-independent answers (what
   agentci's provider did before the engine).
-- `engine sN`: agentci.eval.providers.local_batch with N slots, the 8 cases submitted from 8
-  threads at once (as the runner's pool does).
+- `engine sS tN`: agentci.eval.providers.local_batch with S slots and N threads, the 8 cases
+  submitted from 8 threads at once (as the runner's pool does), in a shuffled order.
 
-Reports wall time and process CPU time per contender (medians over --reps), cases/s and the
-ratios, and whether the engine's answers were identical across slot counts and orders.
+Every contender runs in this process, so all share agentci's OpenMP wait policy
+(OMP_WAIT_POLICY=PASSIVE unless set). Reports wall and process CPU time (medians over --reps),
+cases/s, ratios to `plain`, and whether the engine's answers were identical across slot counts,
+thread counts and orders.
 
-    python benchmarks/bench_local.py [--reps 3] [--slots 1,4,8] [--threads 1]
+    python benchmarks/bench_local.py [--reps 3] [--slots 4,8] [--threads 1,2]
 """
 
 from __future__ import annotations
@@ -73,29 +77,37 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--slots", default="1,4,8")
-    ap.add_argument(
-        "--threads", type=int, default=0, help="llama.cpp threads (0: agentci's choice)"
-    )
+    ap.add_argument("--slots", default=str(local.DEFAULT_SLOTS), help="engine slot counts")
+    ap.add_argument("--threads", default="", help="engine thread counts (default: agentci's)")
+    ap.add_argument("--plain-threads", default="", help="thread counts for `plain tN` loops")
+    ap.add_argument("--with-reset", action="store_true", help="also the plain loop with reset()")
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
-    if a.threads:
-        os.environ["AGENTCI_LOCAL_THREADS"] = str(a.threads)
-    threads = local._threads()
+    default_threads = local._threads()
     msgs = example_messages()
-    llm = local.load_model()
-    local.load_engine()  # the chat formatters
+    llm = local.load_model()  # agentci's instance: the engine's weights, the chat formatters
+    local.load_engine()
+    from llama_cpp import Llama
+
+    def plain_llama(threads: int | None) -> Any:
+        kwargs = {"n_threads": threads, "n_threads_batch": threads} if threads else {}
+        return Llama(model_path=str(local.gguf_path()), n_ctx=local.N_CTX, verbose=False, **kwargs)
+
+    plains = {"plain": plain_llama(None)}
+    for t in (a.plain_threads or str(default_threads)).split(","):
+        plains[f"plain t{t}"] = plain_llama(int(t))
     engines = {
-        int(s): Engine(llm, n_ctx=local.N_CTX, slots=int(s), threads=threads)
+        f"engine s{s} t{t}": Engine(llm, n_ctx=local.N_CTX, slots=int(s), threads=int(t))
         for s in a.slots.split(",")
+        for t in (a.threads or str(default_threads)).split(",")
     }
 
-    def plain(reset: bool) -> list[str]:
+    def plain(model: Any, reset: bool) -> list[str]:
         answers = []
         for m in msgs:
             if reset:
-                llm.reset()
-            out = llm.create_chat_completion(messages=m, temperature=0, max_tokens=MAX_TOKENS)
+                model.reset()
+            out = model.create_chat_completion(messages=m, temperature=0, max_tokens=MAX_TOKENS)
             answers.append((out["choices"][0]["message"]["content"] or "").strip())
         return answers
 
@@ -118,13 +130,14 @@ def main() -> None:
     for rep in range(a.reps):
         load.append(os.getloadavg()[0])
         contenders: list[tuple[str, Any]] = [
-            ("plain", lambda: plain(False)),
-            ("plain+reset", lambda: plain(True)),
+            (name, lambda model=model: plain(model, False)) for name, model in plains.items()
         ]
-        for s, eng in engines.items():
+        if a.with_reset:
+            contenders.append(("plain+reset", lambda: plain(plains["plain"], True)))
+        for k, (name, eng) in enumerate(engines.items()):
             order = list(range(len(msgs)))
-            random.Random(rep * 100 + s).shuffle(order)
-            contenders.append((f"engine s{s}", lambda eng=eng, order=order: engine(eng, order)))
+            random.Random(rep * 100 + k).shuffle(order)
+            contenders.append((name, lambda eng=eng, order=order: engine(eng, order)))
         if rep % 2:
             contenders.reverse()
         for name, fn in contenders:
@@ -132,19 +145,21 @@ def main() -> None:
             rows.setdefault(name, []).append((wall, cpu))
             answers.setdefault(name, []).append(out)
             print(
-                f"rep {rep} {name:12} wall {wall:6.2f} s  cpu {cpu:6.2f} s",
+                f"rep {rep} {name:14} wall {wall:6.2f} s  cpu {cpu:6.2f} s",
                 file=sys.stderr,
                 flush=True,
             )
+    load.append(os.getloadavg()[0])
     n = len(msgs)
     med = {
         k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
         for k, v in rows.items()
     }
     engine_answers = [ans for k, v in answers.items() if k.startswith("engine") for ans in v]
-    result = {
+    result: dict[str, Any] = {
         "cases": n,
-        "threads": threads,
+        "default_threads": default_threads,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "reps": a.reps,
         "cores": os.cpu_count(),
         "load_avg": [round(x, 1) for x in load],
@@ -158,8 +173,8 @@ def main() -> None:
             for k, (w, c) in med.items()
         },
         "engine_answers_identical": all(x == engine_answers[0] for x in engine_answers),
-        "plain+reset_matches_engine": sum(
-            x == y for x, y in zip(answers["plain+reset"][0], engine_answers[0], strict=True)
+        "plain_matches_engine": sum(
+            x == y for x, y in zip(answers["plain"][0], engine_answers[0], strict=True)
         ),
     }
     base_w, base_c = med["plain"]

@@ -155,3 +155,32 @@ def test_prompt_longer_than_the_context_window_is_a_provider_error(local):
     assert (
         "2 business days" in ask(local, "How long does express shipping take?").text
     )  # still usable
+
+
+def test_submit_queues_many_requests_and_each_gets_its_own_answer(local):
+    """The batch API: futures in request order, each answer what complete() gives alone; a
+    request that cannot run fails only its own future; a sampled one is answered too."""
+    from agentci.eval.providers.base import ProviderError
+
+    questions = ["How long does express shipping take?", "word " * 5000, "What is Acme?"]
+    requests = [
+        Request(
+            "smollm2-135m-instruct",
+            (Message("system", SYSTEM), Message("user", q)),
+            {"temperature": 0, "max_tokens": 16},
+        )
+        for q in questions
+    ]
+    sampled = Request(
+        "smollm2-135m-instruct",
+        (Message("user", "Say hi."),),
+        {"temperature": 1.0, "seed": 3, "max_tokens": 8},
+    )
+    futures = local.submit([*requests, sampled])
+    assert len(futures) == 4
+    assert futures[0].result(timeout=300).text == local.complete(requests[0]).text
+    assert futures[2].result(timeout=300).text == local.complete(requests[2]).text
+    with pytest.raises(ProviderError, match="exceed context window"):
+        futures[1].result(timeout=300)
+    assert futures[3].result(timeout=300).text == local.complete(sampled).text
+    assert futures[0].result().latency_ms > 0 and futures[0].result().output_tokens

