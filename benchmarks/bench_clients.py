@@ -67,8 +67,12 @@ def httpx_async_run(url: str, n: int, c: int, keepalive: bool) -> None:
     import httpx
 
     async def go() -> None:
-        limits = httpx.Limits(max_connections=c, max_keepalive_connections=c) if keepalive else None
-        async with httpx.AsyncClient(**({"limits": limits} if limits else {})) as s:
+        limits = (
+            httpx.Limits(max_connections=c, max_keepalive_connections=c)
+            if keepalive
+            else httpx.Limits(max_connections=100, max_keepalive_connections=20)  # the default
+        )
+        async with httpx.AsyncClient(limits=limits) as s:
 
             async def send(body: dict[str, Any]) -> None:
                 (await s.post(url, json=body)).read()

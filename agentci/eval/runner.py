@@ -6,7 +6,8 @@ exponential backoff and full jitter on retryable errors, honouring Retry-After.
 A failing case becomes a result with status "error"; nothing aborts the run, and
 every job yields exactly one result, in the order given.
 
-`concurrency` worker tasks take jobs in order. The built-in HTTP providers are awaited on
+Worker tasks take jobs in order; `concurrency` of them may wait for an answer at once (a
+job gives its slot back before its answer is scored, so scoring overlaps the next wait). The built-in HTTP providers are awaited on
 the loop (one kept-alive connection pool, no thread per request); a provider that only
 has the synchronous `complete` (a plugin, the embedded model) runs in a thread pool of
 `concurrency` threads, and so do the scorers that call a judge or an embedder (they call
@@ -107,6 +108,7 @@ class Runner:
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._inflight: dict[str, asyncio.Future[Response]] = {}
         self._scorers: ThreadPoolExecutor | None = None
+        self._slots = asyncio.Semaphore(self.concurrency)
 
     def run(self, jobs: list[Job]) -> list[CaseResult]:
         if not jobs:
@@ -118,6 +120,9 @@ class Runner:
         self._limits = {name: asyncio.Semaphore(n) for name, n in self.limit_sizes.items()}
         self._inflight = {}
         workers = min(self.concurrency, len(jobs))
+        # `concurrency` answers in flight; twice as many workers, so one is always ready to
+        # send while another scores the answer it just got
+        self._slots = asyncio.Semaphore(self.concurrency)
         # Threads only for what cannot be awaited, made on first use (an HTTP-only run with
         # plain assertions starts none): sync providers in the loop's default executor,
         # model-calling scorers in their own pool (a scorer waits for a judge answer that
@@ -134,7 +139,7 @@ class Runner:
                 done[i] = await self._execute(job)
 
         try:
-            await asyncio.gather(*(worker() for _ in range(workers)))
+            await asyncio.gather(*(worker() for _ in range(min(2 * workers, len(jobs)))))
         finally:
             for provider in _providers(jobs):
                 with contextlib.suppress(Exception):
@@ -178,7 +183,9 @@ class Runner:
             if n:  # each repetition is its own answer, cached on its own
                 key = hashlib.sha256(f"{key}:{n}".encode()).hexdigest()
             try:
-                response = await self._fetch(job.provider, job.request, key)
+                async with self._slots:
+                    response = await self._fetch(job.provider, job.request, key)
+                await asyncio.sleep(0)  # the next job sends its request before this one is scored
             except (ProviderError, AgentciError) as exc:
                 return CaseResult(
                     case,

@@ -152,7 +152,9 @@ class Provider:
         return host_of(self.config.base_url or "")
 
     def api_key(self) -> str:
-        """The one place a provider reads its key; `agentci.trust` decides whether it may."""
+        """The one place a provider reads its key; `agentci.trust` decides whether it may.
+        The trust decision is made once per provider (its config is fixed); the variable
+        is read on every call."""
         if self.config.keyless:
             return ""
         env = self.config.api_key_env or self.key_env
@@ -160,10 +162,16 @@ class Provider:
             return ""
         from agentci import trust
 
-        refusal = self.config.refused or trust.Policy().refusal(
-            trust.Endpoint.of(self.name, self.config.base_url, self.config.api_key_env),
-            default_key_env=self.key_env,
-        )
+        refusal = self.__dict__.get("_refusal")
+        if refusal is None:
+            refusal = self.__dict__["_refusal"] = (
+                self.config.refused
+                or trust.Policy().refusal(
+                    trust.Endpoint.of(self.name, self.config.base_url, self.config.api_key_env),
+                    default_key_env=self.key_env,
+                )
+                or ""
+            )
         if refusal:
             raise RefusedCredential(refusal, hint="see SECURITY.md, 'Where credentials may go'")
         if self.key_hosts and env == self.key_env and self.endpoint_host() not in self.key_hosts:
@@ -174,9 +182,13 @@ class Provider:
                 hint="remove model.base_url, or name another key variable with model.api_key_env",
             )
         value = os.environ.get(env, "")
-        from agentci import redact
+        if value and self.__dict__.get("_learnt") != value:
+            from agentci import redact
 
-        redact.learn_env([env])  # a key named only here (--provider, judge config) is redacted too
+            redact.learn_env(
+                [env]
+            )  # a key named only here (--provider, judge config) is redacted too
+            self.__dict__["_learnt"] = value
         if not value:
             raise MissingKey(
                 f"the {self.name} provider needs an API key: {env} is not set",

@@ -131,6 +131,7 @@ async def post_json(
     *,
     timeout: float = 60.0,
     max_bytes: int | None = None,
+    proxy: str | None = None,
     observe: Callable[[Any], None] | None = None,
 ) -> Any:
     """POST a JSON body and return the parsed JSON answer, or raise ProviderError.
@@ -146,7 +147,7 @@ async def post_json(
             max_bytes=max_bytes or bounds.max_response_bytes(),
             headers=headers,
             json=body,
-            proxy=proxy_for(url),
+            proxy=proxy,
         )
     except bounds.TooLarge as exc:
         raise ProviderError(
@@ -263,6 +264,10 @@ class HTTPProvider(Provider):
         self._lock = threading.Lock()
         self.rate = RateState()
         self._notes: dict[str, None] = {}  # ordered set
+        # read once: the environment does not change during a run (and reading it per
+        # request cost more CPU than the request itself)
+        self._proxy = proxy_for(self.base_url)
+        self._max_bytes = bounds.max_response_bytes(config.options.get("max_response_bytes"))
 
     def pace(self) -> float:
         return self.rate.acquire()
@@ -284,7 +289,8 @@ class HTTPProvider(Provider):
             body,
             self.name,
             timeout=self.config.timeout,
-            max_bytes=bounds.max_response_bytes(self.config.options.get("max_response_bytes")),
+            max_bytes=self._max_bytes,
+            proxy=self._proxy,
             observe=self.rate.observe,
         )
 
