@@ -141,6 +141,7 @@ async def request(
     if left <= 0:
         raise DeadlineExceeded("no time left")
     sent = {**dict(headers or {}), "Accept-Encoding": "gzip, deflate"}
+    # Keys live in headers: a redirect is never followed (it could carry them elsewhere).
 
     async def exchange() -> Answer:
         async with session.request(
