@@ -301,9 +301,8 @@ def vs_floor(
     numbers from the same run."""
     import statistics
 
-    from benchmarks import dataset
     from benchmarks.harness import LatencyServer, Run, base_env, measure
-    from benchmarks.side_by_side import agentci_cmd, floor_cmd
+    from benchmarks.side_by_side import agentci_cmd, floor_cmd, workload
 
     rows: list[dict[str, Any]] = []
     with (
@@ -327,12 +326,7 @@ def vs_floor(
             old_env = {"PYTHONPATH": str(old)}
             tools.append("before")
         for n, c in workloads:
-            data = work / f"n{n}"
-            cases = dataset.peer_dataset(n, data, server.url + "/v1")
-            repo = work / f"repo-n{n}"
-            if not repo.exists():
-                dataset.agentci_repo(cases, repo)
-                dataset.commit_all(repo, "bench")
+            data, repo = workload(server, work, n)
             got: dict[str, list[Run]] = {t: [] for t in tools}
             for rep in range(reps):
                 for tool in tools:  # interleaved: a busy spell on the machine hits all alike

@@ -66,7 +66,7 @@ def floor_cmd(data: Path, base_url: str, concurrency: int) -> list[str]:
     ]
 
 
-def _workload(server: LatencyServer, work: Path, n: int) -> tuple[Path, Path]:
+def workload(server: LatencyServer, work: Path, n: int) -> tuple[Path, Path]:
     """The N-case dataset in the peers' forms, and the same cases as an agentci repo (made once)."""
     data = work / f"n{n}"
     cases = dataset.peer_dataset(n, data, server.url + "/v1")
@@ -89,7 +89,7 @@ def eval_matrix(
     runs: list[Run] = []
     env = base_env(server)
     for n in sizes:
-        data, repo = _workload(server, work, n)
+        data, repo = workload(server, work, n)
         configs: list[tuple[str, int | None, int]] = [("default", None, 0)] + [
             (f"c{c}", c, c) for c in concurrencies
         ]
@@ -172,7 +172,7 @@ def cached_rerun(
 ) -> list[Run]:
     """Cold run into a fresh cache, then the unchanged run again: requests must be 0."""
     env = base_env(server)
-    data, repo = _workload(server, work, n)
+    data, repo = workload(server, work, n)
     runs = []
     cache = work / "agentci-cache"
     shutil.rmtree(cache, ignore_errors=True)
