@@ -1,16 +1,13 @@
 """Limits on waits and sizes: a total deadline per HTTP request, a cap on response bodies,
 and an overall deadline for a whole run (`--deadline` on eval and deploy).
 
-httpx's timeouts apply to each socket operation, so a server that drips one byte a second
-never times out, and `response.json()` reads a body of any size into memory. Here:
+An HTTP client's timeouts apply to each socket operation, so a server that drips one byte a
+second never times out, and reading `.json()` takes a body of any size into memory. Here:
 
-- `request(client, ...)` sends one request under a **total** deadline (connect + headers +
-  body) and reads the body as a stream, refusing it past `max_bytes` (counted after
-  decompression, so a gzip bomb is refused too).
-- `install(transport)` puts the deadline under httpx, at the socket: every connect, read and
-  write gets at most the time left, so even the headers cannot be dripped forever. When
-  httpx's internals differ from what this expects, the body is still checked between
-  chunks (the headers then fall back to the per-read timeout).
+- `request(session, ...)` sends one request on an aiohttp session under a **total**
+  deadline (connect + headers + body, one asyncio task cancelled when the time is up) and
+  reads the body as a stream, refusing it past `max_bytes` (counted after decompression, so
+  a gzip bomb is refused too).
 - `set_run_deadline(seconds)` bounds everything after it: requests, retries and waits.
 
 Every HTTP client agentci makes (providers, the judge, backends) uses these; defaults below
@@ -21,13 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import httpx
+    import aiohttp
 
 #: Largest response body read, unless configured (`eval.max_response_bytes`, or the env var).
 DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
@@ -91,191 +87,138 @@ def wait_allowed(seconds: float) -> bool:
     return left is None or seconds < left
 
 
-# -- one request's deadline (per thread: httpx's sync client does its I/O in the caller) -
-
-_local = threading.local()
+# -- one request: a total deadline, a bounded body -----------------------------------
 
 
-def remaining() -> float | None:
-    """Seconds left for the request in progress on this thread (None: no deadline)."""
-    deadline = getattr(_local, "deadline", None)
-    return None if deadline is None else deadline - time.monotonic()
+def request_deadline(timeout: float) -> float:
+    """The time.monotonic() a request started now must end by: its own timeout or the run's."""
+    ends = time.monotonic() + max(0.0, timeout)
+    return ends if _run_deadline is None else min(ends, _run_deadline)
 
 
-@contextlib.contextmanager
-def deadline(seconds: float) -> Iterator[float]:
-    """Bound everything on this thread inside the block to `seconds` (and the run's deadline)."""
-    ends = time.monotonic() + max(0.0, seconds)
-    if _run_deadline is not None:
-        ends = min(ends, _run_deadline)
-    outer = getattr(_local, "deadline", None)
-    _local.deadline = ends if outer is None else min(ends, outer)
-    try:
-        yield ends
-    finally:
-        _local.deadline = outer
+class Answer:
+    """A fully read HTTP answer: status, headers (case-insensitive `.get`), decoded body."""
+
+    def __init__(self, status: int, headers: Mapping[str, str], content: bytes) -> None:
+        self.status_code = status
+        self.headers = headers
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.content)
 
 
-def _left(timeout: float | None) -> float | None:
-    left = remaining()
-    if left is None:
-        return timeout
+async def request(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    max_bytes: int,
+    headers: Mapping[str, str] | None = None,
+    json: Any = None,
+    proxy: str | None = None,
+) -> Answer:
+    """Send one request and read its body, all within `timeout` seconds in total (and the
+    run's deadline) and at most `max_bytes` of body after decompression. Raises TooLarge,
+    BadBody, DeadlineExceeded or aiohttp's own errors.
+
+    The deadline is asyncio's: the whole exchange (connect, headers, every body chunk) is
+    one task cancelled when the time is up, so a server dripping a byte a second is cut
+    exactly there. The session must not decompress (`auto_decompress=False`): bodies are
+    inflated here, a bounded piece at a time (a 64 KiB gzip chunk of zeros inflates to
+    64 MiB before anyone could count it otherwise)."""
+    import asyncio
+
+    ends = request_deadline(timeout)
+    left = ends - time.monotonic()
     if left <= 0:
-        import httpcore
+        raise DeadlineExceeded("no time left")
+    sent = {**dict(headers or {}), "Accept-Encoding": "gzip, deflate"}
+    # Keys live in headers: a redirect is never followed (it could carry them elsewhere).
 
-        raise httpcore.ReadTimeout("request deadline exceeded")
-    return left if timeout is None else min(timeout, left)
+    async def exchange() -> Answer:
+        async with session.request(
+            method, url, headers=sent, json=json, proxy=proxy, allow_redirects=False
+        ) as resp:
+            _quick_ack(resp)
+            body = Body(resp.headers.get("Content-Encoding", ""), max_bytes)
+            async for raw in resp.content.iter_any():
+                body.feed(raw)
+            return Answer(resp.status, resp.headers, bytes(body.data))
 
-
-def request(
-    client: httpx.Client, method: str, url: str, *, timeout: float, max_bytes: int, **kwargs: Any
-) -> httpx.Response:
-    """Send one request and read its body, all within `timeout` seconds in total and at most
-    `max_bytes` of body. Returns a read Response (`.json()`, `.text`, headers work);
-    raises TooLarge, DeadlineExceeded or httpx's own errors."""
-    import httpx
-
-    with deadline(timeout) as ends:
-        left = ends - time.monotonic()
-        if left <= 0:
-            raise DeadlineExceeded("no time left")
-        # Only encodings decoded here, a bounded chunk at a time (httpx would inflate a
-        # 64 KiB gzip chunk of zeros into 64 MiB before anyone could count it).
-        headers = {**dict(kwargs.pop("headers", None) or {}), "Accept-Encoding": "gzip, deflate"}
-        try:
-            with client.stream(
-                method, url, timeout=httpx.Timeout(left), headers=headers, **kwargs
-            ) as resp:
-                body = _read_body(resp, max_bytes, ends)
-        except httpx.TimeoutException:
-            if time.monotonic() >= ends - 0.01:
-                raise DeadlineExceeded("request deadline exceeded") from None
-            raise
-    # A fresh, fully read response: the body is already decoded, so drop the encodings.
-    drop = {"content-encoding", "content-length", "transfer-encoding"}
-    kept = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in drop]
-    return httpx.Response(resp.status_code, headers=kept, content=bytes(body), request=resp.request)
+    try:
+        return await asyncio.wait_for(exchange(), left)
+    except asyncio.TimeoutError:
+        if time.monotonic() >= ends - 0.01:
+            raise DeadlineExceeded("request deadline exceeded") from None
+        raise  # the client's own (connect) timeout
 
 
-def _read_body(resp: Any, max_bytes: int, ends: float) -> bytearray:
-    import zlib
+def _quick_ack(resp: Any) -> None:
+    """ACK the answer's headers at once, so its body is not held back ~40 ms.
 
-    encoding = resp.headers.get("content-encoding", "").strip().lower()
-    if encoding in ("", "identity"):
-        inflate = None
-    elif encoding in ("gzip", "x-gzip", "deflate"):
-        # wbits 47: gzip or zlib header, detected; raw deflate is tried when that fails
-        inflate = zlib.decompressobj(47)
-    else:
-        raise BadBody(f"unsupported Content-Encoding {encoding!r}")
-    body = bytearray()
-    for raw in resp.iter_raw():
-        if inflate is None:
+    A server that writes headers and body in two small sends without TCP_NODELAY (Python's
+    http.server: the test stand-ins, some local model servers) has its second send held by
+    Nagle until the client ACKs the first, and Linux delays that ACK on a kept-alive
+    connection (measured with aiohttp, `python -m benchmarks.bench_eval --keepalive`:
+    48 ms per sequential call plain, 0.4 ms with TCP_QUICKACK; against a TCP_NODELAY
+    server, as provider front ends are, 0.61 vs 0.63 ms). TCP_QUICKACK is not sticky, hence
+    per answer; public aiohttp API only, and nothing happens where it is missing."""
+    import socket
+
+    quick = getattr(socket, "TCP_QUICKACK", None)
+    conn = getattr(resp, "connection", None)
+    transport = conn.transport if conn is not None else None
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if quick is None or sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, quick, 1)
+
+
+class Body:
+    """A response body read chunk by chunk: decoded here (gzip, zlib, raw deflate), a
+    bounded piece at a time, and refused as soon as it passes `max_bytes` decoded."""
+
+    def __init__(self, content_encoding: str, max_bytes: int) -> None:
+        import zlib
+
+        self.encoding = content_encoding.strip().lower()
+        self.max_bytes = max_bytes
+        self.data = bytearray()
+        if self.encoding in ("", "identity"):
+            self.inflate: Any = None
+        elif self.encoding in ("gzip", "x-gzip", "deflate"):
+            # wbits 47: gzip or zlib header, detected; raw deflate is tried when that fails
+            self.inflate = zlib.decompressobj(47)
+        else:
+            raise BadBody(f"unsupported Content-Encoding {self.encoding!r}")
+
+    def feed(self, raw: bytes) -> None:
+        import zlib
+
+        body, limit = self.data, self.max_bytes
+        if self.inflate is None:
             body += raw
         else:
             data = raw
             while data:
                 try:
-                    body += inflate.decompress(data, max_bytes + 1 - len(body))
+                    body += self.inflate.decompress(data, limit + 1 - len(body))
                 except zlib.error:
-                    if encoding != "deflate" or body:
+                    if self.encoding != "deflate" or body:
                         raise BadBody("the compressed response body is corrupt") from None
-                    inflate = zlib.decompressobj(-15)  # raw deflate, as some servers send it
-                    body += inflate.decompress(data, max_bytes + 1 - len(body))
-                if len(body) > max_bytes:
-                    raise TooLarge(max_bytes)
-                data = inflate.unconsumed_tail
-        if len(body) > max_bytes:
-            raise TooLarge(max_bytes)
-        if time.monotonic() > ends:
-            raise DeadlineExceeded("body not complete")
-    return body
-
-
-# -- the deadline at the socket ----------------------------------------------------------
-
-
-def install(transport: Any, *, quick_ack: bool = False) -> bool:
-    """Wrap the transport's network backend so each connect/read/write is cut to the time
-    left (see `deadline`). Returns False (and changes nothing) on unfamiliar internals.
-
-    With `quick_ack`, Linux is also asked to ACK responses at once on reused connections:
-    a server that writes headers and body in two small sends without TCP_NODELAY (Python's
-    http.server, so many local stand-ins and model servers) meets the client's delayed ACK
-    on a kept-alive connection, and every response stalls ~40 ms (measured: 44 ms vs 0.6 ms
-    per call on loopback). TCP_QUICKACK is not sticky, so it is set before each read.
-    httpx has no public hook for either; when its internals differ, connections work as
-    before (the body is still bounded between chunks by `request`)."""
-    try:
-        import httpcore
-
-        pool = transport._pool
-        inner = pool._network_backend
-    except (ImportError, AttributeError):
-        return False
-    if not isinstance(inner, httpcore.NetworkBackend):
-        return False
-    pool._network_backend = _classes()[1](inner, quick_ack)
-    return True
-
-
-_CLASSES: tuple[type, type] | None = None
-
-
-def _classes() -> tuple[type, type]:
-    global _CLASSES
-    if _CLASSES is not None:
-        return _CLASSES
-    import socket
-
-    import httpcore
-
-    quick = getattr(socket, "TCP_QUICKACK", None)
-
-    class Stream(httpcore.NetworkStream):
-        def __init__(self, inner: Any, quick_ack: bool = False) -> None:
-            self.inner = inner
-            self.sock = inner.get_extra_info("socket") if quick_ack and quick is not None else None
-
-        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-            if self.sock is not None:
-                try:
-                    self.sock.setsockopt(socket.IPPROTO_TCP, quick, 1)
-                except OSError:
-                    self.sock = None
-            return bytes(self.inner.read(max_bytes, _left(timeout)))
-
-        def write(self, buffer: bytes, timeout: float | None = None) -> None:
-            self.inner.write(buffer, _left(timeout))
-
-        def close(self) -> None:
-            self.inner.close()
-
-        def start_tls(self, *args: Any, **kwargs: Any) -> Any:
-            if "timeout" in kwargs:
-                kwargs["timeout"] = _left(kwargs["timeout"])
-            return Stream(self.inner.start_tls(*args, **kwargs), self.sock is not None)
-
-        def get_extra_info(self, info: str) -> Any:
-            return self.inner.get_extra_info(info)
-
-    class Backend(httpcore.NetworkBackend):
-        def __init__(self, inner: Any, quick_ack: bool = False) -> None:
-            self.inner = inner
-            self.quick_ack = quick_ack
-
-        def connect_tcp(
-            self, host: str, port: int, timeout: float | None = None, *args: Any, **kwargs: Any
-        ) -> Any:
-            return Stream(
-                self.inner.connect_tcp(host, port, _left(timeout), *args, **kwargs), self.quick_ack
-            )
-
-        def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:
-            return self.inner.connect_unix_socket(*args, **kwargs)
-
-        def sleep(self, seconds: float) -> None:
-            self.inner.sleep(seconds)
-
-    _CLASSES = (Stream, Backend)
-    return _CLASSES
+                    self.inflate = zlib.decompressobj(-15)  # raw deflate, as some servers send it
+                    body += self.inflate.decompress(data, limit + 1 - len(body))
+                if len(body) > limit:
+                    raise TooLarge(limit)
+                data = self.inflate.unconsumed_tail
+        if len(body) > limit:
+            raise TooLarge(limit)

@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = run_dir / "logs"
     logs.mkdir(parents=True)
     sizes = [200] if args.quick else [200, 2000]
-    concurrencies = [16] if args.quick else [4, 16, 64]
+    concurrencies = [16] if args.quick else [4, 16, 64, 256]
     runs: list[Run] = []
     t0 = time.perf_counter()
     with LatencyServer(args.latency_ms) as server:

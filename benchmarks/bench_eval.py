@@ -230,33 +230,144 @@ def run_config(
 
 
 def keepalive_ms(calls: int = 40) -> dict[str, float]:
-    """Median ms per sequential call on a kept-alive connection (server latency 0):
-    plain httpx vs agentci's client (TCP_QUICKACK before each read)."""
+    """Median ms per sequential call on a kept-alive connection (server latency 0), agentci's
+    client (aiohttp) with and without TCP_QUICKACK set on the socket before each answer is
+    read, against the latency server (TCP_NODELAY, as provider front ends) and against the
+    test stand-in (Python's http.server without TCP_NODELAY: headers and body leave in two
+    segments, the second held by Nagle until the client ACKs the first)."""
+    import asyncio
+    import socket
     import statistics
 
-    import httpx
+    import aiohttp
 
-    from agentci.eval.providers.base import ProviderConfig
-    from agentci.eval.providers.http import make_client
-
-    server = Server(0)
+    quick = getattr(socket, "TCP_QUICKACK", None)
     body = {"model": "m", "messages": [{"role": "user", "content": "What is 1 plus 2"}]}
-    out = {}
+
+    async def median_ms(url: str, quick_ack: bool) -> float:
+        times = []
+        async with aiohttp.ClientSession() as s:
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                async with s.post(url, json=body) as r:
+                    if quick_ack and quick is not None and r.connection and r.connection.transport:
+                        sock = r.connection.transport.get_extra_info("socket")
+                        sock.setsockopt(socket.IPPROTO_TCP, quick, 1)
+                    await r.read()
+                times.append((time.perf_counter() - t0) * 1000)
+        return round(statistics.median(times[5:]), 2)
+
+    out: dict[str, float] = {}
+    server = Server(0)
+    stub = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "servers" / "openai_stub.py"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
-        for name, client in (
-            ("httpx_default", httpx.Client()),
-            ("agentci", make_client(ProviderConfig("openai"))),
+        assert stub.stdout is not None
+        stub_url = stub.stdout.readline().split()[-1].rstrip("/")
+        for where, url in (
+            ("nodelay_server", server.url + "/v1/chat/completions"),
+            ("python_stub", stub_url + "/chat/completions"),
         ):
-            times = []
-            with client:
-                for _ in range(calls):
-                    t0 = time.perf_counter()
-                    client.post(server.url + "/v1/chat/completions", json=body)
-                    times.append((time.perf_counter() - t0) * 1000)
-            out[name] = round(statistics.median(times[5:]), 2)
+            for quick_ack in (False, True):
+                key = f"{where}_{'quickack' if quick_ack else 'plain'}"
+                out[key] = asyncio.run(median_ms(url, quick_ack))
     finally:
         server.stop()
+        stub.terminate()
+        stub.wait(10)
     return out
+
+
+#: the workloads of issue #15: (N, concurrency)
+FLOOR_WORKLOADS = [(200, 16), (2000, 64), (2000, 256)]
+
+
+def vs_floor(
+    workloads: list[tuple[int, int]],
+    *,
+    latency_ms: float = 200,
+    reps: int = 3,
+    before: str | None = None,
+) -> list[dict[str, Any]]:
+    """agentci against the floor (benchmarks/floor_client.py, a bare aiohttp loop) on one
+    server, each a fresh process under /usr/bin/time -v, interleaved (floor, agentci[,
+    before]) and repeated; returns the median wall, ratio to the floor, peak RSS and the
+    requests the server saw per tool and workload. `before`: a git ref whose agentci runs
+    too (from a `git archive` of it on PYTHONPATH, same interpreter), for before/after
+    numbers from the same run."""
+    import statistics
+
+    from benchmarks.harness import LatencyServer, Run, base_env, measure
+    from benchmarks.side_by_side import agentci_cmd, floor_cmd, workload
+
+    rows: list[dict[str, Any]] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="agentci-floor-") as tmp,
+        LatencyServer(latency_ms) as server,
+    ):
+        work = Path(tmp)
+        logs = work / "logs"
+        env = base_env(server)
+        tools = ["floor", "agentci"]
+        old_env = {}
+        if before:
+            old = work / "before"
+            old.mkdir()
+            archive = subprocess.run(
+                ["git", "-C", str(REPO), "archive", before, "agentci"],
+                capture_output=True,
+                check=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+            old_env = {"PYTHONPATH": str(old)}
+            tools.append("before")
+        for n, c in workloads:
+            data, repo = workload(server, work, n)
+            got: dict[str, list[Run]] = {t: [] for t in tools}
+            for rep in range(reps):
+                for tool in tools:  # interleaved: a busy spell on the machine hits all alike
+                    r = Run("floor", f"n{n}-c{c}-{rep}", tool, n, c)
+                    if tool == "floor":
+                        cmd, cwd, tenv = floor_cmd(data, server.url + "/v1", c), work, env
+                    else:
+                        out = work / f"results-{tool}.json"
+                        cmd, cwd = agentci_cmd(c, out), repo
+                        tenv = {
+                            **env,
+                            "AGENTCI_CACHE_DIR": str(work / "cache"),
+                            **(old_env if tool == "before" else {}),
+                        }
+                    measure(server, r, cmd, cwd=cwd, env=tenv, logs=logs)
+                    got[tool].append(r)
+            floor_wall = statistics.median(r.wall_s for r in got["floor"])
+            for tool in tools:
+                walls = [r.wall_s for r in got[tool]]
+                rows.append(
+                    {
+                        "n": n,
+                        "concurrency": c,
+                        "tool": tool,
+                        "wall_s": round(statistics.median(walls), 3),
+                        "walls": walls,
+                        "ideal_s": got[tool][0].ideal_s,
+                        "vs_floor": round(statistics.median(walls) / floor_wall, 3),
+                        # each rep's ratio to the floor run next to it
+                        "vs_floor_paired": [
+                            round(a.wall_s / f.wall_s, 3)
+                            for a, f in zip(got[tool], got["floor"], strict=True)
+                        ],
+                        "rss_mb": max(r.rss_mb or 0 for r in got[tool]),
+                        "requests": [r.requests for r in got[tool]],
+                        "peak_in_flight": max(r.peak_in_flight or 0 for r in got[tool]),
+                        "rc": [r.rc for r in got[tool]],
+                    }
+                )
+                print(json.dumps(rows[-1]), flush=True)
+    return rows
 
 
 def startup_s(repeats: int = 3) -> float:
@@ -279,9 +390,29 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=float, default=200)
     ap.add_argument("-c", "--concurrency", type=int, default=16)
     ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument(
+        "--vs-floor",
+        action="store_true",
+        help="issue #15's workloads (N=200 c=16, N=2000 c=64, N=2000 c=256) against the floor",
+    )
+    ap.add_argument("--before", help="with --vs-floor: also run agentci as of this git ref")
+    ap.add_argument("--keepalive", action="store_true", help="TCP_QUICKACK with and without")
     a = ap.parse_args()
+    if a.keepalive:
+        print(f"per call on a kept-alive connection, ms (median): {keepalive_ms()}")
+        return
+    if a.vs_floor:
+        rows = vs_floor(FLOOR_WORKLOADS, latency_ms=a.latency_ms, reps=a.reps, before=a.before)
+        print(
+            f"\n{'N':>5} {'c':>4} {'tool':8} {'wall_s':>7} {'x floor':>8} {'rss_mb':>7}  requests"
+        )
+        for r in rows:
+            print(
+                f"{r['n']:>5} {r['concurrency']:>4} {r['tool']:8} {r['wall_s']:>7.2f} "
+                f"{r['vs_floor']:>8.2f} {r['rss_mb']:>7.1f}  {r['requests']}"
+            )
+        return
     print(f"CLI start-up (eval --help): {startup_s()} s")
-    print(f"per call on a kept-alive connection, ms (median): {keepalive_ms()}")
     for rep in range(a.reps):
         r = run_config(a.n, a.latency_ms, a.concurrency)
         rr = r["reruns"][0]

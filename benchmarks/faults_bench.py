@@ -101,7 +101,10 @@ def faults(work: Path, logs: Path, n: int, latency_ms: float) -> list[Run]:
             try:
                 data = json.loads(out.read_text())
                 ids = [c["id"] for a in data["agents"] for c in a["cases"]]
-                r.note = f"cases recorded {len(ids)} (unique {len(set(ids))}), passed {data['totals']['passed']}"
+                r.note = (
+                    f"cases recorded {len(ids)} (unique {len(set(ids))}), passed "
+                    f"{data['totals']['passed']}, retries {(r.requests or 0) - n}"
+                )
             except (OSError, ValueError, KeyError):
                 r.note = "no results JSON"
             runs.append(r)

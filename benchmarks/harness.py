@@ -44,6 +44,8 @@ class Run:
     rss_mb: float | None = None
     requests: int | None = None
     peak_in_flight: int | None = None
+    #: wall time over the bare aiohttp client's (benchmarks/floor_client.py) in the same run
+    vs_floor: float | None = None
     rc: int = 0
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -221,6 +223,7 @@ COLUMNS = [
     "rss_mb",
     "requests",
     "peak_in_flight",
+    "vs_floor",
     "rc",
     "note",
 ]

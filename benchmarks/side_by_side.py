@@ -1,8 +1,10 @@
 """agentci eval vs promptfoo vs deepeval on one dataset and one loopback server.
 
-Each tool runs at its own default concurrency and at equal concurrency (4, 16, 64),
+Each tool runs at its own default concurrency and at equal concurrency (4, 16, 64, 256),
 with its cache off (promptfoo --no-cache, agentci --no-cache; deepeval has none), for
-every N. Then the cached re-run (agentci and promptfoo: cold run filling a fresh
+every N, next to the floor: a bare aiohttp client (floor_client.py) sending the same
+requests at the same concurrency, in the same run; `vs_floor` is each tool's wall time
+over the floor's. Then the cached re-run (agentci and promptfoo: cold run filling a fresh
 cache, then the same run again) and a PR that touches 1 of 50 agents.
 """
 
@@ -14,7 +16,7 @@ import shutil
 from pathlib import Path
 
 from benchmarks import dataset, peers
-from benchmarks.harness import PY, LatencyServer, Run, base_env, measure
+from benchmarks.harness import HERE, PY, LatencyServer, Run, base_env, measure
 
 AGENTCI_DEFAULT_CONCURRENCY = 8  # agentci.yaml eval.concurrency, else 8 (agentci.config.EvalConfig)
 DEEPEVAL_MAX_N_ALL_CONFIGS = 200
@@ -53,7 +55,18 @@ def _de_passed(log: Path) -> str:
     return f"passed {m.group(2)}/{m.group(1)}" if m else ""
 
 
-def _workload(server: LatencyServer, work: Path, n: int) -> tuple[Path, Path]:
+def floor_cmd(data: Path, base_url: str, concurrency: int) -> list[str]:
+    """The bare aiohttp client on the same cases (benchmarks/floor_client.py)."""
+    return [
+        PY,
+        str(HERE / "floor_client.py"),
+        str(data / "cases.jsonl"),
+        base_url,
+        str(concurrency),
+    ]
+
+
+def workload(server: LatencyServer, work: Path, n: int) -> tuple[Path, Path]:
     """The N-case dataset in the peers' forms, and the same cases as an agentci repo (made once)."""
     data = work / f"n{n}"
     cases = dataset.peer_dataset(n, data, server.url + "/v1")
@@ -76,13 +89,24 @@ def eval_matrix(
     runs: list[Run] = []
     env = base_env(server)
     for n in sizes:
-        data, repo = _workload(server, work, n)
+        data, repo = workload(server, work, n)
         configs: list[tuple[str, int | None, int]] = [("default", None, 0)] + [
             (f"c{c}", c, c) for c in concurrencies
         ]
         for label, conc, _ in configs:
             out = work / f"results-n{n}-{label}.json"
-            r = Run("eval", f"n{n}-{label}", "agentci", n, conc or AGENTCI_DEFAULT_CONCURRENCY)
+            c = conc or AGENTCI_DEFAULT_CONCURRENCY
+            floor = Run("eval", f"n{n}-{label}", "floor", n, c)
+            measure(
+                server,
+                floor,
+                floor_cmd(data, server.url + "/v1", c),
+                cwd=HERE,
+                env=env,
+                logs=logs,
+            )
+            runs.append(floor)
+            r = Run("eval", f"n{n}-{label}", "agentci", n, c)
             measure(
                 server,
                 r,
@@ -131,7 +155,16 @@ def eval_matrix(
             )
             r.note = r.note or _de_passed(logs / f"eval.{r.label}.deepeval.log")
             runs.append(r)
+    _vs_floor(runs)
     return runs
+
+
+def _vs_floor(runs: list[Run]) -> None:
+    """Each run's wall time over the floor's of the same configuration (same run, same server)."""
+    floors = {r.label: r.wall_s for r in runs if r.tool == "floor" and r.rc == 0 and r.wall_s}
+    for r in runs:
+        if r.tool != "floor" and r.label in floors and r.wall_s and r.requests:
+            r.vs_floor = round(r.wall_s / floors[r.label], 2)
 
 
 def cached_rerun(
@@ -139,7 +172,7 @@ def cached_rerun(
 ) -> list[Run]:
     """Cold run into a fresh cache, then the unchanged run again: requests must be 0."""
     env = base_env(server)
-    data, repo = _workload(server, work, n)
+    data, repo = workload(server, work, n)
     runs = []
     cache = work / "agentci-cache"
     shutil.rmtree(cache, ignore_errors=True)

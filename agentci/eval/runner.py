@@ -1,32 +1,42 @@
-"""Run jobs (one case on one side: head or base) on a bounded thread pool.
+"""Run jobs (one case on one side: head or base) on one asyncio event loop.
 
 Around each provider call: the cache, in-flight de-duplication (the same request on
 base and head is sent once), a per-provider concurrency limit, and retries with
 exponential backoff and full jitter on retryable errors, honouring Retry-After.
 A failing case becomes a result with status "error"; nothing aborts the run, and
 every job yields exactly one result, in the order given.
+
+Worker tasks take jobs in order; `concurrency` of them may wait for an answer at once (a
+job gives its slot back before its answer is scored, so scoring overlaps the next wait). The built-in HTTP providers are awaited on
+the loop (one kept-alive connection pool, no thread per request); a provider that only
+has the synchronous `complete` (a plugin, the embedded model) runs in a thread pool of
+`concurrency` threads, and so do the scorers that call a judge or an embedder (they call
+back into this loop for their model answers, through `_Routed`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import hashlib
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from agentci import bounds, redact
 from agentci.errors import AgentciError
 from agentci.eval.assertions.base import AssertionResult, Context
+from agentci.eval.assertions.names import JUDGED_TYPES
 from agentci.eval.cache import Cache
 from agentci.eval.cases import Case
 from agentci.eval.providers.base import Provider, ProviderError, Request, Response, ToolCall
 from agentci.eval.scoring import RunScore, combine, score_run
 from agentci.retry import RetryPolicy
+
+#: assertions that call a model (the judge, an embedder) while scoring: scored in a thread
+_CALLING_TYPES = JUDGED_TYPES | {"similar"}
 
 
 @dataclass
@@ -87,9 +97,7 @@ class Runner:
     ) -> None:
         self.cache = cache
         self.concurrency = max(1, concurrency)
-        self.limits = {
-            name: threading.BoundedSemaphore(n) for name, n in (limits or {}).items() if n > 0
-        }
+        self.limit_sizes = {name: n for name, n in (limits or {}).items() if n > 0}
         self.retries = max(0, retries)
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -99,23 +107,56 @@ class Runner:
         )
         self.on_done = on_done
         self.stats = RunStats()
-        self._lock = threading.Lock()
-        self._inflight: dict[str, Future[Response]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._limits: dict[str, asyncio.Semaphore] = {}
+        self._inflight: dict[str, asyncio.Future[Response]] = {}
+        self._scorers: ThreadPoolExecutor | None = None
+        self._slots = asyncio.Semaphore(self.concurrency)
 
     def run(self, jobs: list[Job]) -> list[CaseResult]:
         if not jobs:
             return []
-        with ThreadPoolExecutor(
-            max_workers=min(self.concurrency, len(jobs)), thread_name_prefix="agentci-eval"
-        ) as pool:
-            futures = [pool.submit(self._execute, job) for job in jobs]
-            return [f.result() for f in futures]
+        return asyncio.run(self._run_all(jobs))
+
+    async def _run_all(self, jobs: list[Job]) -> list[CaseResult]:
+        self._loop = loop = asyncio.get_running_loop()
+        self._limits = {name: asyncio.Semaphore(n) for name, n in self.limit_sizes.items()}
+        self._inflight = {}
+        workers = min(self.concurrency, len(jobs))
+        # `concurrency` answers in flight; twice as many workers, so one is always ready to
+        # send while another scores the answer it just got
+        self._slots = asyncio.Semaphore(self.concurrency)
+        # Threads only for what cannot be awaited, made on first use (an HTTP-only run with
+        # plain assertions starts none): sync providers in the loop's default executor,
+        # model-calling scorers in their own pool (a scorer waits for a judge answer that
+        # may need a provider thread: one shared pool could run out and deadlock).
+        loop.set_default_executor(
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agentci-provider")
+        )
+        self._scorers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agentci-score")
+        done: list[CaseResult | None] = [None] * len(jobs)
+        queue = iter(enumerate(jobs))
+
+        async def worker() -> None:
+            for i, job in queue:
+                done[i] = await self._execute(job)
+
+        try:
+            await asyncio.gather(*(worker() for _ in range(min(2 * workers, len(jobs)))))
+        finally:
+            for provider in _providers(jobs):
+                with contextlib.suppress(Exception):
+                    await provider.aclose()
+            self._loop = None
+            self._scorers.shutdown(wait=False)
+        assert all(r is not None for r in done)
+        return done  # type: ignore[return-value]
 
     # -- one job -------------------------------------------------------------------------
 
-    def _execute(self, job: Job) -> CaseResult:
+    async def _execute(self, job: Job) -> CaseResult:
         try:
-            result = self._run_case(job)
+            result = await self._run_case(job)
         except Exception as exc:  # never let one case take the run down
             result = CaseResult(
                 job.case, job.side, "error", error=f"internal error: {type(exc).__name__}: {exc}"
@@ -126,7 +167,7 @@ class Runner:
                 self.on_done(result)
         return result
 
-    def _run_case(self, job: Job) -> CaseResult:
+    async def _run_case(self, job: Job) -> CaseResult:
         case = job.case
         if job.error or job.provider is None or job.request is None:
             return CaseResult(case, job.side, "error", error=job.error or "nothing to run")
@@ -138,12 +179,16 @@ class Runner:
         first: Response | None = None
         latencies: list[float] = []
         all_cached = True
+        # scorers that call a model block on it: off the loop, so the loop can answer them
+        threaded = any(spec.type in _CALLING_TYPES for spec in case.asserts)
         for n in range(case.repeat):
             key = job.request.cache_key(job.provider.id)
             if n:  # each repetition is its own answer, cached on its own
                 key = hashlib.sha256(f"{key}:{n}".encode()).hexdigest()
             try:
-                response = self._fetch(job.provider, job.request, key)
+                async with self._slots:
+                    response = await self._fetch(job.provider, job.request, key)
+                await asyncio.sleep(0)  # the next job sends its request before this one is scored
             except (ProviderError, AgentciError) as exc:
                 return CaseResult(
                     case,
@@ -168,7 +213,11 @@ class Runner:
                 embedder=job.embedder,
                 embedding_model=job.embedding_model,
             )
-            run = score_run(case, ctx)
+            if threaded:
+                assert self._loop is not None
+                run = await self._loop.run_in_executor(self._scorers, score_run, case, ctx)
+            else:
+                run = score_run(case, ctx)
             if run.error:
                 return CaseResult(
                     case,
@@ -204,54 +253,46 @@ class Runner:
 
     # -- one answer ----------------------------------------------------------------------
 
-    def _fetch(self, provider: Provider, request: Request, key: str) -> Response:
+    async def _fetch(self, provider: Provider, request: Request, key: str) -> Response:
         hit = self.cache.get(key)
         if hit is not None:
-            with self._lock:
-                self.stats.cached += 1
+            self.stats.cached += 1
             return hit
-        with self._lock:
-            pending = self._inflight.get(key)
-            owner = pending is None
-            if owner:
-                pending = self._inflight[key] = Future()
-        assert pending is not None
-        if not owner:
-            response = pending.result()
-            with self._lock:
-                self.stats.cached += 1
-            return Response(**{**response.__dict__, "cached": True})
+        pending = self._inflight.get(key)
+        if pending is not None:  # the same request is on its way (base and head): share it
+            response = await asyncio.shield(pending)
+            self.stats.cached += 1
+            return dataclasses.replace(response, cached=True)
+        assert self._loop is not None
+        pending = self._inflight[key] = self._loop.create_future()
         try:
-            response = self._call(provider, request)
+            response = await self._call(provider, request)
         except BaseException as exc:
             pending.set_exception(exc)
-            with self._lock:
-                del self._inflight[key]
+            pending.exception()  # retrieved: no "never retrieved" warning when nobody shared it
+            del self._inflight[key]
             raise
         self.cache.put(key, response)
         pending.set_result(response)
-        with self._lock:
-            del self._inflight[key]
+        del self._inflight[key]
         return response
 
-    def _call(self, provider: Provider, request: Request) -> Response:
-        limit = self.limits.get(provider.name)
+    async def _call(self, provider: Provider, request: Request) -> Response:
+        limit = self._limits.get(provider.name)
         if limit is None and provider.default_concurrency:  # e.g. GitHub Models' free tier
-            with self._lock:
-                limit = self.limits.setdefault(
-                    provider.name, threading.BoundedSemaphore(provider.default_concurrency)
-                )
+            limit = self._limits.setdefault(
+                provider.name, asyncio.Semaphore(provider.default_concurrency)
+            )
         attempt = 0
         while True:
             wait = provider.pace()  # the service's rate-limit headers said: slow down now
             if wait > 0:
-                time.sleep(wait)
-            with limit or contextlib.nullcontext():
-                with self._lock:
-                    self.stats.requests += 1
+                await asyncio.sleep(wait)
+            async with limit or contextlib.nullcontext():
+                self.stats.requests += 1
                 try:
                     # Redacted as it arrives: the cache, the scorers and every report see only this.
-                    return _redacted_response(provider.complete(request))
+                    return _redacted_response(await _complete(provider, request))
                 except ProviderError as exc:
                     error = exc
             step = self.retry.after_failure(
@@ -262,9 +303,23 @@ class Runner:
                     raise ProviderError(f"{error}{step.why}") from None
                 raise error
             attempt += 1
-            with self._lock:
-                self.stats.retries += 1
-            time.sleep(step.wait)
+            self.stats.retries += 1
+            await asyncio.sleep(step.wait)
+
+
+async def _complete(provider: Provider, request: Request) -> Response:
+    if provider.awaitable():
+        return await provider.acomplete(request)
+    return await asyncio.get_running_loop().run_in_executor(None, provider.complete, request)
+
+
+def _providers(jobs: list[Job]) -> list[Provider]:
+    seen: dict[int, Provider] = {}
+    for job in jobs:
+        for p in (job.provider, job.judge, job.embedder):
+            if p is not None:
+                seen.setdefault(id(p), p)
+    return list(seen.values())
 
 
 def _redacted_response(r: Response) -> Response:
@@ -297,7 +352,12 @@ class _Routed(Provider):
         return self.inner.id
 
     def complete(self, request: Request) -> Response:
-        return self.runner._fetch(self.inner, request, request.cache_key(self.inner.id))
+        """Called by a scorer in a worker thread: the answer comes from the runner's loop."""
+        loop = self.runner._loop
+        if loop is None:
+            raise ProviderError("the judge was called outside the eval run")
+        fetch = self.runner._fetch(self.inner, request, request.cache_key(self.inner.id))
+        return asyncio.run_coroutine_threadsafe(fetch, loop).result()
 
     def forget(self, request: Request) -> None:
         """Drop a cached answer its reader could not use (an unparseable judge verdict)."""

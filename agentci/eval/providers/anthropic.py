@@ -103,14 +103,14 @@ class AnthropicProvider(HTTPProvider):
             body["tools"] = tools
         return body
 
-    def complete(self, request: Request) -> Response:
+    async def acomplete(self, request: Request) -> Response:
         key = self.api_key()
         headers = {"anthropic-version": API_VERSION, **({"x-api-key": key} if key else {})}
         started = time.perf_counter()
         url = f"{self.base_url}/v1/messages"
         body = self.body(request)
         try:
-            data = self.post(url, headers, body)
+            data = await self.apost(url, headers, body)
         except ProviderError as exc:
             if not (
                 exc.status == 400
@@ -123,7 +123,7 @@ class AnthropicProvider(HTTPProvider):
             self.note(
                 f"anthropic: model {request.model!r} takes temperature or top_p, not both; top_p left out"
             )
-            data = self.post(url, headers, self.body(request))
+            data = await self.apost(url, headers, self.body(request))
         latency = (time.perf_counter() - started) * 1000
         blocks = data.get("content") if isinstance(data, dict) else None
         if not isinstance(blocks, list):

@@ -1,10 +1,12 @@
 """The provider interface: one method to implement, `complete`. Everything else lives here.
 
 A provider turns a `Request` (system prompt + user turn + params + tool definitions)
-into a `Response`. Providers are synchronous and thread-safe; the runner calls them
-from a bounded thread pool and does retries, limits and caching around them, so a
-provider only speaks its API. Third-party providers register under the entry-point
-group `agentci.providers` (see agentci.eval.providers.registry).
+into a `Response`. The runner does retries, limits and caching around it, so a provider
+only speaks its API. Plugins implement the synchronous, thread-safe `complete`; the
+runner (an asyncio engine) calls it in a worker thread. The built-in HTTP providers
+implement `acomplete` instead and are awaited on the engine's loop, no thread per
+request. Third-party providers register under the entry-point group `agentci.providers`
+(see agentci.eval.providers.registry).
 """
 
 from __future__ import annotations
@@ -150,7 +152,9 @@ class Provider:
         return host_of(self.config.base_url or "")
 
     def api_key(self) -> str:
-        """The one place a provider reads its key; `agentci.trust` decides whether it may."""
+        """The one place a provider reads its key; `agentci.trust` decides whether it may.
+        The trust decision is made once per provider (its config is fixed); the variable
+        is read on every call."""
         if self.config.keyless:
             return ""
         env = self.config.api_key_env or self.key_env
@@ -158,10 +162,16 @@ class Provider:
             return ""
         from agentci import trust
 
-        refusal = self.config.refused or trust.Policy().refusal(
-            trust.Endpoint.of(self.name, self.config.base_url, self.config.api_key_env),
-            default_key_env=self.key_env,
-        )
+        refusal = self.__dict__.get("_refusal")
+        if refusal is None:
+            refusal = self.__dict__["_refusal"] = (
+                self.config.refused
+                or trust.Policy().refusal(
+                    trust.Endpoint.of(self.name, self.config.base_url, self.config.api_key_env),
+                    default_key_env=self.key_env,
+                )
+                or ""
+            )
         if refusal:
             raise RefusedCredential(refusal, hint="see SECURITY.md, 'Where credentials may go'")
         if self.key_hosts and env == self.key_env and self.endpoint_host() not in self.key_hosts:
@@ -172,9 +182,13 @@ class Provider:
                 hint="remove model.base_url, or name another key variable with model.api_key_env",
             )
         value = os.environ.get(env, "")
-        from agentci import redact
+        if value and self.__dict__.get("_learnt") != value:
+            from agentci import redact
 
-        redact.learn_env([env])  # a key named only here (--provider, judge config) is redacted too
+            redact.learn_env(
+                [env]
+            )  # a key named only here (--provider, judge config) is redacted too
+            self.__dict__["_learnt"] = value
         if not value:
             raise MissingKey(
                 f"the {self.name} provider needs an API key: {env} is not set",
@@ -184,6 +198,22 @@ class Provider:
 
     def complete(self, request: Request) -> Response:  # the one method to implement
         raise NotImplementedError
+
+    async def acomplete(self, request: Request) -> Response:
+        """`complete` for the asyncio engine. The default runs `complete` in the loop's
+        executor (a plugin, the embedded model); HTTP providers override it."""
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(None, self.complete, request)
+
+    def awaitable(self) -> bool:
+        """Whether `acomplete` is this class's own answer (awaited on the loop), not a
+        subclass's override of `complete` that `acomplete` would bypass (run in a thread)."""
+        mro = type(self).__mro__
+        owner = {n: next(k for k in mro if n in vars(k)) for n in ("complete", "acomplete")}
+        return owner["acomplete"] is not Provider and issubclass(
+            owner["acomplete"], owner["complete"]
+        )
 
     def pace(self) -> float:
         """Seconds to wait before the next request, from what the service said about its limits."""
@@ -196,6 +226,9 @@ class Provider:
     def embed(self, texts: list[str], model: str | None = None) -> list[list[float]]:
         """Embeddings for `similar`; providers without an embedding endpoint raise ProviderError."""
         raise ProviderError(f"the {self.name} provider has no embedding endpoint")
+
+    async def aclose(self) -> None:
+        """Release what the provider holds on the running event loop (its HTTP client)."""
 
     def close(self) -> None:
         pass

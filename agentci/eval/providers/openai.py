@@ -135,12 +135,12 @@ class OpenAIProvider(HTTPProvider):
                 body.pop(key, None)
         return body
 
-    def complete(self, request: Request) -> Response:
+    async def acomplete(self, request: Request) -> Response:
         started = time.perf_counter()
         while True:  # ends: each parameter is refused at most once per model
             body = self.body(request)
             try:
-                data = self.post(self._chat_url(request.model), self._headers(), body)
+                data = await self.apost(self._chat_url(request.model), self._headers(), body)
                 break
             except ProviderError as exc:
                 param = rejected_param(exc)
@@ -199,9 +199,11 @@ class OpenAIProvider(HTTPProvider):
             cached_input_tokens=_int(prompt_details.get("cached_tokens")),
         )
 
-    def embed(self, texts: list[str], model: str | None = None) -> list[list[float]]:
+    async def aembed(self, texts: list[str], model: str | None = None) -> list[list[float]]:
         model = model or "text-embedding-3-small"
-        data = self.post(self._embed_url(model), self._headers(), {"model": model, "input": texts})
+        data = await self.apost(
+            self._embed_url(model), self._headers(), {"model": model, "input": texts}
+        )
         rows = data.get("data") if isinstance(data, dict) else None
         if not isinstance(rows, list) or len(rows) != len(texts):
             raise ProviderError(

@@ -1,0 +1,93 @@
+"""The asyncio engine with providers that only have the synchronous `complete` (plugins, the
+embedded model): they run in threads, a subclass's own `complete` is what gets called, and a
+scorer that waits for a synchronous judge cannot starve the threads that judge needs."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from agentci.eval.assertions.registry import parse_spec
+from agentci.eval.cache import Cache
+from agentci.eval.cases import Case
+from agentci.eval.providers.base import Message, Provider, ProviderConfig, Request, Response
+from agentci.eval.providers.openai import OpenAIProvider
+from agentci.eval.runner import CaseResult, Job, Runner
+
+
+class Echo(Provider):
+    """A plugin as third parties write one: synchronous, no HTTP."""
+
+    name = "echo"
+
+    def __init__(self, config: ProviderConfig) -> None:
+        super().__init__(config)
+        self.threads: set[str] = set()
+
+    def complete(self, request: Request) -> Response:
+        self.threads.add(threading.current_thread().name)
+        text = request.messages[-1].content
+        return Response(text="yes" if "Judge" in text else f"echo: {text}")
+
+
+class Wrapped(OpenAIProvider):
+    """A plugin that subclasses a built-in and overrides `complete` (no network at all)."""
+
+    def complete(self, request: Request) -> Response:
+        return Response(text=f"wrapped: {request.messages[-1].content}")
+
+
+def _job(i: int, provider: Provider, asserts: list[dict], judge: Provider | None = None) -> Job:
+    case = Case(
+        "a",
+        "evals/golden.yaml",
+        f"c{i}",
+        i + 1,
+        f"q{i}",
+        asserts=tuple(parse_spec(a) for a in asserts),
+    )
+    request = Request("m", (Message("user", f"q{i}"),))
+    return Job(case, "head", provider, request, judge=judge, judge_model="j")
+
+
+def _run(runner: Runner, jobs: list[Job], timeout: float = 30) -> list[CaseResult]:
+    """runner.run on a thread: a deadlock fails the test instead of hanging the suite."""
+    out: list[list[CaseResult]] = []
+    t = threading.Thread(target=lambda: out.append(runner.run(jobs)), daemon=True)
+    t.start()
+    t.join(timeout)
+    assert out, f"the run did not finish within {timeout} s (deadlock?)"
+    return out[0]
+
+
+def test_sync_judge_at_concurrency_1_does_not_starve(tmp_path: Path) -> None:
+    provider = Echo(ProviderConfig("echo"))
+    judge = Echo(ProviderConfig("echo"))
+    rubric = {
+        "type": "llm-choice",
+        "value": "Judge: {{completion}}",
+        "args": {"choices": [{"choice": "yes", "score": 1}, {"choice": "no", "score": 0}]},
+    }
+    jobs = [_job(i, provider, [rubric], judge=judge) for i in range(6)]
+    results = _run(Runner(Cache(tmp_path, enabled=False), concurrency=1), jobs)
+    assert [r.status for r in results] == ["pass"] * 6, [r.error for r in results]
+    # both the case calls and the judge's ran in threads, not on the event loop
+    assert all(n.startswith("agentci-provider") for n in provider.threads | judge.threads)
+
+
+def test_a_subclass_overriding_complete_is_called(tmp_path: Path) -> None:
+    # base_url points nowhere: OpenAIProvider.acomplete would fail to connect
+    wrapped = Wrapped(ProviderConfig("openai", base_url="http://127.0.0.1:9/v1"))
+    jobs = [_job(i, wrapped, [{"type": "contains", "value": f"wrapped: q{i}"}]) for i in range(3)]
+    results = _run(Runner(Cache(tmp_path, enabled=False), concurrency=2), jobs)
+    assert [r.status for r in results] == ["pass"] * 3, [r.error for r in results]
+    assert not Wrapped(ProviderConfig("openai")).awaitable()
+    assert OpenAIProvider(ProviderConfig("openai")).awaitable()
+
+
+def test_every_job_one_result_in_order_with_concurrency_above_jobs(tmp_path: Path) -> None:
+    provider = Echo(ProviderConfig("echo"))
+    jobs = [_job(i, provider, [{"type": "contains", "value": f"q{i}"}]) for i in range(5)]
+    results = _run(Runner(Cache(tmp_path, enabled=False), concurrency=64), jobs)
+    assert [r.case.id for r in results] == [f"c{i}" for i in range(5)]
+    assert [r.status for r in results] == ["pass"] * 5
