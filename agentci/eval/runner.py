@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentci import bounds, redact
+from agentci.assertion_types import JUDGED_TYPES
 from agentci.errors import AgentciError
 from agentci.eval.assertions.base import AssertionResult, Context
-from agentci.eval.assertions.names import JUDGED_TYPES
 from agentci.eval.cache import Cache
 from agentci.eval.cases import Case
 from agentci.eval.providers.base import Provider, ProviderError, Request, Response, ToolCall
