@@ -39,7 +39,36 @@ def open_base(root: Path, ref: str) -> Base:
     commit = (
         _git(root, "merge-base", ref, "HEAD") or _git(root, "rev-parse", f"{ref}^{{commit}}") or ref
     )
-    return Base(ref, commit, load_repo(GitTree(root, commit)))
+    # Golden sets are read only for the agents that changed (engine: load_eval_sets).
+    return Base(ref, commit, load_repo(GitTree(root, commit), eval_sets=False))
+
+
+def merge_base(root: Path, base_sha: str, notes: list[str]) -> str | None:
+    """The merge base of a PR's base commit and HEAD, fetching the base when the checkout is
+    shallow; None (and a note saying why) when the base is not there to compare with."""
+
+    def ok(*args: str) -> bool:
+        try:
+            return (
+                subprocess.run(
+                    ["git", "-C", str(root), *args], capture_output=True, timeout=120
+                ).returncode
+                == 0
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+
+    if not ok("cat-file", "-e", f"{base_sha}^{{commit}}"):
+        ok("fetch", "--no-tags", "--quiet", "origin", base_sha)
+        if not ok("cat-file", "-e", f"{base_sha}^{{commit}}"):
+            notes.append(
+                f"Base commit {base_sha[:12]} is not in the checkout, so there is no base comparison: "
+                "use `fetch-depth: 0` in actions/checkout."
+            )
+            return None
+    # A shallow clone can lack the history to find a merge base: then the base itself is
+    # the best comparison (for a PR merge commit it is the first parent).
+    return _git(root, "merge-base", base_sha, "HEAD") or base_sha
 
 
 def _git(root: Path, *args: str) -> str | None:

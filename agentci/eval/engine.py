@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from agentci.eval.plan import AgentPlan, PlanOptions, Providers, plan_agent
 from agentci.eval.progress import Progress
 from agentci.eval.runner import CaseResult, Job, Runner
 from agentci.eval.shard import Shard
-from agentci.repo import Agent, load_repo
+from agentci.repo import Agent, Repo, load_eval_sets, load_repo
 from agentci.source import WorkTree
 
 
@@ -43,6 +44,10 @@ class EvalOptions:
     #: --base the base commit decides whatever this says (SECURITY.md)
     head_trusted: bool = True
     deadline: float | None = None  # seconds for the whole run (--deadline)
+    #: the repo already loaded by the caller (a flow loads it once per process)
+    repo: Repo | None = None
+    #: how `base` is opened (a flow opens each base once per process); default: open_base
+    open_base: Callable[[Path, str], baseline.Base] | None = None
 
 
 def evaluate(opts: EvalOptions) -> dict[str, Any]:
@@ -65,7 +70,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
             hint="pass the repository root (default: .) or a GitHub Models prompt file",
         )
     else:
-        repo = load_repo(WorkTree(root))
+        repo = opts.repo if opts.repo is not None else load_repo(WorkTree(root))
         agents = _select(repo.agents, opts.agents, root)
     if opts.changed_only and not opts.base:
         raise UsageError(
@@ -73,7 +78,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
         )
     cfg = repo.config.eval
     concurrency = opts.concurrency or cfg.concurrency
-    base = baseline.open_base(root, opts.base) if opts.base else None
+    base = (opts.open_base or baseline.open_base)(root, opts.base) if opts.base else None
     plan_opts = PlanOptions(
         opts.provider or cfg.provider, opts.skip_missing_keys, cfg.judge, cfg.embedding
     )
@@ -106,6 +111,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
             if base and changed and not head.skipped:
                 base_agent = base.repo.agent(agent.name)
                 if base_agent is not None:
+                    load_eval_sets(base.repo, base_agent)  # the base reads only what it compares
                     base_plan = plan_agent(
                         base.repo, base_agent, "base", providers, plan_opts, opts.shard
                     )

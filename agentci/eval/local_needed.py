@@ -47,12 +47,11 @@ def needed(
     if repo_uses_local(load_repo(WorkTree(root)), fork=fork):
         return True
     if base:
-        # _merge_base fetches the base into a shallow checkout, as `ci` does
-        from agentci.commands.ci import _merge_base
-        from agentci.eval.baseline import open_base
+        # merge_base fetches the base into a shallow checkout, as `ci` does
+        from agentci.eval.baseline import merge_base, open_base
 
         try:
-            ref = _merge_base(root, base, [])
+            ref = merge_base(root, base, [])
             return ref is not None and repo_uses_local(open_base(root, ref).repo, fork=fork)
         except Exception:
             return True  # the base cannot be read here: install rather than fail the eval later

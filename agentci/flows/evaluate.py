@@ -1,0 +1,191 @@
+"""The eval step: run the golden sets of the run's repo (against a base), write and print the
+results, gate them. `agentci eval` is this step alone; `pr()` runs it after validation."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentci.errors import EXIT_FAIL, EXIT_OK, UsageError
+from agentci.flows.run import Run
+
+
+@dataclass
+class EvalRequest:
+    agents: list[str] = field(default_factory=list)
+    base: str | None = None  # a ref: the merge base of it and HEAD is the comparison point
+    changed_only: bool = False
+    provider: str | None = None
+    concurrency: int | None = None
+    no_cache: bool = False
+    shard: str | None = None  # "I/N"
+    output: Path | None = None  # default: <repo>/.agentci/results.json
+    junit: Path | None = None
+    format: str = "text"  # text | json (stdout)
+    min_pass_rate: float | None = None
+    max_regressions: int | None = None
+    deadline: float | None = None
+    skip_missing_keys: bool = False
+
+    def check(self) -> None:
+        """Bad values fail here, before minutes of model calls."""
+        if self.concurrency is not None and self.concurrency < 1:
+            raise UsageError("--concurrency must be at least 1")
+        if self.min_pass_rate is not None and not 0 <= self.min_pass_rate <= 1:
+            raise UsageError(
+                "--min-pass-rate must be between 0 and 1", hint="e.g. --min-pass-rate 0.8"
+            )
+        if self.max_regressions is not None and self.max_regressions < 0:
+            raise UsageError("--max-regressions must be 0 or more")
+        if self.deadline is not None and not self.deadline > 0:
+            raise UsageError("--deadline must be more than 0 seconds", hint="e.g. --deadline 600")
+        for flag, value in (("--output", self.output), ("--junit", self.junit)):
+            if value:
+                _check_writable(flag, Path(value))
+
+    def describe(self, root: Path) -> str:
+        """The request as the equivalent `agentci eval` flags (for the log)."""
+        words = [str(root), "--output", str(self.output)]
+        if self.base:
+            words += ["--base", self.base] + (["--changed-only"] if self.changed_only else [])
+        if self.skip_missing_keys:
+            words.append("--skip-missing-keys")
+        for flag, value in (
+            ("--provider", self.provider),
+            ("--concurrency", self.concurrency),
+            ("--min-pass-rate", self.min_pass_rate),
+            ("--max-regressions", self.max_regressions),
+        ):
+            if value is not None and value != "":
+                words += [flag, str(value)]
+        return " ".join(words)
+
+
+@dataclass
+class Evaluation:
+    results: dict[str, Any]  # redacted: every output is built from this
+    output: Path  # where the results JSON was written
+
+    @property
+    def gate(self) -> dict[str, Any]:
+        return dict(self.results["gate"])
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.gate["passed"] else EXIT_FAIL
+
+
+def evaluate(run: Run, req: EvalRequest) -> Evaluation:
+    """Evaluate, write the results JSON (and JUnit), print them, collect the Action outputs, and
+    say on stderr why a gate did not pass."""
+    from agentci import redact
+    from agentci.eval import junit, results, shard
+    from agentci.eval.engine import EvalOptions
+    from agentci.eval.engine import evaluate as run_evals
+    from agentci.github.event import refuse_untrusted_code_with_secrets
+
+    req.check()
+    refuse_untrusted_code_with_secrets(run.event, run.root, req.provider)
+    opts = EvalOptions(
+        root=run.root,
+        agents=req.agents,
+        base=req.base,
+        provider=req.provider,
+        concurrency=req.concurrency,
+        no_cache=req.no_cache,
+        shard=shard.parse(req.shard) if req.shard else None,
+        min_pass_rate=req.min_pass_rate,
+        max_regressions=req.max_regressions,
+        changed_only=req.changed_only,
+        skip_missing_keys=req.skip_missing_keys,
+        progress=req.format == "text",
+        head_trusted=run.event is None or not run.event.head_untrusted,
+        deadline=req.deadline,
+        repo=run.repo if run.root.is_dir() else None,
+        open_base=lambda _root, ref: run.base(ref),
+    )
+    data = redact.scrub(run_evals(opts))  # before any formatting
+    output = req.output or Path(data["repo"]) / ".agentci" / "results.json"
+    text = results.dumps(data)
+    results.write(output, data, text)
+    if req.junit:
+        junit.write(req.junit, data)
+    if req.format == "json":
+        sys.stdout.write(results.dumps(data, pretty=True) if sys.stdout.isatty() else text)
+    else:
+        print_text(data, output)
+    done = Evaluation(data, output)
+    rate = data["totals"]["pass_rate"]
+    run.outputs.set(
+        {
+            "pass-rate": "" if rate is None else f"{rate:.4f}",
+            "regressions": data["totals"]["regressions"],
+            "verdict": done.gate.get("verdict") or ("pass" if done.gate["passed"] else "fail"),
+        }
+    )
+    if not done.gate["passed"]:
+        word = "neutral (not a pass)" if done.gate.get("verdict") == "neutral" else "failed"
+        print(f"agentci: gate {word}: {'; '.join(done.gate['reasons'])}", file=sys.stderr)
+    return done
+
+
+def _check_writable(flag: str, path: Path) -> None:
+    if path.is_dir():
+        raise UsageError(
+            f"{flag} {path}: is a directory",
+            hint=f"pass a file path, e.g. {flag} {path / ('junit.xml' if flag == '--junit' else 'results.json')}",
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"{flag} {path}: cannot create {path.parent}: {exc.strerror or exc}"
+        ) from None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0, DEL and C1 (8-bit CSI)
+
+
+def _safe(text: Any, limit: int = 160) -> str:
+    """Model output is untrusted: no terminal escapes, one line, bounded."""
+    s = _CONTROL.sub("?", str(text or "")).replace("\n", " ")
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def print_text(data: dict[str, Any], output: Path) -> None:
+    out = sys.stdout
+    for a in data["agents"]:
+        if a["skipped"]:
+            continue
+        bad = [c for c in a["cases"] if c["status"] in ("fail", "error")]
+        bad.sort(key=lambda c: (c.get("change") != "regression", c["status"] != "fail"))
+        for c in bad[:20]:
+            tag = "REGRESSION" if c.get("change") == "regression" else c["status"].upper()
+            if c["status"] == "error":
+                why = c["error"]
+            else:
+                why = (
+                    "; ".join(x["reason"] for x in c["assertions"] if not x["passed"])
+                    or f"score {c['score']}"
+                )
+            # Names, ids and paths are PR-authored: a newline in one would start a workflow command.
+            where = _safe(f"{a['name']}/{c['id']}  {c['set']}:{c['line']}", 240)
+            out.write(f"  {tag:<10} {where}  {_safe(why)}\n")
+        if len(bad) > 20:
+            out.write(f"  ... and {len(bad) - 20} more in {output}\n")
+    t = data["totals"]
+    rate = f"{t['pass_rate']:.1%}" if t["pass_rate"] is not None else "n/a"
+    out.write(
+        f"{t['cases']} cases: {t['passed']} passed, {t['failed']} failed, {t['errors']} errors, {t['skipped']} skipped"
+        f" (pass rate {rate}); {t['regressions']} regressions; {t['requests']} requests, {t['cached']} cached;"
+        f" {t['duration_s']:.1f}s\n"
+    )
+    word = {"pass": "passed", "neutral": "NEUTRAL (nothing evaluated: not a pass)"}.get(
+        data["gate"].get("verdict", ""), "FAILED"
+    )
+    for r in data.get("trust", {}).get("refused", []):
+        out.write(f"  REFUSED    {_safe(r['reason'], 400)}\n")
+    out.write(f"gate: {word}; results: {output}\n")
