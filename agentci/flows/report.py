@@ -54,6 +54,7 @@ def show(run: Run, report: Report, renderer: Renderer, req: ReportRequest) -> No
         (report_dir / "report.md").write_text(
             redact.text(renderer.summary(report)), encoding="utf-8"
         )
+        comment_md = renderer.comment(report)
     else:
         done = publish(
             report,
@@ -71,4 +72,5 @@ def show(run: Run, report: Report, renderer: Renderer, req: ReportRequest) -> No
         )
         for note in done.notes:
             say(note)
-    gha.print_untrusted(renderer.comment(report))
+        comment_md = done.comment_md
+    gha.print_untrusted(comment_md)

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from agentci.errors import EXIT_USAGE, AgentciError, UsageError, internal_error_text
 from agentci.github import gha
-from agentci.github.event import Event, load_event
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
     from agentci.eval.baseline import Base
+    from agentci.github.event import Event
     from agentci.repo import Repo
 
 
@@ -41,7 +41,11 @@ class Run:
         root = Path(path).resolve()
         if need_dir and not root.is_dir():
             raise UsageError(f"{path} is not a directory", hint="pass the repository root")
-        return cls(root, load_event() if event else None)
+        if not event:
+            return cls(root)
+        from agentci.github.event import load_event
+
+        return cls(root, load_event())
 
     @property
     def repo(self) -> Repo:

@@ -27,17 +27,22 @@ class Validation:
         return [redact.scrub(f.to_json()) for f in self.findings]
 
 
+def check(run: Run) -> Validation:
+    """Every finding for the run's repo (what `agentci validate` reports)."""
+    from agentci.validate import validate as rules
+
+    return Validation(rules(run.repo), len(run.repo.agents))
+
+
 def validate(run: Run) -> Validation:
     """Validate the run's repo, print the text report and save `.agentci/findings.json`."""
     from agentci import redact
-    from agentci.validate import validate as check
     from agentci.validate.output import render
 
-    repo = run.repo
-    findings = check(repo)
-    say(f"validate: {len(repo.agents)} agent(s)")
-    sys.stdout.write(render(findings, "text", agents=len(repo.agents)))
-    done = Validation(findings, len(repo.agents))
+    done = check(run)
+    findings = done.findings
+    say(f"validate: {done.agents} agent(s)")
+    sys.stdout.write(render(findings, "text", agents=done.agents))
     out = run.root / ".agentci" / "findings.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     doc = {"agents": done.agents, "findings": [f.to_json() for f in findings]}

@@ -9,7 +9,6 @@ and untrusted text is printed between stop-commands markers so a model cannot is
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -91,6 +90,8 @@ def _append_kv(var: str, name: str, value: object, env: Mapping[str, str] | None
         return False
     text = redact.text("" if value is None else str(value))
     if "\n" in text or "\r" in text:
+        import secrets
+
         delim = f"ghadelimiter_{secrets.token_hex(8)}"
         while delim in text:  # pragma: no cover - 64 random bits
             delim = f"ghadelimiter_{secrets.token_hex(8)}"
@@ -171,6 +172,8 @@ def print_untrusted(
     nothing in it is taken as a workflow command."""
     out = out or sys.stdout
     if in_actions(env):
+        import secrets
+
         token = secrets.token_hex(16)
         out.write(f"::stop-commands::{token}\n{redact.text(text)}\n::{token}::\n")
     else:

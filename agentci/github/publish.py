@@ -27,6 +27,7 @@ class Published:
     outputs: bool = False
     annotations: int = 0
     notes: list[str] = field(default_factory=list)
+    comment_md: str = ""  # the comment as rendered (posted or not), redacted
 
 
 def annotations_for(report: Report) -> list[gha.Annotation]:
@@ -82,6 +83,7 @@ def publish(
     comment_md = redact.text(renderer.comment(report))
     summary_md = redact.text(renderer.summary(report))
     (report_dir / "comment.md").write_text(comment_md, encoding="utf-8")
+    result.comment_md = comment_md
     (report_dir / "report.md").write_text(summary_md, encoding="utf-8")
 
     annotations = annotations_for(report)
