@@ -6,12 +6,14 @@ Exit 0 when the gate passes, 1 when it fails (with a one-line reason), 2 on bad 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from agentci.errors import EXIT_FAIL, EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from agentci.eval.records import RunResults
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,9 +76,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentci.eval import junit, results, shard
+    from agentci.eval import results, shard
     from agentci.eval.engine import EvalOptions, evaluate
     from agentci.github.event import load_event, refuse_untrusted_code_with_secrets
+    from agentci.report import junit
 
     if args.concurrency is not None and args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
@@ -107,26 +110,22 @@ def run(args: argparse.Namespace) -> int:
         head_trusted=event is None or not event.head_untrusted,
         deadline=args.deadline,
     )
-    from agentci import redact
-
-    data = redact.scrub(
-        evaluate(opts)
-    )  # before any formatting: every output below is built from this
-    output = Path(args.output) if args.output else Path(data["repo"]) / ".agentci" / "results.json"
-    text = results.dumps(data)
-    results.write(output, data, text)
+    # Redacted before any formatting: every output below is built from this.
+    run = results.redacted(evaluate(opts))
+    output = Path(args.output) if args.output else Path(run.repo) / ".agentci" / "results.json"
+    text = results.dumps(run)
+    results.write(output, run, text)
     if args.junit:
-        junit.write(Path(args.junit), data)
+        junit.write(Path(args.junit), run)
     if args.format == "json":
-        sys.stdout.write(results.dumps(data, pretty=True) if sys.stdout.isatty() else text)
+        sys.stdout.write(results.dumps(run, pretty=True) if sys.stdout.isatty() else text)
     else:
-        _print_text(data, output)
-    gate = data["gate"]
-    _set_outputs(data)
-    if gate["passed"]:
+        _print_text(run, output)
+    _set_outputs(run)
+    if run.gate.passed:
         return EXIT_OK
-    word = "neutral (not a pass)" if gate.get("verdict") == "neutral" else "failed"
-    print(f"agentci: gate {word}: {'; '.join(gate['reasons'])}", file=sys.stderr)
+    word = "neutral (not a pass)" if run.gate.verdict == "neutral" else "failed"
+    print(f"agentci: gate {word}: {'; '.join(run.gate.reasons)}", file=sys.stderr)
     return EXIT_FAIL
 
 
@@ -144,62 +143,22 @@ def _check_writable(flag: str, path: Path) -> None:
         ) from None
 
 
-def _set_outputs(data: dict[str, Any]) -> None:
+def _set_outputs(run: RunResults) -> None:
     """The action's outputs for `command: eval` (`agentci ci` and `report --post` write them
     again after the report; the last value of a name wins)."""
     from agentci.github import gha
 
-    rate = data["totals"]["pass_rate"]
+    rate = run.totals.pass_rate
     gha.set_outputs(
         {
             "pass-rate": "" if rate is None else f"{rate:.4f}",
-            "regressions": data["totals"]["regressions"],
-            "verdict": data["gate"].get("verdict")
-            or ("pass" if data["gate"]["passed"] else "fail"),
+            "regressions": run.totals.regressions,
+            "verdict": run.gate.verdict,
         }
     )
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0, DEL and C1 (8-bit CSI)
+def _print_text(run: RunResults, output: Path) -> None:
+    from agentci.report import text
 
-
-def _safe(text: Any, limit: int = 160) -> str:
-    """Model output is untrusted: no terminal escapes, one line, bounded."""
-    s = _CONTROL.sub("?", str(text or "")).replace("\n", " ")
-    return s if len(s) <= limit else s[: limit - 1] + "…"
-
-
-def _print_text(data: dict[str, Any], output: Path) -> None:
-    out = sys.stdout
-    for a in data["agents"]:
-        if a["skipped"]:
-            continue
-        bad = [c for c in a["cases"] if c["status"] in ("fail", "error")]
-        bad.sort(key=lambda c: (c.get("change") != "regression", c["status"] != "fail"))
-        for c in bad[:20]:
-            tag = "REGRESSION" if c.get("change") == "regression" else c["status"].upper()
-            if c["status"] == "error":
-                why = c["error"]
-            else:
-                why = (
-                    "; ".join(x["reason"] for x in c["assertions"] if not x["passed"])
-                    or f"score {c['score']}"
-                )
-            # Names, ids and paths are PR-authored: a newline in one would start a workflow command.
-            where = _safe(f"{a['name']}/{c['id']}  {c['set']}:{c['line']}", 240)
-            out.write(f"  {tag:<10} {where}  {_safe(why)}\n")
-        if len(bad) > 20:
-            out.write(f"  ... and {len(bad) - 20} more in {output}\n")
-    t = data["totals"]
-    rate = f"{t['pass_rate']:.1%}" if t["pass_rate"] is not None else "n/a"
-    out.write(
-        f"{t['cases']} cases: {t['passed']} passed, {t['failed']} failed, {t['errors']} errors, {t['skipped']} skipped"
-        f" (pass rate {rate}); {t['regressions']} regressions; {t['requests']} requests, {t['cached']} cached;"
-        f" {t['duration_s']:.1f}s\n"
-    )
-    word = {"pass": "passed", "neutral": "NEUTRAL (nothing evaluated: not a pass)"}.get(
-        data["gate"].get("verdict", ""), "FAILED"
-    )
-    for r in data.get("trust", {}).get("refused", []):
-        out.write(f"  REFUSED    {_safe(r['reason'], 400)}\n")
-    out.write(f"gate: {word}; results: {output}\n")
+    sys.stdout.write(text.eval_report(run, output))
