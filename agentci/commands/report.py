@@ -9,11 +9,14 @@ summary, the outputs and the commit status.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from agentci.errors import AgentciError
+
+if TYPE_CHECKING:
+    from agentci.eval.gates import GateConfig
 
 FORMATS = ["markdown", "comment", "summary", "junit", "sarif", "json"]
 
@@ -74,10 +77,11 @@ def run(args: argparse.Namespace) -> int:
     from agentci import redact
     from agentci.config import CONFIG_FILE, from_data
     from agentci.documents import load_document
+    from agentci.eval import results as results_mod
     from agentci.github import gha
     from agentci.github.event import load_event
     from agentci.github.publish import publish
-    from agentci.report import formats, load_findings, load_results, model
+    from agentci.report import formats, junit, load_findings, load_results, model
     from agentci.report.render import Renderer
     from agentci.source import WorkTree
 
@@ -85,14 +89,13 @@ def run(args: argparse.Namespace) -> int:
     event = load_event()
     if event is not None:  # in a workflow the checkout is the code under review
         _refuse_committed([*paths, *([args.findings] if args.findings else [])])
-    results = load_results(paths, merge=args.merge)
     findings = load_findings(args.findings) if args.findings else []
     config = from_data(
         load_document(WorkTree(Path(".")), CONFIG_FILE).data
         if Path(CONFIG_FILE).is_file()
         else None
     )
-    results = _regate(results, config, args)
+    results = load_results(paths, merge=args.merge, gate=_gate(config, args))
     report = model.build(
         results,
         findings,
@@ -106,11 +109,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "summary":
         text = renderer.summary(report)
     elif args.format == "junit":
-        text = formats.junit(results)
+        text = junit.to_xml(results)
     elif args.format == "sarif":
         text = formats.sarif(results, findings)
     else:
-        text = json.dumps(results, indent=1, ensure_ascii=False) + "\n"
+        text = results_mod.dumps(results, pretty=True)
     if args.output:
         try:
             args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -149,17 +152,13 @@ def _refuse_committed(paths: list[Path]) -> None:
         )
 
 
-def _regate(
-    results: dict[str, object], config: object, args: argparse.Namespace
-) -> dict[str, object]:
+def _gate(config: Any, args: argparse.Namespace) -> GateConfig:
     """The gate is recomputed from the cases with thresholds from trusted input only (flags, else
     agentci.yaml, else the defaults): a results file is evidence, and its own `gate` block,
     thresholds included, is ignored (pass eval's --min-pass-rate/--max-regressions here too)."""
     from agentci.eval import gates
-    from agentci.eval import results as results_mod
 
-    cfg_gate = config.eval.gate  # type: ignore[attr-defined]
-    gate = gates.resolve(
+    cfg_gate = config.eval.gate
+    return gates.resolve(
         cfg_gate.min_pass_rate, cfg_gate.max_regressions, args.min_pass_rate, args.max_regressions
     )
-    return results_mod.recompute(results, gate)

@@ -3,14 +3,16 @@ results, gate them. `agentci eval` is this step alone; `pr()` runs it after vali
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from agentci.errors import EXIT_FAIL, EXIT_OK, UsageError
 from agentci.flows.run import Run
+
+if TYPE_CHECKING:
+    from agentci.eval.records import RunResults
 
 
 @dataclass
@@ -66,26 +68,22 @@ class EvalRequest:
 
 @dataclass
 class Evaluation:
-    results: dict[str, Any]  # redacted: every output is built from this
+    results: RunResults  # redacted: every output is built from this
     output: Path  # where the results JSON was written
 
     @property
-    def gate(self) -> dict[str, Any]:
-        return dict(self.results["gate"])
-
-    @property
     def exit_code(self) -> int:
-        return EXIT_OK if self.gate["passed"] else EXIT_FAIL
+        return EXIT_OK if self.results.gate.passed else EXIT_FAIL
 
 
 def evaluate(run: Run, req: EvalRequest) -> Evaluation:
     """Evaluate, write the results JSON (and JUnit), print them, collect the Action outputs, and
     say on stderr why a gate did not pass."""
-    from agentci import redact
-    from agentci.eval import junit, results, shard
+    from agentci.eval import results, shard
     from agentci.eval.engine import EvalOptions
     from agentci.eval.engine import evaluate as run_evals
     from agentci.github.event import refuse_untrusted_code_with_secrets
+    from agentci.report import junit
 
     req.check()
     refuse_untrusted_code_with_secrets(run.event, run.root, req.provider)
@@ -107,8 +105,9 @@ def evaluate(run: Run, req: EvalRequest) -> Evaluation:
         repo=run.repo if run.root.is_dir() else None,
         open_base=lambda _root, ref: run.base(ref),
     )
-    data = redact.scrub(run_evals(opts))  # before any formatting
-    output = req.output or Path(data["repo"]) / ".agentci" / "results.json"
+    # Redacted before any formatting: every output below is built from this.
+    data = results.redacted(run_evals(opts))
+    output = req.output or Path(data.repo) / ".agentci" / "results.json"
     text = results.dumps(data)
     results.write(output, data, text)
     if req.junit:
@@ -116,20 +115,21 @@ def evaluate(run: Run, req: EvalRequest) -> Evaluation:
     if req.format == "json":
         sys.stdout.write(results.dumps(data, pretty=True) if sys.stdout.isatty() else text)
     else:
-        print_text(data, output)
-    done = Evaluation(data, output)
-    rate = data["totals"]["pass_rate"]
+        from agentci.report.text import eval_report
+
+        sys.stdout.write(eval_report(data, output))
+    rate, gate = data.totals.pass_rate, data.gate
     run.outputs.set(
         {
             "pass-rate": "" if rate is None else f"{rate:.4f}",
-            "regressions": data["totals"]["regressions"],
-            "verdict": done.gate.get("verdict") or ("pass" if done.gate["passed"] else "fail"),
+            "regressions": data.totals.regressions,
+            "verdict": gate.verdict,
         }
     )
-    if not done.gate["passed"]:
-        word = "neutral (not a pass)" if done.gate.get("verdict") == "neutral" else "failed"
-        print(f"agentci: gate {word}: {'; '.join(done.gate['reasons'])}", file=sys.stderr)
-    return done
+    if not gate.passed:
+        word = "neutral (not a pass)" if gate.verdict == "neutral" else "failed"
+        print(f"agentci: gate {word}: {'; '.join(gate.reasons)}", file=sys.stderr)
+    return Evaluation(data, output)
 
 
 def _check_writable(flag: str, path: Path) -> None:
@@ -144,48 +144,3 @@ def _check_writable(flag: str, path: Path) -> None:
         raise UsageError(
             f"{flag} {path}: cannot create {path.parent}: {exc.strerror or exc}"
         ) from None
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0, DEL and C1 (8-bit CSI)
-
-
-def _safe(text: Any, limit: int = 160) -> str:
-    """Model output is untrusted: no terminal escapes, one line, bounded."""
-    s = _CONTROL.sub("?", str(text or "")).replace("\n", " ")
-    return s if len(s) <= limit else s[: limit - 1] + "…"
-
-
-def print_text(data: dict[str, Any], output: Path) -> None:
-    out = sys.stdout
-    for a in data["agents"]:
-        if a["skipped"]:
-            continue
-        bad = [c for c in a["cases"] if c["status"] in ("fail", "error")]
-        bad.sort(key=lambda c: (c.get("change") != "regression", c["status"] != "fail"))
-        for c in bad[:20]:
-            tag = "REGRESSION" if c.get("change") == "regression" else c["status"].upper()
-            if c["status"] == "error":
-                why = c["error"]
-            else:
-                why = (
-                    "; ".join(x["reason"] for x in c["assertions"] if not x["passed"])
-                    or f"score {c['score']}"
-                )
-            # Names, ids and paths are PR-authored: a newline in one would start a workflow command.
-            where = _safe(f"{a['name']}/{c['id']}  {c['set']}:{c['line']}", 240)
-            out.write(f"  {tag:<10} {where}  {_safe(why)}\n")
-        if len(bad) > 20:
-            out.write(f"  ... and {len(bad) - 20} more in {output}\n")
-    t = data["totals"]
-    rate = f"{t['pass_rate']:.1%}" if t["pass_rate"] is not None else "n/a"
-    out.write(
-        f"{t['cases']} cases: {t['passed']} passed, {t['failed']} failed, {t['errors']} errors, {t['skipped']} skipped"
-        f" (pass rate {rate}); {t['regressions']} regressions; {t['requests']} requests, {t['cached']} cached;"
-        f" {t['duration_s']:.1f}s\n"
-    )
-    word = {"pass": "passed", "neutral": "NEUTRAL (nothing evaluated: not a pass)"}.get(
-        data["gate"].get("verdict", ""), "FAILED"
-    )
-    for r in data.get("trust", {}).get("refused", []):
-        out.write(f"  REFUSED    {_safe(r['reason'], 400)}\n")
-    out.write(f"gate: {word}; results: {output}\n")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from agentci.flows.run import Run, say
 
 if TYPE_CHECKING:
+    from agentci.eval.records import RunResults
     from agentci.report.model import Report
     from agentci.report.render import Renderer
 
@@ -22,7 +23,7 @@ class ReportRequest:
 
 
 def build(
-    run: Run, results: dict[str, Any] | None, findings: list[dict[str, Any]], notes: list[str]
+    run: Run, results: RunResults | None, findings: list[dict[str, Any]], notes: list[str]
 ) -> Report:
     """The report of this run: `results` None means the eval did not finish."""
     from agentci.report import model
