@@ -141,9 +141,12 @@ def load_eval_sets(repo: Repo, agent: Agent) -> None:
     for path in new:
         _load_eval_set(repo, path)
     if new:
+        from types import SimpleNamespace
+
         from agentci import redact
 
-        redact.learn_repo(repo)
+        # the credentials these sets name, as load_repo learns them for the rest
+        redact.learn_repo(SimpleNamespace(documents={p: repo.documents[p] for p in new}))
 
 
 def _load_agent(repo: Repo, manifest: str, eval_sets: bool = True) -> Agent | None:
