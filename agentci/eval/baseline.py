@@ -25,7 +25,10 @@ class Base:
     repo: Repo
 
 
-def open_base(root: Path, ref: str) -> Base:
+def open_base(root: Path, ref: str, merge_base: str | None = None) -> Base:
+    """The base at the merge base of `ref` and HEAD; `merge_base`: already found (a flow)."""
+    if merge_base:
+        return Base(ref, merge_base, load_repo(GitTree(root, merge_base), eval_sets=False))
     if not (root / ".git").exists() and _git(root, "rev-parse", "--git-dir") is None:
         raise AgentciError(
             f"--base {ref}: {root} is not a git repository",

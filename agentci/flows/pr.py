@@ -53,6 +53,8 @@ def pr(run: Run, opts: PrOptions) -> int:
     if base_ref:
         req.base = merge_base(run.root, base_ref, notes)
         req.changed_only = req.base is not None
+        if req.base is not None:
+            run.merge_bases.add(req.base)  # the eval step opens it without asking git again
     if event is not None and event.is_fork:
         req.skip_missing_keys = True
         fork_provider = run.repo.config.eval.fork_provider

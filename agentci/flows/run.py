@@ -33,6 +33,8 @@ class Run:
     outputs: gha.Outputs = field(default_factory=gha.Outputs)
     _repo: Repo | None = field(default=None, repr=False)
     _bases: dict[str, Base] = field(default_factory=dict, repr=False)
+    #: commits already known to be the merge base of themselves and HEAD (see pr())
+    merge_bases: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def open(cls, path: str | Path, *, need_dir: bool = True, event: bool = True) -> Run:
@@ -62,7 +64,8 @@ class Run:
         if ref not in self._bases:
             from agentci.eval.baseline import open_base
 
-            self._bases[ref] = open_base(self.root, ref)
+            known = ref if ref in self.merge_bases else None
+            self._bases[ref] = open_base(self.root, ref, merge_base=known)
         return self._bases[ref]
 
     def git(self, *args: str) -> str | None:
