@@ -5,13 +5,17 @@ report → gate. Also what runs for the merge queue, pushes to other branches, a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from agentci.errors import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError
 from agentci.eval.baseline import merge_base
-from agentci.flows.evaluate import EvalRequest, Evaluation, evaluate
+from agentci.flows.evaluate import EvalRequest, evaluate
 from agentci.flows.report import ReportRequest, build, show
 from agentci.flows.run import Run, contained, say
 from agentci.flows.validate import Validation, validate
+
+if TYPE_CHECKING:
+    from agentci.report.model import Report
 
 #: --fail-on-regression false: no number of regressions fails the gate
 NEVER = 10**9
@@ -38,8 +42,10 @@ def pr(run: Run, opts: PrOptions) -> int:
     renderer = Renderer(opts.templates)  # a bad --templates fails before minutes of evals
     refuse_untrusted_code_with_secrets(event, run.root, opts.provider)
     validation = validate(run)
+    results_path = run.root / ".agentci" / "results.json"
+    results_path.unlink(missing_ok=True)  # never report a stale run
     req = EvalRequest(
-        output=run.root / ".agentci" / "results.json",
+        output=results_path,
         concurrency=opts.concurrency,
         min_pass_rate=opts.min_pass_rate,
         max_regressions=None
@@ -47,8 +53,6 @@ def pr(run: Run, opts: PrOptions) -> int:
         else (0 if opts.fail_on_regression else NEVER),
         provider=opts.provider,
     )
-    assert req.output is not None
-    req.output.unlink(missing_ok=True)  # never report a stale run
     base_ref = _base_ref(run, opts)
     if base_ref:
         req.base = merge_base(run.root, base_ref, notes)
@@ -78,29 +82,21 @@ def pr(run: Run, opts: PrOptions) -> int:
         eval_rc = evaluation.exit_code
     report = build(run, evaluation.results if evaluation else None, validation.for_report(), notes)
     show(run, report, renderer, opts.report)
-    return gate(
-        validation, evaluation, eval_rc, report.verdict, report.gate_passed, report.gate_reasons
-    )
+    return gate(validation, eval_rc, report)
 
 
-def gate(
-    validation: Validation,
-    evaluation: Evaluation | None,
-    eval_rc: int,
-    verdict: str,
-    gate_passed: bool | None,
-    gate_reasons: list[str],
-) -> int:
+def gate(validation: Validation, eval_rc: int, report: Report) -> int:
+    """The flow's exit code: validation errors, the eval's own outcome and the report's verdict."""
     errors = validation.errors
     reasons = [f"{len(errors)} validation error(s)"] if errors else []
-    reasons += gate_reasons
+    reasons += report.gate_reasons
     if eval_rc not in (EXIT_OK, EXIT_FAIL):
         say("gate: error: the eval did not complete")
         return EXIT_USAGE
-    if verdict == "neutral" and not errors:
+    if report.verdict == "neutral" and not errors:
         say("gate: neutral, not a pass: " + "; ".join(reasons or ["nothing was evaluated"]))
         return EXIT_FAIL
-    if errors or eval_rc == EXIT_FAIL or gate_passed is False:
+    if errors or eval_rc == EXIT_FAIL or report.gate_passed is False:
         say("gate: failed: " + "; ".join(reasons or ["see the report"]))
         return EXIT_FAIL
     say("gate: passed")
