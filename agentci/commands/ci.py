@@ -196,7 +196,7 @@ def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int
     from agentci.github import gha
     from agentci.github.event import refuse_untrusted_code_with_secrets
     from agentci.github.publish import publish
-    from agentci.report import model
+    from agentci.report import model, text
     from agentci.report.render import Renderer
 
     notes: list[str] = []
@@ -263,7 +263,11 @@ def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int
         (root / ".agentci" / "report.md").write_text(
             redact.text(renderer.summary(report)), encoding="utf-8"
         )
-        gha.print_untrusted(renderer.comment(report))
+        gha.print_untrusted(
+            text.report(report)
+            if text.wanted(sys.stdout, gha.in_actions())
+            else renderer.comment(report)
+        )
     else:
         done = publish(
             report,
@@ -280,7 +284,11 @@ def _pr_flow(args: argparse.Namespace, root: Path, repo: Any, event: Any) -> int
         )
         for note in done.notes:
             _say(note)
-        gha.print_untrusted(renderer.comment(report))
+        gha.print_untrusted(
+            text.report(report)
+            if text.wanted(sys.stdout, gha.in_actions())
+            else renderer.comment(report)
+        )
     return _gate(errors, eval_rc, report)
 
 

@@ -159,6 +159,7 @@ def _set_outputs(run: RunResults) -> None:
 
 
 def _print_text(run: RunResults, output: Path) -> None:
+    from agentci.github import gha
     from agentci.report import text
 
-    sys.stdout.write(text.eval_report(run, output))
+    gha.print_untrusted(text.eval_report(run, output))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TextIO
 
 from agentci.eval.records import RunResults
 from agentci.report.model import AgentView, CaseView, Report
@@ -18,6 +19,15 @@ from agentci.report.model import AgentView, CaseView, Report
 #: C0 (but tab/newline), DEL, C1 (8-bit CSI/OSC), bidi overrides and isolates: shown as
 #: visible escapes, so quoted text can neither drive the terminal nor reorder what it shows.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def wanted(stream: TextIO, in_actions: bool) -> bool:
+    """Text (not markdown) for a human: on a terminal, or anywhere outside GitHub Actions."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return tty or not in_actions
 
 
 def _visible(m: re.Match[str]) -> str:
@@ -98,7 +108,7 @@ def _agent_line(a: AgentView) -> str:
         base = f"  (base {_rate(a.base_pass_rate)}, {a.delta * 100 if a.delta else 0:+.1f} pp)"
     return (
         f"  {one_line(a.name, 60):<24} {_rate(a.pass_rate):>6}  {a.passed}/{a.cases} passed,"
-        f" {a.failed} failed, {a.errors} errors{base}"
+        f" {a.failed} failed, {a.errors} errors{base}  [{one_line(f'{a.provider}:{a.model}', 80)}]"
     )
 
 
