@@ -9,16 +9,14 @@ or `lines` (the two sinks), which neutralise control characters and terminal esc
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TextIO
 
 from agentci.eval.records import RunResults
 from agentci.report.model import AgentView, CaseView, Report
 
-#: C0 (but tab/newline), DEL, C1 (8-bit CSI/OSC), bidi overrides and isolates: shown as
-#: visible escapes, so quoted text can neither drive the terminal nor reorder what it shows.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The terminal sink; repoint both uses here when the one text-safety module lands (issue #11).
+from agentci.validate.output import printable
 
 
 def wanted(stream: TextIO, in_actions: bool) -> bool:
@@ -30,24 +28,19 @@ def wanted(stream: TextIO, in_actions: bool) -> bool:
     return tty or not in_actions
 
 
-def _visible(m: re.Match[str]) -> str:
-    code = ord(m.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def one_line(value: object, limit: int = 160) -> str:
     """Untrusted text as one bounded line: escapes neutralised, line breaks as spaces."""
-    text = " ".join(("" if value is None else str(value)).split())
-    text = _UNSAFE.sub(_visible, text)
+    text = printable(" ".join(("" if value is None else str(value)).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def lines(value: object, limit: int = 600, indent: str = "      ") -> str:
     """Untrusted text as an indented block, line breaks kept, bounded."""
-    text = ("" if value is None else str(value)).replace("\r\n", "\n")
+    # A lone CR would move the cursor back over what was shown: a line break here.
+    text = ("" if value is None else str(value)).replace("\r\n", "\n").replace("\r", "\n")
     cut = len(text) - limit if limit and len(text) > limit else 0
     text = text[:limit] if cut else text
-    body = "\n".join(indent + _UNSAFE.sub(_visible, line) for line in text.split("\n"))
+    body = "\n".join(indent + printable(line.replace("\t", " ")) for line in text.split("\n"))
     return body + (f"\n{indent}… ({cut:,} more characters)" if cut else "")
 
 

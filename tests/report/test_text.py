@@ -25,7 +25,7 @@ NASTY = "\x1b]0;pwned\x07\x1b[2J\x9b31m\u202egnp.exe\u2066x\u2069 (see #12, @org
 def _data() -> dict:
     data = copy.deepcopy(load("two_agents.json"))
     case = data["agents"][0]["cases"][0]  # the regression: its output is shown
-    case["output"] = f"Write to {EMAIL} about commit {SHA}.\nsecond line {NASTY}"
+    case["output"] = f"Write to {EMAIL} about commit {SHA}.\nsecond line {NASTY}\rFAKE: passed"
     case["id"] = "refund_window-*1*"
     return data
 
@@ -38,7 +38,7 @@ def test_text_report_copies_back_exactly_and_neutralises_escapes() -> None:
     for markup in ("\u2060", "&lt;", "&gt;", "&amp;", "\\-", "\\_", "\\*", "<pre>", "**", "`"):
         assert markup not in out, markup
     # Terminal escapes and bidi controls are shown, never sent.
-    assert not any(c in out for c in "\x1b\x07\x9b\u202e\u2066\u2069")
+    assert not any(c in out for c in "\x1b\x07\x9b\u202e\u2066\u2069\r")
     assert "\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u202egnp.exe\\u2066x\\u2069" in out
     assert "Regressions (passed on base, fail now):" in out and "gate: FAIL: " in out
     assert "1 regressions > max 0" in out
