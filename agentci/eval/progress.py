@@ -12,17 +12,14 @@ one line needs none of it.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 import time
 from typing import TextIO
 
 from agentci.eval.runner import CaseResult
+from agentci.validate.output import printable
 
-#: C0, DEL and C1 controls: an agent name is PR-authored, and a newline in it would start
-#: a workflow command in the Actions log.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 DEFAULT_INTERVAL = 10.0
 MIN_INTERVAL = 0.2
 
@@ -122,5 +119,7 @@ class Progress:
         with self._lock:
             if self.tty:
                 self.stream.write("\r\033[K")
-            self.stream.write(_CONTROL.sub("?", f"{name}: {line}") + "\n")
+            # An agent name is PR-authored: a line break in it would start a workflow command
+            # in the Actions log, an escape would drive the terminal.
+            self.stream.write(printable(" ".join(f"{name}: {line}".split())) + "\n")
             self.stream.flush()
