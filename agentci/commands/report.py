@@ -1,9 +1,10 @@
-"""Render results: the PR comment (markdown), the job summary, JUnit, SARIF or JSON.
+"""Render results: a text report, the PR comment (markdown), the job summary, JUnit, SARIF or JSON.
 
 Reads only results JSON (`agentci eval --output`), validation findings (`agentci validate
---format json`) and templates. Without GitHub env vars it prints the same markdown the PR
-would get; with --post inside GitHub Actions it also writes the sticky comment, the job
-summary, the outputs and the commit status.
+--format json`) and templates. On a terminal, or outside GitHub Actions, it prints the
+report as plain text (`--format markdown` prints the markdown the PR would get); with
+--post inside GitHub Actions it also writes the sticky comment, the job summary, the
+outputs and the commit status.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from agentci.errors import AgentciError
 if TYPE_CHECKING:
     from agentci.eval.gates import GateConfig
 
-FORMATS = ["markdown", "comment", "summary", "junit", "sarif", "json"]
+FORMATS = ["text", "markdown", "comment", "summary", "junit", "sarif", "json"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,8 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         choices=FORMATS,
-        default="markdown",
-        help="markdown/comment: the PR comment; summary: the full job summary (default: markdown)",
+        help="text: for a terminal; markdown/comment: the PR comment; summary: the full job summary"
+        " (default: text on a terminal or outside GitHub Actions, else markdown)",
     )
     parser.add_argument(
         "--templates", metavar="DIR", help="override templates (same file names as templates/)"
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from agentci.github import gha
     from agentci.github.event import load_event
     from agentci.github.publish import publish
-    from agentci.report import formats, junit, load_findings, load_results, model
+    from agentci.report import formats, junit, load_findings, load_results, model, text
     from agentci.report.render import Renderer
     from agentci.source import WorkTree
 
@@ -104,27 +105,32 @@ def run(args: argparse.Namespace) -> int:
         max_output=config.report.max_output_chars,
     )
     renderer = Renderer(args.templates)
-    if args.format in ("markdown", "comment"):
-        text = renderer.comment(report)
-    elif args.format == "summary":
-        text = renderer.summary(report)
-    elif args.format == "junit":
-        text = junit.to_xml(results)
-    elif args.format == "sarif":
-        text = formats.sarif(results, findings)
+    fmt = args.format or (
+        "text" if not args.output and text.wanted(sys.stdout, gha.in_actions()) else "markdown"
+    )
+    if fmt == "text":
+        out = text.report(report)
+    elif fmt in ("markdown", "comment"):
+        out = renderer.comment(report)
+    elif fmt == "summary":
+        out = renderer.summary(report)
+    elif fmt == "junit":
+        out = junit.to_xml(results)
+    elif fmt == "sarif":
+        out = formats.sarif(results, findings)
     else:
-        text = results_mod.dumps(results, pretty=True)
+        out = results_mod.dumps(results, pretty=True)
     if args.output:
         try:
             args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(redact.text(text), encoding="utf-8")
+            args.output.write_text(redact.text(out), encoding="utf-8")
         except OSError as exc:
             raise AgentciError(
                 f"--output {args.output}: cannot write: {exc.strerror or exc}",
                 hint="pass a writable file path",
             ) from None
     else:
-        gha.print_untrusted(text)
+        gha.print_untrusted(out)
     if args.post:
         if event is None:
             print(

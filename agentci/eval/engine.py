@@ -128,7 +128,10 @@ def evaluate(opts: EvalOptions) -> RunResults:
             max_retry_after=cfg.max_retry_after,
             on_done=progress.update,
         )
-        done = runner.run(jobs)
+        try:
+            done = runner.run(jobs)
+        finally:
+            progress.stop()  # the timed CI lines end with the run, however it ends
         notes = providers.notes()
     finally:
         providers.close()

@@ -265,18 +265,30 @@ def recompute(run: RunResults, gate: gates.GateConfig | None = None) -> RunResul
 
 
 def redacted(run: RunResults) -> RunResults:
-    """A copy with every string redacted (the output of a run, before any formatting)."""
-    return _scrub(run)
+    """The run with every string redacted (and containers cut at redact.MAX_DEPTH), in
+    place: done once to a run's output, before any formatting. Returns `run`."""
+    _scrub(run)
+    return run
 
 
-def _scrub(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(
-            value, **{f.name: _scrub(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        )
-    if isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
-        return [_scrub(v) for v in value]
-    return redact.scrub(value)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _scrub(obj: Any) -> None:
+    names = _FIELDS.get(type(obj))
+    if names is None:
+        names = _FIELDS[type(obj)] = tuple(f.name for f in dataclasses.fields(obj))
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, str):
+            setattr(obj, name, redact.text(value))
+        elif dataclasses.is_dataclass(value):
+            _scrub(value)
+        elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
+            for item in value:
+                _scrub(item)
+        elif isinstance(value, (dict, list)):
+            setattr(obj, name, redact.scrub(value))
 
 
 def dumps(run: RunResults, *, pretty: bool = False) -> str:

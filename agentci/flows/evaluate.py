@@ -115,9 +115,10 @@ def evaluate(run: Run, req: EvalRequest) -> Evaluation:
     if req.format == "json":
         sys.stdout.write(results.dumps(data, pretty=True) if sys.stdout.isatty() else text)
     else:
+        from agentci.github import gha
         from agentci.report.text import eval_report
 
-        sys.stdout.write(eval_report(data, output))
+        gha.print_untrusted(eval_report(data, output))
     rate, gate = data.totals.pass_rate, data.gate
     run.outputs.set(
         {

@@ -4,6 +4,7 @@ the sticky PR comment, the commit status and the job summary in Actions; the ter
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,7 @@ def show(run: Run, report: Report, renderer: Renderer, req: ReportRequest) -> No
     from agentci import redact
     from agentci.github import gha
     from agentci.github.publish import publish
+    from agentci.report import text
 
     event = run.event
     report_dir = run.root / ".agentci"
@@ -55,7 +57,7 @@ def show(run: Run, report: Report, renderer: Renderer, req: ReportRequest) -> No
         (report_dir / "report.md").write_text(
             redact.text(renderer.summary(report)), encoding="utf-8"
         )
-        comment_md = renderer.comment(report)
+        comment_md = ""
     else:
         done = publish(
             report,
@@ -74,4 +76,8 @@ def show(run: Run, report: Report, renderer: Renderer, req: ReportRequest) -> No
         for note in done.notes:
             say(note)
         comment_md = done.comment_md
-    gha.print_untrusted(comment_md)
+    # A person (a terminal, or anywhere outside Actions) reads plain text; an Actions log the comment.
+    if text.wanted(sys.stdout, gha.in_actions()):
+        gha.print_untrusted(text.report(report))
+    else:
+        gha.print_untrusted(comment_md or renderer.comment(report))

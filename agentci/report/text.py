@@ -9,35 +9,38 @@ or `lines` (the two sinks), which neutralise control characters and terminal esc
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+from typing import TextIO
 
 from agentci.eval.records import RunResults
 from agentci.report.model import AgentView, CaseView, Report
 
-#: C0 (but tab/newline), DEL, C1 (8-bit CSI/OSC), bidi overrides and isolates: shown as
-#: visible escapes, so quoted text can neither drive the terminal nor reorder what it shows.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The terminal sink; repoint both uses here when the one text-safety module lands (issue #11).
+from agentci.validate.output import printable
 
 
-def _visible(m: re.Match[str]) -> str:
-    code = ord(m.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+def wanted(stream: TextIO, in_actions: bool) -> bool:
+    """Text (not markdown) for a human: on a terminal, or anywhere outside GitHub Actions."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return tty or not in_actions
 
 
 def one_line(value: object, limit: int = 160) -> str:
     """Untrusted text as one bounded line: escapes neutralised, line breaks as spaces."""
-    text = " ".join(("" if value is None else str(value)).split())
-    text = _UNSAFE.sub(_visible, text)
+    text = printable(" ".join(("" if value is None else str(value)).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def lines(value: object, limit: int = 600, indent: str = "      ") -> str:
     """Untrusted text as an indented block, line breaks kept, bounded."""
-    text = ("" if value is None else str(value)).replace("\r\n", "\n")
+    # A lone CR would move the cursor back over what was shown: a line break here.
+    text = ("" if value is None else str(value)).replace("\r\n", "\n").replace("\r", "\n")
     cut = len(text) - limit if limit and len(text) > limit else 0
     text = text[:limit] if cut else text
-    body = "\n".join(indent + _UNSAFE.sub(_visible, line) for line in text.split("\n"))
+    body = "\n".join(indent + printable(line.replace("\t", " ")) for line in text.split("\n"))
     return body + (f"\n{indent}… ({cut:,} more characters)" if cut else "")
 
 
@@ -98,7 +101,7 @@ def _agent_line(a: AgentView) -> str:
         base = f"  (base {_rate(a.base_pass_rate)}, {a.delta * 100 if a.delta else 0:+.1f} pp)"
     return (
         f"  {one_line(a.name, 60):<24} {_rate(a.pass_rate):>6}  {a.passed}/{a.cases} passed,"
-        f" {a.failed} failed, {a.errors} errors{base}"
+        f" {a.failed} failed, {a.errors} errors{base}  [{one_line(f'{a.provider}:{a.model}', 80)}]"
     )
 
 

@@ -72,13 +72,16 @@ def _one_line(text: str) -> str:
 
 
 # C0/C1 control characters other than the whitespace handled above: quoted repo content must
-# not drive the terminal or the log viewer (ANSI colours, OSC titles, cursor moves).
+# not drive the terminal or the log viewer (ANSI colours, OSC titles, cursor moves); bidi
+# overrides and isolates must not reorder what is shown (a name that reads as another).
 _CONTROL = {
     c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if chr(c) not in "\n\r\t"
-}
+} | {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 def printable(text: str) -> str:
+    """Text for a terminal or a log: control characters, terminal escapes and bidi controls
+    shown as visible escapes (`\\x1b`, `\\u202e`); tab and line breaks kept."""
     return text.translate(_CONTROL)
 
 
