@@ -180,3 +180,24 @@ def test_outputs_are_written_once_with_the_last_value(tmp_path: Path) -> None:
     outputs.write()  # nothing new: nothing written twice
     assert (tmp_path / "out").read_text() == "verdict=fail\nregressions=0\n"
     assert (tmp_path / "sum").read_text() == "### one\n"
+
+
+def test_deploy_command_writes_its_sha_and_one_summary_section(
+    tmp_path: Path, example_repo: Callable[[str], Path]
+) -> None:
+    repo = example_repo("support-bot")
+    head = git(repo, "rev-parse", "HEAD")
+    (tmp_path / "out").write_text("")
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
+    proc = run_cli("deploy", "--no-writeback", cwd=repo, env=env, timeout=240)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert (tmp_path / "out").read_text() == f"deployed-sha={head}\n"
+    summary = (tmp_path / "summary").read_text()
+    assert (
+        summary.count("### agentci deploy") == 1
+        and "| `support-bot` | Synced | Healthy |" in summary
+    )
