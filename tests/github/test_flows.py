@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -21,24 +21,9 @@ from agentci.flows.run import Run
 from agentci.github import gha
 from tests.conftest import ROOT, commit_all, git, init_repo, run_cli
 from tests.github.conftest import REPO, TOKEN, actions_env, pr_event
+from tests.github.test_events import CASES, MANIFEST
 from tests.servers.github_stub import GitHubStub
 from tests.servers.openai_stub import Stub
-
-MANIFEST = """\
-agent:
-  name: {name}
-  model: {{provider: openai, name: gpt-test}}
-  prompt: system_prompt.md
-  evals: [evals/golden.yaml]
-"""
-CASES = 'cases:\n  - {id: c1, input: "How long?", assert: [{type: icontains, value: "30 days"}]}\n'
-
-
-@pytest.fixture
-def model() -> Iterator[Stub]:
-    s = Stub()
-    yield s
-    s.stop()
 
 
 def many_agents(root: Path, n: int) -> tuple[str, str]:
@@ -46,7 +31,7 @@ def many_agents(root: Path, n: int) -> tuple[str, str]:
     for i in range(n):
         d = root / "agents" / f"bot-{i}"
         (d / "evals").mkdir(parents=True)
-        (d / "agent.yaml").write_text(MANIFEST.format(name=f"bot-{i}"))
+        (d / "agent.yaml").write_text(MANIFEST.replace("name: bot", f"name: bot-{i}"))
         (d / "system_prompt.md").write_text("ANSWER: within 30 days\n")
         (d / "evals/golden.yaml").write_text(CASES)
     base = init_repo(root)
