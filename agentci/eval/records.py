@@ -21,6 +21,13 @@ STATUSES = ("pass", "fail", "error", "skipped")
 CHANGES = ("regression", "fix", "new", "same")
 
 
+class _Flat:
+    """A record whose JSON is its fields, in order (no nested records)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
 class ResultsFormatError(ValueError):
     """A results file that does not have the shape of version `VERSION`: `where` is the JSON
     path of the first bad value (e.g. `agents[0].cases[3].latency_ms`)."""
@@ -32,23 +39,15 @@ class ResultsFormatError(ValueError):
 
 
 @dataclass
-class Tokens:
+class Tokens(_Flat):
     input: int | None = None
     output: int | None = None
     reasoning: int | None = None
     cached_input: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "input": self.input,
-            "output": self.output,
-            "reasoning": self.reasoning,
-            "cached_input": self.cached_input,
-        }
-
 
 @dataclass
-class AssertionRecord:
+class AssertionRecord(_Flat):
     type: str
     passed: bool
     value: Any = None
@@ -56,19 +55,9 @@ class AssertionRecord:
     reason: str = ""
     weight: float | None = 1.0
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "value": self.value,
-            "passed": self.passed,
-            "score": self.score,
-            "reason": self.reason,
-            "weight": self.weight,
-        }
-
 
 @dataclass
-class BaseCase:
+class BaseCase(_Flat):
     """The same case's answer at the base ref."""
 
     status: str
@@ -77,16 +66,6 @@ class BaseCase:
     error: str | None = None
     cost: float | None = None
     cached: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "score": self.score,
-            "output": self.output,
-            "error": self.error,
-            "cost": self.cost,
-            "cached": self.cached,
-        }
 
 
 @dataclass
@@ -153,7 +132,7 @@ class CaseRecord:
 
 
 @dataclass
-class SetRecord:
+class SetRecord(_Flat):
     path: str
     threshold: float | None = None
     min_pass_rate: float | None = None  # the set's own gate
@@ -164,21 +143,9 @@ class SetRecord:
     pass_rate: float | None = None
     gate_passed: bool = True
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "threshold": self.threshold,
-            "min_pass_rate": self.min_pass_rate,
-            "error": self.error,
-            "cases": self.cases,
-            "passed": self.passed,
-            "pass_rate": self.pass_rate,
-            "gate_passed": self.gate_passed,
-        }
-
 
 @dataclass
-class AgentTotals:
+class AgentTotals(_Flat):
     cases: int = 0
     passed: int = 0
     failed: int = 0
@@ -190,19 +157,13 @@ class AgentTotals:
     truncated: int = 0
     refused: int = 0
 
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
 
 @dataclass
-class AgentCost:
+class AgentCost(_Flat):
     head: float | None = None
     base: float | None = None
     head_compared: float | None = None  # head cost of the cases that ran on base too
     unpriced: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass
@@ -239,14 +200,11 @@ class AgentResult:
 
 
 @dataclass
-class RunCost:
+class RunCost(_Flat):
     head: float | None = None
     base: float | None = None
     head_compared: float | None = None
     increase: float | None = None  # head_compared vs base, fraction
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass
@@ -306,7 +264,7 @@ class Verdict:
 
 
 @dataclass
-class Refusal:
+class Refusal(_Flat):
     """An endpoint the run refused to send a key to (or called without one)."""
 
     reason: str
@@ -314,15 +272,6 @@ class Refusal:
     base_url: str | None = None
     api_key_env: str | None = None
     keyless: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "base_url": self.base_url,
-            "api_key_env": self.api_key_env,
-            "reason": self.reason,
-            "keyless": self.keyless,
-        }
 
 
 @dataclass
@@ -339,12 +288,9 @@ class Trust:
 
 
 @dataclass
-class BaseRef:
+class BaseRef(_Flat):
     ref: str | None = None
     commit: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"ref": self.ref, "commit": self.commit}
 
 
 @dataclass

@@ -63,17 +63,10 @@ def case_entry(
     price: cost.Price | None = None,
     base_price: cost.Price | None = None,
 ) -> CaseRecord:
-    c = head.case
-    return CaseRecord(
-        id=c.id,
-        set=c.set_path,
-        line=c.line,
-        input=c.input,
-        expected=c.expected,
-        vars=c.vars,
-        status=head.status,
+    return _record(
+        head.case,
+        head.status,
         score=head.score,
-        threshold=c.threshold,
         output=head.output,
         error=head.error,
         latency_ms=head.latency_ms,
@@ -95,7 +88,7 @@ def case_entry(
                 reason=r.reason,
                 weight=r.weight,
             )
-            for spec, r in zip(c.asserts, head.assertions, strict=False)
+            for spec, r in zip(head.case.asserts, head.assertions, strict=False)
         ],
         tool_calls=head.tool_calls,
         base=None
@@ -113,6 +106,11 @@ def case_entry(
 
 
 def skipped_entry(c: Case) -> CaseRecord:
+    return _record(c, "skipped")
+
+
+def _record(c: Case, status: str, **answer: Any) -> CaseRecord:
+    """A case record: what the eval set says about the case, and the answer's fields."""
     return CaseRecord(
         id=c.id,
         set=c.set_path,
@@ -120,8 +118,9 @@ def skipped_entry(c: Case) -> CaseRecord:
         input=c.input,
         expected=c.expected,
         vars=c.vars,
-        status="skipped",
+        status=status,
         threshold=c.threshold,
+        **answer,
     )
 
 
