@@ -41,6 +41,9 @@ from agentci.eval.records import (
 )
 from agentci.eval.runner import CaseResult
 
+#: A results file larger than this is refused before it is read (AGENTCI_MAX_RESULTS_BYTES).
+DEFAULT_MAX_RESULTS_BYTES = 256 * 1024 * 1024
+MAX_RESULTS_ENV = "AGENTCI_MAX_RESULTS_BYTES"
 _LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 HINT = f"pass the JSON written by `agentci eval --output PATH` (results format version {VERSION})"
 
@@ -63,17 +66,10 @@ def case_entry(
     price: cost.Price | None = None,
     base_price: cost.Price | None = None,
 ) -> CaseRecord:
-    c = head.case
-    return CaseRecord(
-        id=c.id,
-        set=c.set_path,
-        line=c.line,
-        input=c.input,
-        expected=c.expected,
-        vars=c.vars,
-        status=head.status,
+    return _record(
+        head.case,
+        head.status,
         score=head.score,
-        threshold=c.threshold,
         output=head.output,
         error=head.error,
         latency_ms=head.latency_ms,
@@ -95,7 +91,7 @@ def case_entry(
                 reason=r.reason,
                 weight=r.weight,
             )
-            for spec, r in zip(c.asserts, head.assertions, strict=False)
+            for spec, r in zip(head.case.asserts, head.assertions, strict=False)
         ],
         tool_calls=head.tool_calls,
         base=None
@@ -113,6 +109,11 @@ def case_entry(
 
 
 def skipped_entry(c: Case) -> CaseRecord:
+    return _record(c, "skipped")
+
+
+def _record(c: Case, status: str, **answer: Any) -> CaseRecord:
+    """A case record: what the eval set says about the case, and the answer's fields."""
     return CaseRecord(
         id=c.id,
         set=c.set_path,
@@ -120,8 +121,9 @@ def skipped_entry(c: Case) -> CaseRecord:
         input=c.input,
         expected=c.expected,
         vars=c.vars,
-        status="skipped",
+        status=status,
         threshold=c.threshold,
+        **answer,
     )
 
 
@@ -318,10 +320,21 @@ def write(path: Path, run: RunResults, text: str | None = None) -> None:
         ) from None
 
 
+def max_results_bytes() -> int:
+    raw = os.environ.get(MAX_RESULTS_ENV, "")
+    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else DEFAULT_MAX_RESULTS_BYTES
+
+
 def load(path: Path, gate: gates.GateConfig | None = None) -> RunResults:
     """A results file, checked and re-derived (see `from_json`); any problem with it is one
     AgentciError naming the file (and the JSON path of a bad value), never a traceback."""
     try:
+        size, limit = Path(path).stat().st_size, max_results_bytes()
+        if size > limit:
+            raise AgentciError(
+                f"{path}: results file is {size:,} bytes, more than the {limit:,} agentci reads",
+                hint=f"pass the file `agentci eval --output` wrote, or raise {MAX_RESULTS_ENV}",
+            )
         raw = Path(path).read_text(encoding="utf-8")
         data = json.loads(raw)
         if _LONE_SURROGATE.search(raw):  # `"\ud800"` decodes to text no file or pipe can encode

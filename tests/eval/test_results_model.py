@@ -84,3 +84,14 @@ def test_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:
     path.write_text('{"version": 1, "agents": [], "notes": ' + "[" * 100_000 + "]" * 100_000 + "}")
     with pytest.raises(AgentciError, match=r"nested too deeply|not valid JSON"):
         results.load(path)
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(load("two_agents.json")))
+    monkeypatch.setenv("AGENTCI_MAX_RESULTS_BYTES", "1000")
+    with pytest.raises(AgentciError, match=r"more than the 1,000 agentci reads") as err:
+        results.load(path)
+    assert "AGENTCI_MAX_RESULTS_BYTES" in (err.value.hint or "")
+    monkeypatch.setenv("AGENTCI_MAX_RESULTS_BYTES", "junk")  # the default, not a crash
+    assert results.load(path).agents
