@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from agentci import __version__
-from agentci.errors import EXIT_USAGE, AgentciError
+from agentci.errors import EXIT_USAGE, AgentciError, internal_error_text
 
 #: command name -> one-line help. Each lives in agentci/commands/<name>.py with
 #: `add_arguments(parser)` and `run(args) -> int`.
@@ -95,10 +95,5 @@ def _main(argv: Sequence[str] | None) -> int:
 
             traceback.print_exc(file=sys.stderr)
             return EXIT_USAGE
-        print(
-            f"agentci: internal error: {type(exc).__name__}: {exc}\n"
-            "  This is a bug in agentci. Re-run with --debug for the traceback and report it at "
-            "https://github.com/agentci/agentci/issues",
-            file=sys.stderr,
-        )
+        print(internal_error_text(exc), file=sys.stderr)
         return EXIT_USAGE

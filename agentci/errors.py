@@ -25,3 +25,12 @@ class AgentciError(Exception):
 
 class UsageError(AgentciError):
     """Bad flags or arguments."""
+
+
+def internal_error_text(exc: BaseException) -> str:
+    """What the CLI prints for an unexpected exception (a bug), without the traceback."""
+    return (
+        f"agentci: internal error: {type(exc).__name__}: {exc}\n"
+        "  This is a bug in agentci. Re-run with --debug for the traceback and report it at "
+        "https://github.com/agentci/agentci/issues"
+    )

@@ -121,7 +121,9 @@ def guess_provider(model: str) -> str:
     return "openai"
 
 
-def load_repo(source: Source) -> Repo:
+def load_repo(source: Source, *, eval_sets: bool = True) -> Repo:
+    """`eval_sets=False` parses manifests, prompts' paths and tools but not the golden sets
+    (a PR's base: `load_eval_sets` reads them for the few agents that are compared)."""
     config_doc = None
     if source.size(CONFIG_FILE) is not None:
         config_doc = load_document(source, CONFIG_FILE)
@@ -136,7 +138,7 @@ def load_repo(source: Source) -> Repo:
             if path not in manifests:
                 manifests.append(path)
     for path in manifests:
-        agent = _load_agent(repo, path)
+        agent = _load_agent(repo, path, eval_sets)
         if agent:
             repo.agents.append(agent)
 
@@ -154,7 +156,21 @@ def load_repo(source: Source) -> Repo:
     return repo
 
 
-def _load_agent(repo: Repo, manifest: str) -> Agent | None:
+def load_eval_sets(repo: Repo, agent: Agent) -> None:
+    """Parse the agent's golden sets into `repo.documents` (no-op for those already there)."""
+    new = [p for p in agent.evals if p not in repo.documents]
+    for path in new:
+        _load_eval_set(repo, path)
+    if new:
+        from types import SimpleNamespace
+
+        from agentci import redact
+
+        # the credentials these sets name, as load_repo learns them for the rest
+        redact.learn_repo(SimpleNamespace(documents={p: repo.documents[p] for p in new}))
+
+
+def _load_agent(repo: Repo, manifest: str, eval_sets: bool = True) -> Agent | None:
     source = repo.source
     doc = load_document(source, manifest)
     doc.findings += schema.check(doc, "agent")
@@ -262,7 +278,7 @@ def _load_agent(repo: Repo, manifest: str) -> Agent | None:
     else:
         for pattern in DEFAULT_EVAL_GLOBS:
             evals += [p for p in glob(source, resolve(base, pattern)) if p not in evals]
-    for path in evals:
+    for path in evals if eval_sets else ():
         _load_eval_set(repo, path)
 
     if tools:

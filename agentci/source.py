@@ -302,6 +302,11 @@ class GitTree:
         entry = self._load().get(path)
         return entry[1] if entry else None
 
+    def blob_id(self, path: str) -> str | None:
+        """The git object id of the file's content (from the tree listing: nothing is read)."""
+        entry = self._load().get(path)
+        return entry[0] if entry else None
+
     def is_dir(self, path: str) -> bool:
         prefix = path.rstrip("/") + "/"
         return any(f.startswith(prefix) for f in self._load())

@@ -32,10 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentci.commands.deploy import deploy_environment, log
+    from agentci.commands.deploy import deploy_and_show
     from agentci.config import CONFIG_FILE, from_data
     from agentci.deploy.promote import check_route, live_commit
     from agentci.documents import load_document
+    from agentci.flows.deploy import DeployRequest, log
     from agentci.source import WorkTree
 
     root = Path(args.path).resolve()
@@ -46,13 +47,13 @@ def run(args: argparse.Namespace) -> int:
     check_route(config, args.source, args.target)
     commit = live_commit(root, args.source)
     log(f"promote: {args.source} runs {commit[:12]}, Synced and Healthy")
-    for name, value in (
-        ("ref", commit),
-        ("workspace", None),
-        ("force", False),
-        ("restore_memory", False),
-        ("wipe_memory", False),
-        ("self_heal", False),
-    ):
-        setattr(args, name, value)
-    return deploy_environment(args, root, args.target, commit, promoted_from=args.source)
+    req = DeployRequest(
+        ref=commit,
+        environment=args.target,
+        dry_run=args.dry_run,
+        prune=args.prune,
+        smoke=not args.no_smoke,
+        writeback=not args.no_writeback,
+        promoted_from=args.source,
+    )
+    return deploy_and_show(str(root), req, args.format)

@@ -1,21 +1,25 @@
-"""Render results: the PR comment (markdown), the job summary, JUnit, SARIF or JSON.
+"""Render results: a text report, the PR comment (markdown), the job summary, JUnit, SARIF or JSON.
 
 Reads only results JSON (`agentci eval --output`), validation findings (`agentci validate
---format json`) and templates. Without GitHub env vars it prints the same markdown the PR
-would get; with --post inside GitHub Actions it also writes the sticky comment, the job
-summary, the outputs and the commit status.
+--format json`) and templates. On a terminal, or outside GitHub Actions, it prints the
+report as plain text (`--format markdown` prints the markdown the PR would get); with
+--post inside GitHub Actions it also writes the sticky comment, the job summary, the
+outputs and the commit status.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from agentci.errors import AgentciError
 
-FORMATS = ["markdown", "comment", "summary", "junit", "sarif", "json"]
+if TYPE_CHECKING:
+    from agentci.eval.gates import GateConfig
+
+FORMATS = ["text", "markdown", "comment", "summary", "junit", "sarif", "json"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,8 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         choices=FORMATS,
-        default="markdown",
-        help="markdown/comment: the PR comment; summary: the full job summary (default: markdown)",
+        help="text: for a terminal; markdown/comment: the PR comment; summary: the full job summary"
+        " (default: text on a terminal or outside GitHub Actions, else markdown)",
     )
     parser.add_argument(
         "--templates", metavar="DIR", help="override templates (same file names as templates/)"
@@ -74,10 +78,11 @@ def run(args: argparse.Namespace) -> int:
     from agentci import redact
     from agentci.config import CONFIG_FILE, from_data
     from agentci.documents import load_document
+    from agentci.eval import results as results_mod
     from agentci.github import gha
     from agentci.github.event import load_event
     from agentci.github.publish import publish
-    from agentci.report import formats, load_findings, load_results, model
+    from agentci.report import formats, junit, load_findings, load_results, model, text
     from agentci.report.render import Renderer
     from agentci.source import WorkTree
 
@@ -85,14 +90,13 @@ def run(args: argparse.Namespace) -> int:
     event = load_event()
     if event is not None:  # in a workflow the checkout is the code under review
         _refuse_committed([*paths, *([args.findings] if args.findings else [])])
-    results = load_results(paths, merge=args.merge)
     findings = load_findings(args.findings) if args.findings else []
     config = from_data(
         load_document(WorkTree(Path(".")), CONFIG_FILE).data
         if Path(CONFIG_FILE).is_file()
         else None
     )
-    results = _regate(results, config, args)
+    results = load_results(paths, merge=args.merge, gate=_gate(config, args))
     report = model.build(
         results,
         findings,
@@ -101,27 +105,32 @@ def run(args: argparse.Namespace) -> int:
         max_output=config.report.max_output_chars,
     )
     renderer = Renderer(args.templates)
-    if args.format in ("markdown", "comment"):
-        text = renderer.comment(report)
-    elif args.format == "summary":
-        text = renderer.summary(report)
-    elif args.format == "junit":
-        text = formats.junit(results)
-    elif args.format == "sarif":
-        text = formats.sarif(results, findings)
+    fmt = args.format or (
+        "text" if not args.output and text.wanted(sys.stdout, gha.in_actions()) else "markdown"
+    )
+    if fmt == "text":
+        out = text.report(report)
+    elif fmt in ("markdown", "comment"):
+        out = renderer.comment(report)
+    elif fmt == "summary":
+        out = renderer.summary(report)
+    elif fmt == "junit":
+        out = junit.to_xml(results)
+    elif fmt == "sarif":
+        out = formats.sarif(results, findings)
     else:
-        text = json.dumps(results, indent=1, ensure_ascii=False) + "\n"
+        out = results_mod.dumps(results, pretty=True)
     if args.output:
         try:
             args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(redact.text(text), encoding="utf-8")
+            args.output.write_text(redact.text(out), encoding="utf-8")
         except OSError as exc:
             raise AgentciError(
                 f"--output {args.output}: cannot write: {exc.strerror or exc}",
                 hint="pass a writable file path",
             ) from None
     else:
-        gha.print_untrusted(text)
+        gha.print_untrusted(out)
     if args.post:
         if event is None:
             print(
@@ -149,17 +158,13 @@ def _refuse_committed(paths: list[Path]) -> None:
         )
 
 
-def _regate(
-    results: dict[str, object], config: object, args: argparse.Namespace
-) -> dict[str, object]:
+def _gate(config: Any, args: argparse.Namespace) -> GateConfig:
     """The gate is recomputed from the cases with thresholds from trusted input only (flags, else
     agentci.yaml, else the defaults): a results file is evidence, and its own `gate` block,
     thresholds included, is ignored (pass eval's --min-pass-rate/--max-regressions here too)."""
     from agentci.eval import gates
-    from agentci.eval import results as results_mod
 
-    cfg_gate = config.eval.gate  # type: ignore[attr-defined]
-    gate = gates.resolve(
+    cfg_gate = config.eval.gate
+    return gates.resolve(
         cfg_gate.min_pass_rate, cfg_gate.max_regressions, args.min_pass_rate, args.max_regressions
     )
-    return results_mod.recompute(results, gate)

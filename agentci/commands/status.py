@@ -24,11 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentci.commands.deploy import environment_arg
     from agentci.config import CONFIG_FILE, from_data
     from agentci.deploy.desired import load_desired
     from agentci.documents import load_document
     from agentci.errors import AgentciError
+    from agentci.flows.deploy import environment
     from agentci.source import WorkTree
 
     root = Path(args.path).resolve()
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     config = from_data(
         load_document(tree, CONFIG_FILE).data if tree.size(CONFIG_FILE) is not None else None
     )
-    chosen = environment_arg(args)
+    chosen = environment(args.environment)
     names = (
         [config.environment(chosen).name]
         if chosen or len(config.all_environments()) == 1

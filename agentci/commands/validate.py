@@ -39,22 +39,18 @@ def use_color(stream: object) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from agentci.findings import Severity
-    from agentci.repo import load_repo
-    from agentci.source import WorkTree
-    from agentci.validate import validate
+    from agentci.flows.run import Run
+    from agentci.flows.validate import check
     from agentci.validate.output import render
 
     # Loading keeps every parsed document alive, so the default GC thresholds re-scan a
     # growing heap again and again: a third of the run on a 1,000-agent repo. The parsed
     # data has no reference cycles worth collecting before the process exits.
     gc.set_threshold(100_000, 50, 100)
-    root = Path(args.path)
-    if not root.is_dir():
-        raise UsageError(f"{args.path} is not a directory", hint="pass the repository root")
-    repo = load_repo(WorkTree(root))
-    findings = validate(repo)
+    done = check(Run.open(args.path, event=False))
+    findings = done.findings
     color = args.format == "text" and args.output is None and use_color(sys.stdout)
-    text = render(findings, args.format, agents=len(repo.agents), color=color)
+    text = render(findings, args.format, agents=done.agents, color=color)
     if args.output:
         try:
             from agentci import redact

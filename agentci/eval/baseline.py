@@ -25,7 +25,10 @@ class Base:
     repo: Repo
 
 
-def open_base(root: Path, ref: str) -> Base:
+def open_base(root: Path, ref: str, merge_base: str | None = None) -> Base:
+    """The base at the merge base of `ref` and HEAD; `merge_base`: already found (a flow)."""
+    if merge_base:
+        return Base(ref, merge_base, load_repo(GitTree(root, merge_base), eval_sets=False))
     if not (root / ".git").exists() and _git(root, "rev-parse", "--git-dir") is None:
         raise AgentciError(
             f"--base {ref}: {root} is not a git repository",
@@ -39,7 +42,8 @@ def open_base(root: Path, ref: str) -> Base:
     commit = (
         _git(root, "merge-base", ref, "HEAD") or _git(root, "rev-parse", f"{ref}^{{commit}}") or ref
     )
-    return Base(ref, commit, load_repo(GitTree(root, commit)))
+    # Golden sets are read only for the agents that changed (engine: load_eval_sets).
+    return Base(ref, commit, load_repo(GitTree(root, commit), eval_sets=False))
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -54,14 +58,31 @@ def changed(head_agent: Agent, head: Source, base_repo: Repo) -> bool:
     head_files = head_agent.files(head)
     if head_files != base_agent.files(base_repo.source):
         return True
-    return any(_digest(head, p) != _digest(base_repo.source, p) for p in head_files)
+    return any(not _same(head, base_repo.source, p) for p in head_files)
 
 
 def config_changed(head: Source, base: Source) -> bool:
     """agentci.yaml differs: its judge, gates, providers and limits shape every agent's result."""
     from agentci.config import CONFIG_FILE
 
-    return _digest(head, CONFIG_FILE) != _digest(base, CONFIG_FILE)
+    return not _same(head, base, CONFIG_FILE)
+
+
+def _same(head: Source, base: Source, path: str) -> bool:
+    """The file has the same bytes on both sides (or is unreadable on both). A git base is
+    compared by object id, so an unchanged agent costs no read of the base commit."""
+    blob_id = getattr(base, "blob_id", None)
+    if blob_id is None:
+        return _digest(head, path) == _digest(base, path)
+    want = blob_id(path)
+    try:
+        data = head.read_bytes(path)
+    except (OSError, ValueError):
+        return want is None
+    if want is None:
+        return False
+    algo = hashlib.sha256 if len(want) == 64 else hashlib.sha1  # object-format sha256 / sha1
+    return algo(b"blob %d\0" % len(data) + data).hexdigest() == want
 
 
 #: agentci.yaml settings a reviewer must see change: they decide what a pass means.

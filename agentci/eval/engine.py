@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,10 @@ from agentci.eval.cache import Cache, default_dir
 from agentci.eval.cases import load_set
 from agentci.eval.plan import AgentPlan, PlanOptions, Providers, plan_agent
 from agentci.eval.progress import Progress
+from agentci.eval.records import AgentResult, BaseRef, Refusal, RunResults, Trust
 from agentci.eval.runner import CaseResult, Job, Runner
 from agentci.eval.shard import Shard
-from agentci.repo import Agent, load_repo
+from agentci.repo import Agent, Repo, load_eval_sets, load_repo
 from agentci.source import WorkTree
 
 
@@ -43,9 +45,13 @@ class EvalOptions:
     #: --base the base commit decides whatever this says (SECURITY.md)
     head_trusted: bool = True
     deadline: float | None = None  # seconds for the whole run (--deadline)
+    #: the repo already loaded by the caller (a flow loads it once per process)
+    repo: Repo | None = None
+    #: how `base` is opened (a flow opens each base once per process); default: open_base
+    open_base: Callable[[Path, str], baseline.Base] | None = None
 
 
-def evaluate(opts: EvalOptions) -> dict[str, Any]:
+def evaluate(opts: EvalOptions) -> RunResults:
     started = time.monotonic()
     from agentci import bounds
 
@@ -65,7 +71,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
             hint="pass the repository root (default: .) or a GitHub Models prompt file",
         )
     else:
-        repo = load_repo(WorkTree(root))
+        repo = opts.repo if opts.repo is not None else load_repo(WorkTree(root))
         agents = _select(repo.agents, opts.agents, root)
     if opts.changed_only and not opts.base:
         raise UsageError(
@@ -73,7 +79,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
         )
     cfg = repo.config.eval
     concurrency = opts.concurrency or cfg.concurrency
-    base = baseline.open_base(root, opts.base) if opts.base else None
+    base = (opts.open_base or baseline.open_base)(root, opts.base) if opts.base else None
     plan_opts = PlanOptions(
         opts.provider or cfg.provider, opts.skip_missing_keys, cfg.judge, cfg.embedding
     )
@@ -106,6 +112,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
             if base and changed and not head.skipped:
                 base_agent = base.repo.agent(agent.name)
                 if base_agent is not None:
+                    load_eval_sets(base.repo, base_agent)  # the base reads only what it compares
                     base_plan = plan_agent(
                         base.repo, base_agent, "base", providers, plan_opts, opts.shard
                     )
@@ -121,7 +128,10 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
             max_retry_after=cfg.max_retry_after,
             on_done=progress.update,
         )
-        done = runner.run(jobs)
+        try:
+            done = runner.run(jobs)
+        finally:
+            progress.stop()  # the timed CI lines end with the run, however it ends
         notes = providers.notes()
     finally:
         providers.close()
@@ -132,7 +142,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
         for agent, changed, head, base_plan in entries
     ]
     for block in agent_blocks:
-        progress.agent_done(block["name"], _line(block, time.monotonic() - started))
+        progress.agent_done(block.name, _line(block, time.monotonic() - started))
     # On a PR the gate is the base's: a PR that lowers it shows the change, it does not apply it.
     trusted_gate = (base.repo.config if base else repo.config).eval.gate
     gate = gates.resolve(
@@ -146,21 +156,20 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
     totals = results.totals(
         agent_blocks, runner.stats.requests, runner.stats.cached, time.monotonic() - started
     )
-    doc = results.document(
+    return results.document(
         repo=root,
         commit=_head_commit(root),
-        base={"ref": base.ref, "commit": base.commit} if base else None,
+        base=BaseRef(base.ref, base.commit) if base else None,
         shard=str(opts.shard) if opts.shard else None,
         agents=agent_blocks,
         totals_=totals,
         gate=gate,
         notes=notes,
+        trust=Trust(
+            refused=[Refusal(**r) for r in providers.refusals()],
+            config_changes=baseline.config_changes(repo.config, base.repo.config) if base else [],
+        ),
     )
-    doc["trust"] = {
-        "refused": providers.refusals(),
-        "config_changes": baseline.config_changes(repo.config, base.repo.config) if base else [],
-    }
-    return doc
 
 
 def _select(agents: list[Agent], names: list[str], root: Path) -> list[Agent]:
@@ -190,32 +199,21 @@ def _agent_block(
     by_job: dict[int, CaseResult],
     opts: EvalOptions,
     has_base: bool,
-) -> dict[str, Any]:
+) -> AgentResult:
     plan = head
-    block: dict[str, Any] = {
-        "name": agent.name,
-        "provider": plan.provider if plan else agent.model.provider,
-        "model": plan.model if plan else agent.model.name,
-        "changed": changed,
-        "skipped": None,
-        "sets": [
-            results.set_entry(s)
-            for s in (
-                plan.sets
-                if plan
-                else [load_set(agent.name, repo.documents.get(p), p) for p in agent.evals]
-            )
-        ],
-        "cases": [],
-    }
+    sets = (
+        plan.sets if plan else [load_set(agent.name, repo.documents.get(p), p) for p in agent.evals]
+    )
+    block = AgentResult(
+        name=agent.name,
+        provider=plan.provider if plan else agent.model.provider,
+        model=plan.model if plan else agent.model.name,
+        changed=changed,
+        sets=[results.set_entry(s) for s in sets],
+    )
     if plan is None or plan.skipped:
-        block["skipped"] = plan.skipped if plan else f"unchanged since {opts.base}"
-        sets = (
-            plan.sets
-            if plan
-            else [load_set(agent.name, repo.documents.get(p), p) for p in agent.evals]
-        )
-        block["cases"] = [
+        block.skipped = plan.skipped if plan else f"unchanged since {opts.base}"
+        block.cases = [
             results.skipped_entry(c)
             for s in sets
             for c in s.cases
@@ -227,10 +225,10 @@ def _agent_block(
     prices = repo.config.eval.prices
     price = cost.price_for(plan.provider, plan.model, prices)
     base_price = cost.price_for(base.provider, base.model, prices) if base else None
-    block["price"] = price.to_json() if price else None
+    block.price = price.to_json() if price else None
     for job in plan.jobs:
         head_result = by_job[id(job)]
-        block["cases"].append(
+        block.cases.append(
             results.case_entry(
                 head_result, base_by_key.get(job.case.key), compared, price, base_price
             )
@@ -238,18 +236,18 @@ def _agent_block(
     return results.summarize(block)
 
 
-def _line(block: dict[str, Any], elapsed: float) -> str:
-    if block["skipped"]:
-        return f"skipped: {block['skipped']}"
-    t = block["totals"]
-    rate = block["pass_rate"]
+def _line(block: AgentResult, elapsed: float) -> str:
+    if block.skipped:
+        return f"skipped: {block.skipped}"
+    t = block.totals
+    rate = block.pass_rate
     out = (
-        f"{t['passed']}/{t['cases']} passed"
+        f"{t.passed}/{t.cases} passed"
         + (f" ({rate:.0%})" if rate is not None else "")
-        + f", {t['failed']} failed, {t['errors']} errors"
+        + f", {t.failed} failed, {t.errors} errors"
     )
-    if block["base_pass_rate"] is not None:
-        out += f"; base {block['base_pass_rate']:.0%}, {t['regressions']} regressions, {t['fixes']} fixes"
+    if block.base_pass_rate is not None:
+        out += f"; base {block.base_pass_rate:.0%}, {t.regressions} regressions, {t.fixes} fixes"
     return out + f" [{elapsed:.1f}s]"
 
 

@@ -9,10 +9,9 @@ and untrusted text is printed between stop-commands markers so a model cannot is
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -22,6 +21,9 @@ from agentci import redact, safe_text
 ANNOTATIONS_PER_TYPE = 10
 #: GitHub drops a step summary larger than this (bytes).
 SUMMARY_LIMIT = 1024 * 1024
+#: Every output the Action writes; each is declared under `outputs:` in action.yml
+#: (tests/github/test_outputs.py checks the two lists are the same).
+OUTPUTS = ("pass-rate", "regressions", "verdict", "report-path", "comment-path", "deployed-sha")
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,49 @@ def set_outputs(values: Mapping[str, object], env: Mapping[str, str] | None = No
     return all([set_output(k, v, env) for k, v in values.items()])
 
 
+@dataclass
+class Outputs:
+    """The Action outputs and job-summary sections of one run: collected as the steps go,
+    written once by `write()` at the end (a later value of a name replaces an earlier one;
+    each step adds one summary section)."""
+
+    env: Mapping[str, str] | None = None
+    values: dict[str, object] = field(default_factory=dict)
+    sections: list[str] = field(default_factory=list)
+
+    def set(self, values: Mapping[str, object]) -> None:
+        unknown = sorted(set(values) - set(OUTPUTS))
+        if unknown:  # a programming error: action.yml would not pass it on
+            raise ValueError(f"output {unknown[0]!r} is not declared in action.yml")
+        self.values.update(values)
+
+    def summary(self, markdown: str) -> None:
+        """One step's section of the job summary."""
+        self.sections.append(markdown)
+
+    @property
+    def has_summary(self) -> bool:
+        """True when the job summary is written (in Actions: GITHUB_STEP_SUMMARY is set)."""
+        return bool((self.env if self.env is not None else os.environ).get("GITHUB_STEP_SUMMARY"))
+
+    def write(self) -> bool:
+        """Write what was collected (no-ops outside Actions); a second call writes nothing new.
+        True when outputs were written."""
+        sections, self.sections = self.sections, []
+        values, self.values = self.values, {}
+        for markdown in sections:
+            append_summary(markdown, self.env)
+        return set_outputs(values, self.env) if values else False
+
+
 def _append_kv(var: str, name: str, value: object, env: Mapping[str, str] | None) -> bool:
     path = (env if env is not None else os.environ).get(var)
     if not path:
         return False
     text = redact.text("" if value is None else str(value))
     if "\n" in text or "\r" in text:
+        import secrets
+
         delim = f"ghadelimiter_{secrets.token_hex(8)}"
         while delim in text:  # pragma: no cover - 64 random bits
             delim = f"ghadelimiter_{secrets.token_hex(8)}"
@@ -127,6 +166,8 @@ def print_untrusted(
     nothing in it is taken as a workflow command."""
     out = out or sys.stdout
     if in_actions(env):
+        import secrets
+
         token = secrets.token_hex(16)
         out.write(f"::stop-commands::{token}\n{redact.text(text)}\n::{token}::\n")
     else:

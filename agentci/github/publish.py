@@ -27,6 +27,7 @@ class Published:
     outputs: bool = False
     annotations: int = 0
     notes: list[str] = field(default_factory=list)
+    comment_md: str = ""  # the comment as rendered (posted or not), redacted
 
 
 def annotations_for(report: Report) -> list[gha.Annotation]:
@@ -67,16 +68,22 @@ def publish(
     comment: bool = True,
     status: bool = True,
     status_context: str = "agentci",
+    outputs: gha.Outputs | None = None,
 ) -> Published:
+    """The report's section of the job summary and its outputs go into `outputs` (the run's
+    one collector, written once at its end); without one they are written here."""
     env = env if env is not None else os.environ
     out = out or sys.stdout
     result = Published()
+    own = outputs is None
+    outputs = outputs if outputs is not None else gha.Outputs(env)
     report_dir.mkdir(parents=True, exist_ok=True)
     from agentci import redact
 
     comment_md = redact.text(renderer.comment(report))
     summary_md = redact.text(renderer.summary(report))
     (report_dir / "comment.md").write_text(comment_md, encoding="utf-8")
+    result.comment_md = comment_md
     (report_dir / "report.md").write_text(summary_md, encoding="utf-8")
 
     annotations = annotations_for(report)
@@ -110,17 +117,18 @@ def publish(
     if client is not None and status and event is not None and event.head_sha:
         result.status = _status(client, event, report, result, status_context)
 
-    result.summary = gha.append_summary(summary_md, env)
-    result.outputs = gha.set_outputs(
+    outputs.summary(summary_md)
+    result.summary = outputs.has_summary
+    outputs.set(
         {
             "pass-rate": "" if report.pass_rate is None else f"{report.pass_rate:.4f}",
             "regressions": report.regressions,
             "verdict": report.verdict,
             "report-path": str((report_dir / "report.md").resolve()),
             "comment-path": str((report_dir / "comment.md").resolve()),
-        },
-        env,
+        }
     )
+    result.outputs = outputs.write() if own else bool(env.get("GITHUB_OUTPUT"))
     return result
 
 

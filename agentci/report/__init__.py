@@ -7,24 +7,33 @@ in the PR comment. Untrusted text is made inert by `escape`; templates live in t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentci.errors import AgentciError
 from agentci.report.model import load_json
 
+if TYPE_CHECKING:
+    from agentci.eval.gates import GateConfig
+    from agentci.eval.records import RunResults
 
-def load_results(paths: list[Path], merge: bool = False) -> dict[str, Any]:
+
+def load_results(
+    paths: list[Path], merge: bool = False, gate: GateConfig | None = None
+) -> RunResults:
     """One results file, or (with merge) the union of shard files, checked by the eval
     engine's own loader so a foreign or damaged file is refused, never shown as passed.
+    `gate`: the trusted thresholds to re-gate with (default: the file's own).
     Redacted here, before any formatting: a file from elsewhere may hold this job's keys."""
-    from agentci import redact
     from agentci.eval import results
 
     if len(paths) > 1 and not merge:
         raise AgentciError(
             f"{len(paths)} results files given", hint="add --merge to join shard results"
         )
-    return redact.scrub(results.merge(paths) if len(paths) > 1 else results.load(paths[0]))
+    run = results.merge(paths) if len(paths) > 1 else results.load(paths[0])
+    if gate is not None:
+        run = results.recompute(run, gate)
+    return results.redacted(run)
 
 
 def load_findings(path: Path) -> list[dict[str, Any]]:

@@ -1,8 +1,6 @@
-"""The report's view model: what the templates see, built from results JSON and findings.
-
-Results files come from disk (possibly from another version, or hand-edited), so every
-field is read defensively: a missing or mistyped field shows as unknown, never a crash.
-"""
+"""The report's view model: what the templates see, built from a run's typed results
+(`agentci.eval.records`, checked on load) and validation findings (read defensively: a
+missing or mistyped field shows as unknown, never a crash)."""
 
 from __future__ import annotations
 
@@ -13,6 +11,7 @@ from typing import Any
 
 from agentci.errors import AgentciError
 from agentci.eval.gates import usd
+from agentci.eval.records import AgentResult, CaseRecord, Refusal, RunCost, RunResults, RunTotals
 
 FAILING = ("fail", "error")
 
@@ -86,7 +85,7 @@ class FindingView:
 @dataclass
 class Report:
     agents: list[AgentView]
-    totals: dict[str, Any]
+    totals: RunTotals | None
     gate_passed: bool | None
     gate_reasons: list[str]
     findings: list[FindingView]
@@ -125,8 +124,7 @@ class Report:
 
     @property
     def pass_rate(self) -> float | None:
-        rate = self.totals.get("pass_rate")
-        return float(rate) if isinstance(rate, (int, float)) else None
+        return self.totals.pass_rate if self.totals else None
 
     @property
     def chart_agents(self) -> list[AgentView]:
@@ -155,44 +153,40 @@ def load_json(path: Path, what: str) -> Any:
 
 
 def build(
-    results: dict[str, Any] | None,
+    results: RunResults | None,
     findings: list[dict[str, Any]] | None = None,
     *,
     run_url: str | None = None,
     marker: str = "agentci",
     max_output: int = 600,
 ) -> Report:
-    results = results if isinstance(results, dict) else {}
-    gate = _dict(results.get("gate"))
-    base = _dict(results.get("base"))
-    agents = [_agent(a) for a in _list(results.get("agents")) if isinstance(a, dict)]
-    passed = gate.get("passed")
-    trust = _dict(results.get("trust"))
+    """The view of a run (already checked and re-gated: `agentci.eval.results.load`) and the
+    validation findings; `results` None: the eval wrote nothing."""
+    run = results or RunResults(repo="")
+    agents = [_agent(a) for a in run.agents]
+    gate = run.gate if results is not None else None
     return Report(
         agents=agents,
-        totals=_dict(results.get("totals")),
-        gate_passed=passed if isinstance(passed, bool) else None,
-        gate_reasons=[str(r) for r in _list(gate.get("reasons"))],
+        totals=run.totals if results is not None else None,
+        gate_passed=gate.passed if gate else None,
+        gate_reasons=list(gate.reasons) if gate else [],
         findings=[_finding(f) for f in findings or [] if isinstance(f, dict)],
-        commit=_opt_str(results.get("commit")),
-        base=_short(_opt_str(base.get("ref")) or _opt_str(base.get("commit"))),
+        commit=run.commit,
+        base=_short((run.base.ref or run.base.commit) if run.base else None),
         run_url=run_url,
         marker=marker,
         max_output=max_output,
-        gate_verdict=_opt_str(gate.get("verdict")),
-        refused=[_refused(r) for r in _list(trust.get("refused")) if isinstance(r, dict)],
-        config_changes=[str(c) for c in _list(trust.get("config_changes"))],
-        notes=[
-            *(str(n) for n in _list(results.get("notes")) if isinstance(n, str)),
-            *(_answer_notes(a) for a in agents if a.truncated or a.refused),
-        ],
-        cost_lines=_cost_lines(_dict(_dict(results.get("totals")).get("cost")), agents),
+        gate_verdict=gate.verdict if gate else None,
+        refused=[_refused(r) for r in run.trust.refused],
+        config_changes=list(run.trust.config_changes),
+        notes=[*run.notes, *(_answer_notes(a) for a in agents if a.truncated or a.refused)],
+        cost_lines=_cost_lines(run.totals.cost, agents) if results is not None else [],
     )
 
 
-def _refused(r: dict[str, Any]) -> str:
-    how = "called without a key" if r.get("keyless") else "not evaluated"
-    return f"{how}: {r.get('reason')}"
+def _refused(r: Refusal) -> str:
+    how = "called without a key" if r.keyless else "not evaluated"
+    return f"{how}: {r.reason}"
 
 
 def _vs(head: float | None, base: float | None) -> str:
@@ -202,11 +196,10 @@ def _vs(head: float | None, base: float | None) -> str:
     return f" (base {usd(base)}{change})"
 
 
-def _cost_lines(run: dict[str, Any], agents: list[AgentView]) -> list[str]:
-    head = _rate(run.get("head"))
-    if head is None:
+def _cost_lines(run: RunCost, agents: list[AgentView]) -> list[str]:
+    if run.head is None:
         return []
-    lines = [f"this run {usd(head)}" + _vs(_rate(run.get("head_compared")), _rate(run.get("base")))]
+    lines = [f"this run {usd(run.head)}" + _vs(run.head_compared, run.base)]
     for a in agents:
         if a.cost is not None:
             lines.append(
@@ -232,32 +225,29 @@ def _answer_notes(agent: AgentView) -> str:
     return f"{agent.name}: " + "; ".join(parts) + "."
 
 
-def _agent(data: dict[str, Any]) -> AgentView:
-    name = str(data.get("name") or "?")
-    totals = _dict(data.get("totals"))
+def _agent(data: AgentResult) -> AgentView:
+    t = data.totals
     view = AgentView(
-        name=name,
-        provider=str(data.get("provider") or ""),
-        model=str(data.get("model") or ""),
-        changed=data.get("changed") is not False,
-        skipped=_opt_str(data.get("skipped")),
-        pass_rate=_rate(data.get("pass_rate")),
-        base_pass_rate=_rate(data.get("base_pass_rate")),
-        cases=_int(totals.get("cases")),
-        passed=_int(totals.get("passed")),
-        failed=_int(totals.get("failed")),
-        errors=_int(totals.get("errors")),
-        truncated=_int(totals.get("truncated")),
-        refused=_int(totals.get("refused")),
-        cost=_rate(_dict(data.get("cost")).get("head")),
-        base_cost=_rate(_dict(data.get("cost")).get("base")),
-        cost_compared=_rate(_dict(data.get("cost")).get("head_compared")),
-        unpriced=_int(_dict(data.get("cost")).get("unpriced")),
+        name=data.name or "?",
+        provider=data.provider,
+        model=data.model,
+        changed=data.changed is not False,
+        skipped=data.skipped or None,
+        pass_rate=data.pass_rate,
+        base_pass_rate=data.base_pass_rate,
+        cases=t.cases,
+        passed=t.passed,
+        failed=t.failed,
+        errors=t.errors,
+        truncated=t.truncated,
+        refused=t.refused,
+        cost=data.cost.head,
+        base_cost=data.cost.base,
+        cost_compared=data.cost.head_compared,
+        unpriced=data.cost.unpriced,
     )
-    for raw in _list(data.get("cases")):
-        if not isinstance(raw, dict):
-            continue
-        case = _case(name, raw)
+    for raw in data.cases:
+        case = _case(view.name, raw)
         if case.change == "regression":
             view.regressions.append(case)
         elif case.change == "fix":
@@ -269,39 +259,33 @@ def _agent(data: dict[str, Any]) -> AgentView:
     return view
 
 
-def _case(agent: str, data: dict[str, Any]) -> CaseView:
-    base = _dict(data.get("base"))
+def _case(agent: str, c: CaseRecord) -> CaseView:
     return CaseView(
         agent=agent,
-        id=str(data.get("id") or "?"),
-        set=str(data.get("set") or ""),
-        line=_int(data.get("line")),
-        status=str(data.get("status") or "unknown"),
-        change=_opt_str(data.get("change")),
-        input=_text(data.get("input")),
-        expected=None if data.get("expected") is None else _text(data.get("expected")),
-        output=_text(data.get("output")),
-        reason=_reason(data),
-        score=_rate(data.get("score")),
-        threshold=_rate(data.get("threshold")),
-        base_status=_opt_str(base.get("status")),
-        cached=data.get("cached") is True,
+        id=c.id or "?",
+        set=c.set,
+        line=c.line,
+        status=c.status,
+        change=c.change,
+        input=c.input,
+        expected=c.expected,
+        output=c.output or "",
+        reason=reason(c),
+        score=c.score,
+        threshold=c.threshold,
+        base_status=c.base.status if c.base else None,
+        cached=c.cached,
     )
 
 
-def _reason(case: dict[str, Any]) -> str:
+def reason(case: CaseRecord) -> str:
     """Why the case failed: the provider error, else the failing assertions' reasons."""
-    if case.get("error"):
-        return str(case["error"])
-    if isinstance(case.get("refusal"), str) and case["refusal"]:
-        return f"the model refused: {case['refusal']}"
-    cut = "answer cut at max_tokens; " if case.get("finish_reason") == "length" else ""
-    reasons = [
-        str(a.get("reason") or f"{a.get('type', 'assertion')} failed")
-        for a in _list(case.get("assertions"))
-        if isinstance(a, dict) and a.get("passed") is False
-    ]
-    return cut + "; ".join(reasons)
+    if case.error:
+        return case.error
+    if case.refusal:
+        return f"the model refused: {case.refusal}"
+    cut = "answer cut at max_tokens; " if case.finish_reason == "length" else ""
+    return cut + "; ".join(case.failed_reasons)
 
 
 def _finding(data: dict[str, Any]) -> FindingView:
@@ -322,27 +306,5 @@ def _short(ref: str | None) -> str | None:
     return ref
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _opt_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _rate(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

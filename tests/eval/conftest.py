@@ -98,5 +98,14 @@ def agent_repo(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+def evaluate_doc(opts: Any) -> dict[str, Any]:
+    """One eval run in-process, as the results document it writes (SPEC §3): the typed run
+    (`agentci.eval.engine.evaluate`) through `agentci.eval.results.to_json`."""
+    from agentci.eval import results
+    from agentci.eval.engine import evaluate
+
+    return results.to_json(evaluate(opts))
+
+
 def cases_of(data: dict[str, Any], agent: str | None = None) -> dict[str, dict[str, Any]]:
     return {c["id"]: c for a in data["agents"] if agent in (None, a["name"]) for c in a["cases"]}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from agentci.eval.engine import EvalOptions, evaluate
+from agentci.eval.engine import EvalOptions
 from tests.conftest import commit_all, git, init_repo
-from tests.eval.conftest import cases_of, simple_cases, write_agent
+from tests.eval.conftest import cases_of, evaluate_doc, simple_cases, write_agent
 
 
 def _status(root: Path) -> str:
@@ -33,7 +33,7 @@ def test_regression_detected_and_unchanged_agent_skipped(stub, eval_env, tmp_pat
     head_sha = commit_all(root, "weaken prompt")
     before = _status(root)
 
-    data = evaluate(EvalOptions(root=root, base="main", changed_only=True, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, base="main", changed_only=True, progress=False))
     assert data["base"] == {"ref": "main", "commit": base_sha}
     assert data["commit"] == head_sha
     bots = {a["name"]: a for a in data["agents"]}
@@ -65,7 +65,7 @@ def test_knowledge_change_marks_the_agent_changed_and_new_cases_are_new(stub, ev
     )  # uncommitted work tree change
     golden = root / "agents" / "bot" / "evals" / "golden.yaml"
     golden.write_text(golden.read_text() + "  - id: extra\n    input: more\n")
-    data = evaluate(EvalOptions(root=root, base="HEAD", progress=False))
+    data = evaluate_doc(EvalOptions(root=root, base="HEAD", progress=False))
     bots = {a["name"]: a for a in data["agents"]}
     assert bots["bot"]["changed"] is True
     assert (

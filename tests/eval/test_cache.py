@@ -6,19 +6,19 @@ import threading
 from pathlib import Path
 
 from agentci.eval.cache import Cache
-from agentci.eval.engine import EvalOptions, evaluate
+from agentci.eval.engine import EvalOptions
 from agentci.eval.providers.base import Response, ToolCall
-from tests.eval.conftest import cases_of, simple_cases
+from tests.eval.conftest import cases_of, evaluate_doc, simple_cases
 
 
 def test_second_run_is_served_from_cache_and_no_cache_calls_again(stub, eval_env, agent_repo):
     root = agent_repo(cases=simple_cases(6))
-    first = evaluate(EvalOptions(root=root, progress=False))
+    first = evaluate_doc(EvalOptions(root=root, progress=False))
     assert stub.stats()["completions"] == 6
     assert first["totals"]["requests"] == 6 and first["totals"]["cached"] == 0
     assert (Path(eval_env["AGENTCI_CACHE_DIR"])).is_dir()
 
-    second = evaluate(EvalOptions(root=root, progress=False))
+    second = evaluate_doc(EvalOptions(root=root, progress=False))
     assert stub.stats()["completions"] == 6  # nothing new reached the server
     assert second["totals"]["requests"] == 0 and second["totals"]["cached"] == 6
     assert all(c["cached"] for c in cases_of(second).values())
@@ -26,15 +26,15 @@ def test_second_run_is_served_from_cache_and_no_cache_calls_again(stub, eval_env
         c["output"] for c in cases_of(first).values()
     ]
 
-    evaluate(EvalOptions(root=root, progress=False, no_cache=True))
+    evaluate_doc(EvalOptions(root=root, progress=False, no_cache=True))
     assert stub.stats()["completions"] == 12
 
 
 def test_a_changed_prompt_variable_misses_the_cache(stub, eval_env, agent_repo):
     root = agent_repo(cases=simple_cases(2))
-    evaluate(EvalOptions(root=root, progress=False))
+    evaluate_doc(EvalOptions(root=root, progress=False))
     agent_repo(cases=simple_cases(2), variables="{days: 14}")
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     assert stub.stats()["completions"] == 4
     assert data["totals"]["failed"] == 2  # "within 14 days" no longer contains "30 days"
 
@@ -42,7 +42,7 @@ def test_a_changed_prompt_variable_misses_the_cache(stub, eval_env, agent_repo):
 def test_errors_are_not_cached(stub, eval_env, agent_repo):
     root = agent_repo(cases=simple_cases(1, marker="[[fault:500]]"), config="eval: {retries: 0}\n")
     for n in (1, 2):
-        data = evaluate(EvalOptions(root=root, progress=False))
+        data = evaluate_doc(EvalOptions(root=root, progress=False))
         assert data["totals"]["errors"] == 1
         assert stub.stats()["completions"] == n
 

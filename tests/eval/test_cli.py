@@ -6,6 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from tests.eval.conftest import simple_cases
+from tests.published_schemas import check_junit
 
 HALF = simple_cases(2).replace("question 1 ", "question 1 [[reply:no idea]]")
 
@@ -65,6 +66,12 @@ def test_json_format_and_junit(stub, eval_env, agent_repo, cli, tmp_path):
     case = suites.find("testsuite/testcase[@name='c01']")
     assert case is not None and case.find("failure") is not None
     assert "no idea" in (case.find("failure").text or "")
+    # One JUnit writer: `report --format junit` on the same results writes the same XML,
+    # and both follow the published junit-10.xsd.
+    check_junit(junit.read_bytes())
+    report = cli("report", "--results", str(out), "--format", "junit", env=eval_env)
+    assert report.returncode == 0, report.stderr
+    assert report.stdout == junit.read_text()
 
 
 def test_missing_key_is_one_clear_line(stub, eval_env, agent_repo, cli):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from agentci.eval.engine import EvalOptions, evaluate
+from agentci.eval.engine import EvalOptions
+from agentci.eval.results import from_json
 from agentci.report.model import build
 from tests.conftest import commit_all, init_repo
-from tests.eval.conftest import cases_of, simple_cases
+from tests.eval.conftest import cases_of, evaluate_doc, simple_cases
 
 GPT_4O_MINI = (0.15, 0.60)  # USD per 1M tokens, input and output
 
@@ -24,7 +25,7 @@ def test_cost_per_case_agent_and_run(stub, eval_env, agent_repo):
     root = agent_repo(
         model="{provider: openai, name: gpt-4o-mini-2024-07-18}", cases=simple_cases(3)
     )
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     cases = list(cases_of(data).values())
     for c in cases:
         assert c["cost"] == pytest.approx(_expected(c)) and c["cost"] > 0
@@ -36,14 +37,14 @@ def test_cost_per_case_agent_and_run(stub, eval_env, agent_repo):
     )
     assert data["totals"]["cost"]["head"] == pytest.approx(agent["cost"]["head"])
     # the second run is served from the cache: it costs nothing, and says so
-    again = evaluate(EvalOptions(root=root, progress=False))
+    again = evaluate_doc(EvalOptions(root=root, progress=False))
     assert all(c["cached"] and c["cost"] == 0 for c in cases_of(again).values())
     assert again["totals"]["cost"]["head"] == 0
 
 
 def test_reasoning_tokens_are_billed_as_output(stub, eval_env, agent_repo):
     root = agent_repo(model="{provider: openai, name: o4-mini}", cases=simple_cases(1))
-    (c,) = cases_of(evaluate(EvalOptions(root=root, progress=False))).values()
+    (c,) = cases_of(evaluate_doc(EvalOptions(root=root, progress=False))).values()
     assert c["tokens"]["reasoning"] == 64
     assert c["cost"] == pytest.approx(_expected(c, (1.10, 4.40)))  # o4-mini: $1.10 in, $4.40 out
 
@@ -53,17 +54,17 @@ def test_price_from_agentci_yaml_and_unknown_models(stub, eval_env, agent_repo):
     root = agent_repo(
         model="{provider: openai, name: house-model}", cases=simple_cases(2), config=config
     )
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     for c in cases_of(data).values():
         assert c["cost"] == pytest.approx(_expected(c, (1.0, 2.0)))
     assert data["agents"][0]["price"]["source"] == "agentci.yaml eval.prices"
     root = agent_repo(
         model="{provider: openai, name: mystery-model}", cases=simple_cases(2), config=""
     )
-    data = evaluate(EvalOptions(root=root, progress=False, no_cache=True))
+    data = evaluate_doc(EvalOptions(root=root, progress=False, no_cache=True))
     assert all(c["cost"] is None for c in cases_of(data).values())
     assert data["agents"][0]["cost"]["unpriced"] == 2 and data["totals"]["cost"]["head"] is None
-    assert build(data).cost_lines == []
+    assert build(from_json(data)).cost_lines == []
 
 
 def test_local_model_costs_nothing():
@@ -103,7 +104,7 @@ def test_cost_gates_head_vs_base(stub, eval_env, tmp_path):
         "and here is a much longer answer than before " * 5,
         "eval:\n  gate: {max_cost_increase: 0.5}\n",
     )
-    data = evaluate(EvalOptions(root=root, base="HEAD~1", progress=False))
+    data = evaluate_doc(EvalOptions(root=root, base="HEAD~1", progress=False))
     run = data["totals"]["cost"]
     cases = list(cases_of(data).values())
     head = sum(_expected(c) for c in cases)
@@ -117,7 +118,7 @@ def test_cost_gates_head_vs_base(stub, eval_env, tmp_path):
         r.startswith(f"cost +{run['increase']:.0%} vs base > max +50%")
         for r in data["gate"]["reasons"]
     )
-    lines = build(data).cost_lines
+    lines = build(from_json(data)).cost_lines
     assert lines[0].startswith(f"this run ${run['head']:.6f} (base ${base:.6f}, +")
     assert lines[1].startswith("bot: $")
 
@@ -128,7 +129,7 @@ def test_max_cost_per_run(stub, eval_env, agent_repo):
         cases=simple_cases(2),
         config="eval:\n  gate: {max_cost: 0.0000001}\n",
     )
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     assert not data["gate"]["passed"] and data["gate"]["max_cost"] == 0.0000001
     head = data["totals"]["cost"]["head"]
     assert data["gate"]["reasons"] == [f"cost ${head:.6f} > max $0.000000"] and head > 0.0000001
@@ -137,7 +138,7 @@ def test_max_cost_per_run(stub, eval_env, agent_repo):
         cases=simple_cases(2),
         config="eval:\n  gate: {max_cost: 1.0}\n",
     )
-    assert evaluate(EvalOptions(root=root2, progress=False, no_cache=True))["gate"]["passed"]
+    assert evaluate_doc(EvalOptions(root=root2, progress=False, no_cache=True))["gate"]["passed"]
 
 
 def test_comment_and_summary_show_the_cost(stub, eval_env, tmp_path):
@@ -145,8 +146,8 @@ def test_comment_and_summary_show_the_cost(stub, eval_env, tmp_path):
     from agentci.report.render import Renderer
 
     root = _base_and_head(tmp_path, "longer", "")
-    data = evaluate(EvalOptions(root=root, base="HEAD~1", progress=False))
-    report = build(data)
+    data = evaluate_doc(EvalOptions(root=root, base="HEAD~1", progress=False))
+    report = build(from_json(data))
     for text in (Renderer().comment(report), Renderer().summary(report)):
         line = next(ln for ln in text.splitlines() if ln.startswith("**Cost:**"))
         # markdown-escaped like every value (GitHub shows `\$` as `$`)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from agentci.eval.engine import EvalOptions, evaluate
-from tests.eval.conftest import cases_of, simple_cases
+from agentci.eval.engine import EvalOptions
+from tests.eval.conftest import cases_of, evaluate_doc, simple_cases
 
 FAULTS = {
     "hang": "timed out",
@@ -27,7 +27,7 @@ def test_each_fault_is_one_stated_error_and_the_run_finishes(stub, eval_env, age
     for kind in FAULTS:
         cases += f"  - id: f-{kind}\n    input: 'q [[fault:{kind}]]'\n    assert: [{{type: icontains, value: x}}]\n"
     root = agent_repo(cases=cases, config=CONFIG)
-    data = evaluate(EvalOptions(root=root, progress=False, backoff_base=0.01))
+    data = evaluate_doc(EvalOptions(root=root, progress=False, backoff_base=0.01))
     ids = [c["id"] for a in data["agents"] for c in a["cases"]]
     assert Counter(ids) == Counter(["ok", *(f"f-{k}" for k in FAULTS)])
     got = cases_of(data)
@@ -45,7 +45,7 @@ def test_each_fault_is_one_stated_error_and_the_run_finishes(stub, eval_env, age
 def test_transient_faults_are_retried_until_success(stub, eval_env, agent_repo):
     root = agent_repo(cases=simple_cases(10), config="eval: {retries: 4, concurrency: 4}\n")
     stub.faults("500", count=3)
-    data = evaluate(EvalOptions(root=root, progress=False, backoff_base=0.01))
+    data = evaluate_doc(EvalOptions(root=root, progress=False, backoff_base=0.01))
     assert data["totals"]["passed"] == 10
     assert stub.stats()["completions"] == 13
     assert data["totals"]["requests"] == 13
@@ -57,7 +57,7 @@ def test_retry_after_is_honoured(stub, eval_env, agent_repo):
         cases="cases:\n  - id: r\n    input: 'q [[fault:429x1]]'\n"
         "    assert: [{type: icontains, value: '30 days'}]\n"
     )
-    data = evaluate(EvalOptions(root=root, progress=False, backoff_base=0.0))
+    data = evaluate_doc(EvalOptions(root=root, progress=False, backoff_base=0.0))
     assert cases_of(data)["r"]["status"] == "pass"
     log = stub.log()
     assert [e["fault"] for e in log] == ["429", None]
@@ -68,9 +68,9 @@ def test_retry_after_is_honoured(stub, eval_env, agent_repo):
 def test_concurrency_and_per_provider_limit_bound_requests_in_flight(stub, eval_env, agent_repo):
     stub.state.latency = 0.1
     root = agent_repo(cases=simple_cases(8), config="eval: {concurrency: 4}\n")
-    evaluate(EvalOptions(root=root, progress=False, no_cache=True))
+    evaluate_doc(EvalOptions(root=root, progress=False, no_cache=True))
     assert stub.state.peak_in_flight == 4
     stub.state.peak_in_flight = 0
     (Path(root) / "agentci.yaml").write_text("eval: {concurrency: 8, limits: {openai: 2}}\n")
-    evaluate(EvalOptions(root=root, progress=False, no_cache=True))
+    evaluate_doc(EvalOptions(root=root, progress=False, no_cache=True))
     assert stub.state.peak_in_flight == 2

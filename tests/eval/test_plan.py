@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentci.eval.engine import EvalOptions, evaluate
-from tests.eval.conftest import cases_of
+from agentci.eval.engine import EvalOptions
+from tests.eval.conftest import cases_of, evaluate_doc
 from tests.servers.anthropic_stub import start as start_anthropic
 
 CASES = """\
@@ -34,7 +34,7 @@ cases:
 def test_defaults_vars_threshold_repeat_and_lines(stub, eval_env, agent_repo):
     prompt = "ANSWER: within {{ days }} days for {{ tier }}\n{% if extra %}{{ extra }}{% endif %}"
     root = agent_repo(prompt=prompt, cases=CASES, variables="{days: 30, extra: ''}")
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     got = cases_of(data)
     w = got["weighted"]
     assert w["line"] == 7 and w["threshold"] == 0.6 and w["runs"] == 2 and w["runs_passed"] == 2
@@ -50,7 +50,7 @@ def test_missing_template_variable_names_it(stub, eval_env, agent_repo):
     root = agent_repo(
         prompt="ANSWER: {{ days }} {{ company }}\n", cases="cases:\n  - id: a\n    input: q\n"
     )
-    case = cases_of(evaluate(EvalOptions(root=root, progress=False)))["a"]
+    case = cases_of(evaluate_doc(EvalOptions(root=root, progress=False)))["a"]
     assert case["status"] == "error"
     assert "agents/bot/system_prompt.md: undefined template variable 'company'" in case["error"]
     assert stub.stats() == {}
@@ -61,7 +61,7 @@ def test_prompt_templates_are_sandboxed(stub, eval_env, agent_repo):
         prompt="{{ ''.__class__.__mro__[1].__subclasses__() }}",
         cases="cases:\n  - id: a\n    input: q\n",
     )
-    case = cases_of(evaluate(EvalOptions(root=root, progress=False)))["a"]
+    case = cases_of(evaluate_doc(EvalOptions(root=root, progress=False)))["a"]
     assert case["status"] == "error" and "system_prompt.md" in case["error"]
 
 
@@ -70,7 +70,7 @@ def test_bad_assertion_entry_is_a_case_error_with_its_line(stub, eval_env, agent
         cases="cases:\n  - id: a\n    input: q\n    assert:\n      - {type: regex, value: '('}\n"
         "  - id: b\n    input: q\n"
     )
-    got = cases_of(evaluate(EvalOptions(root=root, progress=False)))
+    got = cases_of(evaluate_doc(EvalOptions(root=root, progress=False)))
     assert got["a"]["status"] == "error" and got["a"]["error"].startswith(
         "agents/bot/evals/golden.yaml:5:"
     )
@@ -83,14 +83,14 @@ def test_unknown_assertion_type_fails_the_set_with_its_line(stub, eval_env, agen
     root = agent_repo(
         cases="cases:\n  - id: a\n    input: q\n    assert:\n      - {type: icontain, value: x}\n"
     )
-    case = evaluate(EvalOptions(root=root, progress=False))["agents"][0]["cases"][0]
+    case = evaluate_doc(EvalOptions(root=root, progress=False))["agents"][0]["cases"][0]
     assert case["status"] == "error" and case["error"].startswith("agents/bot/evals/golden.yaml:5:")
     assert "'icontain' is not one of" in case["error"]
 
 
 def test_broken_eval_set_is_an_error_not_a_silent_pass(stub, eval_env, agent_repo):
     root = agent_repo(cases="cases:\n  - id: a\n    input: [unclosed\n")
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     assert data["totals"]["errors"] == 1 and not data["gate"]["passed"]
     assert "golden.yaml:4:1: invalid YAML" in data["agents"][0]["cases"][0]["error"]
 
@@ -104,7 +104,9 @@ cases:
 
 
 def test_openai_tool_calls_round_trip(stub, eval_env, agent_repo):
-    case = cases_of(evaluate(EvalOptions(root=agent_repo(cases=TOOL_CASE), progress=False)))["t"]
+    case = cases_of(evaluate_doc(EvalOptions(root=agent_repo(cases=TOOL_CASE), progress=False)))[
+        "t"
+    ]
     assert case["tool_calls"] == [{"name": "lookup", "arguments": {"q": "refund"}}]
     assert case["status"] == "pass", case
 
@@ -121,7 +123,7 @@ def test_anthropic_provider_text_and_tool_use(eval_env, agent_repo, monkeypatch)
         root = agent_repo(
             cases=cases, model="{provider: anthropic, name: claude-test, temperature: 0}"
         )
-        data = evaluate(EvalOptions(root=root, progress=False))
+        data = evaluate_doc(EvalOptions(root=root, progress=False))
         got = cases_of(data)
         assert got["t"]["status"] == "pass" and got["t"]["tool_calls"][0]["name"] == "lookup"
         assert got["text"]["status"] == "pass" and got["text"]["tokens"]["output"] > 0

@@ -16,7 +16,7 @@ from agentci.repo import load_repo
 from agentci.source import WorkTree
 from agentci.validate import validate
 from tests.conftest import init_repo, run_cli
-from tests.eval.conftest import cases_of
+from tests.eval.conftest import cases_of, evaluate_doc
 from tests.servers.judge_stub import judge_stub
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "prompt_yml"
@@ -138,10 +138,10 @@ def test_prompt_file_on_its_own_defaults_to_github_models(tmp_path):
 
 
 def test_model_parameters_are_sent(tmp_path, stub, eval_env):
-    from agentci.eval.engine import EvalOptions, evaluate
+    from agentci.eval.engine import EvalOptions
 
     root = _repo_with(tmp_path, ["sample_prompt.prompt.yml"])
-    evaluate(EvalOptions(root=root, progress=False))
+    evaluate_doc(EvalOptions(root=root, progress=False))
     # (the file's github/similarity evaluator also asks the same stand-in, as judge, with a response_format)
     sent = [
         e["params"]
@@ -157,15 +157,15 @@ def test_model_parameters_are_sent(tmp_path, stub, eval_env):
 
 
 def test_json_object_format_is_sent_and_checked(tmp_path, stub, eval_env):
-    from agentci.eval.engine import EvalOptions, evaluate
+    from agentci.eval.engine import EvalOptions
 
     root = _repo_with(tmp_path, ["json_response_prompt.prompt.yml"])
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     sent = [e["params"] for e in stub.log() if e["kind"] == "completions"]
     assert [p["response_format"] for p in sent] == [{"type": "json_object"}] * 2
     assert {c["status"] for c in cases_of(data).values()} == {"pass"}
     stub.state.ignore_format = True  # a server that answers prose: the responseFormat check fails
-    data = evaluate(EvalOptions(root=root, progress=False, no_cache=True))
+    data = evaluate_doc(EvalOptions(root=root, progress=False, no_cache=True))
     reasons = [
         a["reason"]
         for c in cases_of(data).values()
@@ -206,7 +206,7 @@ evaluators:
 def test_llm_evaluator_keeps_system_prompt_and_choices(
     tmp_path, eval_env, monkeypatch, judge_says, expected
 ):
-    from agentci.eval.engine import EvalOptions, evaluate
+    from agentci.eval.engine import EvalOptions
 
     with judge_stub(api_key="k") as judge:
         monkeypatch.setenv("JUDGE_KEY", "k")
@@ -221,7 +221,7 @@ def test_llm_evaluator_keeps_system_prompt_and_choices(
         (root / "agentci.yaml").write_text(
             f"eval:\n  judge: {{provider: openai, name: judge-model, base_url: '{judge.url}', api_key_env: JUDGE_KEY}}\n"
         )
-        data = evaluate(EvalOptions(root=root, progress=False))
+        data = evaluate_doc(EvalOptions(root=root, progress=False))
     cases = list(cases_of(data).values())
     # the judge answers from its system prompt (the stand-in reads ANSWER: lines there),
     # so the verdict proves systemPrompt reached it; the choice's score is the score

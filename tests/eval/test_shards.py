@@ -17,21 +17,21 @@ def test_shards_partition_and_merge_back(stub, eval_env, agent_repo, tmp_path):
     paths, seen = [], []
     for i in (1, 2, 3):
         part = evaluate(EvalOptions(root=root, progress=False, shard=shard.parse(f"{i}/3")))
-        assert part["shard"] == f"{i}/3"
-        seen += [c["id"] for c in part["agents"][0]["cases"]]
+        assert part.shard == f"{i}/3"
+        seen += [c.id for c in part.agents[0].cases]
         p = tmp_path / f"shard{i}.json"
         results.write(p, part)
         paths.append(p)
-    assert sorted(seen) == sorted(
-        c["id"] for c in full["agents"][0]["cases"]
-    )  # disjoint and complete
+    assert sorted(seen) == sorted(c.id for c in full.agents[0].cases)  # disjoint and complete
     assert len(set(seen)) == 20
     merged = results.merge(paths)
     for key in ("cases", "passed", "failed", "errors", "pass_rate"):
-        assert merged["totals"][key] == full["totals"][key]
-    assert merged["totals"]["failed"] == 1
-    assert merged["gate"] == full["gate"]
-    assert merged["agents"][0]["sets"][0]["cases"] == 20
+        assert getattr(merged.totals, key) == getattr(full.totals, key)
+    assert merged.totals.failed == 1
+    assert merged.gate == full.gate
+    assert merged.agents[0].sets[0].cases == 20
+    # The merged run goes out and back in unchanged (the one to_json/from_json pair).
+    assert results.from_json(results.to_json(merged)) == merged
     # A missing shard would gate on a part as if it were the whole: refused, named.
     with pytest.raises(AgentciError, match=r"shard results missing: 2/3 \(got 2 of 3\)"):
         results.merge([paths[0], paths[2]])

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers.github_stub import GitHubStub
+from tests.servers.openai_stub import Stub
 
 REPO = "octo/app"
 TOKEN = "ghs_test_token_123"
@@ -16,6 +17,14 @@ TOKEN = "ghs_test_token_123"
 def stub() -> Iterator[GitHubStub]:
     with GitHubStub(REPO, TOKEN, prefix="/api/v3") as gh:
         yield gh
+
+
+@pytest.fixture
+def model() -> Iterator[Stub]:
+    """The OpenAI stand-in the agents of these tests talk to."""
+    s = Stub()
+    yield s
+    s.stop()
 
 
 def pr_event(

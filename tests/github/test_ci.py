@@ -43,7 +43,9 @@ def test_local_ci_without_github_env_prints_the_report(
     repo = example_repo("support-bot")
     proc = run_cli("ci", cwd=repo, env={"AGENTCI_CACHE_DIR": str(tmp_path / "cache")}, timeout=240)
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
-    assert "<!-- agentci:agentci -->" in proc.stdout and "smollm2" in proc.stdout
+    # A readable text report, not the PR comment's markdown (that goes to report.md).
+    assert "<!-- agentci" not in proc.stdout and "\nAgents:\n" in proc.stdout
+    assert "smollm2" in proc.stdout
     assert ("gate: passed" in proc.stdout) == (proc.returncode == 0)
     assert "::stop-commands::" not in proc.stdout  # plain text outside Actions
     assert (repo / ".agentci/report.md").is_file() and (repo / ".agentci/results.json").is_file()

@@ -4,10 +4,7 @@ see tests/fixtures/webhooks/README.md), run as a subprocess against the GitHub a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import ROOT, commit_all, git, init_repo, run_cli
 from tests.github.conftest import REPO, TOKEN, actions_env, pr_event
@@ -23,13 +20,6 @@ agent:
   evals: [evals/golden.yaml]
 """
 CASES = 'cases:\n  - {id: c1, input: "How long?", assert: [{type: icontains, value: "30 days"}]}\n'
-
-
-@pytest.fixture
-def model() -> Iterator[Stub]:
-    s = Stub()
-    yield s
-    s.stop()
 
 
 def repo_with_regression(root: Path) -> tuple[str, str]:

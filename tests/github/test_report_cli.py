@@ -39,9 +39,13 @@ def _outputs(path: Path) -> dict[str, str]:
 
 
 def test_report_prints_the_comment_locally(tmp_path: Path) -> None:
-    proc = run_cli("report", "--results", _fixture(tmp_path, "two_agents.json"), cwd=tmp_path)
+    results = _fixture(tmp_path, "two_agents.json")
+    proc = run_cli("report", "--results", results, "--format", "markdown", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("<!-- agentci:agentci -->") and "Regressions" in proc.stdout
+    # Without --format, a person at a terminal (or outside Actions) gets the text report.
+    plain = run_cli("report", "--results", results, cwd=tmp_path)
+    assert plain.stdout.startswith("agentci: FAIL") and "Regressions" in plain.stdout
 
 
 def test_report_post_twice_edits_one_comment(stub: GitHubStub, tmp_path: Path) -> None:

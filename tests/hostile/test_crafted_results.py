@@ -76,15 +76,35 @@ def test_crafted_results_never_crash_report(tmp_path, name):
     assert internal == [], internal
 
 
-def test_junit_from_eval_is_well_formed_with_control_chars_in_ids(tmp_path):
-    from agentci.eval import junit
+def test_junit_is_well_formed_with_control_chars_in_ids(tmp_path):
+    from agentci.eval import results
+    from agentci.report import junit
 
     data = copy.deepcopy(VALID)
     for a in data["agents"]:
-        a["totals"].setdefault("skipped", 0)
         a["name"] = CONTROL
         for c in a["cases"]:
             c["id"], c["set"] = CONTROL, CONTROL
     path = tmp_path / "junit.xml"
-    junit.write(path, data)
+    junit.write(path, results.from_json(data))
     xml.dom.minidom.parseString(path.read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [
+        ("latency-is-text", "agents[0].cases[0].latency_ms: expected a number, got str"),
+        ("latency-is-nan", "agents[0].cases[0].latency_ms: expected a finite number"),
+        ("case-is-a-string", "agents[0].cases[0]: expected an object, got str"),
+        ("base-is-a-list", "agents[0].cases[0].base: expected an object, got list"),
+        ("huge-numbers", "agents[0].cases[0].line: number out of range"),
+    ],
+)
+def test_a_damaged_file_is_one_error_naming_file_path_and_fix(tmp_path, name, where):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(CRAFTED[name], allow_nan=True))
+    rc, _, err = _report(path, "markdown")
+    assert rc == 2
+    first, hint = err.splitlines()[:2]
+    assert first.startswith(f"agentci: error: {path}: damaged agentci results file: {where}")
+    assert hint.startswith("  hint: pass the JSON written by `agentci eval --output PATH`")

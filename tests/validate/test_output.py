@@ -13,6 +13,7 @@ from agentci.rules import RULES
 from agentci.validate.output import annotation, escape_data, escape_property, render
 from agentci.validate.sarif import sarif
 from tests.conftest import run_cli
+from tests.published_schemas import check_sarif
 
 Make = Callable[..., Path]
 
@@ -229,6 +230,7 @@ def test_sarif_shape_github_accepts(make_repo: Make, tmp_path: Path) -> None:
     assert proc.returncode == 1 and proc.stdout == ""
     log = json.loads(out.read_text())
     Draft202012Validator(SARIF_FOR_GITHUB).validate(log)
+    check_sarif(log)  # and the published OASIS schema
     run = log["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules][: len(RULES)] == list(RULES)

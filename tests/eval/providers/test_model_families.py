@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from agentci.eval.engine import EvalOptions, evaluate
+from agentci.eval.engine import EvalOptions
 from agentci.eval.providers import families
 from agentci.repo import load_repo
 from agentci.source import WorkTree
 from agentci.validate import validate
-from tests.eval.conftest import cases_of, simple_cases
+from tests.eval.conftest import cases_of, evaluate_doc, simple_cases
 from tests.servers.anthropic_stub import start as start_anthropic
 
 COPIED = "{provider: openai, name: %s, temperature: 0.2, max_tokens: 256}"
@@ -27,7 +27,7 @@ def _params(stub, kind="completions"):
 
 def test_reasoning_model_gets_max_completion_tokens_and_no_temperature(stub, eval_env, agent_repo):
     root = agent_repo(model=COPIED % "o4-mini", cases=simple_cases(4))
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     cases = cases_of(data)
     assert {c["status"] for c in cases.values()} == {"pass"}
     assert stub.stats().get("rejected") is None  # decided before the call: no 400 at all
@@ -51,7 +51,7 @@ def test_a_model_the_table_does_not_know_is_adapted_once(stub, eval_env, agent_r
     root = agent_repo(
         model=COPIED % "gpt-6-thinking", cases=simple_cases(5), config="eval: {concurrency: 1}\n"
     )
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     assert {c["status"] for c in cases_of(data).values()} == {"pass"}
     # one 400 for max_tokens, one for temperature, then every case answered
     assert stub.stats()["rejected"] == 2 and stub.stats()["completions"] == 5
@@ -65,7 +65,7 @@ def test_a_model_the_table_does_not_know_is_adapted_once(stub, eval_env, agent_r
 def test_plain_openai_compatible_server_keeps_max_tokens(stub, eval_env, agent_repo):
     # vLLM / llama.cpp / Ollama know max_tokens; only api.openai.com gets the new name for all models
     root = agent_repo(model=COPIED % "gpt-4o-mini", cases=simple_cases(1))
-    evaluate(EvalOptions(root=root, progress=False))
+    evaluate_doc(EvalOptions(root=root, progress=False))
     assert _params(stub) == [
         {
             "model": "gpt-4o-mini",
@@ -87,7 +87,7 @@ cases:
     assert: [{type: icontains, value: "30 days"}]
 """
     root = agent_repo(model="{provider: openai, name: gpt-4o-mini, max_tokens: 3}", cases=cases)
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     got = cases_of(data)
     assert got["cut"]["finish_reason"] == "length" and got["cut"]["status"] == "pass"
     assert got["refused"]["refusal"] == "I'm sorry, but I can't help with that."
@@ -95,9 +95,10 @@ cases:
     totals = data["agents"][0]["totals"]
     assert totals["truncated"] == 1 and totals["refused"] == 1
 
+    from agentci.eval.results import from_json
     from agentci.report.model import build
 
-    report = build(data)
+    report = build(from_json(data))
     assert (
         "bot: 1 answer(s) cut at max_tokens and scored as cut (raise model.max_tokens); "
         "1 answer(s) refused by the model." in report.notes
@@ -140,7 +141,7 @@ def anthropic(monkeypatch):
 def test_claude_45_gets_one_sampler_and_a_real_budget(anthropic, eval_env, agent_repo):
     model = "{provider: anthropic, name: claude-sonnet-4-5, temperature: 0.2, top_p: 0.9}"
     root = agent_repo(model=model, cases=simple_cases(3))
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     assert {c["status"] for c in cases_of(data).values()} == {"pass"}
     sent = _params(anthropic, "messages")
     assert anthropic.stats().get("rejected") is None
@@ -161,7 +162,7 @@ def test_claude_unknown_to_the_table_is_adapted_once(anthropic, eval_env, agent_
         cases=simple_cases(4),
         config="eval: {concurrency: 1}\n",
     )
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     assert {c["status"] for c in cases_of(data).values()} == {"pass"}
     assert anthropic.stats()["rejected"] == 1 and anthropic.stats()["messages"] == 4
     assert data["notes"] == [
@@ -174,7 +175,7 @@ def test_claude_stop_reason_is_kept(anthropic, eval_env, agent_repo):
     root = agent_repo(
         model="{provider: anthropic, name: claude-3-haiku-20240307, max_tokens: 2}", cases=cases
     )
-    case = cases_of(evaluate(EvalOptions(root=root, progress=False)))["long"]
+    case = cases_of(evaluate_doc(EvalOptions(root=root, progress=False)))["long"]
     assert case["finish_reason"] == "length" and case["output"] == "one two "
 
 

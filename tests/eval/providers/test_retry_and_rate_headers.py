@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import time
 
-from agentci.eval.engine import EvalOptions, evaluate
+from agentci.eval.engine import EvalOptions
 from agentci.eval.providers.ratelimit import reset_seconds
-from tests.eval.conftest import cases_of, simple_cases
+from tests.eval.conftest import cases_of, evaluate_doc, simple_cases
 
 
 def _times(stub):
@@ -20,7 +20,7 @@ def test_retry_after_ms_wins_over_retry_after(stub, eval_env, agent_repo):
     stub.faults("429", count=1, retry_after="30")
     root = agent_repo(cases=simple_cases(1))
     started = time.monotonic()
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     assert cases_of(data)["c00"]["status"] == "pass"
     first, second = _times(stub)
     assert 0.14 <= second - first < 5  # 150 ms, not 30 s
@@ -31,7 +31,7 @@ def test_x_should_retry_false_is_final(stub, eval_env, agent_repo):
     stub.state.headers = {"x-should-retry": "false"}
     stub.faults("500", count=1)
     root = agent_repo(cases=simple_cases(1))
-    data = evaluate(EvalOptions(root=root, progress=False, backoff_base=0.01))
+    data = evaluate_doc(EvalOptions(root=root, progress=False, backoff_base=0.01))
     case = cases_of(data)["c00"]
     assert (
         case["status"] == "error" and "HTTP 500" in case["error"] and "gave up" not in case["error"]
@@ -43,7 +43,7 @@ def test_a_wait_beyond_two_minutes_is_not_retried(stub, eval_env, agent_repo):
     stub.faults("429", count=5, retry_after="24367")  # GitHub Models' spent daily quota
     root = agent_repo(cases=simple_cases(1))
     started = time.monotonic()
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     case = cases_of(data)["c00"]
     assert case["status"] == "error"
     assert "asks to retry after 24367 s, more than the 60 s agentci waits" in case["error"]
@@ -59,7 +59,7 @@ def test_rate_limit_headers_pace_the_run_before_a_429(stub, eval_env, agent_repo
         "x-ratelimit-reset-requests": "300ms",
     }
     root = agent_repo(cases=simple_cases(6), config="eval: {concurrency: 2}\n")
-    data = evaluate(EvalOptions(root=root, progress=False))
+    data = evaluate_doc(EvalOptions(root=root, progress=False))
     assert {c["status"] for c in cases_of(data).values()} == {"pass"}
     times = sorted(_times(stub))
     assert len(times) == 6
@@ -76,7 +76,7 @@ def test_remaining_requests_are_spent_before_waiting(stub, eval_env, agent_repo)
     }
     root = agent_repo(cases=simple_cases(6), config="eval: {concurrency: 2}\n")
     started = time.monotonic()
-    evaluate(EvalOptions(root=root, progress=False))
+    evaluate_doc(EvalOptions(root=root, progress=False))
     assert time.monotonic() - started < 5  # 50 left: no pause
 
 
