@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import threading
 from pathlib import Path
 from typing import Any
@@ -146,6 +145,8 @@ def _tracked(root: Path) -> bool:
     with the checkout, and are never read."""
     if not os.environ.get("GIT_DIR") and not _in_git_work_tree(root):
         return False
+    import subprocess
+
     names = [f"{FILE}{s}" for s in COMPANIONS]
     try:
         proc = subprocess.run(
@@ -168,7 +169,4 @@ def _in_git_work_tree(root: Path) -> bool:
         return True
     while not here.exists() and here != here.parent:
         here = here.parent  # the cache folder may not exist yet; its parents decide
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists():
-            return True
-    return False
+    return any((folder / ".git").exists() for folder in (here, *here.parents))
