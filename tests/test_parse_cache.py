@@ -63,7 +63,8 @@ def test_a_cached_parse_gives_the_same_data_and_lines(cache_dir: Path, name: str
     assert len(rows(cache_dir, "parsed")) == before + 1
     second = parse_text(name, text)
     assert second.data == first.data and not second.findings
-    probes = all_paths(first.data) + [
+    probes = [
+        *all_paths(first.data),
         ("cases", 3, "assert", 1, "nope"),
         ("nope",),
         ("cases", 10**6),
