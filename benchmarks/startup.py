@@ -39,7 +39,13 @@ def startup(
     env = base_env(server)
     # The floor every start-up is compared with (issue #15: validate <= 8x `python -c pass`).
     floor = _best(
-        None, Run("startup", "python -c pass", "python"), [PY, "-c", "pass"], ROOT, env, logs, reps
+        None,
+        Run("startup", "python -c pass", "python"),
+        [PY, "-c", "pass"],
+        ROOT,
+        env,
+        logs,
+        max(reps, 5),
     )
     runs = [floor]
     for cmd in COMMANDS:
