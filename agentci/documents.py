@@ -391,12 +391,7 @@ def _shape_problem(root: yaml.Node) -> tuple[str, int, str, str] | None:
         if key in sizes:
             continue
         if depth > MAX_DEPTH:
-            return (
-                "too-deep",
-                node.start_mark.line + 1,
-                f"nesting deeper than {MAX_DEPTH} levels",
-                "flatten the structure",
-            )
+            return _too_deep(node)
         active.add(key)
         stack.append((node, True, depth))
         for child in children:
@@ -412,18 +407,22 @@ def _shape_problem(root: yaml.Node) -> tuple[str, int, str, str] | None:
     return None
 
 
+def _too_deep(node: yaml.Node) -> tuple[str, int, str, str]:
+    return (
+        "too-deep",
+        node.start_mark.line + 1,
+        f"nesting deeper than {MAX_DEPTH} levels",
+        "flatten the structure",
+    )
+
+
 def _depth_problem(root: yaml.Node) -> tuple[str, int, str, str] | None:
     """`_shape_problem` for a document without aliases (a tree): depth only, ~4x cheaper."""
     stack: list[tuple[yaml.Node, int]] = [(root, 0)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            return (
-                "too-deep",
-                node.start_mark.line + 1,
-                f"nesting deeper than {MAX_DEPTH} levels",
-                "flatten the structure",
-            )
+            return _too_deep(node)
         if isinstance(node, yaml.MappingNode):
             stack.extend((n, depth + 1) for pair in node.value for n in pair)
         elif isinstance(node, yaml.SequenceNode):
