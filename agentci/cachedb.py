@@ -35,11 +35,13 @@ COMPANIONS = ("", "-wal", "-shm", "-journal")
 #: How long a writer waits for another process's lock before giving up on caching that entry.
 BUSY_TIMEOUT_MS = 5000
 
-_enabled = True
+#: Whether parsed documents are cached in this process (`agentci.parse_cache`): off until
+#: `agentci eval` turns it on (and `--no-cache` keeps it off), so validate and deploy never
+#: write outside the repository (tests/hostile checks they do not).
+_enabled = False
 
 
 def set_enabled(enabled: bool) -> None:
-    """`--no-cache` for the whole process: no cached parse, no cached answer is read or written."""
     global _enabled
     _enabled = enabled
 
@@ -143,6 +145,8 @@ def _open(root: Path) -> Any:
 def _tracked(root: Path) -> bool:
     """Whether git tracks the database or one of its companions under `root`: then they came
     with the checkout, and are never read."""
+    if not root.is_dir():
+        return False  # nothing there to have come with a checkout (it is created empty)
     if not os.environ.get("GIT_DIR") and not _in_git_work_tree(root):
         return False
     import subprocess
@@ -167,6 +171,4 @@ def _in_git_work_tree(root: Path) -> bool:
         here = root.resolve()
     except OSError:
         return True
-    while not here.exists() and here != here.parent:
-        here = here.parent  # the cache folder may not exist yet; its parents decide
     return any((folder / ".git").exists() for folder in (here, *here.parents))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,9 +31,18 @@ def big_set(n: int = 700, extra: str = "") -> str:
 
 
 @pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv(cachedb.ENV, str(tmp_path / "cache"))
-    return tmp_path / "cache"
+    cachedb.set_enabled(True)  # as `agentci eval` does
+    yield tmp_path / "cache"
+    cachedb.set_enabled(False)
+
+
+def test_off_unless_an_eval_turns_it_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """validate and deploy write nothing outside the repository."""
+    monkeypatch.setenv(cachedb.ENV, str(tmp_path / "cache"))
+    assert parse_text("golden.yaml", big_set()).data
+    assert not (tmp_path / "cache").exists()
 
 
 def rows(cache_dir: Path, kind: str) -> list[tuple[str, bytes]]:
@@ -105,10 +115,8 @@ def test_what_is_not_cached(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert rows(cache_dir, "parsed") == []  # a credential never reaches the cache
 
     cachedb.set_enabled(False)  # --no-cache
-    try:
-        parse_text("golden.yaml", big_set())
-    finally:
-        cachedb.set_enabled(True)
+    parse_text("golden.yaml", big_set())
+    cachedb.set_enabled(True)
     assert rows(cache_dir, "parsed") == []
 
 

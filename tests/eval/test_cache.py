@@ -179,3 +179,6 @@ def test_a_tracked_database_is_never_opened(tmp_path):
     init_repo(fresh)
     Cache(fresh / "cache").put("k", Response("mine"))
     assert Cache(fresh / "cache").get("k").text == "mine"
+    later = Cache(fresh / "not-yet" / "cache")  # made by the first write, inside a work tree
+    later.put("k", Response("new"))
+    assert later.get("k").text == "new"
