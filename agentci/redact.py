@@ -115,6 +115,7 @@ class Redactor:
         self._pattern: re.Pattern[str] | None = None
         self._anchors: list[str] = []  # a text holding none of these holds no form: skip the regex
         self._always = False  # a value without an anchor: always run the regex
+        self._anchor_pattern = re.compile("(?!)")  # any anchor (matches nothing until one)
         self._lock = threading.Lock()
 
     def learn(self, name: str, value: str | None) -> list[str]:
@@ -134,6 +135,7 @@ class Redactor:
                 self._always = True
             elif anchor not in self._anchors:
                 self._anchors.append(anchor)
+                self._anchor_pattern = re.compile("|".join(map(re.escape, self._anchors)))
             # Longest first: a form may contain a shorter one.
             alts = sorted(self._labels, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(a) for a in alts))
@@ -143,10 +145,8 @@ class Redactor:
         pattern = self._pattern
         if pattern is None or not value:
             return value
-        if not self._always and not any(a in value for a in self._anchors):
-            return (
-                value  # str.find is C-speed: a 5 MB results file costs milliseconds, not a second
-            )
+        if not self._always and not self._anchor_pattern.search(value):
+            return value  # C-speed: a 5 MB results file costs milliseconds, not a second
         labels = self._labels
         return pattern.sub(lambda m: labels.get(m.group(0), "[REDACTED]"), value)
 
@@ -154,15 +154,25 @@ class Redactor:
         """A copy of JSON-like data with every string (keys too) redacted. Data nested
         deeper than MAX_DEPTH (a model's tool arguments, a crafted results file) is cut
         there, so no writer downstream recurses without bound."""
-        if depth > MAX_DEPTH and isinstance(obj, (dict, list, tuple)):
-            return f"[nested deeper than {MAX_DEPTH} levels: cut]"
-        if isinstance(obj, str):
-            return self.text(obj) if self._pattern is not None else obj
-        if isinstance(obj, dict):
-            return {self.scrub(k, depth + 1): self.scrub(v, depth + 1) for k, v in obj.items()}
-        if isinstance(obj, (list, tuple)):
-            return [self.scrub(v, depth + 1) for v in obj]
-        return obj
+        # One closure, strings tested first: a 2,000-case results document has ~136,000
+        # values, and a method call plus three isinstance checks each cost ~0.1 s.
+        text = self.text if self._pattern is not None else None
+        cut = f"[nested deeper than {MAX_DEPTH} levels: cut]"
+
+        def walk(o: Any, d: int) -> Any:
+            if isinstance(o, str):
+                return text(o) if text is not None else o
+            if isinstance(o, dict):
+                if d > MAX_DEPTH:
+                    return cut
+                return {walk(k, d + 1): walk(v, d + 1) for k, v in o.items()}
+            if isinstance(o, (list, tuple)):
+                if d > MAX_DEPTH:
+                    return cut
+                return [walk(v, d + 1) for v in o]
+            return o
+
+        return walk(obj, depth)
 
     @property
     def active(self) -> bool:

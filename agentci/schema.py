@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from agentci.documents import Document
+from agentci.documents import PARSE_CACHE_MIN_CHARS, Document
 from agentci.fastschema import ecma_pattern, gate
 from agentci.findings import Finding, error, warning
 
@@ -81,12 +81,23 @@ def _gate(name: str) -> Any:
     return gate(load_schema(name))
 
 
+def _parse_cache() -> Any:
+    from agentci import parse_cache
+
+    return parse_cache
+
+
 def check(doc: Document, name: str) -> list[Finding]:
     """Validate a parsed document against a schema. Unknown keys are warnings."""
     if doc.data is None:
         return []
+    big = len(doc.text) >= PARSE_CACHE_MIN_CHARS  # a big set's check costs ~0.1 s: once per text
+    if big and _parse_cache().schema_clean(doc, name, load_schema(name)):
+        return []
     fast = _gate(name)
     if fast is not None and fast(doc.data):  # valid: skip jsonschema's slower walk
+        if big:
+            _parse_cache().remember_schema_clean(doc, name, load_schema(name))
         return []
     from jsonschema.exceptions import best_match
 

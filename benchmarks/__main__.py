@@ -150,7 +150,11 @@ def main(argv: list[str] | None = None) -> int:
             "eval": lambda: side_by_side.eval_matrix(
                 server, run_dir, logs, sizes, concurrencies, peers_ok, note
             ),
-            "cache": lambda: side_by_side.cached_rerun(server, run_dir, logs, 200, peers_ok),
+            "cache": lambda: [
+                r
+                for n in sizes
+                for r in side_by_side.cached_rerun(server, run_dir, logs, n, peers_ok)
+            ],
             "pr": lambda: side_by_side.pr_one_of_many(server, run_dir, logs),
             "faults": lambda: faults_bench.faults(
                 run_dir, logs, 200 if args.quick else 2000, args.latency_ms

@@ -37,7 +37,17 @@ def startup(
     server: LatencyServer, work: Path, logs: Path, peers_ok: bool, reps: int = 3
 ) -> list[Run]:
     env = base_env(server)
-    runs = []
+    # The floor every start-up is compared with (issue #15: validate <= 8x `python -c pass`).
+    floor = _best(
+        None,
+        Run("startup", "python -c pass", "python"),
+        [PY, "-c", "pass"],
+        ROOT,
+        env,
+        logs,
+        max(reps, 5),
+    )
+    runs = [floor]
     for cmd in COMMANDS:
         runs.append(
             _best(
@@ -80,6 +90,14 @@ def startup(
                 reps,
             )
         )
+    example = ROOT / "examples" / "support-bot"
+    r = Run("startup", "validate examples/support-bot", "agentci")
+    runs.append(
+        _best(None, r, [PY, "-m", "agentci", "validate", str(example)], ROOT, env, logs, reps)
+    )
+    for r in runs:
+        if r.tool == "agentci" and not r.requests and floor.wall_s:
+            r.ideal_s, r.ratio = floor.wall_s, round(r.wall_s / floor.wall_s, 1)  # x python -c pass
     if peers_ok:
         data = work / "n1"
         runs.append(

@@ -56,6 +56,9 @@ def evaluate(opts: EvalOptions) -> RunResults:
     from agentci import bounds
 
     bounds.set_run_deadline(opts.deadline)
+    from agentci import cachedb
+
+    cachedb.set_enabled(not opts.no_cache)  # --no-cache: no cached parse either
     root = Path(opts.root).resolve()
     if prompt_file.is_prompt_file(root):  # `agentci eval x.prompt.yml`, as `gh models eval` runs it
         if opts.base or opts.agents:

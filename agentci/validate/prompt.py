@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -9,6 +10,7 @@ from agentci.errors import AgentciError
 from agentci.findings import Finding, error, warning
 from agentci.repo import Agent
 from agentci.validate.context import Context
+from agentci.validate.simple_prompt import scan
 
 
 @cache
@@ -19,27 +21,58 @@ def _env() -> Any:
     return jinja2.Environment(autoescape=False)
 
 
+@dataclass(frozen=True)
+class _Template:
+    used: set[str]  # undeclared names (Jinja2's globals left out)
+    first_line: dict[str, int]  # each loaded name -> its first line
+    renders_once_defined: bool  # renders with any values once every used name is defined
+    includes: bool  # has an {% include %}-like tag (already an error of its own)
+
+
 def check(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
-    parsed: dict[str, Any] = {}
+    parsed: dict[str, _Template | None] = {}
     for agent in ctx.repo.agents:
         if not agent.prompt:
             continue
         if agent.prompt not in parsed:
-            parsed[agent.prompt] = _parse(ctx, agent.prompt, out)
-        ast = parsed[agent.prompt]
-        if ast is not None:
-            out += _variables(ctx, agent, ast)
+            parsed[agent.prompt] = _analyse(ctx, agent.prompt, out)
+        template = parsed[agent.prompt]
+        if template is not None:
+            out += _variables(ctx, agent, template)
     return out
 
 
-def _parse(ctx: Context, path: str, out: list[Finding]) -> Any:
-    import jinja2
-
+def _analyse(ctx: Context, path: str, out: list[Finding]) -> _Template | None:
     text, problems = ctx.read(path)
     out += problems
     if text is None:
         return None
+    simple = scan(text)  # most prompts: no Jinja2 import at all
+    if simple is not None:
+        return _Template(set(simple.names), simple.names, True, False)
+    ast = _parse(text, path, out)
+    if ast is None:
+        return None
+    from jinja2 import meta, nodes
+
+    from agentci.eval.render import forbidden_tags
+
+    first_line: dict[str, int] = {}
+    for node in ast.find_all(nodes.Name):
+        if node.ctx == "load":
+            first_line.setdefault(node.name, node.lineno)
+    return _Template(
+        _undeclared(ast, meta, nodes) - set(_env().globals),
+        first_line,
+        _renders_once_defined(ast, nodes),
+        bool(forbidden_tags(ast)),
+    )
+
+
+def _parse(text: str, path: str, out: list[Finding]) -> Any:
+    import jinja2
+
     try:
         ast = _env().parse(text)
     except jinja2.TemplateSyntaxError as exc:
@@ -178,24 +211,15 @@ def _renders_once_defined(ast: Any, nodes: Any) -> bool:
     return True
 
 
-def _variables(ctx: Context, agent: Agent, ast: Any) -> list[Finding]:
-    from jinja2 import meta, nodes
-
+def _variables(ctx: Context, agent: Agent, template: _Template) -> list[Finding]:
     assert agent.prompt is not None
-    env = _env()
-    used = _undeclared(ast, meta, nodes) - set(env.globals)
+    used, first_line = template.used, template.first_line
     manifest_vars = set(map(str, agent.variables))
     eval_vars = _defined_by_evals(ctx, agent)
     out: list[Finding] = []
-    first_line: dict[str, int] = {}
-    for node in ast.find_all(nodes.Name):
-        if node.ctx == "load":
-            first_line.setdefault(node.name, node.lineno)
     missing = used - manifest_vars
-    from agentci.eval.render import forbidden_tags
-
     # (An {% include %} is already an error of its own, and would stop the render too.)
-    if (missing or not _renders_once_defined(ast, nodes)) and not forbidden_tags(ast):
+    if (missing or not template.renders_once_defined) and not template.includes:
         # Deploy renders the prompt with agent.variables alone (StrictUndefined): ask the same
         # bounded renderer, so a name the template guards (`{% if x is defined %}`) is no finding.
         problem = _deploy_render_problem(ctx, agent)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
-from agentci.eval.cache import Cache
+from agentci.cachedb import FILE
+from agentci.eval.cache import KIND, Cache
 from agentci.eval.engine import EvalOptions
 from agentci.eval.providers.base import Response, ToolCall
+from tests.conftest import git, init_repo
 from tests.eval.conftest import cases_of, evaluate_doc, simple_cases
 
 
@@ -78,14 +82,103 @@ def test_concurrent_writers_never_leave_a_torn_entry(tmp_path):
     assert not bad
     hit = cache.get(key)
     assert hit is not None and hit.cached and hit.text in texts
-    assert [p.name for p in (tmp_path / "c" / "ab").iterdir()] == [
-        key[2:] + ".json"
-    ]  # no temp files left
+    cache.close()
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == [FILE]  # one file, WAL folded in
 
 
-def test_corrupt_entry_reads_as_a_miss(tmp_path):
+_WRITER = """
+import sys
+from pathlib import Path
+from agentci.cachedb import FILE
+from agentci.eval.cache import KIND, Cache
+from agentci.eval.providers.base import Response
+cache = Cache(Path(sys.argv[1]))
+me = sys.argv[2]
+for i in range(150):
+    cache.put(f"{me}-{i}", Response(f"answer {me} {i}"))
+    cache.put("shared", Response(me * 1000))
+"""
+
+
+def test_parallel_processes_share_one_cache(tmp_path):
+    """Matrix jobs on one runner (or restored from one actions/cache entry) write at once."""
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path / "c"), name])
+        for name in ("x", "y", "z")
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    cache = Cache(tmp_path / "c")
+    for name in ("x", "y", "z"):
+        got = [cache.get(f"{name}-{i}") for i in range(150)]
+        assert [g.text if g else None for g in got] == [f"answer {name} {i}" for i in range(150)]
+    shared = cache.get("shared")
+    assert shared is not None and shared.text in ("x" * 1000, "y" * 1000, "z" * 1000)
+
+
+def test_a_corrupt_entry_reads_as_a_miss(tmp_path):
     cache = Cache(tmp_path)
     key = "cd" + "1" * 62
     cache.put(key, Response("hi"))
-    (tmp_path / "cd" / f"{key[2:]}.json").write_text("{not json")
+    cache._store.put(KIND, key, b"{not json")
     assert cache.get(key) is None
+    cache._store.put(KIND, key, b'{"v": 99, "text": "from the future"}')
+    assert cache.get(key) is None
+
+
+def test_a_corrupt_database_is_started_again(tmp_path):
+    (tmp_path / FILE).write_bytes(b"not a database at all" * 100)
+    cache = Cache(tmp_path)
+    assert cache.get("k") is None
+    cache.put("k", Response("hi"))
+    assert Cache(tmp_path).get("k").text == "hi"
+
+
+def test_an_unwritable_cache_never_fails_a_run(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    cache = Cache(blocker / "cache")
+    cache.put("k", Response("hi"))
+    assert cache.get("k") is None
+
+
+def test_empty_answers_are_not_cached(tmp_path):
+    cache = Cache(tmp_path)
+    cache.put("k", Response("  \n"))
+    assert cache.get("k") is None
+    cache.put("k", Response("", (ToolCall("t", {}),)))
+    assert cache.get("k") is not None  # a tool call is an answer
+
+
+def test_a_tracked_database_is_never_opened(tmp_path):
+    """AGENTCI_CACHE_DIR inside the checkout: a committed database (or a WAL / journal SQLite
+    would replay into it) is ignored, read and write."""
+    root = tmp_path / "repo"
+    (root / "cache").mkdir(parents=True)
+    planter = Cache(root / "cache")
+    planter.put("k", Response("planted"))
+    planter.close()
+    (root / "README.md").write_text("x\n")
+    init_repo(root)
+    assert git(root, "ls-files", "cache") == f"cache/{FILE}"
+    cache = Cache(root / "cache")
+    assert cache.get("k") is None
+    cache.put("k2", Response("new"))
+    assert cache.get("k2") is None
+
+    other = tmp_path / "repo2"
+    (other / "cache").mkdir(parents=True)
+    (other / "cache" / f"{FILE}-wal").write_bytes(b"planted wal")
+    init_repo(other)
+    assert Cache(other / "cache").get("k") is None
+    assert not (other / "cache" / FILE).exists()  # never opened, so never created
+
+    # Untracked, the same folder is used as usual.
+    fresh = tmp_path / "repo3"
+    (fresh / "cache").mkdir(parents=True)
+    (fresh / "README.md").write_text("x\n")
+    init_repo(fresh)
+    Cache(fresh / "cache").put("k", Response("mine"))
+    assert Cache(fresh / "cache").get("k").text == "mine"
+    later = Cache(fresh / "not-yet" / "cache")  # made by the first write, inside a work tree
+    later.put("k", Response("new"))
+    assert later.get("k").text == "new"

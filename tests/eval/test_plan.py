@@ -131,3 +131,17 @@ def test_anthropic_provider_text_and_tool_use(eval_env, agent_repo, monkeypatch)
         assert server.stats()["messages"] == 2
     finally:
         server.stop()
+
+
+def test_prompts_rendered_once_per_vars_yet_random_templates_per_case(stub, eval_env, agent_repo):
+    cases = "cases:\n" + "".join(
+        f"  - id: c{i}\n    input: q{i}\n    vars: {{tier: t{i % 3}}}\n" for i in range(9)
+    )
+    root = agent_repo(prompt="ANSWER: tier {{ tier }}\n", cases=cases, variables="{tier: none}")
+    got = cases_of(evaluate_doc(EvalOptions(root=root, progress=False)))
+    assert [f"tier t{i % 3}" in got[f"c{i}"]["output"] for i in range(9)] == [True] * 9
+
+    same = "cases:\n" + "".join(f"  - id: c{i}\n    input: q{i}\n" for i in range(9))
+    root = agent_repo(prompt="ANSWER: n{{ range(100000) | random }}n\n", cases=same)
+    got = cases_of(evaluate_doc(EvalOptions(root=root, progress=False, no_cache=True)))
+    assert len({got[f"c{i}"]["output"] for i in range(9)}) > 1  # not one memoised draw

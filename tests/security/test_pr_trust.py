@@ -8,8 +8,10 @@ subprocess under a `pull_request` event, with secrets in its environment as on a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import sqlite3
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -258,10 +260,16 @@ def test_a_committed_cache_is_never_read(tmp_path: Path, gh: GitHubStub, honest:
     run_cli("eval", ".", cwd=root, env=env, timeout=120)
     planted = root / ".agentci-cache"
     shutil.copytree(cache, planted)
-    for f in planted.rglob("*.json"):
-        data = json.loads(f.read_text())
-        data["text"] = "within 30 days"
-        f.write_text(json.dumps(data))
+    with contextlib.closing(sqlite3.connect(planted / "cache.sqlite3")) as db, db:
+        rows = db.execute("SELECT kind, key, value FROM entries WHERE kind = 'answer'").fetchall()
+        assert rows  # the head's real answers are there to forge
+        for kind, key, value in rows:
+            data = json.loads(value)
+            data["text"] = "within 30 days"
+            db.execute(
+                "UPDATE entries SET value = ? WHERE kind = ? AND key = ?",
+                (json.dumps(data).encode(), kind, key),
+            )
     commit_all(root, "plant answers")
     before = honest.stats()
     proc, results = run_pr(
