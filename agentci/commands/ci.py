@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         ),
         pr_actions=tuple(a.strip() for a in args.pr_actions.split(",") if a.strip()),
     )
-    run = Run.open(args.path)
+    run = Run.open(args.path, parse_cache=True)
     try:
         return ci(run, opts)
     finally:

@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         skip_missing_keys=args.skip_missing_keys,
     )
     req.check()  # before reading the event or the repo
-    run = Run.open(args.path, need_dir=False)
+    run = Run.open(args.path, need_dir=False, parse_cache=not args.no_cache)
     try:
         return evaluate(run, req).exit_code
     finally:

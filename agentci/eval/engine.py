@@ -52,13 +52,23 @@ class EvalOptions:
 
 
 def evaluate(opts: EvalOptions) -> RunResults:
+    from agentci import cachedb
+
+    # The parse cache is on for an eval (off with --no-cache) and back as it was afterwards:
+    # validate and deploy in the same process write nothing outside the repository.
+    previous = cachedb.enabled()
+    cachedb.set_enabled(not opts.no_cache)
+    try:
+        return _evaluate(opts)
+    finally:
+        cachedb.set_enabled(previous)
+
+
+def _evaluate(opts: EvalOptions) -> RunResults:
     started = time.monotonic()
     from agentci import bounds
 
     bounds.set_run_deadline(opts.deadline)
-    from agentci import cachedb
-
-    cachedb.set_enabled(not opts.no_cache)  # --no-cache: no cached parse either
     root = Path(opts.root).resolve()
     if prompt_file.is_prompt_file(root):  # `agentci eval x.prompt.yml`, as `gh models eval` runs it
         if opts.base or opts.agents:

@@ -37,9 +37,21 @@ class Run:
     merge_bases: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
-    def open(cls, path: str | Path, *, need_dir: bool = True, event: bool = True) -> Run:
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        need_dir: bool = True,
+        event: bool = True,
+        parse_cache: bool = False,
+    ) -> Run:
         """The run for the repository at `path` and (with `event`) the event in the environment
-        (None outside GitHub Actions)."""
+        (None outside GitHub Actions). `parse_cache`: big eval sets may be parsed from (and
+        into) the parse cache in the cache folder, as an eval does; validate and deploy leave
+        it off, so they write nothing outside the repository."""
+        from agentci import cachedb
+
+        cachedb.set_enabled(parse_cache)  # before the repo is loaded: the repo is loaded once
         root = Path(path).resolve()
         if need_dir and not root.is_dir():
             raise UsageError(f"{path} is not a directory", hint="pass the repository root")
