@@ -54,12 +54,10 @@ def test_no_module_imports_a_heavy_library_at_import_time() -> None:
     assert loaded == []
 
 
-#: Modules outside agentci/github/ that still read the Actions run environment themselves
-#: (issue #11 debt: deploy should be handed these values). The list may only shrink.
+#: Modules outside agentci/github/ that read the Actions run environment themselves. Deploy
+#: gets who and where from `agentci.origin`, which the flows fill from `github.gha.origin()`.
+#: The list may only shrink.
 RUN_ENV_READERS = {
-    "agentci/deploy/lock.py": {"GITHUB_ACTOR", "GITHUB_RUN_ID"},
-    "agentci/deploy/notify.py": {"GITHUB_REPOSITORY"},
-    "agentci/deploy/status.py": {"GITHUB_RUN_ID", "GITHUB_REPOSITORY", "GITHUB_SERVER_URL"},
     "agentci/redact.py": {"GITHUB_ACTIONS"},  # `::add-mask::` only in Actions
 }
 #: Credentials, not the run environment: where they may go is agentci.trust's business.

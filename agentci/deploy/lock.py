@@ -20,7 +20,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from agentci import bounds
+from agentci import bounds, origin
 from agentci.deploy.backends.base import Backend, Lease
 from agentci.deploy.desired import workspace_path
 from agentci.errors import AgentciError
@@ -30,9 +30,9 @@ DEPLOY_LOCK = "deploy"
 
 
 def who() -> str:
-    actor = os.environ.get("GITHUB_ACTOR")
+    actor = origin.current().actor
     if actor:
-        return f"{actor} (GitHub Actions run {os.environ.get('GITHUB_RUN_ID', '?')})"
+        return actor
     try:
         user = getpass.getuser()
     except Exception:

@@ -106,7 +106,9 @@ def payload(
     from agentci.deploy.status import now_iso, run_url
 
     link = run_url()
-    repo = env.get("GITHUB_REPOSITORY") or ""
+    from agentci import origin
+
+    repo = origin.current().repository or ""
     if fmt == "slack":
         lines = [
             f"*agentci: {TITLES.get(event, event)}* in `{environment}`"

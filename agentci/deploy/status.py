@@ -8,7 +8,6 @@ Two axes as in Argo CD: sync (Synced / OutOfSync / Unknown: live vs git) and hea
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,11 +26,10 @@ def now_iso() -> str:
 
 
 def run_url() -> str | None:
-    env = os.environ
-    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
-        server = env.get("GITHUB_SERVER_URL", "https://github.com")
-        return f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
-    return None
+    """The Actions run's page (set by the flows from `agentci.github`), None locally."""
+    from agentci import origin
+
+    return origin.current().run_url
 
 
 @dataclass

@@ -52,6 +52,9 @@ class Run:
         from agentci import cachedb
 
         cachedb.set_enabled(parse_cache)  # before the repo is loaded: the repo is loaded once
+        from agentci import origin
+
+        origin.set_current(gha.origin())  # who runs this, and the run's page, for deploy
         root = Path(path).resolve()
         if need_dir and not root.is_dir():
             raise UsageError(f"{path} is not a directory", hint="pass the repository root")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from agentci import redact, safe_text
+from agentci.origin import Origin
 
 #: GitHub shows at most this many annotations of each type per step.
 ANNOTATIONS_PER_TYPE = 10
@@ -184,3 +185,16 @@ def group(title: str, out: TextIO | None = None, env: Mapping[str, str] | None =
 def endgroup(out: TextIO | None = None, env: Mapping[str, str] | None = None) -> None:
     if in_actions(env):
         (out or sys.stdout).write("::endgroup::\n")
+
+
+def origin(env: Mapping[str, str] | None = None) -> Origin:
+    """This run as GitHub Actions describes it (empty outside Actions)."""
+    env = env if env is not None else os.environ
+    run_id, repository = env.get("GITHUB_RUN_ID"), env.get("GITHUB_REPOSITORY")
+    actor = env.get("GITHUB_ACTOR")
+    server = env.get("GITHUB_SERVER_URL") or "https://github.com"
+    return Origin(
+        actor=f"{actor} (GitHub Actions run {run_id or '?'})" if actor else None,
+        run_url=f"{server}/{repository}/actions/runs/{run_id}" if run_id and repository else None,
+        repository=repository or None,
+    )
