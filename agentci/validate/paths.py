@@ -98,6 +98,8 @@ def check(ctx: Context) -> list[Finding]:
 def workspace_path_escapes(root: Path, value: str) -> bool:
     """True when workspace.path (as written in agentci.yaml) resolves outside `root`, or to
     `root` itself or its .git (deploys would replace the repository's own files)."""
+    if "\0" in value:  # no file system has such a path: refused, never resolved
+        return True
     root = root.resolve()
     target = (root / value).resolve()
     if target == root or target == root / ".git" or root / ".git" in target.parents:

@@ -95,3 +95,10 @@ def test_a_thousand_agents_are_checked_in_linear_time() -> None:
         "late",
         "it overlaps the memory of agent 'a0' (/memory/a0.json)",
     )
+
+
+def test_a_workspace_path_with_a_nul_byte_is_refused_not_a_crash(tmp_path) -> None:
+    from agentci.validate.paths import workspace_path_escapes
+
+    assert workspace_path_escapes(tmp_path, "x\x00y")
+    assert not workspace_path_escapes(tmp_path, "workspace")
