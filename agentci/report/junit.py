@@ -13,24 +13,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from agentci import safe_text
 from agentci.errors import AgentciError
 from agentci.eval.records import AgentResult, CaseRecord, RunResults
 
 #: attribute messages are one line in every reader; the full text is the element's body
 MESSAGE_LIMIT = 1000
-
-
-def xml_text(text: str) -> str:
-    # XML 1.0 cannot carry most control characters (nor lone surrogates, U+FFFE/U+FFFF);
-    # model output, case ids and file names from a crafted results file may hold them.
-    return "".join(
-        ch
-        for ch in text
-        if ch in "\t\n\r"
-        or (0x20 <= ord(ch) < 0xD800)
-        or (0xE000 <= ord(ch) < 0xFFFE)
-        or ord(ch) > 0xFFFF
-    )
 
 
 def _seconds(ms: float | None) -> float:
@@ -41,8 +29,8 @@ def _case(suite: ET.Element, agent: AgentResult, c: CaseRecord) -> None:
     tc = ET.SubElement(
         suite,
         "testcase",
-        classname=xml_text(f"{agent.name}.{c.set}"),
-        name=xml_text(c.id),
+        classname=safe_text.xml(f"{agent.name}.{c.set}"),
+        name=safe_text.xml(c.id),
         time=f"{_seconds(c.latency_ms):.3f}",
     )
     where = f"{c.set}:{c.line}" if c.line else c.set
@@ -50,15 +38,17 @@ def _case(suite: ET.Element, agent: AgentResult, c: CaseRecord) -> None:
         msg = "; ".join(c.failed_reasons) or f"score {c.score} below threshold {c.threshold}"
         if c.change == "regression":
             msg = "REGRESSION (passed on base): " + msg
-        el = ET.SubElement(tc, "failure", message=xml_text(msg)[:MESSAGE_LIMIT], type="assertion")
-        el.text = xml_text(f"{where}\noutput:\n{c.output or ''}")
+        el = ET.SubElement(
+            tc, "failure", message=safe_text.xml(msg)[:MESSAGE_LIMIT], type="assertion"
+        )
+        el.text = safe_text.xml(f"{where}\noutput:\n{c.output or ''}")
     elif c.status == "error":
         el = ET.SubElement(
-            tc, "error", message=xml_text(c.error or "error")[:MESSAGE_LIMIT], type="error"
+            tc, "error", message=safe_text.xml(c.error or "error")[:MESSAGE_LIMIT], type="error"
         )
-        el.text = xml_text(f"{where}\n{c.error or ''}")
+        el.text = safe_text.xml(f"{where}\n{c.error or ''}")
     elif c.status == "skipped":
-        ET.SubElement(tc, "skipped", message=xml_text(agent.skipped or "skipped"))
+        ET.SubElement(tc, "skipped", message=safe_text.xml(agent.skipped or "skipped"))
 
 
 def to_xml(run: RunResults) -> str:
@@ -81,8 +71,8 @@ def to_xml(run: RunResults) -> str:
             suite = ET.SubElement(
                 root,
                 "testsuite",
-                name=xml_text(f"{agent.name}: {path}"),
-                file=xml_text(path),
+                name=safe_text.xml(f"{agent.name}: {path}"),
+                file=safe_text.xml(path),
                 time=f"{time_s:.3f}",
                 attrib={k: str(v) for k, v in counts.items()},
             )
@@ -91,7 +81,7 @@ def to_xml(run: RunResults) -> str:
                 props["skipped"] = agent.skipped
             properties = ET.SubElement(suite, "properties")
             for name, value in props.items():
-                ET.SubElement(properties, "property", name=name, value=xml_text(value))
+                ET.SubElement(properties, "property", name=name, value=safe_text.xml(value))
             for c in cases:
                 _case(suite, agent, c)
             for k, v in counts.items():
