@@ -35,7 +35,8 @@ def test_syntax_errors_carry_line_and_column() -> None:
     assert f.rule == "yaml-syntax" and f.line == 3 and f.column >= 1 and doc.data is None
     doc = parse_text("a.json", '{\n  "a": 1,\n}\n')
     [f] = doc.findings
-    assert (f.rule, f.line) == ("json-syntax", 3)
+    # the trailing comma (line 2: Python 3.13's json) or the brace after it (line 3: earlier)
+    assert f.rule == "json-syntax" and f.line in (2, 3)
 
 
 def test_tabs_hint() -> None:

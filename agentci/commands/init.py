@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from importlib import resources
-from importlib.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentci.errors import EXIT_OK, AgentciError, UsageError
+
+if TYPE_CHECKING:  # annotation only: importing it at run time warns on 3.13 (gone in 3.14)
+    from importlib.abc import Traversable
 
 #: Scaffold directory names that differ from what is written (hidden dirs are awkward as package data).
 RENAMES = {"dot-github": ".github", "dot-gitignore": ".gitignore"}
