@@ -6,8 +6,7 @@ import io
 import json
 import urllib.parse
 
-from agentci import redact
-from agentci.report import escape
+from agentci import redact, safe_text
 
 KEY = "sk-proj-Ab3_dEf-9xYz_0123456789abcdef"
 
@@ -22,11 +21,11 @@ def test_every_escaped_form_is_replaced():
     r = _redactor()
     for form in (
         KEY,
-        escape.inline(KEY),
-        escape.code(KEY),
+        safe_text.md_inline(KEY),
+        safe_text.md_code(KEY),
         json.dumps(KEY)[1:-1],
         urllib.parse.quote(KEY, safe=""),
-        json.dumps(escape.inline(KEY))[1:-1],
+        json.dumps(safe_text.md_inline(KEY))[1:-1],
     ):
         out = r.text(f"before {form} after")
         assert KEY not in out and form not in out and "[REDACTED:OPENAI_API_KEY]" in out, form

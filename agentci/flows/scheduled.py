@@ -10,8 +10,8 @@ from agentci.flows.validate import validate
 
 
 def scheduled(run: Run) -> int:
+    from agentci import safe_text
     from agentci.github import gha
-    from agentci.report import escape
 
     errors = validate(run).errors
     done, rc = contained(lambda: drift(run, environment=environment()))
@@ -21,7 +21,9 @@ def scheduled(run: Run) -> int:
     if out:
         gha.print_untrusted(out)
     verdict = {0: "in sync", 1: "drift"}.get(rc, "error")
-    run.outputs.summary(f"### agentci drift check: {verdict}\n\n{escape.block(out, 60_000)}\n")
+    run.outputs.summary(
+        f"### agentci drift check: {verdict}\n\n{safe_text.md_block(out, 60_000)}\n"
+    )
     run.outputs.set({"verdict": "pass" if rc == EXIT_OK and not errors else "fail"})
     say(f"diff: {verdict}")
     return rc if rc else (EXIT_FAIL if errors else EXIT_OK)

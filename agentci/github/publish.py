@@ -133,10 +133,10 @@ def publish(
 
 
 def escape_location(a: gha.Annotation) -> str:
-    from agentci.report import escape
+    from agentci import safe_text
 
     where = f"{a.file}:{a.line}" if a.line else a.file
-    return f"{escape.code(where)} {escape.inline(a.message, 300)}"
+    return f"{safe_text.md_code(where)} {safe_text.md_inline(a.message, 300)}"
 
 
 def _comment(client: object, number: int, body: str, report: Report, result: Published) -> str:

@@ -1,7 +1,7 @@
 """Render the PR comment, the job summary and the deployment status from templates/.
 
 Templates are Jinja2 and escape by default: every `{{ value }}` that is not explicitly
-marked safe goes through `escape.inline`, so a template author cannot forget to make
+marked safe goes through `safe_text.md_inline`, so a template author cannot forget to make
 model output inert. Long reports are shrunk in steps (shorter outputs, fewer cases, no
 case details) until they fit GitHub's limits, and the report says what was cut.
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from agentci import safe_text
 from agentci.errors import AgentciError
-from agentci.report import escape
 from agentci.report.model import Report
 
 #: GitHub rejects issue comments longer than this many characters.
@@ -85,9 +85,9 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
         )
         self.env.filters.update(
-            inline=lambda v, limit=0: Markup(escape.inline(v, limit)),
-            block=lambda v, limit=0: Markup(escape.block(v, limit)),
-            code=lambda v: Markup(escape.code(v)),
+            inline=lambda v, limit=0: Markup(safe_text.md_inline(v, limit)),
+            block=lambda v, limit=0: Markup(safe_text.md_block(v, limit)),
+            code=lambda v: Markup(safe_text.md_code(v)),
             pct=lambda v: Markup("–" if v is None else f"{float(v) * 100:.1f}%"),
             delta=_delta,
             url=_url,
@@ -224,7 +224,7 @@ def _finalize(value: Any) -> Any:
         return Markup("" if value is None else str(value).lower())
     if isinstance(value, (int, float)):
         return Markup(str(value))
-    return Markup(escape.inline(value))
+    return Markup(safe_text.md_inline(value))
 
 
 def _url(value: Any) -> Markup:

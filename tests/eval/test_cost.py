@@ -142,7 +142,7 @@ def test_max_cost_per_run(stub, eval_env, agent_repo):
 
 
 def test_comment_and_summary_show_the_cost(stub, eval_env, tmp_path):
-    from agentci.report import escape
+    from agentci import safe_text
     from agentci.report.render import Renderer
 
     root = _base_and_head(tmp_path, "longer", "")
@@ -151,7 +151,7 @@ def test_comment_and_summary_show_the_cost(stub, eval_env, tmp_path):
     for text in (Renderer().comment(report), Renderer().summary(report)):
         line = next(ln for ln in text.splitlines() if ln.startswith("**Cost:**"))
         # markdown-escaped like every value (GitHub shows `\$` as `$`)
-        assert line == "**Cost:** " + " · ".join(escape.inline(x) for x in report.cost_lines)
+        assert line == "**Cost:** " + " · ".join(safe_text.md_inline(x) for x in report.cost_lines)
         assert report.cost_lines[0].startswith("this run $") and report.cost_lines[1].startswith(
             "bot: $"
         )

@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentci.report import escape
+from agentci import safe_text
 
 HOSTILE = "</details><img src=x onerror=alert(1)> @org/team #1 [x](https://evil.example) ![i](http://e/p.png)"
 
@@ -20,7 +20,7 @@ def _live(rendered: str) -> list[str]:
 
 
 def test_inline_makes_hostile_text_inert() -> None:
-    out = escape.inline(HOSTILE)
+    out = safe_text.md_inline(HOSTILE)
     assert _live(out) == []
     assert "&lt;/details&gt;" in out and "&lt;img" in out
     assert "@\u2060org/team" in out and "#\u20601" in out
@@ -28,7 +28,7 @@ def test_inline_makes_hostile_text_inert() -> None:
 
 
 def test_block_cannot_close_pre_or_details() -> None:
-    out = escape.block(HOSTILE + "\n</pre>\n\n<details>")
+    out = safe_text.md_block(HOSTILE + "\n</pre>\n\n<details>")
     assert out.startswith("<pre>") and out.endswith("</pre>")
     assert out.count("</pre>") == 1 and "</details>" not in out
     assert _live(out) == []
@@ -36,14 +36,14 @@ def test_block_cannot_close_pre_or_details() -> None:
 
 
 def test_code_span_cannot_break_out_or_split_a_table() -> None:
-    out = escape.code("a`b|c @x")
+    out = safe_text.md_code("a`b|c @x")
     assert out.count("`") == 2 and "\\|" in out and "@\u2060x" in out
 
 
 def test_truncate_says_how_much_was_cut() -> None:
-    out = escape.block("x" * 1000, 100)
+    out = safe_text.md_block("x" * 1000, 100)
     assert "900 more characters cut" in out and out.count("x") == 100
-    assert "(900 more characters)" in escape.inline("y" * 1000, 100)
+    assert "(900 more characters)" in safe_text.md_inline("y" * 1000, 100)
 
 
 @given(
@@ -53,7 +53,7 @@ def test_truncate_says_how_much_was_cut() -> None:
 )
 def test_no_input_escapes_the_pre_block(parts: list[str]) -> None:
     text = "".join(parts)
-    out = escape.block(text)
+    out = safe_text.md_block(text)
     assert out.count("<pre>") == 1 and out.count("</pre>") == 1 and out.endswith("</pre>")
     assert _live(out) == []
-    assert _live(escape.inline(text)) == []
+    assert _live(safe_text.md_inline(text)) == []
