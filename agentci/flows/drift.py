@@ -98,10 +98,10 @@ def _unified(live: bytes, want: bytes, path: str) -> str:
         a, b = live.decode("utf-8").splitlines(), want.decode("utf-8").splitlines()
     except UnicodeDecodeError:
         return "    (binary files differ)"
-    from agentci.validate.output import printable
+    from agentci import safe_text
 
     lines = list(difflib.unified_diff(a, b, f"live/{path}", f"git/{path}", lineterm="", n=1))
-    shown = [f"    {printable(line)}" for line in lines[:MAX_DIFF_LINES]]
+    shown = [f"    {safe_text.terminal(line)}" for line in lines[:MAX_DIFF_LINES]]
     if len(lines) > MAX_DIFF_LINES:
         shown.append(f"    ... {len(lines) - MAX_DIFF_LINES} more lines")
     # Live files are written by agents and people: a context line such as "::add-mask::x" would

@@ -12,11 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
+# The terminal sink; repoint both uses here when the one text-safety module lands (issue #11).
+from agentci import safe_text
 from agentci.eval.records import RunResults
 from agentci.report.model import AgentView, CaseView, Report
-
-# The terminal sink; repoint both uses here when the one text-safety module lands (issue #11).
-from agentci.validate.output import printable
 
 
 def wanted(stream: TextIO, in_actions: bool) -> bool:
@@ -30,7 +29,7 @@ def wanted(stream: TextIO, in_actions: bool) -> bool:
 
 def one_line(value: object, limit: int = 160) -> str:
     """Untrusted text as one bounded line: escapes neutralised, line breaks as spaces."""
-    text = printable(" ".join(("" if value is None else str(value)).split()))
+    text = safe_text.terminal(" ".join(("" if value is None else str(value)).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -40,7 +39,9 @@ def lines(value: object, limit: int = 600, indent: str = "      ") -> str:
     text = ("" if value is None else str(value)).replace("\r\n", "\n").replace("\r", "\n")
     cut = len(text) - limit if limit and len(text) > limit else 0
     text = text[:limit] if cut else text
-    body = "\n".join(indent + printable(line.replace("\t", " ")) for line in text.split("\n"))
+    body = "\n".join(
+        indent + safe_text.terminal(line.replace("\t", " ")) for line in text.split("\n")
+    )
     return body + (f"\n{indent}… ({cut:,} more characters)" if cut else "")
 
 

@@ -50,7 +50,7 @@ def _text(findings: list[Finding], agents: int, color: bool) -> str:
 
     lines: list[str] = []
     for path, group in groupby(findings, key=lambda f: f.path):
-        lines.append(paint("1", printable(path)))
+        lines.append(paint("1", safe_text.terminal(path)))
         for f in group:
             where = f"{f.line}:{f.column}" if f.column else f"{f.line or '-'}"
             sev = paint(_COLORS.get(f.severity, "0"), f"{f.severity.value:<7}")
@@ -69,12 +69,7 @@ def _text(findings: list[Finding], agents: int, color: bool) -> str:
 
 def _one_line(text: str) -> str:
     # Messages can quote file content; never let it start a new line in the terminal.
-    return printable(" ".join(text.split()) if ("\n" in text or "\r" in text) else text)
-
-
-#: Quoted repo content must not drive the terminal or the log viewer (ANSI colours, OSC
-#: titles, cursor moves, bidi reordering): unsafe characters are shown as escapes.
-printable = safe_text.terminal
+    return safe_text.terminal(" ".join(text.split()) if ("\n" in text or "\r" in text) else text)
 
 
 # --- GitHub workflow commands ------------------------------------------------------------
@@ -82,19 +77,17 @@ printable = safe_text.terminal
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
 
-escape_data = safe_text.command_data
-escape_property = safe_text.command_property
-
-
 def annotation(f: Finding) -> str:
-    props = [f"file={escape_property(printable(f.path))}"]
+    props = [f"file={safe_text.command_property(safe_text.terminal(f.path))}"]
     if f.line:
         props.append(f"line={f.line}")
         if f.column:
             props.append(f"col={f.column}")
-    props.append(f"title={escape_property(f'agentci {f.rule}')}")
-    message = printable(f.message + (f"\nfix: {f.hint}" if f.hint else ""))
-    return f"::{_LEVEL.get(f.severity, 'notice')} {','.join(props)}::{escape_data(message)}"
+    props.append(f"title={safe_text.command_property(f'agentci {f.rule}')}")
+    message = safe_text.terminal(f.message + (f"\nfix: {f.hint}" if f.hint else ""))
+    return (
+        f"::{_LEVEL.get(f.severity, 'notice')} {','.join(props)}::{safe_text.command_data(message)}"
+    )
 
 
 def github(findings: list[Finding]) -> str:

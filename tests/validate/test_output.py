@@ -10,7 +10,9 @@ from jsonschema import Draft202012Validator
 
 from agentci.findings import Finding, Severity, error
 from agentci.rules import RULES
-from agentci.validate.output import annotation, escape_data, escape_property, render
+from agentci.safe_text import command_data as escape_data
+from agentci.safe_text import command_property as escape_property
+from agentci.validate.output import annotation, render
 from agentci.validate.sarif import sarif
 from tests.conftest import run_cli
 from tests.published_schemas import check_sarif
