@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from agentci.cli import main
+from agentci.cli import entry
 
-raise SystemExit(main())
+entry()

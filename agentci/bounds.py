@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -154,6 +155,9 @@ async def request(
             return Answer(resp.status, resp.headers, bytes(body.data))
 
     try:
+        if sys.version_info >= (3, 11):  # no task per request (wait_for makes one on 3.11)
+            async with asyncio.timeout(left):
+                return await exchange()
         return await asyncio.wait_for(exchange(), left)
     except asyncio.TimeoutError:
         if time.monotonic() >= ends - 0.01:

@@ -6,7 +6,6 @@ Exit 0 when clean, 1 when there are errors (with --strict: warnings too), 2 on u
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 from pathlib import Path
@@ -43,10 +42,6 @@ def run(args: argparse.Namespace) -> int:
     from agentci.flows.validate import check
     from agentci.validate.output import render
 
-    # Loading keeps every parsed document alive, so the default GC thresholds re-scan a
-    # growing heap again and again: a third of the run on a 1,000-agent repo. The parsed
-    # data has no reference cycles worth collecting before the process exits.
-    gc.set_threshold(100_000, 50, 100)
     done = check(Run.open(args.path, event=False))
     findings = done.findings
     color = args.format == "text" and args.output is None and use_color(sys.stdout)

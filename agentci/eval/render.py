@@ -186,8 +186,30 @@ class _Forbidden(Exception):
         self.tag, self.line = tag, line
 
 
+#: Where Jinja2 markup could start (`{{`, `{%`, `{#`); a text without any is plain text.
+_MARKUP = re.compile(r"\{[{%#]")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _plain(template: str) -> str:
+    """What Jinja2 renders for a text without markup: its lexer's newline handling and
+    nothing else (every line ending becomes `\n`; one trailing newline is dropped, as
+    `keep_trailing_newline=False` does). tests/eval/test_render.py holds it to Jinja2."""
+    lines = _NEWLINE.split(template)
+    if lines[-1] == "":
+        del lines[-1]
+    return "\n".join(lines)
+
+
 def render(template: str, variables: dict[str, Any], *, path: str) -> str:
     """Render `template` (from `path`, for messages). Raises RenderError naming file, line and variable."""
+    if not _MARKUP.search(template):  # most system prompts: no Jinja2 import, no sandbox
+        if len(template) > MAX_CHARS:
+            raise RenderError(
+                f"{path}: template stopped: rendered prompt is larger than {MAX_CHARS:,} characters",
+                hint="prompts may only use variables, filters and small loops",
+            )
+        return _plain(template)
     import jinja2
 
     try:
