@@ -1,23 +1,26 @@
-"""The embedded model side by side: agentci's engine vs plain llama-cpp-python loops, one process.
+"""The embedded model side by side: agentci's engine vs plain llama-cpp-python loops.
 
 Same model file, same prompts (the bundled support-bot's 8 golden cases, rendered as agentci
-renders them), same settings (temperature 0, max_tokens 64, n_ctx 2048), contenders alternating
-within each repetition (order reversed every other one) so machine load hits them alike:
+renders them), same settings (temperature 0, max_tokens 64, n_ctx 2048). Every contender runs
+in a fresh process of its own, one repetition each, contenders alternating within each
+repetition (order reversed every other one) so machine load hits them alike; the time is the
+cases' loop (the model file's load is not counted, for anyone):
 
 - `plain`: a sequential `create_chat_completion` loop over `Llama(model_path, n_ctx=2048)` with
-  llama-cpp-python's defaults (n_threads = cores // 2, n_threads_batch = cores), as anyone would
+  llama-cpp-python's defaults (n_threads = cores // 2, n_threads_batch = cores) and the
+  environment as a user has it (no OMP_* / GOMP_* set: libgomp's own waits), as anyone would
   write it. llama-cpp-python reuses the KV cache of the previous prompt's common prefix, so an
   answer depends on which case ran just before it.
-- `plain tN`: the same loop with N threads for both (`--plain-threads`, default: agentci's).
+- `plain tN`: the same loop with N threads for both (`--plain-threads`, default: agentci's):
+  the plain loop tuned.
 - `plain+reset` (`--with-reset`): `reset()` before each case, order-independent answers (what
   agentci's provider did before the engine).
 - `engine sS tN`: agentci.eval.providers.local_batch with S slots and N threads, the 8 cases
-  submitted from 8 threads at once (as the runner's pool does), in a shuffled order.
+  submitted at once in a shuffled order, with the barrier waits agentci chooses
+  (`local._thread_waits`: a short spin when a core is idle, passive otherwise; reported).
 
-Every contender runs in this process, so all share agentci's OpenMP wait policy
-(OMP_WAIT_POLICY=PASSIVE unless set). Reports wall and process CPU time (medians over --reps),
-cases/s, ratios to `plain`, and whether the engine's answers were identical across slot counts,
-thread counts and orders.
+Reports wall and process CPU time (medians over --reps), cases/s, ratios to `plain`, and
+whether the engine's answers were identical across slot counts, thread counts and orders.
 
     python benchmarks/bench_local.py [--reps 3] [--slots 4,8] [--threads 1,2]
 """
@@ -29,9 +32,9 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +75,63 @@ def timed(fn: Any) -> tuple[Any, float, float]:
     return out, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def one(name: str, seed: int) -> dict[str, Any]:
+    """Run contender `name` once in this (fresh) process: its answers, wall and CPU time."""
+    msgs = example_messages()
+    if name.startswith("engine"):
+        s, t = (int(w[1:]) for w in name.split()[1:])
+        waits = local._thread_waits()
+        llm = local.load_model()  # agentci's instance: the engine's weights, chat formatters
+        local.load_engine()
+        eng = Engine(llm, n_ctx=local.N_CTX, slots=s, threads=t)
+        order = list(range(len(msgs)))
+        random.Random(seed).shuffle(order)
+        prompts = [local._prompt(llm, msgs[i]) for i in order]
+
+        def run() -> list[str]:
+            futures = eng.submit([(tokens, n, MAX_TOKENS) for tokens, n in prompts])
+            done = {
+                i: llm.detokenize(f.result()).decode("utf-8", "ignore").strip()
+                for i, f in zip(order, futures, strict=True)
+            }
+            return [done[i] for i in range(len(msgs))]
+    else:
+        from llama_cpp import Llama
+
+        waits = "libgomp default"
+        threads = int(name.split()[1][1:]) if name.startswith("plain t") else None
+        kwargs = {"n_threads": threads, "n_threads_batch": threads} if threads else {}
+        model = Llama(model_path=str(local.gguf_path()), n_ctx=local.N_CTX, verbose=False, **kwargs)
+
+        def run() -> list[str]:
+            answers = []
+            for m in msgs:
+                if name == "plain+reset":
+                    model.reset()
+                out = model.create_chat_completion(messages=m, temperature=0, max_tokens=MAX_TOKENS)
+                answers.append((out["choices"][0]["message"]["content"] or "").strip())
+            return answers
+
+    answers, wall, cpu = timed(run)
+    return {"answers": answers, "wall": wall, "cpu": cpu, "waits": waits}
+
+
+def _spawn(name: str, seed: int) -> dict[str, Any]:
+    env = dict(os.environ)
+    for var in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):  # as a user has it; agentci chooses its own
+        env.pop(var, None)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--one", name, "--seed", str(seed)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{name}: exit {proc.returncode}: {proc.stderr[-800:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -82,75 +142,43 @@ def main() -> None:
     ap.add_argument("--plain-threads", default="", help="thread counts for `plain tN` loops")
     ap.add_argument("--with-reset", action="store_true", help="also the plain loop with reset()")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # a contender, in its own process
+    ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.one:
+        print(json.dumps(one(a.one, a.seed)))
+        return
     default_threads = local._threads()
-    msgs = example_messages()
-    llm = local.load_model()  # agentci's instance: the engine's weights, the chat formatters
-    local.load_engine()
-    from llama_cpp import Llama
-
-    def plain_llama(threads: int | None) -> Any:
-        kwargs = {"n_threads": threads, "n_threads_batch": threads} if threads else {}
-        return Llama(model_path=str(local.gguf_path()), n_ctx=local.N_CTX, verbose=False, **kwargs)
-
-    plains = {"plain": plain_llama(None)}
-    for t in (a.plain_threads or str(default_threads)).split(","):
-        plains[f"plain t{t}"] = plain_llama(int(t))
-    engines = {
-        f"engine s{s} t{t}": Engine(llm, n_ctx=local.N_CTX, slots=int(s), threads=int(t))
+    names = ["plain"] + [
+        f"plain t{t}" for t in (a.plain_threads or str(default_threads)).split(",")
+    ]
+    if a.with_reset:
+        names.append("plain+reset")
+    names += [
+        f"engine s{s} t{t}"
         for s in a.slots.split(",")
         for t in (a.threads or str(default_threads)).split(",")
-    }
-
-    def plain(model: Any, reset: bool) -> list[str]:
-        answers = []
-        for m in msgs:
-            if reset:
-                model.reset()
-            out = model.create_chat_completion(messages=m, temperature=0, max_tokens=MAX_TOKENS)
-            answers.append((out["choices"][0]["message"]["content"] or "").strip())
-        return answers
-
-    def engine(eng: Engine, order: list[int]) -> list[str]:
-        eng._prefixes.clear()  # each repetition pays for its prefixes, like a fresh process
-
-        def one(i: int) -> tuple[int, str]:
-            tokens, prefix_len = local._prompt(llm, msgs[i])
-            return i, llm.detokenize(eng.generate(tokens, prefix_len, MAX_TOKENS)).decode(
-                "utf-8", "ignore"
-            ).strip()
-
-        with ThreadPoolExecutor(len(order)) as pool:
-            done = dict(pool.map(one, order))
-        return [done[i] for i in range(len(msgs))]
-
+    ]
     rows: dict[str, list[tuple[float, float]]] = {}
     answers: dict[str, list[list[str]]] = {}
+    waits: dict[str, set[str]] = {}
     load = []
     for rep in range(a.reps):
         load.append(os.getloadavg()[0])
-        contenders: list[tuple[str, Any]] = [
-            (name, lambda model=model: plain(model, False)) for name, model in plains.items()
-        ]
-        if a.with_reset:
-            contenders.append(("plain+reset", lambda: plain(plains["plain"], True)))
-        for k, (name, eng) in enumerate(engines.items()):
-            order = list(range(len(msgs)))
-            random.Random(rep * 100 + k).shuffle(order)
-            contenders.append((name, lambda eng=eng, order=order: engine(eng, order)))
-        if rep % 2:
-            contenders.reverse()
-        for name, fn in contenders:
-            out, wall, cpu = timed(fn)
-            rows.setdefault(name, []).append((wall, cpu))
-            answers.setdefault(name, []).append(out)
+        order = names[::-1] if rep % 2 else names
+        for k, name in enumerate(order):
+            got = _spawn(name, rep * 100 + k)
+            rows.setdefault(name, []).append((got["wall"], got["cpu"]))
+            answers.setdefault(name, []).append(got["answers"])
+            waits.setdefault(name, set()).add(got["waits"])
             print(
-                f"rep {rep} {name:14} wall {wall:6.2f} s  cpu {cpu:6.2f} s",
+                f"rep {rep} {name:14} wall {got['wall']:6.2f} s  cpu {got['cpu']:6.2f} s"
+                f"  waits: {got['waits']}",
                 file=sys.stderr,
                 flush=True,
             )
     load.append(os.getloadavg()[0])
-    n = len(msgs)
+    n = len(example_messages())
     med = {
         k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
         for k, v in rows.items()
@@ -159,7 +187,7 @@ def main() -> None:
     result: dict[str, Any] = {
         "cases": n,
         "default_threads": default_threads,
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "waits": {k: sorted(v) for k, v in waits.items()},
         "reps": a.reps,
         "cores": os.cpu_count(),
         "load_avg": [round(x, 1) for x in load],

@@ -66,31 +66,73 @@ def gguf_path() -> Path:
 def _threads() -> int:
     """llama.cpp threads (prompt and decode alike): the cores this process may run on.
 
-    Their barriers wait passively (see _calm_thread_waits), so on a busy machine a second thread
-    costs about nothing instead of spinning (benchmarks/bench_local.py measured both).
-    """
+    How they wait for each other is chosen in _thread_waits (benchmarks/bench_local.py
+    measured both ways, idle and loaded)."""
     env = os.environ.get("AGENTCI_LOCAL_THREADS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)
+    return max(1, min(MAX_THREADS, _usable_cores()))
+
+
+def _usable_cores() -> int:
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(MAX_THREADS, cores))
+        return os.cpu_count() or 1
 
 
-def _calm_thread_waits() -> None:
-    """Make llama.cpp's threads sleep, not spin, at its barriers (before libgomp loads).
+#: libgomp spin rounds at a barrier while a core is free: long enough to catch the next graph
+#: node (tens of microseconds here), short enough to sleep between decode steps
+IDLE_SPIN = 30_000
 
-    llama.cpp's CPU backend is built with OpenMP (libgomp) and meets at a barrier after every
-    graph node, hundreds per token. libgomp spins 300,000 rounds there before sleeping, so when
-    the cores are shared (a 2-core runner with other jobs) a waiting thread burns the time slice
-    its partner needs: 2 threads ran 8x slower than 1 here at load 9-13. Passive waits cost a
-    wake-up per barrier and removed the collapse (benchmarks/RESULTS.md). An OMP_WAIT_POLICY or
-    GOMP_SPINCOUNT already set by the user wins.
+
+def _thread_waits(free: float | None = None) -> str:
+    """Set how llama.cpp's threads wait at its barriers, before libgomp loads; returns the
+    choice (for the bench). An OMP_WAIT_POLICY or GOMP_SPINCOUNT set by the user wins.
+
+    llama.cpp's CPU backend is built with OpenMP (libgomp) and meets at a barrier after
+    every graph node, hundreds per token. Measured on 2 cores (benchmarks/RESULTS.md):
+    - idle machine: sleeping at once (passive) costs a wake-up per barrier, a 1-row decode
+      step 22 ms instead of 9.8 ms with a short spin; the example's 8 cases 4.5 s vs 3.0 s;
+    - loaded machine (4 busy processes): a spinning thread burns the time slice its partner
+      needs, 11.5 s passive vs 13-29 s spinning (libgomp's default 300,000 rounds: 8x
+      slower at load 9-13).
+    So: a short spin when at least one core is idle right now (`_free_cores`, measured over
+    50 ms), passive otherwise.
     """
-    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        return "user"
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # after any spin, sleep
+    if (_free_cores() if free is None else free) >= FREE_CORE:
+        os.environ["GOMP_SPINCOUNT"] = str(IDLE_SPIN)
+        return "spin"
+    return "passive"
+
+
+#: how much of a core must be idle for the threads to spin (a little is taken by the
+#: eval's own loop and the reading itself)
+FREE_CORE = 0.8
+
+
+def _free_cores(window: float = 0.05) -> float:
+    """Idle cores on the machine over `window` seconds (/proc/stat); 0.0 where that cannot be
+    read (then the threads wait passively, the choice that never collapses)."""
+    import time
+
+    def idle_total() -> tuple[int, int]:
+        with open("/proc/stat", "rb") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+        return fields[3] + (fields[4] if len(fields) > 4 else 0), sum(fields[:8])
+
+    try:
+        idle0, total0 = idle_total()
+        time.sleep(window)
+        idle1, total1 = idle_total()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    if total1 <= total0:
+        return 0.0
+    return (idle1 - idle0) / (total1 - total0) * (os.cpu_count() or 1)
 
 
 def _slots() -> int:
@@ -148,7 +190,7 @@ def load_model() -> Any:
         return _model
     with _load_lock:
         if _model is None:
-            _calm_thread_waits()
+            _thread_waits()
             try:
                 from llama_cpp import Llama
             except ImportError as exc:

@@ -16,7 +16,7 @@ What makes it fast (benchmarks/bench_local.py measures it against a plain llama-
 - **Concurrent cases share a decode step.** Every case has its own sequence (its own KV stream,
   `kv_unified = false`); each step decodes the next token of all active cases in one
   `llama_decode`, and a case joins as soon as a slot is free (continuous batching).
-- **Threads** are chosen in agentci.eval.providers.local (`_threads`, `_calm_thread_waits`).
+- **Threads** are chosen in agentci.eval.providers.local (`_threads`, `_thread_waits`).
 
 Why answers do not depend on which cases ran before or beside one: a case's stream is cleared,
 its prefix state restored (even on first use, right after computing it), then its own user turn
