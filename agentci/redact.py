@@ -150,6 +150,13 @@ class Redactor:
         labels = self._labels
         return pattern.sub(lambda m: labels.get(m.group(0), "[REDACTED]"), value)
 
+    def may_hold(self, value: str) -> bool:
+        """False when `value` holds no form of any credential learned so far (one C-speed
+        scan for the anchors); True means `text` may have something to replace."""
+        if self._pattern is None:
+            return False
+        return self._always or self._anchor_pattern.search(value) is not None
+
     def scrub(self, obj: Any, depth: int = 0) -> Any:
         """A copy of JSON-like data with every string (keys too) redacted. Data nested
         deeper than MAX_DEPTH (a model's tool arguments, a crafted results file) is cut
@@ -189,6 +196,11 @@ def text(value: str) -> str:
 
 def scrub(obj: Any) -> Any:
     return _REDACTOR.scrub(obj)
+
+
+def may_hold(value: str) -> bool:
+    """False when `value` holds no form of any known credential (`text` would return it as is)."""
+    return _REDACTOR.may_hold(value)
 
 
 def credential_names(env: Mapping[str, str]) -> list[str]:

@@ -62,6 +62,8 @@ class Cache:
         self._store.delete(KIND, key)
 
     def put(self, key: str, response: Response) -> None:
+        if not self.enabled:
+            return  # --no-cache: nothing to encode
         if not response.text.strip() and not response.tool_calls:
             return  # an empty answer is a failure to replay, not an answer
         entry = {

@@ -273,6 +273,19 @@ def redacted(run: RunResults) -> RunResults:
     return run
 
 
+def redacted_text(run: RunResults) -> tuple[RunResults, str]:
+    """`redacted(run)` and its results document (`dumps`), with the walk skipped when the
+    document holds no trace of a known credential: every string of the run is in it
+    (tests/eval/test_results_redaction.py plants a credential in each field), and a
+    credential's anchor survives JSON's escaping, so one scan of the text answers for all
+    of them (2,000 cases: one ~1 MB scan instead of ~136,000 calls)."""
+    text = dumps(run)
+    if not redact.may_hold(text):
+        return run, text
+    _scrub(run)
+    return run, dumps(run)
+
+
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 

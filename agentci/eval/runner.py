@@ -323,15 +323,24 @@ def _providers(jobs: list[Job]) -> list[Provider]:
 
 
 def _redacted_response(r: Response) -> Response:
+    text = redact.text(r.text)
+    if text is r.text and not r.tool_calls:  # nothing replaced (the common case): no copy
+        return r
     calls = tuple(ToolCall(redact.text(c.name), redact.scrub(c.arguments)) for c in r.tool_calls)
-    return dataclasses.replace(r, text=redact.text(r.text), tool_calls=calls)
+    return dataclasses.replace(r, text=text, tool_calls=calls)
 
 
 def _redacted_result(r: CaseResult) -> CaseResult:
     r.output = redact.text(r.output) if r.output else r.output
     r.error = redact.text(r.error) if r.error else r.error
-    r.assertions = [dataclasses.replace(a, reason=redact.text(a.reason)) for a in r.assertions]
-    r.tool_calls = redact.scrub(r.tool_calls)
+    r.assertions = [
+        a
+        if (reason := redact.text(a.reason)) is a.reason
+        else dataclasses.replace(a, reason=reason)
+        for a in r.assertions
+    ]
+    if r.tool_calls:
+        r.tool_calls = redact.scrub(r.tool_calls)
     return r
 
 

@@ -106,9 +106,8 @@ def evaluate(run: Run, req: EvalRequest) -> Evaluation:
         open_base=lambda _root, ref: run.base(ref),
     )
     # Redacted before any formatting: every output below is built from this.
-    data = results.redacted(run_evals(opts))
+    data, text = results.redacted_text(run_evals(opts))
     output = req.output or Path(data.repo) / ".agentci" / "results.json"
-    text = results.dumps(data)
     results.write(output, data, text)
     if req.junit:
         junit.write(req.junit, data)
