@@ -9,8 +9,11 @@ than calling `subprocess` elsewhere.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: Seconds one git command may take (a fetch of the base commit included).
 TIMEOUT = 120.0
@@ -20,6 +23,8 @@ def run(
     root: Path | str, *args: str, input: bytes | None = None, timeout: float = TIMEOUT
 ) -> subprocess.CompletedProcess[bytes]:
     """`git -C root *args`: stdout/stderr captured as bytes, at most `timeout` seconds."""
+    import subprocess  # here: `agentci validate` runs no git, and the import costs ~5 ms
+
     argv = ["git", "-C", str(root), *args]
     try:
         return subprocess.run(argv, input=input, capture_output=True, timeout=timeout, check=False)
@@ -96,6 +101,8 @@ def status(root: Path | str, *paths: str) -> list[str]:
 
 def cat_file_batch(root: Path | str) -> subprocess.Popen[bytes]:
     """A long-lived `git cat-file --batch` (stdin: object names, stdout: objects)."""
+    import subprocess
+
     return subprocess.Popen(
         ["git", "-C", str(root), "cat-file", "--batch"],
         stdin=subprocess.PIPE,

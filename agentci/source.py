@@ -12,14 +12,16 @@ import errno
 import os
 import posixpath
 import stat
-import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agentci import git
 from agentci.errors import AgentciError
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: Files larger than this are not parsed (a finding says so); 50 MB junk must not hang us.
 MAX_FILE_BYTES = 5 * 1024 * 1024
