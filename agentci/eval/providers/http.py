@@ -13,9 +13,9 @@ that never call a model start fast.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -74,6 +74,8 @@ def _ssl_context() -> Any:
 
 def proxy_for(url: str) -> str | None:
     """The HTTP(S)_PROXY that applies to `url` (NO_PROXY honoured), as httpx and requests read them."""
+    if sys.platform == "linux" and not any(k.lower().endswith("_proxy") for k in os.environ):
+        return None  # what getproxies() finds on Linux without such a variable, minus its import
     import urllib.request
 
     scheme = url.split("://", 1)[0].lower()
@@ -124,6 +126,8 @@ def requested_wait(value: str | None, ms: str | None = None) -> float | None:
     except ValueError:
         pass
     try:
+        import email.utils  # only for an HTTP-date Retry-After
+
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
