@@ -292,13 +292,15 @@ def vs_floor(
     latency_ms: float = 200,
     reps: int = 3,
     before: str | None = None,
+    jsonl: bool = False,
 ) -> list[dict[str, Any]]:
     """agentci against the floor (benchmarks/floor_client.py, a bare aiohttp loop) on one
     server, each a fresh process under /usr/bin/time -v, interleaved (floor, agentci[,
     before]) and repeated; returns the median wall, ratio to the floor, peak RSS and the
     requests the server saw per tool and workload. `before`: a git ref whose agentci runs
     too (from a `git archive` of it on PYTHONPATH, same interpreter), for before/after
-    numbers from the same run."""
+    numbers from the same run. `jsonl`: also agentci reading the same cases as a JSONL
+    golden set (`agentci-jsonl`), the floor's own input form, to show the YAML parse's share."""
     import statistics
 
     from benchmarks.harness import LatencyServer, Run, base_env, measure
@@ -325,8 +327,22 @@ def vs_floor(
             subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
             old_env = {"PYTHONPATH": str(old)}
             tools.append("before")
+        if jsonl:
+            tools.append("agentci-jsonl")
         for n, c in workloads:
             data, repo = workload(server, work, n)
+            repos = {"agentci": repo, "before": repo}
+            if jsonl:
+                from benchmarks import dataset
+
+                repos["agentci-jsonl"] = work / f"agentci-n{n}-jsonl"
+                if not repos["agentci-jsonl"].exists():
+                    dataset.agentci_repo(
+                        dataset.read_cases(data / "cases.jsonl"),
+                        repos["agentci-jsonl"],
+                        fmt="jsonl",
+                    )
+                    dataset.commit_all(repos["agentci-jsonl"], "bench")
             got: dict[str, list[Run]] = {t: [] for t in tools}
             for rep in range(reps):
                 for tool in tools:  # interleaved: a busy spell on the machine hits all alike
@@ -335,7 +351,7 @@ def vs_floor(
                         cmd, cwd, tenv = floor_cmd(data, server.url + "/v1", c), work, env
                     else:
                         out = work / f"results-{tool}.json"
-                        cmd, cwd = agentci_cmd(c, out), repo
+                        cmd, cwd = agentci_cmd(c, out), repos[tool]
                         tenv = {
                             **env,
                             "AGENTCI_CACHE_DIR": str(work / "cache"),
@@ -396,19 +412,34 @@ def main() -> None:
         help="issue #15's workloads (N=200 c=16, N=2000 c=64, N=2000 c=256) against the floor",
     )
     ap.add_argument("--before", help="with --vs-floor: also run agentci as of this git ref")
+    ap.add_argument(
+        "--jsonl", action="store_true", help="with --vs-floor: also agentci on a JSONL golden set"
+    )
+    ap.add_argument(
+        "--only",
+        default="",
+        help="with --vs-floor: only these workloads, e.g. 2000x256 (comma-separated NxC)",
+    )
     ap.add_argument("--keepalive", action="store_true", help="TCP_QUICKACK with and without")
     a = ap.parse_args()
     if a.keepalive:
         print(f"per call on a kept-alive connection, ms (median): {keepalive_ms()}")
         return
     if a.vs_floor:
-        rows = vs_floor(FLOOR_WORKLOADS, latency_ms=a.latency_ms, reps=a.reps, before=a.before)
+        workloads = (
+            [(int(n), int(c)) for n, c in (w.split("x") for w in a.only.split(","))]
+            if a.only
+            else FLOOR_WORKLOADS
+        )
+        rows = vs_floor(
+            workloads, latency_ms=a.latency_ms, reps=a.reps, before=a.before, jsonl=a.jsonl
+        )
         print(
-            f"\n{'N':>5} {'c':>4} {'tool':8} {'wall_s':>7} {'x floor':>8} {'rss_mb':>7}  requests"
+            f"\n{'N':>5} {'c':>4} {'tool':13} {'wall_s':>7} {'x floor':>8} {'rss_mb':>7}  requests"
         )
         for r in rows:
             print(
-                f"{r['n']:>5} {r['concurrency']:>4} {r['tool']:8} {r['wall_s']:>7.2f} "
+                f"{r['n']:>5} {r['concurrency']:>4} {r['tool']:13} {r['wall_s']:>7.2f} "
                 f"{r['vs_floor']:>8.2f} {r['rss_mb']:>7.1f}  {r['requests']}"
             )
         return

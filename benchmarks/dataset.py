@@ -49,8 +49,14 @@ def _q(s: str) -> str:
 
 
 def write_agent(
-    repo: Path, name: str, cases: list[dict[str, Any]], prompt: str = "You answer questions."
+    repo: Path,
+    name: str,
+    cases: list[dict[str, Any]],
+    prompt: str = "You answer questions.",
+    fmt: str = "yaml",
 ) -> None:
+    """One agent with `cases` as its golden set: YAML (the usual form), or JSONL (`fmt`),
+    the form the floor client and large sets use."""
     d = repo / "agents" / name
     (d / "evals").mkdir(parents=True, exist_ok=True)
     (d / "system_prompt.md").write_text(prompt + "\n")
@@ -60,8 +66,22 @@ def write_agent(
         "  description: benchmark agent\n"
         f"  model: {{provider: openai, name: {MODEL}, temperature: 0}}\n"
         "  prompt: system_prompt.md\n"
-        "  evals: [evals/golden.yaml]\n"
+        f"  evals: [evals/golden.{fmt}]\n"
     )
+    if fmt == "jsonl":
+        rows = [
+            {
+                "id": c["id"],
+                "input": c["input"],
+                "expected": c["expected"],
+                "threshold": 1.0,
+                "assert": [{"type": "contains", "value": c["expected"]}],
+            }
+            for c in cases
+        ]
+        text = "".join(json.dumps(r) + "\n" for r in rows)
+        (d / "evals" / "golden.jsonl").write_text(text)
+        return
     lines = ["defaults:", "  threshold: 1.0", "cases:"]
     for c in cases:
         lines += [
@@ -74,12 +94,14 @@ def write_agent(
     (d / "evals" / "golden.yaml").write_text("\n".join(lines) + "\n")
 
 
-def agentci_repo(cases: list[dict[str, Any]], out: Path, agents: int = 1, config: str = "") -> Path:
+def agentci_repo(
+    cases: list[dict[str, Any]], out: Path, agents: int = 1, config: str = "", fmt: str = "yaml"
+) -> Path:
     """An agentci repo holding `cases` split evenly over `agents` agents (bench-000, ...)."""
     out.mkdir(parents=True, exist_ok=True)
     per = max(1, -(-len(cases) // agents))
     for i in range(agents):
-        write_agent(out, f"bench-{i:03d}", cases[i * per : (i + 1) * per])
+        write_agent(out, f"bench-{i:03d}", cases[i * per : (i + 1) * per], fmt=fmt)
     if config:
         (out / "agentci.yaml").write_text(config)
     return out
