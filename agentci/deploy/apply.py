@@ -22,6 +22,7 @@ from agentci.deploy.backends.base import Backend, BackendError
 from agentci.deploy.desired import Area, Desired, DesiredAgent, load_desired
 from agentci.deploy.lock import WorkspaceLease, wait_agent_free, who
 from agentci.deploy.plan import ADDED, MODIFIED, AreaPlan, Plan, make_plan
+from agentci.deploy.settings import DeploySettings
 from agentci.deploy.status import (
     DEGRADED,
     HEALTHY,
@@ -41,18 +42,9 @@ from agentci.errors import AgentciError
 KEEP_RELEASES = 10
 
 
-@dataclass
-class DeployOptions:
+@dataclass(kw_only=True)
+class DeployOptions(DeploySettings):
     root: Path
-    ref: str | None = None
-    workspace: str | None = None
-    dry_run: bool = False
-    prune: bool = False
-    force: bool = False
-    restore_memory: bool = False
-    wipe_memory: bool = False
-    smoke: bool = True
-    self_heal: bool = False
     log: Callable[[str], None] = lambda s: None
 
 

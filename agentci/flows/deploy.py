@@ -11,24 +11,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentci import git
+from agentci.deploy.settings import DeploySettings
 from agentci.flows.run import Run
 
 if TYPE_CHECKING:
     from agentci.deploy.apply import DeployOptions, DeployReport
 
 
-@dataclass
-class DeployRequest:
-    ref: str | None = None  # commit to deploy (default: HEAD)
+@dataclass(kw_only=True)
+class DeployRequest(DeploySettings):
+    """The deploy engine's settings plus what the flow adds around it."""
+
     environment: str | None = None
-    workspace: str | None = None
-    dry_run: bool = False
-    prune: bool = False
-    force: bool = False
-    restore_memory: bool = False
-    wipe_memory: bool = False
-    smoke: bool = True
-    self_heal: bool = False
     writeback: bool = True
     deadline: float | None = None
     promoted_from: str | None = None
@@ -75,19 +69,7 @@ def deploy(run: Run, req: DeployRequest) -> Deployment:
         raise UsageError("--deadline must be more than 0 seconds", hint="e.g. --deadline 900")
     bounds.set_run_deadline(req.deadline)
     root = run.root
-    opts = DeployOptions(
-        root=root,
-        ref=req.ref,
-        workspace=req.workspace,
-        dry_run=req.dry_run,
-        prune=req.prune,
-        force=req.force,
-        restore_memory=req.restore_memory,
-        wipe_memory=req.wipe_memory,
-        smoke=req.smoke,
-        self_heal=req.self_heal,
-        log=log,
-    )
+    opts = DeployOptions(root=root, log=log, **req.settings())
     try:
         desired = load_desired(root, req.ref, req.environment)
     except RenderError as exc:  # nothing was touched: the live releases stay
