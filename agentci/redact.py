@@ -143,9 +143,7 @@ class Redactor:
 
     def text(self, value: str) -> str:
         pattern = self._pattern
-        if pattern is None or not value:
-            return value
-        if not self._always and not self._anchor_pattern.search(value):
+        if pattern is None or not value or not self.may_hold(value):
             return value  # C-speed: a 5 MB results file costs milliseconds, not a second
         labels = self._labels
         return pattern.sub(lambda m: labels.get(m.group(0), "[REDACTED]"), value)

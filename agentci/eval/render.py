@@ -194,7 +194,7 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 def _plain(template: str) -> str:
     """What Jinja2 renders for a text without markup: its lexer's newline handling and
     nothing else (every line ending becomes `\n`; one trailing newline is dropped, as
-    `keep_trailing_newline=False` does). tests/eval/test_render.py holds it to Jinja2."""
+    `keep_trailing_newline=False` does). tests/eval/test_render_plain.py holds it to Jinja2."""
     lines = _NEWLINE.split(template)
     if lines[-1] == "":
         del lines[-1]

@@ -83,7 +83,6 @@ def evaluate(run: Run, req: EvalRequest) -> Evaluation:
     from agentci.eval.engine import EvalOptions
     from agentci.eval.engine import evaluate as run_evals
     from agentci.github.event import refuse_untrusted_code_with_secrets
-    from agentci.report import junit
 
     req.check()
     refuse_untrusted_code_with_secrets(run.event, run.root, req.provider)
@@ -110,6 +109,8 @@ def evaluate(run: Run, req: EvalRequest) -> Evaluation:
     output = req.output or Path(data.repo) / ".agentci" / "results.json"
     results.write(output, data, text)
     if req.junit:
+        from agentci.report import junit
+
         junit.write(req.junit, data)
     if req.format == "json":
         sys.stdout.write(results.dumps(data, pretty=True) if sys.stdout.isatty() else text)
