@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from agentci import yaml_tree
 from agentci.findings import Finding, error, warning
 from agentci.source import MAX_FILE_BYTES, PathEscape, Source
 
@@ -241,18 +242,24 @@ def _parse_yaml(doc: Document) -> None:
                 doc.data = {}
                 doc.lines = {(): 1}
                 return
-            # Only aliases (`*name`) can make a document recursive or explode; most files have
-            # none. Depth needs a walk only when the text could be that deep at all.
-            shape = None
-            if "*" in doc.text:
-                shape = _shape_problem(node)
-            elif _nesting_bound(doc.text) > MAX_DEPTH:
-                shape = _depth_problem(node)  # no aliases: depth is all there is to check
-            if shape:
-                rule, line, message, hint = shape
-                doc.findings.append(error(rule, doc.path, line, message, hint))
-                return
-            doc.data = loader.construct_document(node)
+            doc.data = _UNBUILT
+            if "*" not in doc.text:  # no aliases: a tree, and nearly always plain data
+                with contextlib.suppress(yaml_tree.NotPlain, yaml.YAMLError, ValueError):
+                    doc.data = yaml_tree.build(loader, node, MAX_DEPTH)
+            if doc.data is _UNBUILT:
+                doc.data = None
+                # Only aliases (`*name`) can make a document recursive or explode. Depth
+                # needs a walk only when the text could be that deep at all.
+                shape = None
+                if "*" in doc.text:
+                    shape = yaml_tree.shape_problem(node, MAX_DEPTH, MAX_EXPANDED_NODES)
+                elif _nesting_bound(doc.text) > MAX_DEPTH:
+                    shape = yaml_tree.depth_problem(node, MAX_DEPTH)
+                if shape:
+                    rule, line, message, hint = shape
+                    doc.findings.append(error(rule, doc.path, line, message, hint))
+                    return
+                doc.data = loader.construct_document(node)
             if doc.data is None:  # `~` or `null`: nothing there, like an empty file
                 doc.data = {}
             doc._node = node
@@ -308,6 +315,8 @@ def _yaml_hint(problem: str) -> str:
 
 
 _CLoader = getattr(yaml, "CSafeLoader", None)
+#: `_parse_yaml`'s "not built yet" (None is a document's data: `~`).
+_UNBUILT: Any = object()
 
 
 class _DuplicateKeys:
@@ -354,88 +363,14 @@ class _TooDeep(Exception):
 
 
 _FastLoader: Any = (
-    type("_FastLoader", (_DuplicateKeys, _CLoader), {}) if _CLoader is not None else None
+    type("_FastLoader", (_DuplicateKeys, yaml_tree.QuickResolve, _CLoader), {})
+    if _CLoader is not None
+    else None
 )
 
 
 #: Nodes a document may expand to once aliases are followed; real configs stay far below.
 MAX_EXPANDED_NODES = 100_000
-
-
-def _shape_problem(root: yaml.Node) -> tuple[str, int, str, str] | None:
-    """(rule, line, message, hint) when the composed document is too deep, recursive, or
-    expands past the limit once aliases are followed.
-
-    PyYAML shares aliased objects, so a "billion laughs" file loads cheaply, but anything
-    that walks the data later (schema checks, JSON dumps, rendering) would expand it.
-    """
-    bomb_hint = "write the values out instead of nesting aliases"
-    sizes: dict[int, int] = {}
-    active: set[int] = set()
-    stack: list[tuple[yaml.Node, bool, int]] = [(root, False, 0)]
-    while stack:
-        node, done, depth = stack.pop()
-        key = id(node)
-        children = _children(node)
-        if done:
-            active.discard(key)
-            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
-            if sizes[key] > MAX_EXPANDED_NODES:
-                return (
-                    "yaml-alias-bomb",
-                    node.start_mark.line + 1,
-                    f"aliases expand this document past {MAX_EXPANDED_NODES:,} nodes (a YAML bomb?)",
-                    bomb_hint,
-                )
-            continue
-        if key in sizes:
-            continue
-        if depth > MAX_DEPTH:
-            return _too_deep(node)
-        active.add(key)
-        stack.append((node, True, depth))
-        for child in children:
-            if id(child) in active:
-                return (
-                    "yaml-alias-bomb",
-                    child.start_mark.line + 1,
-                    "an alias refers to a node that contains it (recursive YAML)",
-                    bomb_hint,
-                )
-            if id(child) not in sizes:
-                stack.append((child, False, depth + 1))
-    return None
-
-
-def _too_deep(node: yaml.Node) -> tuple[str, int, str, str]:
-    return (
-        "too-deep",
-        node.start_mark.line + 1,
-        f"nesting deeper than {MAX_DEPTH} levels",
-        "flatten the structure",
-    )
-
-
-def _depth_problem(root: yaml.Node) -> tuple[str, int, str, str] | None:
-    """`_shape_problem` for a document without aliases (a tree): depth only, ~4x cheaper."""
-    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return _too_deep(node)
-        if isinstance(node, yaml.MappingNode):
-            stack.extend((n, depth + 1) for pair in node.value for n in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((n, depth + 1) for n in node.value)
-    return None
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
 
 
 def _walk(
