@@ -102,17 +102,41 @@ def compile_schema(root: Any, *, formats: bool = False) -> Check:
             if key in _ANNOTATIONS or key == "properties":
                 continue
             checks.append(_keyword(key, value, schema, build, ref))
-        props = {k: build(v) for k, v in schema.get("properties", {}).items()}
+        props = tuple((k, build(v)) for k, v in schema.get("properties", {}).items())
         if props:
 
             def properties(x: Any) -> bool:
-                return not isinstance(x, dict) or all(c(x[k]) for k, c in props.items() if k in x)
+                if isinstance(x, dict):
+                    for k, check in props:
+                        if k in x and not check(x[k]):
+                            return False
+                return True
 
             checks.append(properties)
-        return lambda x: all(c(x) for c in checks)
+        return _all_of(checks)
 
     cache["#"] = build(root)
     return cache["#"]
+
+
+def _all_of(checks: list[Check]) -> Check:
+    """One predicate for all of `checks` (plain calls: this runs per value of a big set)."""
+    if not checks:
+        return lambda x: True
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda x: first(x) and second(x)
+    chain = tuple(checks)
+
+    def every(x: Any) -> bool:
+        for check in chain:  # noqa: SIM110 (a loop: no generator object per value)
+            if not check(x):
+                return False
+        return True
+
+    return every
 
 
 def _keyword(
@@ -127,22 +151,47 @@ def _keyword(
         if not all(n in _TYPES for n in names):
             raise Unsupported(f"type {value!r}")
         preds = [_TYPES[n] for n in names]
+        if len(preds) == 1:
+            return preds[0]
         return lambda x: any(p(x) for p in preds)
     if key == "$ref":
         return ref(value)
     if key == "required":
-        return lambda x: not isinstance(x, dict) or all(k in x for k in value)
+        needed = tuple(value)
+
+        def required(x: Any) -> bool:
+            if isinstance(x, dict):
+                for k in needed:
+                    if k not in x:
+                        return False
+            return True
+
+        return required
     if key == "additionalProperties":
         known = set(schema.get("properties", {}))
         if schema.get("patternProperties"):
             raise Unsupported("patternProperties")
         extra = build(value)
-        return lambda x: (
-            not isinstance(x, dict) or all(extra(v) for k, v in x.items() if k not in known)
-        )
+
+        def additional(x: Any) -> bool:
+            if isinstance(x, dict):
+                for k, v in x.items():
+                    if k not in known and not extra(v):
+                        return False
+            return True
+
+        return additional
     if key == "items":
         item = build(value)
-        return lambda x: not isinstance(x, list) or all(item(v) for v in x)
+
+        def items(x: Any) -> bool:
+            if isinstance(x, list):
+                for v in x:
+                    if not item(v):
+                        return False
+            return True
+
+        return items
     if key == "oneOf":
         options = [build(s) for s in value]
         return lambda x: sum(1 for o in options if o(x)) == 1

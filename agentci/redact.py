@@ -234,15 +234,17 @@ def _env_names(data: Any, into: set[str], depth: int = 0) -> None:
         return
     if isinstance(data, dict):
         for key, value in data.items():
-            if isinstance(key, str) and key.endswith("_env") and isinstance(value, str):
-                into.add(value)
+            if isinstance(value, str):  # most values: no call for them
+                if isinstance(key, str) and key.endswith("_env"):
+                    into.add(value)
             elif key == "secrets" and isinstance(value, list):
                 into.update(v for v in value if isinstance(v, str))
-            else:
+            elif isinstance(value, (dict, list)):
                 _env_names(value, into, depth + 1)
     elif isinstance(data, list):
         for value in data:
-            _env_names(value, into, depth + 1)
+            if isinstance(value, (dict, list)):
+                _env_names(value, into, depth + 1)
 
 
 def _mask(new_forms: list[str]) -> None:
