@@ -31,10 +31,12 @@ class Document:
     data: Any = None
     lines: dict[Path_, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
-    #: Line numbers are indexed on the first line_of() call: most documents are valid and
-    #: never asked, and the walk costs as much as parsing. YAML keeps its composed node
-    #: for that; JSON is composed (as YAML) only then.
+    #: Line numbers are found when asked: most documents are valid and never asked, and
+    #: indexing every path costs as much as parsing. YAML without aliases keeps its tree and
+    #: follows each asked path down it; with aliases it keeps the node and indexes every
+    #: path on the first ask (each node once); JSON is composed (as YAML) only then.
     _node: Any = field(default=None, repr=False, compare=False)
+    _tree: yaml_tree.NodeLines | None = field(default=None, repr=False, compare=False)
     _json_lines: bool = field(default=False, repr=False, compare=False)
     #: The line map as the parse cache keeps it (`agentci.parse_cache.line_tree`), read per
     #: lookup instead of being expanded into `lines`.
@@ -43,6 +45,14 @@ class Document:
     @property
     def ok(self) -> bool:
         return self.data is not None
+
+    def all_lines(self) -> dict[Path_, int]:
+        """The line of every key path (what the parse cache keeps)."""
+        if self._tree is not None:
+            self._node, self._tree = self._tree.root, None
+        if self._node is not None or self._json_lines:
+            self._index_lines()
+        return self.lines
 
     def _index_lines(self) -> None:
         node, self._node = self._node, None
@@ -61,6 +71,8 @@ class Document:
         """Line of the deepest known prefix of `key_path` (1 when nothing is known)."""
         if self._line_tree is not None:
             return _tree_line(self._line_tree, key_path)
+        if self._tree is not None:
+            return self._tree.line_of(key_path)
         if self._node is not None or self._json_lines:
             self._index_lines()
         parts = tuple(key_path)
@@ -262,7 +274,10 @@ def _parse_yaml(doc: Document) -> None:
                 doc.data = loader.construct_document(node)
             if doc.data is None:  # `~` or `null`: nothing there, like an empty file
                 doc.data = {}
-            doc._node = node
+            if "*" in doc.text or doc.findings:  # aliases, repeated keys: index them all
+                doc._node = node
+            else:
+                doc._tree = yaml_tree.NodeLines(node)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:

@@ -72,8 +72,7 @@ def save(doc: Document, max_depth: int) -> None:
 
     if redact.text(doc.text) != doc.text:
         return
-    doc.line_of(())  # the line map is built now, once, and kept with the data
-    entry = {"data": doc.data, "lines": line_tree(doc.lines)}
+    entry = {"data": doc.data, "lines": line_tree(doc.all_lines())}
     try:
         raw = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     except (TypeError, ValueError):

@@ -107,6 +107,45 @@ def build(loader: Any, root: yaml.Node, max_depth: int) -> Any:
     return value(root, 0)
 
 
+class NodeLines:
+    """Line numbers of key paths in an alias-free tree, found by following each asked path
+    down from the root: a document asked for a line per case (an eval set) pays per
+    question instead of indexing all of its paths. The answers are those of indexing every
+    path (`documents._walk`): a mapping entry's line is its key's, a list item's its own,
+    the deepest known prefix's for a path that leaves the tree. Each mapping's keys are
+    indexed on its first visit (a wide mapping asked many times stays linear)."""
+
+    def __init__(self, root: yaml.Node) -> None:
+        self.root = root
+        self._keys: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = {}
+
+    def line_of(self, key_path: Any) -> int:
+        node = self.root
+        line: int = node.start_mark.line + 1
+        for part in key_path:
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                keys = self._keys.get(id(node))
+                if keys is None:
+                    keys = self._keys[id(node)] = {
+                        (str(k.value) if isinstance(k, yaml.ScalarNode) else "?"): (k, v)
+                        for k, v in node.value  # a repeated key: the last one, as in the walk
+                    }
+                pair = keys.get(part)
+                if pair is None:
+                    break
+                line, node = pair[0].start_mark.line + 1, pair[1]
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(part, int)
+                and 0 <= part < len(node.value)
+            ):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                break
+        return line
+
+
 def shape_problem(root: yaml.Node, max_depth: int, max_nodes: int) -> Problem | None:
     """Why the composed document is refused, if it is: too deep, recursive, or expanding
     past `max_nodes` once aliases are followed.

@@ -128,3 +128,39 @@ def test_build_refuses_what_it_does_not_make() -> None:
         with pytest.raises(yaml_tree.NotPlain):
             yaml_tree.build(loader, yaml.compose(text, Loader=yaml.CSafeLoader), MAX_DEPTH)
     loader.dispose()
+
+
+def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(DATA, st.sampled_from([None, True, False]), st.lists(st.text(max_size=3), max_size=3))
+def test_following_a_path_finds_the_line_indexing_finds(
+    data: Any, flow: Any, extra: list[str]
+) -> None:
+    """Every path of the document, and paths that leave it (a missing key, an index past
+    the end, a key into a list), get the line the full index gives."""
+    text = yaml.safe_dump({"root": data, "tail": [1, {"x": 2}]}, default_flow_style=flow)
+    assume("*" not in text)  # an alias-like star: the document is indexed whole instead
+    followed, indexed = parse_text("d.yaml", text), parse_text("d.yaml", text)
+    assert followed._tree is not None
+    indexed.all_lines()
+    assert indexed._tree is None and indexed.lines
+    for path in _paths(followed.data):
+        for probe in (path, (*path, *extra), (*path, 0), (*path, 99), (*path, "nope")):
+            assert followed.line_of(probe) == indexed.line_of(probe), probe
+
+
+def test_a_wide_mapping_is_indexed_once() -> None:
+    text = "".join(f"k{i}: [a, b]\n" for i in range(5000))
+    doc = parse_text("wide.yaml", text)
+    assert [doc.line_of([f"k{i}", 1]) for i in range(0, 5000, 1000)] == [1, 1001, 2001, 3001, 4001]
+    assert doc._tree is not None and len(doc._tree._keys) == 1
