@@ -19,10 +19,15 @@ cases' loop (the model file's load is not counted, for anyone):
   submitted at once in a shuffled order, with the barrier waits agentci chooses
   (`local._thread_waits`: a short spin when a core is idle, passive otherwise; reported).
 
-Reports wall and process CPU time (medians over --reps), cases/s, ratios to `plain`, and
-whether the engine's answers were identical across slot counts, thread counts and orders.
+Reports wall and process CPU time (medians over --reps), cases/s, the tokens each contender
+decoded, ratios to `plain`, and whether the engine's answers were identical across slot
+counts, thread counts and orders. Greedy answers can differ in the last bits between a plain
+loop (a prompt in one batch) and the engine (the system turn in fixed blocks), so a case may
+stop earlier or later and the contenders need not decode the same number of tokens; with
+`--fixed-length` every case decodes exactly max_tokens (end-of-generation tokens masked, in
+the plain loops through `logit_bias`), so all contenders do the same work.
 
-    python benchmarks/bench_local.py [--reps 3] [--slots 4,8] [--threads 1,2]
+    python benchmarks/bench_local.py [--reps 3] [--slots 4,8] [--threads 1,2] [--fixed-length]
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -75,25 +80,54 @@ def timed(fn: Any) -> tuple[Any, float, float]:
     return out, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def one(name: str, seed: int) -> dict[str, Any]:
-    """Run contender `name` once in this (fresh) process: its answers, wall and CPU time."""
+def _eog_ids(llm: Any) -> list[int]:
+    from llama_cpp import llama_cpp as C
+
+    vocab = C.llama_model_get_vocab(llm._model.model)
+    return [t for t in range(int(llm.n_vocab())) if C.llama_vocab_is_eog(vocab, t)]
+
+
+class _FixedLength(Engine):
+    """The engine with end-of-generation tokens masked (`--fixed-length`): every case decodes
+    max_tokens, the same work as the plain loop under `logit_bias`."""
+
+    eog: ClassVar[list[int]] = []
+
+    def _argmax(self, row: int) -> int:
+        import numpy as np
+
+        logits = np.ctypeslib.as_array(
+            self._C.llama_get_logits_ith(self._ctx, row), shape=(self._n_vocab,)
+        ).copy()
+        logits[self.eog] = -np.inf
+        return int(np.argmax(logits))
+
+
+def one(name: str, seed: int, fixed: bool = False) -> dict[str, Any]:
+    """Run contender `name` once in this (fresh) process: its answers, the tokens it decoded,
+    wall and CPU time."""
     msgs = example_messages()
+    decoded: list[int] = []
     if name.startswith("engine"):
         s, t = (int(w[1:]) for w in name.split()[1:])
         waits = local._thread_waits()
         llm = local.load_model()  # agentci's instance: the engine's weights, chat formatters
         local.load_engine()
-        eng = Engine(llm, n_ctx=local.N_CTX, slots=s, threads=t)
+        kind = Engine
+        if fixed:
+            kind = _FixedLength
+            _FixedLength.eog = _eog_ids(llm)
+        eng = kind(llm, n_ctx=local.N_CTX, slots=s, threads=t)
         order = list(range(len(msgs)))
         random.Random(seed).shuffle(order)
         prompts = [local._prompt(llm, msgs[i]) for i in order]
 
         def run() -> list[str]:
             futures = eng.submit([(tokens, n, MAX_TOKENS) for tokens, n in prompts])
-            done = {
-                i: llm.detokenize(f.result()).decode("utf-8", "ignore").strip()
-                for i, f in zip(order, futures, strict=True)
-            }
+            done = {}
+            for i, f in zip(order, futures, strict=True):
+                decoded.append(len(f.result()))
+                done[i] = llm.detokenize(f.result()).decode("utf-8", "ignore").strip()
             return [done[i] for i in range(len(msgs))]
     else:
         from llama_cpp import Llama
@@ -102,26 +136,31 @@ def one(name: str, seed: int) -> dict[str, Any]:
         threads = int(name.split()[1][1:]) if name.startswith("plain t") else None
         kwargs = {"n_threads": threads, "n_threads_batch": threads} if threads else {}
         model = Llama(model_path=str(local.gguf_path()), n_ctx=local.N_CTX, verbose=False, **kwargs)
+        bias = {t: -1e9 for t in _eog_ids(model)} if fixed else None
 
         def run() -> list[str]:
             answers = []
             for m in msgs:
                 if name == "plain+reset":
                     model.reset()
-                out = model.create_chat_completion(messages=m, temperature=0, max_tokens=MAX_TOKENS)
+                out = model.create_chat_completion(
+                    messages=m, temperature=0, max_tokens=MAX_TOKENS, logit_bias=bias
+                )
+                decoded.append(int(out["usage"]["completion_tokens"]))
                 answers.append((out["choices"][0]["message"]["content"] or "").strip())
             return answers
 
     answers, wall, cpu = timed(run)
-    return {"answers": answers, "wall": wall, "cpu": cpu, "waits": waits}
+    return {"answers": answers, "tokens": sum(decoded), "wall": wall, "cpu": cpu, "waits": waits}
 
 
-def _spawn(name: str, seed: int) -> dict[str, Any]:
+def _spawn(name: str, seed: int, fixed: bool) -> dict[str, Any]:
     env = dict(os.environ)
     for var in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):  # as a user has it; agentci chooses its own
         env.pop(var, None)
     proc = subprocess.run(
-        [sys.executable, __file__, "--one", name, "--seed", str(seed)],
+        [sys.executable, __file__, "--one", name, "--seed", str(seed)]
+        + (["--fixed-length"] if fixed else []),
         env=env,
         capture_output=True,
         text=True,
@@ -141,12 +180,17 @@ def main() -> None:
     ap.add_argument("--threads", default="", help="engine thread counts (default: agentci's)")
     ap.add_argument("--plain-threads", default="", help="thread counts for `plain tN` loops")
     ap.add_argument("--with-reset", action="store_true", help="also the plain loop with reset()")
+    ap.add_argument(
+        "--fixed-length",
+        action="store_true",
+        help="every case decodes max_tokens (end-of-generation masked): equal work for all",
+    )
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--one", help=argparse.SUPPRESS)  # a contender, in its own process
     ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
-        print(json.dumps(one(a.one, a.seed)))
+        print(json.dumps(one(a.one, a.seed, a.fixed_length)))
         return
     default_threads = local._threads()
     names = ["plain"] + [
@@ -161,18 +205,21 @@ def main() -> None:
     ]
     rows: dict[str, list[tuple[float, float]]] = {}
     answers: dict[str, list[list[str]]] = {}
+    tokens: dict[str, set[int]] = {}
     waits: dict[str, set[str]] = {}
     load = []
     for rep in range(a.reps):
         load.append(os.getloadavg()[0])
         order = names[::-1] if rep % 2 else names
         for k, name in enumerate(order):
-            got = _spawn(name, rep * 100 + k)
+            got = _spawn(name, rep * 100 + k, a.fixed_length)
             rows.setdefault(name, []).append((got["wall"], got["cpu"]))
             answers.setdefault(name, []).append(got["answers"])
+            tokens.setdefault(name, set()).add(got["tokens"])
             waits.setdefault(name, set()).add(got["waits"])
             print(
                 f"rep {rep} {name:14} wall {got['wall']:6.2f} s  cpu {got['cpu']:6.2f} s"
+                f"  tokens {got['tokens']}"
                 f"  waits: {got['waits']}",
                 file=sys.stderr,
                 flush=True,
@@ -186,6 +233,8 @@ def main() -> None:
     engine_answers = [ans for k, v in answers.items() if k.startswith("engine") for ans in v]
     result: dict[str, Any] = {
         "cases": n,
+        "fixed_length": a.fixed_length,
+        "decoded_tokens": {k: sorted(v) for k, v in tokens.items()},
         "default_threads": default_threads,
         "waits": {k: sorted(v) for k, v in waits.items()},
         "reps": a.reps,
