@@ -49,6 +49,8 @@ class EvalOptions:
     repo: Repo | None = None
     #: how `base` is opened (a flow opens each base once per process); default: open_base
     open_base: Callable[[Path, str], baseline.Base] | None = None
+    #: work for a thread while the first answers are awaited (`Runner.while_waiting`)
+    while_waiting: Callable[[], None] | None = None
 
 
 def evaluate(opts: EvalOptions) -> RunResults:
@@ -140,6 +142,7 @@ def _evaluate(opts: EvalOptions) -> RunResults:
             backoff_base=opts.backoff_base,
             max_retry_after=cfg.max_retry_after,
             on_done=progress.update,
+            while_waiting=opts.while_waiting,
         )
         try:
             done = runner.run(jobs)

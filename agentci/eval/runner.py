@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import dataclasses
 import hashlib
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -94,6 +95,7 @@ class Runner:
         backoff_cap: float = 30.0,
         max_retry_after: float = bounds.DEFAULT_MAX_RETRY_AFTER,
         on_done: Callable[[CaseResult], None] | None = None,
+        while_waiting: Callable[[], None] | None = None,
     ) -> None:
         self.cache = cache
         self.concurrency = max(1, concurrency)
@@ -106,6 +108,9 @@ class Runner:
             self.retries, backoff_base, backoff_cap, max_retry_after, "eval.max_retry_after"
         )
         self.on_done = on_done
+        #: work for a thread once the first requests are out, while their answers are awaited
+        #: (the PR flow compiles its report templates); its errors are its own to report
+        self.while_waiting = while_waiting
         self.stats = RunStats()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._limits: dict[str, asyncio.Semaphore] = {}
@@ -142,7 +147,11 @@ class Runner:
                 done[i] = await self._execute(job)
 
         try:
-            await asyncio.gather(*(worker() for _ in range(min(2 * workers, len(jobs)))))
+            gathered = asyncio.gather(*(worker() for _ in range(min(2 * workers, len(jobs)))))
+            if self.while_waiting is not None:
+                # queued behind every worker's first step: each request has been started
+                loop.call_soon(_on_a_thread, self.while_waiting)
+            await gathered
         finally:
             for provider in _providers(jobs):
                 with contextlib.suppress(Exception):
@@ -305,6 +314,14 @@ class Runner:
             attempt += 1
             self.stats.retries += 1
             await asyncio.sleep(step.wait)
+
+
+def _on_a_thread(work: Callable[[], None]) -> None:
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            work()
+
+    threading.Thread(target=run, name="agentci-while-waiting", daemon=True).start()
 
 
 async def _complete(provider: Provider, request: Request) -> Response:

@@ -4,6 +4,7 @@ results, gate them. `agentci eval` is this step alone; `pr()` runs it after vali
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,8 @@ class EvalRequest:
     max_regressions: int | None = None
     deadline: float | None = None
     skip_missing_keys: bool = False
+    #: work for a thread while the first answers are awaited (`Runner.while_waiting`)
+    while_waiting: Callable[[], None] | None = None
 
     def check(self) -> None:
         """Bad values fail here, before minutes of model calls."""
@@ -103,6 +106,7 @@ def evaluate(run: Run, req: EvalRequest) -> Evaluation:
         deadline=req.deadline,
         repo=run.repo if run.root.is_dir() else None,
         open_base=lambda _root, ref: run.base(ref),
+        while_waiting=req.while_waiting,
     )
     # Redacted before any formatting: every output below is built from this.
     data, text = results.redacted_text(run_evals(opts))

@@ -52,6 +52,8 @@ def pr(run: Run, opts: PrOptions) -> int:
         if opts.fail_on_regression is None
         else (0 if opts.fail_on_regression else NEVER),
         provider=opts.provider,
+        # Jinja2's import and the templates' compile, while the model calls are in flight
+        while_waiting=lambda: renderer.prepare("pr_comment.md.j2", "summary.md.j2"),
     )
     base_ref = _base_ref(run, opts)
     if base_ref:

@@ -8,8 +8,10 @@ case details) until they fit GitHub's limits, and the report says what was cut.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,14 +69,35 @@ def template_dirs(override: str | Path | None = None) -> list[Path]:
 
 
 class Renderer:
+    """The report's templates. Jinja2 is imported and the environment built on first use, or
+    ahead of it by `prepare` (the PR flow calls it on a thread while the model calls are in
+    flight: ~70 ms of import and template compiling that would otherwise follow the eval)."""
+
     def __init__(self, templates: str | Path | None = None) -> None:
+        self._dirs = template_dirs(templates)  # a bad --templates fails here, before any eval
+        self._env: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def env(self) -> Any:
+        with self._lock:  # one build, whichever thread asks first
+            if self._env is None:
+                self._env = self._build()
+            return self._env
+
+    def prepare(self, *names: str) -> None:
+        """Build the environment and compile `names` now (a template's errors are left for
+        `render`, which reports them)."""
+        env = self.env
+        for name in names:
+            with contextlib.suppress(Exception):
+                env.get_template(name)
+
+    def _build(self) -> Any:
         import jinja2
 
-        self._jinja = jinja2
-        self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(
-                [jinja2.FileSystemLoader(str(d)) for d in template_dirs(templates)]
-            ),
+        env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in self._dirs]),
             finalize=_finalize,
             # finalize escapes for markdown and returns Markup, so autoescape's HTML pass
             # leaves it alone; what autoescape buys is that macros return Markup too.
@@ -84,7 +107,7 @@ class Renderer:
             keep_trailing_newline=True,
             undefined=jinja2.StrictUndefined,
         )
-        self.env.filters.update(
+        env.filters.update(
             inline=lambda v, limit=0: Markup(safe_text.md_inline(v, limit)),
             block=lambda v, limit=0: Markup(safe_text.md_block(v, limit)),
             code=lambda v: Markup(safe_text.md_code(v)),
@@ -93,14 +116,17 @@ class Renderer:
             url=_url,
             num=lambda v, digits=2: Markup("–" if v is None else f"{float(v):.{int(digits)}f}"),
         )
+        return env
 
     def render(self, name: str, **context: Any) -> str:
+        import jinja2
+
         try:
             template = self.env.get_template(name)
             return _tidy(template.render(**context))
-        except self._jinja.TemplateNotFound:
+        except jinja2.TemplateNotFound:
             raise AgentciError(f"template {name} not found", hint="check --templates DIR") from None
-        except self._jinja.TemplateError as exc:
+        except jinja2.TemplateError as exc:
             lineno = getattr(exc, "lineno", None)
             where = f"{getattr(exc, 'filename', None) or name}" + (f":{lineno}" if lineno else "")
             raise AgentciError(

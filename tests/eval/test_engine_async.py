@@ -91,3 +91,44 @@ def test_every_job_one_result_in_order_with_concurrency_above_jobs(tmp_path: Pat
     results = _run(Runner(Cache(tmp_path, enabled=False), concurrency=64), jobs)
     assert [r.case.id for r in results] == [f"c{i}" for i in range(5)]
     assert [r.status for r in results] == ["pass"] * 5
+
+
+class Held(Provider):
+    """Answers only once released: the run cannot end before `while_waiting` has run."""
+
+    name = "held"
+
+    def __init__(self, config: ProviderConfig) -> None:
+        super().__init__(config)
+        self.asked = threading.Event()
+        self.released = threading.Event()
+
+    def complete(self, request: Request) -> Response:
+        self.asked.set()
+        assert self.released.wait(20), "while_waiting never ran"
+        return Response(text="ok")
+
+
+def test_while_waiting_runs_on_its_own_thread_while_the_requests_are_out(tmp_path: Path) -> None:
+    provider = Held(ProviderConfig("held"))
+    seen: list[tuple[str, bool]] = []
+
+    def while_waiting() -> None:
+        seen.append((threading.current_thread().name, provider.asked.wait(20)))
+        provider.released.set()
+
+    jobs = [_job(i, provider, [{"type": "contains", "value": "ok"}]) for i in range(5)]
+    runner = Runner(Cache(tmp_path, enabled=False), concurrency=2, while_waiting=while_waiting)
+    results = _run(runner, jobs)
+    assert [r.status for r in results] == ["pass"] * 5, [r.error for r in results]
+    assert seen == [("agentci-while-waiting", True)]  # once, with a request out
+
+
+def test_a_failing_while_waiting_does_not_touch_the_run(tmp_path: Path) -> None:
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    provider = Echo(ProviderConfig("echo"))
+    jobs = [_job(i, provider, [{"type": "contains", "value": "echo"}]) for i in range(3)]
+    results = _run(Runner(Cache(tmp_path, enabled=False), while_waiting=broken), jobs)
+    assert [r.status for r in results] == ["pass"] * 3
