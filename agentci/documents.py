@@ -254,24 +254,10 @@ def _parse_yaml(doc: Document) -> None:
                 doc.data = {}
                 doc.lines = {(): 1}
                 return
-            doc.data = _UNBUILT
-            if "*" not in doc.text:  # no aliases: a tree, and nearly always plain data
-                with contextlib.suppress(yaml_tree.NotPlain, yaml.YAMLError, ValueError):
-                    doc.data = yaml_tree.build(loader, node, MAX_DEPTH)
-            if doc.data is _UNBUILT:
+            doc.data = _construct(doc, loader, node)
+            if doc.data is _REFUSED:
                 doc.data = None
-                # Only aliases (`*name`) can make a document recursive or explode. Depth
-                # needs a walk only when the text could be that deep at all.
-                shape = None
-                if "*" in doc.text:
-                    shape = yaml_tree.shape_problem(node, MAX_DEPTH, MAX_EXPANDED_NODES)
-                elif _nesting_bound(doc.text) > MAX_DEPTH:
-                    shape = yaml_tree.depth_problem(node, MAX_DEPTH)
-                if shape:
-                    rule, line, message, hint = shape
-                    doc.findings.append(error(rule, doc.path, line, message, hint))
-                    return
-                doc.data = loader.construct_document(node)
+                return
             if doc.data is None:  # `~` or `null`: nothing there, like an empty file
                 doc.data = {}
             if "*" in doc.text or doc.findings:  # aliases, repeated keys: index them all
@@ -319,6 +305,27 @@ def _parse_yaml(doc: Document) -> None:
         )
 
 
+def _construct(doc: Document, loader: Any, node: yaml.Node) -> Any:
+    """The document's data: built in one pass when it is a plain tree (nearly every file),
+    else by PyYAML's constructor once the shape checks pass; `_REFUSED`, with a finding,
+    when they do not."""
+    if "*" not in doc.text:  # no aliases: a tree
+        with contextlib.suppress(yaml_tree.NotPlain, yaml.YAMLError, ValueError):
+            return yaml_tree.build(loader, node, MAX_DEPTH)
+    # Only aliases (`*name`) can make a document recursive or explode. Depth needs a walk
+    # only when the text could be that deep at all.
+    shape = None
+    if "*" in doc.text:
+        shape = yaml_tree.shape_problem(node, MAX_DEPTH, MAX_EXPANDED_NODES)
+    elif _nesting_bound(doc.text) > MAX_DEPTH:
+        shape = yaml_tree.depth_problem(node, MAX_DEPTH)
+    if shape:
+        rule, line, message, hint = shape
+        doc.findings.append(error(rule, doc.path, line, message, hint))
+        return _REFUSED
+    return loader.construct_document(node)
+
+
 def _yaml_hint(problem: str) -> str:
     if "tab" in problem:
         return "indent with spaces, not tabs"
@@ -330,8 +337,8 @@ def _yaml_hint(problem: str) -> str:
 
 
 _CLoader = getattr(yaml, "CSafeLoader", None)
-#: `_parse_yaml`'s "not built yet" (None is a document's data: `~`).
-_UNBUILT: Any = object()
+#: `_construct`'s "refused" (None is a document's data: `~`).
+_REFUSED: Any = object()
 
 
 class _DuplicateKeys:
