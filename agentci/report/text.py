@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-# The terminal sink; repoint both uses here when the one text-safety module lands (issue #11).
 from agentci import safe_text
 from agentci.eval.records import RunResults
 from agentci.report.model import AgentView, CaseView, Report

@@ -120,7 +120,6 @@ FREE_CORE = 0.8
 def _free_cores(window: float = 0.05) -> float:
     """Idle cores on the machine over `window` seconds (/proc/stat); 0.0 where that cannot be
     read (then the threads wait passively, the choice that never collapses)."""
-    import time
 
     def idle_total() -> tuple[int, int]:
         with open("/proc/stat", "rb") as fh:

@@ -219,8 +219,8 @@ class Engine:
         C = self._C
         while active:
             high = max(active)
-            low = next(s for s in range(high + 1) if s not in active or s == high)
-            if low == high:  # 0..high all running: nothing to close up
+            low = next((s for s in range(high) if s not in active), None)
+            if low is None:  # 0..high all running: nothing to close up
                 return
             size = C.llama_state_seq_get_size(self._ctx, high)
             state = (ctypes.c_uint8 * size)()
