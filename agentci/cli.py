@@ -91,6 +91,9 @@ def entry() -> NoReturn:
     nothing agentci writes depends on a finalizer (results, caches and outputs are written
     and closed before `main` returns). In-process callers of `main` (tests, the MCP
     server) are not affected."""
+    from agentci import heap
+
+    heap.one_shot()
     code = main()
     gc.freeze()
     raise SystemExit(code)

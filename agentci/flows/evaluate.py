@@ -82,13 +82,24 @@ class Evaluation:
 def evaluate(run: Run, req: EvalRequest) -> Evaluation:
     """Evaluate, write the results JSON (and JUnit), print them, collect the Action outputs, and
     say on stderr why a gate did not pass."""
-    from agentci.eval import results, shard
-    from agentci.eval.engine import EvalOptions
-    from agentci.eval.engine import evaluate as run_evals
+    from agentci import heap
     from agentci.github.event import refuse_untrusted_code_with_secrets
 
     req.check()
     refuse_untrusted_code_with_secrets(run.event, run.root, req.provider)
+    heap.hold()  # until the run starts (Runner.run settles it): see agentci.heap
+    try:
+        evaluated = _evaluate(run, req)
+    finally:
+        heap.settle()
+    return evaluated
+
+
+def _evaluate(run: Run, req: EvalRequest) -> Evaluation:
+    from agentci.eval import results, shard
+    from agentci.eval.engine import EvalOptions
+    from agentci.eval.engine import evaluate as run_evals
+
     opts = EvalOptions(
         root=run.root,
         agents=req.agents,
