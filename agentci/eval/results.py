@@ -308,10 +308,27 @@ def _scrub(obj: Any) -> None:
 
 def dumps(run: RunResults, *, pretty: bool = False) -> str:
     # indent= forces json's pure-Python encoder (~10x slower on a 200-case run); files stay compact.
-    return (
-        json.dumps(to_json(run), indent=1 if pretty else None, ensure_ascii=False, default=str)
-        + "\n"
-    )
+    data = to_json(run)
+    text = None if pretty else _compact(data)
+    if text is not None:
+        return text
+    return json.dumps(data, indent=1 if pretty else None, ensure_ascii=False, default=str) + "\n"
+
+
+def _compact(data: dict[str, Any]) -> str | None:
+    """The document in one line, by orjson: 2,000 cases in ~1 ms where json's C encoder
+    takes 12-16 ms, the largest step between a run's last answer and its exit. None for
+    what orjson refuses and json writes (a lone surrogate, an integer past 64 bits): the
+    caller writes those with json. One difference is kept: NaN is written `null` (json's
+    `NaN` is not JSON)."""
+    import orjson
+
+    try:
+        return orjson.dumps(
+            data, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+        ).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError is one
+        return None
 
 
 def write(path: Path, run: RunResults, text: str | None = None) -> None:

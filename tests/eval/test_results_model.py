@@ -95,3 +95,29 @@ def test_an_oversized_file_is_refused_before_it_is_read(tmp_path: Path, monkeypa
     assert "AGENTCI_MAX_RESULTS_BYTES" in (err.value.hint or "")
     monkeypatch.setenv("AGENTCI_MAX_RESULTS_BYTES", "junk")  # the default, not a crash
     assert results.load(path).agents
+
+
+def _run_with(output: str, vars_: dict) -> RunResults:
+    run = results.from_json(copy.deepcopy(load("two_agents.json")))
+    case = run.agents[0].cases[0]
+    case.output, case.vars = output, vars_
+    return run
+
+
+@pytest.mark.parametrize(
+    ("output", "vars_"),
+    [
+        ("plain ascii", {"n": 1, "x": 0.1, "tiny": 1e-7}),
+        ('naïve café — 東京 \u2028 \x00 "quoted" \\ back', {"nested": [{"a": None}]}),
+        ("lone \ud800 surrogate", {}),  # orjson refuses it: json writes it
+        ("big", {"n": 2**70}),  # past 64 bits: json writes it
+    ],
+)
+def test_the_written_document_is_what_json_writes(output: str, vars_: dict) -> None:
+    """The compact writer (orjson, for speed) against json itself: the same JSON value for
+    any text a model or a set can bring, falling back to json for what orjson refuses."""
+    run = _run_with(output, vars_)
+    written = results.dumps(run)
+    expected = json.dumps(results.to_json(run), ensure_ascii=False, default=str)
+    assert written.endswith("\n") and "\n" not in written[:-1]
+    assert json.loads(written) == json.loads(expected)
