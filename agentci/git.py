@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Callable
 
 #: Seconds one git command may take (a fetch of the base commit included).
 TIMEOUT = 120.0
@@ -62,6 +63,29 @@ def commit(root: Path | str, ref: str) -> str | None:
 def head(root: Path | str) -> str | None:
     """The checked-out commit, or None (not a repository, or no commit yet)."""
     return commit(root, "HEAD")
+
+
+def head_later(root: Path | str) -> Callable[[], str | None]:
+    """`head(root)` started now and read when called: the eval starts it before its run, so
+    its ~2-4 ms (a process start) pass while the answers are awaited."""
+    import subprocess
+
+    argv = ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD^{commit}"]
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError:
+        return lambda: None
+
+    def answer() -> str | None:
+        try:
+            stdout, _ = proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return None
+        return stdout.decode("utf-8", "replace").strip() or None if proc.returncode == 0 else None
+
+    return answer
 
 
 def has_commit(root: Path | str, sha: str) -> bool:

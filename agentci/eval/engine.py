@@ -5,25 +5,26 @@ The library entry point behind `agentci eval`; tests and the benchmark call `eva
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from agentci import trust
+from agentci import git, trust
 from agentci.errors import AgentciError, UsageError
-from agentci.eval import baseline, cost, gates, prompt_file, results
+from agentci.eval import baseline, prompt_file
 from agentci.eval.cache import Cache, default_dir
-from agentci.eval.cases import load_set
-from agentci.eval.plan import AgentPlan, PlanOptions, Providers, plan_agent
+from agentci.eval.plan import PlanOptions, Providers, plan_agent
 from agentci.eval.progress import Progress
-from agentci.eval.records import AgentResult, BaseRef, Refusal, RunResults, Trust
-from agentci.eval.runner import CaseResult, Job, Runner
-from agentci.eval.shard import Shard
+from agentci.eval.runner import Job, Runner
 from agentci.repo import Agent, Repo, load_eval_sets, load_repo
 from agentci.source import WorkTree
+
+if TYPE_CHECKING:
+    from agentci.eval.assemble import Entry
+    from agentci.eval.records import RunResults
+    from agentci.eval.shard import Shard
 
 
 @dataclass
@@ -112,7 +113,7 @@ def _evaluate(opts: EvalOptions) -> RunResults:
     # agentci.yaml (judge, gates, providers, limits) shapes every agent's result
     config_changed = base is not None and baseline.config_changed(repo.source, base.repo.source)
     try:
-        entries: list[tuple[Agent, bool | None, AgentPlan | None, AgentPlan | None]] = []
+        entries: list[Entry] = []
         for agent in agents:
             changed = (
                 (config_changed or baseline.changed(agent, repo.source, base.repo))
@@ -142,8 +143,9 @@ def _evaluate(opts: EvalOptions) -> RunResults:
             backoff_base=opts.backoff_base,
             max_retry_after=cfg.max_retry_after,
             on_done=progress.update,
-            while_waiting=opts.while_waiting,
+            while_waiting=_while_waiting(opts.while_waiting),
         )
+        commit = git.head_later(root)
         try:
             done = runner.run(jobs)
         finally:
@@ -152,40 +154,38 @@ def _evaluate(opts: EvalOptions) -> RunResults:
     finally:
         providers.close()
 
-    by_job = {id(j): r for j, r in zip(jobs, done, strict=True)}
-    agent_blocks = [
-        _agent_block(repo, agent, changed, head, base_plan, by_job, opts, base is not None)
-        for agent, changed, head, base_plan in entries
-    ]
-    for block in agent_blocks:
-        progress.agent_done(block.name, _line(block, time.monotonic() - started))
-    # On a PR the gate is the base's: a PR that lowers it shows the change, it does not apply it.
-    trusted_gate = (base.repo.config if base else repo.config).eval.gate
-    gate = gates.resolve(
-        trusted_gate.min_pass_rate,
-        trusted_gate.max_regressions,
-        opts.min_pass_rate,
-        opts.max_regressions,
-        max_cost=trusted_gate.max_cost,
-        max_cost_increase=trusted_gate.max_cost_increase,
-    )
-    totals = results.totals(
-        agent_blocks, runner.stats.requests, runner.stats.cached, time.monotonic() - started
-    )
-    return results.document(
-        repo=root,
-        commit=_head_commit(root),
-        base=BaseRef(base.ref, base.commit) if base else None,
-        shard=str(opts.shard) if opts.shard else None,
-        agents=agent_blocks,
-        totals_=totals,
-        gate=gate,
-        notes=notes,
-        trust=Trust(
-            refused=[Refusal(**r) for r in providers.refusals()],
-            config_changes=baseline.config_changes(repo.config, base.repo.config) if base else [],
+    from agentci.eval import assemble  # imported while the answers were awaited
+
+    return assemble.run_results(
+        assemble.Finished(
+            root=root,
+            repo=repo,
+            base=base,
+            entries=entries,
+            answers={id(j): r for j, r in zip(jobs, done, strict=True)},
+            opts=opts,
+            requests=runner.stats.requests,
+            cached=runner.stats.cached,
+            started=started,
+            notes=notes,
+            refusals=providers.refusals(),
+            commit=commit(),
         ),
+        progress,
     )
+
+
+def _while_waiting(then: Callable[[], None] | None) -> Callable[[], None]:
+    """The run's wait for its first answers, used: the results model is imported (see
+    `agentci.eval.assemble`), then the caller's own work is done."""
+
+    def work() -> None:
+        import agentci.eval.assemble  # noqa: F401
+
+        if then is not None:
+            then()
+
+    return work
 
 
 def _select(agents: list[Agent], names: list[str], root: Path) -> list[Agent]:
@@ -204,74 +204,3 @@ def _select(agents: list[Agent], names: list[str], root: Path) -> list[Agent]:
             hint=f"agents here: {', '.join(sorted(known))}",
         )
     return [a for a in agents if a.name in names]
-
-
-def _agent_block(
-    repo: Any,
-    agent: Agent,
-    changed: bool | None,
-    head: AgentPlan | None,
-    base: AgentPlan | None,
-    by_job: dict[int, CaseResult],
-    opts: EvalOptions,
-    has_base: bool,
-) -> AgentResult:
-    plan = head
-    sets = (
-        plan.sets if plan else [load_set(agent.name, repo.documents.get(p), p) for p in agent.evals]
-    )
-    block = AgentResult(
-        name=agent.name,
-        provider=plan.provider if plan else agent.model.provider,
-        model=plan.model if plan else agent.model.name,
-        changed=changed,
-        sets=[results.set_entry(s) for s in sets],
-    )
-    if plan is None or plan.skipped:
-        block.skipped = plan.skipped if plan else f"unchanged since {opts.base}"
-        block.cases = [
-            results.skipped_entry(c)
-            for s in sets
-            for c in s.cases
-            if opts.shard is None or opts.shard(c)
-        ]
-        return results.summarize(block)
-    base_by_key = {j.case.key: by_job[id(j)] for j in base.jobs} if base else {}
-    compared = has_base and bool(changed)
-    prices = repo.config.eval.prices
-    price = cost.price_for(plan.provider, plan.model, prices)
-    base_price = cost.price_for(base.provider, base.model, prices) if base else None
-    block.price = price.to_json() if price else None
-    for job in plan.jobs:
-        head_result = by_job[id(job)]
-        block.cases.append(
-            results.case_entry(
-                head_result, base_by_key.get(job.case.key), compared, price, base_price
-            )
-        )
-    return results.summarize(block)
-
-
-def _line(block: AgentResult, elapsed: float) -> str:
-    if block.skipped:
-        return f"skipped: {block.skipped}"
-    t = block.totals
-    rate = block.pass_rate
-    out = (
-        f"{t.passed}/{t.cases} passed"
-        + (f" ({rate:.0%})" if rate is not None else "")
-        + f", {t.failed} failed, {t.errors} errors"
-    )
-    if block.base_pass_rate is not None:
-        out += f"; base {block.base_pass_rate:.0%}, {t.regressions} regressions, {t.fixes} fixes"
-    return out + f" [{elapsed:.1f}s]"
-
-
-def _head_commit(root: Path) -> str | None:
-    proc = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return proc.stdout.strip() or None if proc.returncode == 0 else None

@@ -109,8 +109,10 @@ class Runner:
         )
         self.on_done = on_done
         #: work for a thread once the first requests are out, while their answers are awaited
-        #: (the PR flow compiles its report templates); its errors are its own to report
+        #: (the results model is imported, the PR flow compiles its report templates); the
+        #: run returns once it is done too; its errors are its own to report
         self.while_waiting = while_waiting
+        self._waiting: threading.Thread | None = None
         self.stats = RunStats()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._limits: dict[str, asyncio.Semaphore] = {}
@@ -122,7 +124,12 @@ class Runner:
         if not jobs:
             return []
         heap.settle()  # the planned jobs live to the end: out of the collector's sight
-        return asyncio.run(self._run_all(jobs))
+        try:
+            return asyncio.run(self._run_all(jobs))
+        finally:
+            if self._waiting is not None:
+                self._waiting.join()
+                self._waiting = None
 
     async def _run_all(self, jobs: list[Job]) -> list[CaseResult]:
         self._loop = loop = asyncio.get_running_loop()
@@ -151,7 +158,7 @@ class Runner:
             gathered = asyncio.gather(*(worker() for _ in range(min(2 * workers, len(jobs)))))
             if self.while_waiting is not None:
                 # queued behind every worker's first step: each request has been started
-                loop.call_soon(_on_a_thread, self.while_waiting)
+                loop.call_soon(self._start_waiting, self.while_waiting)
             await gathered
         finally:
             for provider in _providers(jobs):
@@ -161,6 +168,14 @@ class Runner:
             self._scorers.shutdown(wait=False)
         assert all(r is not None for r in done)
         return done  # type: ignore[return-value]
+
+    def _start_waiting(self, work: Callable[[], None]) -> None:
+        def run() -> None:
+            with contextlib.suppress(Exception):
+                work()
+
+        self._waiting = threading.Thread(target=run, name="agentci-while-waiting", daemon=True)
+        self._waiting.start()
 
     # -- one job -------------------------------------------------------------------------
 
@@ -315,14 +330,6 @@ class Runner:
             attempt += 1
             self.stats.retries += 1
             await asyncio.sleep(step.wait)
-
-
-def _on_a_thread(work: Callable[[], None]) -> None:
-    def run() -> None:
-        with contextlib.suppress(Exception):
-            work()
-
-    threading.Thread(target=run, name="agentci-while-waiting", daemon=True).start()
 
 
 async def _complete(provider: Provider, request: Request) -> Response:

@@ -96,7 +96,7 @@ def evaluate(run: Run, req: EvalRequest) -> Evaluation:
 
 
 def _evaluate(run: Run, req: EvalRequest) -> Evaluation:
-    from agentci.eval import results, shard
+    from agentci.eval import shard
     from agentci.eval.engine import EvalOptions
     from agentci.eval.engine import evaluate as run_evals
 
@@ -117,10 +117,13 @@ def _evaluate(run: Run, req: EvalRequest) -> Evaluation:
         deadline=req.deadline,
         repo=run.repo if run.root.is_dir() else None,
         open_base=lambda _root, ref: run.base(ref),
-        while_waiting=req.while_waiting,
+        while_waiting=_while_waiting(req),
     )
+    evaluated = run_evals(opts)
+    from agentci.eval import results
+
     # Redacted before any formatting: every output below is built from this.
-    data, text = results.redacted_text(run_evals(opts))
+    data, text = results.redacted_text(evaluated)
     output = req.output or Path(data.repo) / ".agentci" / "results.json"
     results.write(output, data, text)
     if req.junit:
@@ -146,6 +149,19 @@ def _evaluate(run: Run, req: EvalRequest) -> Evaluation:
         word = "neutral (not a pass)" if gate.verdict == "neutral" else "failed"
         print(f"agentci: gate {word}: {'; '.join(gate.reasons)}", file=sys.stderr)
     return Evaluation(data, output)
+
+
+def _while_waiting(req: EvalRequest) -> Callable[[], None]:
+    """The wait for the first answers, used: the report this step prints is imported, then
+    the caller's own work is done (`EvalRequest.while_waiting`)."""
+
+    def work() -> None:
+        if req.format == "text":
+            import agentci.report.text  # noqa: F401
+        if req.while_waiting is not None:
+            req.while_waiting()
+
+    return work
 
 
 def _check_writable(flag: str, path: Path) -> None:

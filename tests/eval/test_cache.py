@@ -182,3 +182,33 @@ def test_a_tracked_database_is_never_opened(tmp_path):
     later = Cache(fresh / "not-yet" / "cache")  # made by the first write, inside a work tree
     later.put("k", Response("new"))
     assert later.get("k").text == "new"
+
+
+def test_cache_keys_are_those_earlier_versions_wrote() -> None:
+    """A cache restored by actions/cache from an older agentci still answers: the key is the
+    SHA-256 of the request as `json.dumps(..., sort_keys=True, ensure_ascii=False)` writes it."""
+    import hashlib
+    import json
+
+    from agentci.eval.providers.base import Message, Request
+
+    request = Request(
+        "gpt-4o-mini",
+        (Message("system", "Be brief. Ünïcode ✓"), Message("user", "2+2?")),
+        {"temperature": 0, "max_tokens": 64, "seed": 7},
+        ({"name": "lookup", "inputSchema": {"type": "object", "b": 1, "a": 2}},),
+    )
+    text = json.dumps(
+        {
+            "provider": "openai:https://api.openai.com/v1",
+            "model": "gpt-4o-mini",
+            "messages": [["system", "Be brief. Ünïcode ✓"], ["user", "2+2?"]],
+            "params": {"temperature": 0, "max_tokens": 64, "seed": 7},
+            "tools": [{"name": "lookup", "inputSchema": {"type": "object", "b": 1, "a": 2}}],
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    expected = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert request.cache_key("openai:https://api.openai.com/v1") == expected

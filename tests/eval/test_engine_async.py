@@ -5,6 +5,7 @@ scorer that waits for a synchronous judge cannot starve the threads that judge n
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from agentci.eval.assertions.registry import parse_spec
@@ -132,3 +133,29 @@ def test_a_failing_while_waiting_does_not_touch_the_run(tmp_path: Path) -> None:
     jobs = [_job(i, provider, [{"type": "contains", "value": "echo"}]) for i in range(3)]
     results = _run(Runner(Cache(tmp_path, enabled=False), while_waiting=broken), jobs)
     assert [r.status for r in results] == ["pass"] * 3
+
+
+def test_the_run_returns_once_while_waiting_is_done(tmp_path: Path) -> None:
+    """What the hook prepares (the results model, report templates) is there when the run
+    returns, however fast the answers came."""
+    finished: list[float] = []
+
+    def slow() -> None:
+        time.sleep(0.3)
+        finished.append(time.monotonic())
+
+    provider = Echo(ProviderConfig("echo"))
+    jobs = [_job(i, provider, [{"type": "contains", "value": "echo"}]) for i in range(3)]
+    _run(Runner(Cache(tmp_path, enabled=False), while_waiting=slow), jobs)
+    returned = time.monotonic()
+    assert finished and finished[0] <= returned
+
+
+def test_the_key_header_follows_the_variable(monkeypatch) -> None:
+    """The header dict is reused across requests, never across keys."""
+    provider = OpenAIProvider(ProviderConfig("openai", base_url="http://127.0.0.1:9/v1"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-first")
+    first = provider._headers()
+    assert first == {"Authorization": "Bearer sk-first"} and provider._headers() is first
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-second")
+    assert provider._headers() == {"Authorization": "Bearer sk-second"}

@@ -17,6 +17,7 @@ Where a rule is missing or wrong for a model, the provider adapts once on the AP
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ def bare(model: str) -> str:
     return model.rsplit("/", 1)[-1].strip().lower()
 
 
+@functools.lru_cache(maxsize=256)  # asked per request, answered per model
 def openai_reasoning(model: str) -> bool:
     return bool(_OPENAI_REASONING.match(bare(model)))
 

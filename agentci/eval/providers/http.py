@@ -282,6 +282,7 @@ class HTTPProvider(Provider):
         super().__init__(config)
         base = config.base_url or os.environ.get(self.base_url_env) or self.default_base_url
         self.base_url = base.rstrip("/")
+        self._host = host_of(self.base_url)  # asked per request (which key may go there)
         self._clients: dict[asyncio.AbstractEventLoop, Any] = {}
         self._lock = threading.Lock()
         self.rate = RateState()
@@ -330,7 +331,7 @@ class HTTPProvider(Provider):
         return f"{self.name}:{self.base_url}"
 
     def endpoint_host(self) -> str:
-        return host_of(self.base_url)
+        return self._host
 
     def _http(self) -> Any:
         loop = asyncio.get_running_loop()

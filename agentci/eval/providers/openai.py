@@ -88,10 +88,14 @@ class OpenAIProvider(HTTPProvider):
         # model -> parameters the API refused for it (None: rename max_tokens instead)
         self._refused: dict[str, set[str]] = {}
         self._refused_lock = threading.Lock()
+        self._header: tuple[str | None, dict[str, str]] = (None, {})
 
     def _headers(self) -> dict[str, str]:
-        key = self.api_key()
-        return {"Authorization": f"Bearer {key}"} if key else {}
+        key = self.api_key()  # read (and its trust checked) per request
+        made = self._header  # one dict per key, not per request (callers copy it); one
+        if made[0] != key:  # tuple, so a thread never pairs one key with another's header
+            made = self._header = (key, {"Authorization": f"Bearer {key}"} if key else {})
+        return made[1]
 
     def _chat_url(self, model: str) -> str:
         return f"{self.base_url}/chat/completions"
@@ -100,7 +104,7 @@ class OpenAIProvider(HTTPProvider):
         return f"{self.base_url}/embeddings"
 
     def _completion_tokens(self) -> bool:
-        return self.endpoint_host() in _COMPLETION_TOKENS_HOSTS or "/openai/v1" in self.base_url
+        return self._host in _COMPLETION_TOKENS_HOSTS or "/openai/v1" in self.base_url
 
     def body(self, request: Request) -> dict[str, Any]:
         params = {k: v for k, v in request.params.items() if k in _PARAMS}
