@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentci.eval import baseline, cost, gates, results
 from agentci.eval.cases import load_set
-from agentci.eval.records import AgentResult, BaseRef, Refusal, RunResults, Trust
+from agentci.eval.records import AgentResult, BaseRef, CaseRecord, Refusal, RunResults, Trust
 
 if TYPE_CHECKING:
     from agentci.eval.engine import EvalOptions
@@ -49,11 +49,10 @@ class Finished:
     commit: str | None
 
 
-def run_results(run: Finished, progress: Progress) -> RunResults:
+def run_results(run: Finished, records: Records, progress: Progress) -> RunResults:
     base = run.base
     blocks = [
-        _agent_block(run, agent, changed, head, base_plan)
-        for agent, changed, head, base_plan in run.entries
+        _agent_block(run, records, agent, changed, head) for agent, changed, head, _ in run.entries
     ]
     for block in blocks:
         progress.agent_done(block.name, _line(block, time.monotonic() - run.started))
@@ -88,12 +87,12 @@ def run_results(run: Finished, progress: Progress) -> RunResults:
 
 def _agent_block(
     run: Finished,
+    records: Records,
     agent: Agent,
     changed: bool | None,
-    head: AgentPlan | None,
-    base: AgentPlan | None,
+    plan: AgentPlan | None,
 ) -> AgentResult:
-    plan, opts = head, run.opts
+    opts = run.opts
     sets = (
         plan.sets
         if plan
@@ -115,20 +114,69 @@ def _agent_block(
             if opts.shard is None or opts.shard(c)
         ]
         return results.summarize(block)
-    answers = run.answers
-    base_by_key = {j.case.key: answers[id(j)] for j in base.jobs} if base else {}
-    compared = run.base is not None and bool(changed)
-    prices = run.repo.config.eval.prices
-    price = cost.price_for(plan.provider, plan.model, prices)
-    base_price = cost.price_for(base.provider, base.model, prices) if base else None
+    price = records.agents[agent.name].price
     block.price = price.to_json() if price else None
-    block.cases = [
-        results.case_entry(
-            answers[id(job)], base_by_key.get(job.case.key), compared, price, base_price
-        )
-        for job in plan.jobs
-    ]
+    made, answers = records.made, run.answers
+    block.cases = [made.get(job.case.key) or records.record(answers[id(job)]) for job in plan.jobs]
     return results.summarize(block)
+
+
+class Records:
+    """Case records, made as the answers arrive once the run has nothing left to send
+    (`Runner.on_all_sent`): the ~10 µs each costs then passes while the last answers are
+    awaited, not after them (2,000 cases: ~25 ms). A head answer's record waits for its
+    base answer when the base has the case. What is not made early is made at the end."""
+
+    def __init__(self, base: baseline.Base | None, entries: list[Entry], repo: Repo) -> None:
+        prices = repo.config.eval.prices
+        self.agents = {
+            agent.name: _Pricing(
+                compared=base is not None and bool(changed),
+                price=cost.price_for(head.provider, head.model, prices),
+                base_price=cost.price_for(base_plan.provider, base_plan.model, prices)
+                if base_plan
+                else None,
+                base_keys=frozenset(j.case.key for j in base_plan.jobs)
+                if base_plan
+                else frozenset(),
+            )
+            for agent, changed, head, base_plan in entries
+            if head is not None and not head.skipped
+        }
+        self._answers: dict[tuple[str, str], CaseResult] = {}  # (side, case key) -> answer
+        self.made: dict[str, CaseRecord] = {}  # case key -> the head case's record
+
+    def add(self, result: CaseResult) -> None:
+        key = result.case.key
+        self._answers[(result.side, key)] = result
+        head = self._answers.get(("head", key))
+        pricing = self.agents.get(result.case.agent)
+        if head is None or pricing is None:
+            return
+        if key in pricing.base_keys and ("base", key) not in self._answers:
+            return  # its base answer is still to come
+        self.made[key] = self.record(head)
+
+    def add_missing(self, answers: list[CaseResult]) -> None:
+        """Every answer of the run, for those `add` has not seen."""
+        for r in answers:
+            if self._answers.get((r.side, r.case.key)) is not r:
+                self.add(r)
+
+    def record(self, head: CaseResult) -> CaseRecord:
+        p = self.agents[head.case.agent]
+        base = self._answers.get(("base", head.case.key)) if head.case.key in p.base_keys else None
+        return results.case_entry(head, base, p.compared, p.price, p.base_price)
+
+
+@dataclass(frozen=True)
+class _Pricing:
+    """How one agent's case records are made: compared with a base, at which prices."""
+
+    compared: bool
+    price: cost.Price | None
+    base_price: cost.Price | None
+    base_keys: frozenset[str]  # the base plan's cases
 
 
 def _line(block: AgentResult, elapsed: float) -> str:

@@ -17,12 +17,12 @@ from agentci.eval import baseline, prompt_file
 from agentci.eval.cache import Cache, default_dir
 from agentci.eval.plan import PlanOptions, Providers, plan_agent
 from agentci.eval.progress import Progress
-from agentci.eval.runner import Job, Runner
+from agentci.eval.runner import CaseResult, Job, Runner
 from agentci.repo import Agent, Repo, load_eval_sets, load_repo
 from agentci.source import WorkTree
 
 if TYPE_CHECKING:
-    from agentci.eval.assemble import Entry
+    from agentci.eval.assemble import Entry, Records
     from agentci.eval.records import RunResults
     from agentci.eval.shard import Shard
 
@@ -135,6 +135,7 @@ def _evaluate(opts: EvalOptions) -> RunResults:
             entries.append((agent, changed, head, base_plan))
         jobs: list[Job] = [j for _, _, h, b in entries for p in (h, b) if p for j in p.jobs]
         progress = Progress(len(jobs), enabled=opts.progress)
+        collect = _Collect(progress, lambda: _records(base, entries, repo))
         runner = Runner(
             Cache(default_dir(root), enabled=not opts.no_cache),
             concurrency=concurrency,
@@ -142,8 +143,9 @@ def _evaluate(opts: EvalOptions) -> RunResults:
             retries=cfg.retries,
             backoff_base=opts.backoff_base,
             max_retry_after=cfg.max_retry_after,
-            on_done=progress.update,
+            on_done=collect.done,
             while_waiting=_while_waiting(opts.while_waiting),
+            on_all_sent=collect.all_sent,
         )
         commit = git.head_later(root)
         try:
@@ -171,8 +173,46 @@ def _evaluate(opts: EvalOptions) -> RunResults:
             refusals=providers.refusals(),
             commit=commit(),
         ),
+        collect.finish(done),
         progress,
     )
+
+
+class _Collect:
+    """The run's `on_done` and `on_all_sent`: progress, and each case's record made as its
+    answer arrives once nothing is left to send (`agentci.eval.assemble.Records`)."""
+
+    def __init__(self, progress: Progress, make: Callable[[], Records]) -> None:
+        self.progress = progress
+        self.make = make
+        self.records: Records | None = None
+        self.pending: list[CaseResult] = []
+
+    def done(self, result: CaseResult) -> None:
+        self.progress.update(result)
+        if self.records is None:
+            self.pending.append(result)
+        else:
+            self.records.add(result)
+
+    def all_sent(self) -> None:
+        self.records = self.make()
+        for result in self.pending:
+            self.records.add(result)
+        self.pending = []
+
+    def finish(self, answers: list[CaseResult]) -> Records:
+        if self.records is None:
+            self.all_sent()
+        assert self.records is not None
+        self.records.add_missing(answers)
+        return self.records
+
+
+def _records(base: baseline.Base | None, entries: list[Entry], repo: Repo) -> Records:
+    from agentci.eval import assemble  # imported while the first answers were awaited
+
+    return assemble.Records(base, entries, repo)
 
 
 def _while_waiting(then: Callable[[], None] | None) -> Callable[[], None]:

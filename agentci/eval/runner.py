@@ -96,6 +96,7 @@ class Runner:
         max_retry_after: float = bounds.DEFAULT_MAX_RETRY_AFTER,
         on_done: Callable[[CaseResult], None] | None = None,
         while_waiting: Callable[[], None] | None = None,
+        on_all_sent: Callable[[], None] | None = None,
     ) -> None:
         self.cache = cache
         self.concurrency = max(1, concurrency)
@@ -113,6 +114,11 @@ class Runner:
         #: run returns once it is done too; its errors are its own to report
         self.while_waiting = while_waiting
         self._waiting: threading.Thread | None = None
+        #: called once on the loop when the last job's request is on its way: what the run
+        #: does from then on is wait for answers (the engine makes case records meanwhile);
+        #: not called when a job ends before its request (an expired deadline)
+        self.on_all_sent = on_all_sent
+        self._unsent = 0
         self.stats = RunStats()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._limits: dict[str, asyncio.Semaphore] = {}
@@ -149,6 +155,7 @@ class Runner:
         self._scorers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agentci-score")
         done: list[CaseResult | None] = [None] * len(jobs)
         queue = iter(enumerate(jobs))
+        self._unsent = sum(1 for j in jobs if not j.error and j.provider and j.request)
 
         async def worker() -> None:
             for i, job in queue:
@@ -170,12 +177,15 @@ class Runner:
         return done  # type: ignore[return-value]
 
     def _start_waiting(self, work: Callable[[], None]) -> None:
-        def run() -> None:
-            with contextlib.suppress(Exception):
-                work()
-
-        self._waiting = threading.Thread(target=run, name="agentci-while-waiting", daemon=True)
+        self._waiting = threading.Thread(
+            target=_quietly, args=(work,), name="agentci-while-waiting", daemon=True
+        )
         self._waiting.start()
+
+    def _sending(self) -> None:
+        self._unsent -= 1
+        if self._unsent == 0 and self.on_all_sent is not None and self._loop is not None:
+            self._loop.call_soon(_quietly, self.on_all_sent)  # after this step sends
 
     # -- one job -------------------------------------------------------------------------
 
@@ -212,6 +222,8 @@ class Runner:
                 key = hashlib.sha256(f"{key}:{n}".encode()).hexdigest()
             try:
                 async with self._slots:
+                    if n == 0:
+                        self._sending()
                     response = await self._fetch(job.provider, job.request, key)
                 await asyncio.sleep(0)  # the next job sends its request before this one is scored
             except (ProviderError, AgentciError) as exc:
@@ -330,6 +342,12 @@ class Runner:
             attempt += 1
             self.stats.retries += 1
             await asyncio.sleep(step.wait)
+
+
+def _quietly(work: Callable[[], None]) -> None:
+    """A hook's errors are its own: the run goes on."""
+    with contextlib.suppress(Exception):
+        work()
 
 
 async def _complete(provider: Provider, request: Request) -> Response:

@@ -159,3 +159,46 @@ def test_the_key_header_follows_the_variable(monkeypatch) -> None:
     assert first == {"Authorization": "Bearer sk-first"} and provider._headers() is first
     monkeypatch.setenv("OPENAI_API_KEY", "sk-second")
     assert provider._headers() == {"Authorization": "Bearer sk-second"}
+
+
+class Gate(Provider):
+    """Answers a request only once `open` is set; counts the requests it was sent."""
+
+    name = "gate"
+
+    def __init__(self, config: ProviderConfig) -> None:
+        super().__init__(config)
+        self.sent = 0
+        self.lock = threading.Lock()
+        self.open = threading.Event()
+
+    def complete(self, request: Request) -> Response:
+        with self.lock:
+            self.sent += 1
+        assert self.open.wait(20)
+        return Response(text="ok")
+
+
+def test_on_all_sent_comes_once_when_the_last_request_is_out(tmp_path: Path) -> None:
+    provider = Gate(ProviderConfig("gate"))
+    calls: list[tuple[int, int]] = []
+    finished: list[CaseResult] = []
+
+    def all_sent() -> None:
+        time.sleep(0.2)  # the last request reaches the provider's thread meanwhile
+        with provider.lock:
+            calls.append((provider.sent, len(finished)))
+        provider.open.set()
+
+    jobs = [_job(i, provider, [{"type": "contains", "value": "ok"}]) for i in range(7)]
+    broken = Job(jobs[0].case, "head", None, None, error="a bad set")  # never sends
+    runner = Runner(
+        Cache(tmp_path, enabled=False),
+        concurrency=7,
+        on_done=finished.append,
+        on_all_sent=all_sent,
+    )
+    results = _run(runner, [*jobs, broken])
+    assert [r.status for r in results] == ["pass"] * 7 + ["error"]
+    # once, with all seven requests out and none of their answers in
+    assert calls == [(7, 1)]

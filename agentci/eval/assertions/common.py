@@ -12,6 +12,8 @@ _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 def render(value: str, ctx: Context) -> str:
     """`{{expected}}`, `{{input}}` and case vars inside a value; unknown names stay as written."""
+    if "{{" not in value:  # nothing to fill (most values): no table, no scan
+        return value
     known: dict[str, Any] = {**ctx.vars, "input": ctx.input}
     if ctx.expected is not None:
         known["expected"] = ctx.expected

@@ -171,6 +171,8 @@ def check_for(atype: str) -> Check:
 def run_assertion(spec: AssertionSpec, ctx: Context) -> AssertionResult:
     """Run one assertion; the result carries the spec's weight. Raises only if it cannot run."""
     result = check_for(spec.type)(spec, ctx)
+    if result.weight == spec.weight and 0.0 <= result.score <= 1.0:
+        return result  # already what would be made below (the common case, once per answer)
     return AssertionResult(
         type=result.type,
         passed=result.passed,
