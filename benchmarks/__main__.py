@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from benchmarks import peers
-from benchmarks.harness import HERE, PY, WORK, LatencyServer, Run, table
+from benchmarks.harness import HERE, PY, WORK, LatencyServer, Run, byte_compile, table
 
 BENCHES = ["startup", "eval", "cache", "pr", "faults", "validate", "deploy"]
 
@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         note = "promptfoo is not installed (run outside the namespace first)"
 
     WORK.mkdir(parents=True, exist_ok=True)
+    byte_compile(HERE.parent / "agentci")
     run_dir = Path(args.work).resolve()
     shutil.rmtree(run_dir, ignore_errors=True)
     logs = run_dir / "logs"

@@ -303,7 +303,7 @@ def vs_floor(
     golden set (`agentci-jsonl`), the floor's own input form, to show the YAML parse's share."""
     import statistics
 
-    from benchmarks.harness import LatencyServer, Run, base_env, measure
+    from benchmarks.harness import LatencyServer, Run, base_env, byte_compile, measure
     from benchmarks.side_by_side import agentci_cmd, floor_cmd, workload
 
     rows: list[dict[str, Any]] = []
@@ -315,6 +315,7 @@ def vs_floor(
         logs = work / "logs"
         env = base_env(server)
         tools = ["floor", "agentci"]
+        byte_compile(REPO / "agentci")
         old_env = {}
         if before:
             old = work / "before"
@@ -325,6 +326,7 @@ def vs_floor(
                 check=True,
             ).stdout
             subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+            byte_compile(old / "agentci")
             old_env = {"PYTHONPATH": str(old)}
             tools.append("before")
         if jsonl:
