@@ -57,7 +57,7 @@ def toplevel(path: Path | str) -> Path | None:
 
 def commit(root: Path | str, ref: str) -> str | None:
     """The commit `ref` names (full SHA), or None when there is no such commit."""
-    return out(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") or None
+    return out(root, *_verify(ref)) or None
 
 
 def head(root: Path | str) -> str | None:
@@ -70,7 +70,7 @@ def head_later(root: Path | str) -> Callable[[], str | None]:
     its ~2-4 ms (a process start) pass while the answers are awaited."""
     import subprocess
 
-    argv = ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD^{commit}"]
+    argv = ["git", "-C", str(root), *_verify("HEAD")]
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError:
@@ -86,6 +86,11 @@ def head_later(root: Path | str) -> Callable[[], str | None]:
         return stdout.decode("utf-8", "replace").strip() or None if proc.returncode == 0 else None
 
     return answer
+
+
+def _verify(ref: str) -> tuple[str, ...]:
+    """The arguments that turn `ref` into its commit's full SHA (or fail quietly)."""
+    return ("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
 
 
 def has_commit(root: Path | str, sha: str) -> bool:

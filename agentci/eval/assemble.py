@@ -39,7 +39,6 @@ class Finished:
     repo: Repo
     base: baseline.Base | None
     entries: list[Entry]
-    answers: dict[int, CaseResult]  # id(job) -> its result
     opts: EvalOptions
     requests: int
     cached: int
@@ -116,8 +115,7 @@ def _agent_block(
         return results.summarize(block)
     price = records.agents[agent.name].price
     block.price = price.to_json() if price else None
-    made, answers = records.made, run.answers
-    block.cases = [made.get(job.case.key) or records.record(answers[id(job)]) for job in plan.jobs]
+    block.cases = [records.made[job.case.key] for job in plan.jobs]
     return results.summarize(block)
 
 
@@ -125,7 +123,8 @@ class Records:
     """Case records, made as the answers arrive once the run has nothing left to send
     (`Runner.on_all_sent`): the ~10 µs each costs then passes while the last answers are
     awaited, not after them (2,000 cases: ~25 ms). A head answer's record waits for its
-    base answer when the base has the case. What is not made early is made at the end."""
+    base answer when the base has the case. What is not made early is made at the end
+    (`add_missing`), so after the run `made` holds every head case's record."""
 
     def __init__(self, base: baseline.Base | None, entries: list[Entry], repo: Repo) -> None:
         prices = repo.config.eval.prices
@@ -155,7 +154,7 @@ class Records:
             return
         if key in pricing.base_keys and ("base", key) not in self._answers:
             return  # its base answer is still to come
-        self.made[key] = self.record(head)
+        self.made[key] = self._record(head)
 
     def add_missing(self, answers: list[CaseResult]) -> None:
         """Every answer of the run, for those `add` has not seen."""
@@ -163,7 +162,7 @@ class Records:
             if self._answers.get((r.side, r.case.key)) is not r:
                 self.add(r)
 
-    def record(self, head: CaseResult) -> CaseRecord:
+    def _record(self, head: CaseResult) -> CaseRecord:
         p = self.agents[head.case.agent]
         base = self._answers.get(("base", head.case.key)) if head.case.key in p.base_keys else None
         return results.case_entry(head, base, p.compared, p.price, p.base_price)

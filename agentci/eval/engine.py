@@ -164,7 +164,6 @@ def _evaluate(opts: EvalOptions) -> RunResults:
             repo=repo,
             base=base,
             entries=entries,
-            answers={id(j): r for j, r in zip(jobs, done, strict=True)},
             opts=opts,
             requests=runner.stats.requests,
             cached=runner.stats.cached,
