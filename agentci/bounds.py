@@ -4,7 +4,7 @@ and an overall deadline for a whole run (`--deadline` on eval and deploy).
 An HTTP client's timeouts apply to each socket operation, so a server that drips one byte a
 second never times out, and reading `.json()` takes a body of any size into memory. Here:
 
-- `request(session, ...)` sends one request on an aiohttp session under a **total**
+- `request(pool, ...)` sends one request on an `agentci.http1.Pool` under a **total**
   deadline (connect + headers + body, one asyncio task cancelled when the time is up) and
   reads the body as a stream, refusing it past `max_bytes` (counted after decompression, so
   a gzip bomb is refused too).
@@ -16,15 +16,14 @@ are documented in the README (section "Limits").
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import aiohttp
+    from agentci import http1
 
 #: Largest response body read, unless configured (`eval.max_response_bytes`, or the env var).
 DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
@@ -116,25 +115,23 @@ class Answer:
 
 
 async def request(
-    session: aiohttp.ClientSession,
+    pool: http1.Pool,
     method: str,
     url: str,
     *,
     timeout: float,
     max_bytes: int,
     headers: Mapping[str, str] | None = None,
-    json: Any = None,
-    proxy: str | None = None,
+    body: bytes = b"",
 ) -> Answer:
     """Send one request and read its body, all within `timeout` seconds in total (and the
     run's deadline) and at most `max_bytes` of body after decompression. Raises TooLarge,
-    BadBody, DeadlineExceeded or aiohttp's own errors.
+    BadBody, DeadlineExceeded or the client's own errors (`agentci.http1.HTTPError`).
 
     The deadline is asyncio's: the whole exchange (connect, headers, every body chunk) is
-    one task cancelled when the time is up, so a server dripping a byte a second is cut
-    exactly there. The session must not decompress (`auto_decompress=False`): bodies are
-    inflated here, a bounded piece at a time (a 64 KiB gzip chunk of zeros inflates to
-    64 MiB before anyone could count it otherwise)."""
+    cancelled when the time is up, so a server dripping a byte a second is cut exactly there.
+    Bodies are inflated here as they arrive, a bounded piece at a time (a 64 KiB gzip chunk
+    of zeros inflates to 64 MiB before anyone could count it otherwise)."""
     import asyncio
 
     ends = request_deadline(timeout)
@@ -143,48 +140,23 @@ async def request(
         raise DeadlineExceeded("no time left")
     sent = {**dict(headers or {}), "Accept-Encoding": "gzip, deflate"}
     # Keys live in headers: a redirect is never followed (it could carry them elsewhere).
+    bodies: list[Body] = []
 
-    async def exchange() -> Answer:
-        async with session.request(
-            method, url, headers=sent, json=json, proxy=proxy, allow_redirects=False
-        ) as resp:
-            _quick_ack(resp)
-            body = Body(resp.headers.get("Content-Encoding", ""), max_bytes)
-            async for raw in resp.content.iter_any():
-                body.feed(raw)
-            return Answer(resp.status, resp.headers, bytes(body.data))
+    def on_answer(status: int, answer_headers: Mapping[str, str]) -> Callable[[bytes], None]:
+        bodies.append(Body(answer_headers.get("Content-Encoding", ""), max_bytes))
+        return bodies[-1].feed
 
     try:
         if sys.version_info >= (3, 11):  # no task per request (wait_for makes one on 3.11)
             async with asyncio.timeout(left):
-                return await exchange()
-        return await asyncio.wait_for(exchange(), left)
+                status, got = await pool.send(method, url, sent, body, on_answer)
+        else:
+            status, got = await asyncio.wait_for(
+                pool.send(method, url, sent, body, on_answer), left
+            )
     except asyncio.TimeoutError:
-        if time.monotonic() >= ends - 0.01:
-            raise DeadlineExceeded("request deadline exceeded") from None
-        raise  # the client's own (connect) timeout
-
-
-def _quick_ack(resp: Any) -> None:
-    """ACK the answer's headers at once, so its body is not held back ~40 ms.
-
-    A server that writes headers and body in two small sends without TCP_NODELAY (Python's
-    http.server: the test stand-ins, some local model servers) has its second send held by
-    Nagle until the client ACKs the first, and Linux delays that ACK on a kept-alive
-    connection (measured with aiohttp, `python -m benchmarks.bench_eval --keepalive`:
-    48 ms per sequential call plain, 0.4 ms with TCP_QUICKACK; against a TCP_NODELAY
-    server, as provider front ends are, 0.61 vs 0.63 ms). TCP_QUICKACK is not sticky, hence
-    per answer; public aiohttp API only, and nothing happens where it is missing."""
-    import socket
-
-    quick = getattr(socket, "TCP_QUICKACK", None)
-    conn = getattr(resp, "connection", None)
-    transport = conn.transport if conn is not None else None
-    sock = transport.get_extra_info("socket") if transport is not None else None
-    if quick is None or sock is None:
-        return
-    with contextlib.suppress(OSError):
-        sock.setsockopt(socket.IPPROTO_TCP, quick, 1)
+        raise DeadlineExceeded("request deadline exceeded") from None
+    return Answer(status, got, bytes(bodies[-1].data))
 
 
 class Body:

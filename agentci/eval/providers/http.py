@@ -1,13 +1,13 @@
-"""Shared HTTP plumbing for the API providers: one pooled aiohttp session per event loop,
-error classification.
+"""Shared HTTP plumbing for the API providers: one connection pool (`agentci.http1`) per
+event loop, error classification.
 
 Providers only speak their API (`acomplete`, async); this module turns transport trouble
 into `ProviderError`s the runner knows how to retry (429, 5xx, timeouts, dropped
 connections, unparseable bodies) and everything else into a stated, final error. The eval
 engine awaits `acomplete` on its own loop; synchronous callers (a deploy's smoke test, the
 `similar` assertion's embeddings, a plugin subclass calling `complete`) get the same code
-run on one background loop (`run_sync`). aiohttp is imported here, lazily, so commands
-that never call a model start fast.
+run on one background loop (`run_sync`). The client is imported here, lazily, so commands
+that never call a model start without it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from agentci.eval.providers.base import Provider, ProviderConfig, ProviderError,
 from agentci.eval.providers.ratelimit import RateState
 
 if TYPE_CHECKING:
-    import aiohttp
+    from agentci import http1
 
 T = TypeVar("T")
 
@@ -37,22 +37,22 @@ MAX_RETRY_AFTER = 10 * 365 * 86400.0
 DEFAULT_POOL = 8
 
 
-def make_client(config: ProviderConfig, *, https: bool = True) -> aiohttp.ClientSession:
-    """One kept-alive connection pool (made on the running loop). aiohttp, not httpx: at 64
-    and more requests in flight httpcore's async pool re-scans every connection for every
-    queued request (measured: 7.8x the ideal wall time and 11 s of CPU for 2,000 answers at
-    64 in flight, aiohttp 1.04x and 0.4 s; benchmarks/bench_clients.py)."""
-    import aiohttp
+def make_client(
+    config: ProviderConfig, *, https: bool = True, proxy: str | None = None
+) -> http1.Pool:
+    """One kept-alive connection pool (made on the running loop). Why this client and not
+    httpx or aiohttp (httpcore's async pool re-scans every connection for every queued
+    request: 7.8x the ideal at 64 in flight; aiohttp's import and per-request set-up cost
+    ~0.2 s of a 2,000-answer run at 256 in flight): `agentci.http1` and
+    benchmarks/bench_clients.py."""
+    from agentci import http1
 
     pool = int(config.options.get("max_connections") or DEFAULT_POOL)
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(
-            limit=pool, limit_per_host=0, ssl=_ssl_context() if https else True
-        ),
-        # bounds.request puts the whole request's deadline (config.timeout) around each call
-        timeout=aiohttp.ClientTimeout(total=None, connect=min(config.timeout, 10.0)),
-        auto_decompress=False,  # bounds.Body inflates, a bounded piece at a time
-        trust_env=False,  # proxies come from `proxy_for` (no ~/.netrc credentials sent anywhere)
+    return http1.Pool(
+        pool,
+        connect_timeout=min(config.timeout, 10.0),
+        ssl_context=_ssl_context if https else None,
+        proxy=proxy,
     )
 
 
@@ -145,7 +145,7 @@ def should_retry(status: int, header: str | None) -> bool:
 
 
 async def post_json(
-    session: aiohttp.ClientSession,
+    client: http1.Pool,
     url: str,
     headers: dict[str, str],
     body: dict[str, Any],
@@ -153,23 +153,21 @@ async def post_json(
     *,
     timeout: float = 60.0,
     max_bytes: int | None = None,
-    proxy: str | None = None,
     observe: Callable[[Any], None] | None = None,
 ) -> Any:
     """POST a JSON body and return the parsed JSON answer, or raise ProviderError.
     `observe(headers)` sees every answer's headers (rate-limit state), errors included."""
-    import aiohttp
+    from agentci import http1
 
     try:
         resp = await bounds.request(
-            session,
+            client,
             "POST",
             url,
             timeout=timeout,
             max_bytes=max_bytes or bounds.max_response_bytes(),
-            headers=headers,
-            json=body,
-            proxy=proxy,
+            headers={**headers, "Content-Type": "application/json"},
+            body=_json_bytes(body),
         )
     except bounds.TooLarge as exc:
         raise ProviderError(
@@ -184,22 +182,16 @@ async def post_json(
             f"{who}: timed out: no complete answer within the {timeout:g} s request deadline (eval.timeout)",
             retryable=True,
         ) from None
-    except asyncio.TimeoutError as exc:
-        raise ProviderError(
-            f"{who}: request timed out ({type(exc).__name__})", retryable=True
-        ) from None
-    except aiohttp.InvalidURL as exc:
-        raise ProviderError(f"{who}: invalid URL {_short(exc)}") from None
-    except aiohttp.ClientConnectorError as exc:
+    except http1.InvalidURL as exc:
+        raise ProviderError(f"{who}: invalid request: {_short(exc)}") from None
+    except http1.ConnectError as exc:
         raise ProviderError(
             f"{who}: cannot connect to {_origin(url)} ({_short(exc)})", retryable=True
         ) from None
-    except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, OSError) as exc:
+    except (http1.Disconnected, OSError) as exc:
         raise ProviderError(f"{who}: connection dropped ({_short(exc)})", retryable=True) from None
-    except aiohttp.ClientError as exc:
-        raise ProviderError(
-            f"{who}: HTTP error {type(exc).__name__}: {_short(exc)}", retryable=True
-        ) from None
+    except http1.BadAnswer as exc:
+        raise ProviderError(f"{who}: bad HTTP answer: {_short(exc)}", retryable=True) from None
     status = resp.status_code
     if observe is not None:
         observe(resp.headers)
@@ -225,6 +217,17 @@ async def post_json(
         raise ProviderError(
             f"{who}: response is not valid JSON: {snippet!r}", retryable=True
         ) from None
+
+
+def _json_bytes(body: Any) -> bytes:
+    """The request body as JSON bytes: orjson (~10x json's encoder); json for what orjson
+    refuses (a lone surrogate, an integer past 64 bits)."""
+    import orjson
+
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body).encode()
 
 
 def _error_detail(resp: bounds.Answer) -> tuple[str, str | None, str | None]:
@@ -270,8 +273,7 @@ def parse_arguments(raw: Any) -> dict[str, Any]:
 
 
 class HTTPProvider(Provider):
-    """A provider behind an HTTP API: one pooled aiohttp session per event loop, made on
-    first use. Subclasses set where the API lives and implement `acomplete` (and `aembed`);
+    """A provider behind an HTTP API: one connection pool per event loop, made on first use. Subclasses set where the API lives and implement `acomplete` (and `aembed`);
     the synchronous `complete`/`embed` run those on the background loop."""
 
     #: env var that moves the API (as the official SDKs honour it), and the default
@@ -313,7 +315,6 @@ class HTTPProvider(Provider):
             self.name,
             timeout=self.config.timeout,
             max_bytes=self._max_bytes,
-            proxy=self._proxy,
             observe=self.rate.observe,
         )
 
@@ -339,7 +340,7 @@ class HTTPProvider(Provider):
             client = self._clients.get(loop)
             if client is None:
                 client = self._clients[loop] = make_client(
-                    self.config, https=self.base_url.startswith("https:")
+                    self.config, https=self.base_url.startswith("https:"), proxy=self._proxy
                 )
             return client
 
