@@ -4,9 +4,13 @@
 
 Sends N chat completions at concurrency c to ../shared/bench/latency_server.py from inside
 one process, with each candidate in turn (interleaved, repeated), and prints the median wall
-time over the ideal ceil(N/c)·latency and the CPU seconds the client burnt:
+time over the ideal ceil(N/c)·latency, the CPU seconds the client burnt, and what importing
+it costs a fresh process (median of 5, over `import asyncio` alone):
 
-- aiohttp: one ClientSession, c worker tasks (the floor's client)
+- agentci-http1: agentci's own client (agentci/http1.py: asyncio + httptools), c worker tasks
+  on one Pool(c) (agentci's engine since #15)
+- aiohttp: one ClientSession, c worker tasks (the floor's client; agentci's engine in #15's
+  first rounds)
 - httpx-async-default: httpx.AsyncClient() as shipped (Limits: 100 connections, 20 kept alive)
 - httpx-async-keepalive: httpx.AsyncClient(limits: c connections, c kept alive)
 - httpx-sync-threads: c threads over one httpx.Client (agentci's engine before #15)
@@ -63,6 +67,27 @@ def aiohttp_run(url: str, n: int, c: int) -> None:
     asyncio.run(go())
 
 
+def http1_run(url: str, n: int, c: int) -> None:
+    import json
+
+    from agentci import http1
+
+    async def go() -> None:
+        pool = http1.Pool(c)
+        headers = {"Content-Type": "application/json"}
+
+        async def send(body: dict[str, Any]) -> None:
+            got: list[bytes] = []
+            await pool.send(
+                "POST", url, headers, json.dumps(body).encode(), lambda s, h: got.append
+            )
+
+        await _workers(n, c, send)
+        await pool.close()
+
+    asyncio.run(go())
+
+
 def httpx_async_run(url: str, n: int, c: int, keepalive: bool) -> None:
     import httpx
 
@@ -105,11 +130,37 @@ def httpx_threads_run(url: str, n: int, c: int) -> None:
 
 
 CANDIDATES: dict[str, Callable[[str, int, int], None]] = {
+    "agentci-http1": http1_run,
     "aiohttp": aiohttp_run,
     "httpx-async-default": lambda u, n, c: httpx_async_run(u, n, c, keepalive=False),
     "httpx-async-keepalive": lambda u, n, c: httpx_async_run(u, n, c, keepalive=True),
     "httpx-sync-threads": httpx_threads_run,
 }
+
+
+IMPORTS = {
+    "agentci-http1": "agentci.http1",
+    "aiohttp": "aiohttp",
+    "httpx-async-default": "httpx",
+    "httpx-async-keepalive": "httpx",
+    "httpx-sync-threads": "httpx",
+}
+
+
+def import_ms(module: str, reps: int = 5) -> float:
+    """Milliseconds a fresh interpreter spends importing `module` after asyncio."""
+    import subprocess
+    import sys
+
+    def run(code: str) -> float:
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    return max(0.0, (run(f"import asyncio, {module}") - run("import asyncio")) * 1000)
 
 
 def main() -> None:
@@ -143,7 +194,8 @@ def main() -> None:
                 w = statistics.median(walls[name])
                 print(
                     f"  {name:24s} wall {w:6.2f}s  {w / ideal:5.2f}x ideal  "
-                    f"cpu {statistics.median(cpus[name]):5.2f}s"
+                    f"cpu {statistics.median(cpus[name]):5.2f}s  "
+                    f"import {import_ms(IMPORTS[name]):5.0f} ms"
                 )
 
 
