@@ -191,8 +191,8 @@ class _Conn(asyncio.Protocol):
         waiter = self.waiter
         if waiter is None or waiter.done():
             return
-        if self.until_eof and self.answer is not None:
-            self._finish()  # the body ran to the end of the connection, as announced
+        if self.until_eof and self.answer is not None and exc is None:
+            self._finish()  # the body ran to the (clean) end of the connection, as announced
             return
         why = f" ({exc})" if exc else ""
         waiter.set_exception(
@@ -474,6 +474,9 @@ class Pool:
         except OSError as exc:  # refused, unreachable, no such name, TLS verification
             conn.abort()
             raise ConnectError(f"{hop.host}:{hop.port}: {exc.strerror or exc}") from None
+        except BaseException:  # the proxy's refusal, or cancelled (the request's deadline)
+            conn.abort()
+            raise
         return conn
 
     async def _tunnel(self, conn: _Conn, dest: Target, ssl_ctx: Any) -> None:

@@ -12,6 +12,8 @@ client that hangs fails the test instead of stalling the suite.
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 import threading
 import time
 
@@ -237,6 +239,27 @@ def test_body_delimited_by_close(serve):
 
     assert run(go()) == (b"to the end", b"to the end")
     assert server.accepted == 2
+
+
+def test_body_delimited_by_close_cut_by_a_reset_is_an_error(serve):
+    # the same framing, but the connection ends in a TCP reset, not a clean close: the body
+    # may be cut anywhere, so it is not taken as complete
+    def reset(peer: Peer) -> None:
+        if peer.read_request() is None:
+            return
+        peer.sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\npart")
+        time.sleep(0.05)
+        peer.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        peer.sock.close()  # linger 0: RST
+
+    server = serve(reset)
+
+    async def go() -> None:
+        async with pooled(1) as pool:
+            with pytest.raises(http1.Disconnected):
+                await fetch(pool, server.url)
+
+    run(go())
 
 
 def test_no_content_answer_without_length_keeps_the_connection(serve):

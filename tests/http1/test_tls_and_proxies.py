@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import pytest
@@ -153,6 +154,31 @@ def test_proxy_refusing_connect_is_a_connect_error(serve):
     errors = run(go())
     assert all("407 Proxy Authentication Required" in e for e in errors), errors
     assert proxy.accepted == 2
+
+
+def test_refused_tunnel_is_closed_by_the_client(serve):
+    refusal = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
+    closed: list[bool] = []
+
+    def refuse(peer: Peer) -> None:
+        if peer.read_request() is None:  # the CONNECT
+            return
+        peer.sock.sendall(refusal)
+        peer.sock.settimeout(3)
+        closed.append(peer.sock.recv(1) == b"")  # the client's FIN, not our timeout
+
+    proxy = serve(refuse)
+
+    async def go() -> None:
+        async with pooled(1, proxy=f"http://127.0.0.1:{proxy.port}") as pool:
+            with pytest.raises(http1.ConnectError):
+                await fetch(pool, "https://127.0.0.1:9/x")
+
+    run(go())
+    deadline = time.monotonic() + 4
+    while not closed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert closed == [True]
 
 
 def test_proxy_never_answering_connect_times_out(serve):

@@ -1,4 +1,4 @@
-"""Raw HTTP/1.1 peers on 127.0.0.1 for the client tests (tests/test_http1.py): a TCP server
+"""Raw HTTP/1.1 peers on 127.0.0.1 for the client tests (tests/http1/): a TCP server
 whose connections each run a test's handler on plain sockets (so a test can send exactly the
 bytes, the framing and the timing it means), and an HTTP proxy on top of it.
 
