@@ -1,18 +1,20 @@
 """The eval engine's HTTP client: HTTP/1.1 over asyncio, responses parsed by httptools (llhttp,
 the parser inside Node.js), one pool of kept-alive connections per provider.
 
-Why not aiohttp, agentci's client until #15 (numbers from `benchmarks/bench_clients.py` and
-the floor runs in benchmarks/RESULTS.md, same machine, same server): importing aiohttp takes
-~100 ms (40 ms of it loading the CA bundle for a TLS context made at import), and handing it
-256 requests at once ~85 ms before the first reaches the server; this client imports in
-~2 ms and sends the same 256 in ~30 ms. A bare loop on it finishes the 2,000-request c=256
-workload in 0.87x the bare aiohttp loop's time. The rest is what an API client needs and no
-more: POST a body, read a bounded answer, keep connections alive, TLS with the caller's CA
-bundle, HTTP proxies (CONNECT for https, RFC 9110 section 9.3.6).
+Why not aiohttp, agentci's client until #15 (benchmarks/RESULTS.md, "Issue 15, this stop";
+`benchmarks/bench_clients.py`): a fresh process spends ~100 ms importing aiohttp (~40 ms of
+it loading the CA bundle into a TLS context made at import) and twice this client's CPU per
+request (0.55-0.62 s against 0.29-0.31 s for 2,000 requests). At 256 in flight that was
+most of what separated a whole `agentci eval` run from the bare aiohttp loop (1.16x; on
+this client 1.05x). The rest is what an API client needs and no more: send a body, read a
+bounded answer, keep connections alive, TLS with the caller's CA bundle, `http://` proxies
+(CONNECT for https, RFC 9110 section 9.3.6).
 
-Not done on purpose: answers to HEAD (the parser would wait for the announced body), redirects (keys live in headers; a redirect could carry them elsewhere),
-cookies, HTTP/2, `Expect: 100-continue`. Every wait is bounded by the caller (`connect_timeout`
-here, the request's total deadline in `agentci.bounds`).
+Not done on purpose: answers to HEAD (the parser would wait for the announced body),
+redirects (keys live in headers; a redirect could carry them elsewhere), cookies, HTTP/2,
+`Expect: 100-continue`. Every wait is bounded: connecting by `connect_timeout` here, the
+whole exchange by the caller's deadline (`agentci.bounds.request`), heads by MAX_HEAD_BYTES,
+bodies by the caller's sink.
 """
 
 from __future__ import annotations
