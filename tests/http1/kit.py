@@ -1,4 +1,13 @@
-"""Helpers for the agentci.http1 tests (fixtures are in conftest.py)."""
+"""Helpers for the agentci.http1 tests (fixtures are in conftest.py).
+
+agentci.http1 (and the pieces of agentci.bounds / the providers' plumbing built on it)
+against real HTTP peers on 127.0.0.1: raw socket servers that send exactly the bytes each
+RFC behaviour needs (tests/servers/raw_http.py), an HTTP proxy with CONNECT, and TLS with a
+throwaway CA from trustme.
+
+Each test runs the client with asyncio.run inside a plain test, under a few seconds' cap, so a
+client that hangs fails the test instead of stalling the suite.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +48,16 @@ async def fetch(
 
     status, got = await pool.send(method, url, headers or {}, b"", on_answer)
     return status, got, b"".join(chunks)
+
+
+def fetch_once(url: str, limit: int = 1, **options: Any) -> tuple[int, http1.Headers, bytes]:
+    """One request on a fresh pool, run to its end: what `fetch` gives, or its error."""
+
+    async def go() -> tuple[int, http1.Headers, bytes]:
+        async with pooled(limit, **options) as pool:
+            return await fetch(pool, url)
+
+    return run(go())
 
 
 async def until(condition: Callable[[], bool]) -> None:

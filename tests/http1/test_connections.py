@@ -1,12 +1,5 @@
-"""agentci.http1: persistence, the pool's limit, message body length.
-
-agentci.http1 (and the pieces of agentci.bounds / the providers' plumbing built on it)
-against real HTTP peers on 127.0.0.1: raw socket servers that send exactly the bytes each
-RFC behaviour needs (tests/servers/raw_http.py), an HTTP proxy with CONNECT, and TLS with a
-throwaway CA from trustme.
-
-Each test runs the client with asyncio.run inside a plain test, under a few seconds' cap, so a
-client that hangs fails the test instead of stalling the suite.
+"""agentci.http1: persistence, the pool's limit, message body length. Against real peers on 127.0.0.1
+(tests/http1/kit.py says how).
 """
 
 from __future__ import annotations
@@ -20,7 +13,7 @@ import time
 import pytest
 
 from agentci import http1
-from tests.http1.kit import fetch, pooled, run, until
+from tests.http1.kit import fetch, fetch_once, pooled, run, until
 from tests.servers.raw_http import Peer, answer, keep_alive
 
 # -- persistence (RFC 9112 §9.3) ---------------------------------------------------------
@@ -333,9 +326,5 @@ def test_answer_cut_short_by_a_close_is_an_error(serve, raw):
 
     server = serve(cut)
 
-    async def go() -> None:
-        async with pooled(1) as pool:
-            await fetch(pool, server.url)
-
     with pytest.raises(http1.Disconnected, match="in the middle of the answer"):
-        run(go())
+        fetch_once(server.url)

@@ -1,12 +1,5 @@
-"""agentci.http1: each failure is one stated error; the request deadline (agentci.bounds).
-
-agentci.http1 (and the pieces of agentci.bounds / the providers' plumbing built on it)
-against real HTTP peers on 127.0.0.1: raw socket servers that send exactly the bytes each
-RFC behaviour needs (tests/servers/raw_http.py), an HTTP proxy with CONNECT, and TLS with a
-throwaway CA from trustme.
-
-Each test runs the client with asyncio.run inside a plain test, under a few seconds' cap, so a
-client that hangs fails the test instead of stalling the suite.
+"""agentci.http1: each failure is one stated error; the request deadline (agentci.bounds). Against real peers on 127.0.0.1
+(tests/http1/kit.py says how).
 """
 
 from __future__ import annotations
@@ -20,7 +13,7 @@ import time
 import pytest
 
 from agentci import bounds, http1
-from tests.http1.kit import fetch, pooled, run, wait_for_close
+from tests.http1.kit import fetch, fetch_once, pooled, run, wait_for_close
 from tests.servers.raw_http import Peer, keep_alive
 
 # -- errors -------------------------------------------------------------------------------
@@ -46,12 +39,8 @@ def test_server_closing_without_answering_is_disconnected(serve):
 
     server = serve(hang_up)
 
-    async def go() -> None:
-        async with pooled(1) as pool:
-            await fetch(pool, server.url)
-
     with pytest.raises(http1.Disconnected, match="before answering"):
-        run(go())
+        fetch_once(server.url)
     assert len(server.requests) == 1  # the request was sent, the answer never came
 
 
@@ -64,12 +53,8 @@ def test_garbage_instead_of_a_status_line_is_a_bad_answer(serve):
 
     server = serve(ssh)
 
-    async def go() -> None:
-        async with pooled(1) as pool:
-            await fetch(pool, server.url)
-
     with pytest.raises(http1.BadAnswer):
-        run(go())
+        fetch_once(server.url)
 
 
 @pytest.mark.parametrize(
@@ -143,12 +128,8 @@ def test_header_that_would_corrupt_the_request_is_refused_before_sending(serve, 
     ],
 )
 def test_url_that_is_not_http_is_invalid(url):
-    async def go() -> None:
-        async with pooled(1) as pool:
-            await fetch(pool, url)
-
     with pytest.raises(http1.InvalidURL):
-        run(go())
+        fetch_once(url)
 
 
 @pytest.mark.skipif(

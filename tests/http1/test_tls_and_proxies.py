@@ -1,12 +1,5 @@
-"""agentci.http1: TLS with the caller's CA bundle, HTTP proxies (absolute-form, CONNECT).
-
-agentci.http1 (and the pieces of agentci.bounds / the providers' plumbing built on it)
-against real HTTP peers on 127.0.0.1: raw socket servers that send exactly the bytes each
-RFC behaviour needs (tests/servers/raw_http.py), an HTTP proxy with CONNECT, and TLS with a
-throwaway CA from trustme.
-
-Each test runs the client with asyncio.run inside a plain test, under a few seconds' cap, so a
-client that hangs fails the test instead of stalling the suite.
+"""agentci.http1: TLS with the caller's CA bundle, HTTP proxies (absolute-form, CONNECT). Against real peers on 127.0.0.1
+(tests/http1/kit.py says how).
 """
 
 from __future__ import annotations
