@@ -101,16 +101,26 @@ def target(url: str) -> Target:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise InvalidURL(f"{url!r}: {exc}") from None
+        raise InvalidURL(f"{_shown(url)}: {exc}") from None
     scheme, host = parts.scheme.lower(), parts.hostname
     if scheme not in ("http", "https") or not host:
-        raise InvalidURL(f"{url!r}: not an http(s) URL with a host")
+        raise InvalidURL(f"{_shown(url)}: not an http(s) URL with a host")
     if parts.username or parts.password:
-        raise InvalidURL(f"{url!r}: credentials in the URL are not sent; use a header")
+        raise InvalidURL(f"{_shown(url)}: credentials in the URL are not sent; use a header")
     default = 443 if scheme == "https" else 80
     authority = parts.netloc if port not in (None, default) else _bracket(host)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(scheme == "https", host, port or default, path, authority)
+
+
+def _shown(url: str) -> str:
+    """`url` for a message: no user:password and no query (either may hold a key)."""
+    head = url.split("?", 1)[0].split("#", 1)[0]
+    scheme, sep, rest = head.partition("://")
+    if sep:
+        netloc, slash, path = rest.partition("/")
+        head = f"{scheme}://{netloc.rpartition('@')[2]}{slash}{path}"
+    return repr(head[:200])
 
 
 def _bracket(host: str) -> str:

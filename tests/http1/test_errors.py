@@ -128,8 +128,17 @@ def test_header_that_would_corrupt_the_request_is_refused_before_sending(serve, 
     ],
 )
 def test_url_that_is_not_http_is_invalid(url):
-    with pytest.raises(http1.InvalidURL):
+    with pytest.raises(http1.InvalidURL) as info:
         fetch_once(url)
+    assert "secret" not in str(info.value)  # the message names the URL without its password
+
+
+def test_invalid_url_message_keeps_no_key_from_the_query():
+    # some APIs take the key as a query parameter: the message shows where, not the key
+    with pytest.raises(http1.InvalidURL) as info:
+        fetch_once("http://127.0.0.1:99999/v1/models?key=sk-query-secret")
+    assert "127.0.0.1:99999/v1/models" in str(info.value)
+    assert "sk-query-secret" not in str(info.value)
 
 
 @pytest.mark.skipif(
