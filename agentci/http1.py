@@ -349,6 +349,8 @@ class Pool:
             raise self._proxy_error
         dest = self._targets.get(url)
         if dest is None:
+            if len(self._targets) >= 64:  # a provider posts to a handful of URLs
+                self._targets.clear()
             dest = self._targets[url] = target(url)
         request = self._request(method, dest, headers, body)
         conn = await self._acquire(dest)
