@@ -194,6 +194,7 @@ class _Conn(asyncio.Protocol):
                         sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
 
     def eof_received(self) -> bool:
+        self.closed = True  # not reusable from now on, before connection_lost says so
         return False  # close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
