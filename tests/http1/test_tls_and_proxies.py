@@ -14,7 +14,7 @@ import pytest
 from agentci import http1
 from agentci.eval.providers.base import ProviderConfig
 from agentci.eval.providers.http import _ssl_context, make_client, post_json
-from tests.http1.kit import fetch, pooled, run, tls_server_context
+from tests.http1.kit import fetch, fetch_once, pooled, run, tls_server_context, wait_for_close
 from tests.servers.raw_http import Peer, Proxy, answer, keep_alive
 
 
@@ -172,6 +172,19 @@ def test_refused_tunnel_is_closed_by_the_client(serve):
     while not closed and time.monotonic() < deadline:
         time.sleep(0.01)
     assert closed == [True]
+
+
+def test_proxy_answer_to_connect_larger_than_the_head_limit_is_refused(serve):
+    # an answer head that never ends is not read past MAX_HEAD_BYTES (nor parsed for a status)
+    def endless(peer: Peer) -> None:
+        if peer.read_request() is None:  # the CONNECT
+            return
+        peer.sock.sendall(b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * (http1.MAX_HEAD_BYTES + 1024))
+        wait_for_close(peer)
+
+    proxy = serve(endless)
+    with pytest.raises(http1.ConnectError, match="larger than"):
+        fetch_once("https://127.0.0.1:9/x", proxy=f"http://127.0.0.1:{proxy.port}")
 
 
 def test_proxy_never_answering_connect_times_out(serve):
