@@ -380,7 +380,7 @@ class Pool:
             f"{method} {f'http://{dest.authority}{dest.path}' if plain_proxy else dest.path} HTTP/1.1",
             f"Host: {dest.authority}",
         ]
-        names = set()
+        fields: dict[str, str] = {}  # one line per name, whatever its case: the last wins
         for name, value in headers.items():
             if name not in _valid_names:
                 if not _token(name):
@@ -388,9 +388,12 @@ class Pool:
                 _valid_names.add(name)
             if "\r" in value or "\n" in value:
                 raise InvalidURL(f"header {name!r}: a value cannot hold a line break")
-            names.add(name.lower())
-            lines.append(f"{name}: {value}")
-        if "user-agent" not in names:
+            key = name.lower()
+            if key not in _FRAMING:
+                fields.pop(key, None)
+                fields[key] = f"{name}: {value}"
+        lines += fields.values()
+        if "user-agent" not in fields:
             lines.append(f"User-Agent: {_USER_AGENT}")
         if plain_proxy and self._proxy_auth:
             lines.append(f"Proxy-Authorization: {self._proxy_auth}")
@@ -543,6 +546,9 @@ def _proxy_auth(proxy: str) -> tuple[str | None, str]:
 
 
 _valid_names: set[str] = set()
+#: the message's framing is the client's to write (RFC 9112 section 6): a caller's value for
+#: these would contradict it
+_FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 _TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 

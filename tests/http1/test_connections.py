@@ -32,6 +32,31 @@ def test_sequential_requests_reuse_one_connection(serve):
     assert [r.conn for r in server.requests] == [0, 0, 0]
 
 
+def test_one_line_per_header_name_and_the_framing_is_the_clients(serve):
+    # RFC 9110 §5.3: a field name appears once unless its value is a list; RFC 9112 §6: the
+    # message length is what the client writes, whatever a caller put in its headers
+    server = serve(keep_alive)
+    headers = {
+        "content-type": "text/plain",
+        "Content-Type": "application/json",
+        "Content-Length": "999",
+        "Transfer-Encoding": "chunked",
+        "Host": "elsewhere.example",
+    }
+
+    async def go() -> None:
+        async with pooled(1) as pool:
+            await pool.send("POST", server.url, headers, b"{}", lambda s, h: lambda b: None)
+
+    run(go())
+    (req,) = server.requests
+    names = [n.lower() for n, _ in req.headers]
+    assert names.count("content-type") == 1 and req.header("content-type") == "application/json"
+    assert req.header("content-length") == "2" and req.body == b"{}"
+    assert req.header("transfer-encoding") is None
+    assert req.header("host") == server.url.split("://", 1)[1]
+
+
 def test_connection_close_answer_is_not_reused(serve):
     # RFC 9112 §9.6: a client that receives a "close" connection option MUST cease sending
     # requests on that connection. This server keeps reading after saying "close", so only the
