@@ -2,15 +2,26 @@
 whose connections each run a test's handler on plain sockets (so a test can send exactly the
 bytes, the framing and the timing it means), and an HTTP proxy on top of it.
 
-What they follow (the HTTP RFCs, not agentci's client):
-- a request is read as RFC 9112 §2.1 frames it: request line, header fields, CRLF, then a
-  body of Content-Length bytes (§6.2; the client under test always sends one, §6.3 rule 6);
-- the proxy answers absolute-form requests (RFC 9112 §3.2.2) by forwarding them in
-  origin-form (§3.2.1), minus the hop-by-hop Proxy-Authorization it consumes (RFC 9110
-  §11.7.2) and with `Connection: close` (RFC 9112 §9.6), and answers CONNECT in
-  authority-form (RFC 9112 §3.2.3) with a 2xx, then relays bytes both ways until either side
-  closes (RFC 9110 §9.3.6).
-Both only ever connect to 127.0.0.1.
+The published references they follow (the HTTP standards, never agentci's client):
+- RFC 9112, HTTP/1.1, https://www.rfc-editor.org/rfc/rfc9112
+  - §2.1 message format (https://www.rfc-editor.org/rfc/rfc9112#section-2.1): a request is
+    read as request line, header fields, an empty line, then the body (`Peer.read_request`);
+  - §6.2 and §6.3 rule 6 (https://www.rfc-editor.org/rfc/rfc9112#section-6.3): the body is
+    Content-Length bytes (the client under test always sends one); `answer()` frames by it;
+  - §3.2.1 origin-form, §3.2.2 absolute-form, §3.2.3 authority-form
+    (https://www.rfc-editor.org/rfc/rfc9112#section-3.2): what `Proxy` reads and forwards;
+  - §9.3 persistence (https://www.rfc-editor.org/rfc/rfc9112#section-9.3): `keep_alive`
+    answers every request on one connection; §9.6 (https://www.rfc-editor.org/rfc/rfc9112#section-9.6):
+    the proxy's upstream request says `Connection: close`.
+- RFC 9110, HTTP semantics, https://www.rfc-editor.org/rfc/rfc9110
+  - §9.3.6 CONNECT (https://www.rfc-editor.org/rfc/rfc9110#section-9.3.6): any 2xx answer
+    makes the connection a tunnel, bytes relayed both ways until either side closes
+    (`Proxy._tunnel`, `_relay`);
+  - §11.7.2 Proxy-Authorization (https://www.rfc-editor.org/rfc/rfc9110#section-11.7.2) and
+    §7.6.1 Connection (https://www.rfc-editor.org/rfc/rfc9110#section-7.6.1): hop-by-hop,
+    consumed by the proxy and not forwarded.
+Where a test needs other bytes (chunked, 1xx, resets) its handler writes them and cites its
+section beside it. Both servers only ever connect to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -196,6 +207,7 @@ class Proxy:
             peer.send(answer("403 Forbidden"))
             return
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # hop-by-hop fields end here (RFC 9110 §7.6.1, §11.7.2)
         hop_by_hop = {"proxy-authorization", "proxy-connection", "connection"}
         fields = "".join(f"{k}: {v}\r\n" for k, v in req.headers if k.lower() not in hop_by_hop)
         upstream = socket.create_connection(("127.0.0.1", parts.port), timeout=5)
@@ -222,6 +234,7 @@ class Proxy:
             return
         upstream = socket.create_connection((host, int(port)), timeout=5)
         with upstream:
+            # RFC 9110 §9.3.6: a 2xx to CONNECT, then the connection is a tunnel
             peer.send(b"HTTP/1.1 200 Connection established\r\n\r\n")
             if peer.buf:
                 upstream.sendall(bytes(peer.buf))
