@@ -17,7 +17,6 @@ are documented in the README (section "Limits").
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -146,14 +145,10 @@ async def request(
         bodies.append(Body(answer_headers.get("Content-Encoding", ""), max_bytes))
         return bodies[-1].feed
 
+    from agentci.http1 import within
+
     try:
-        if sys.version_info >= (3, 11):  # no task per request (wait_for makes one on 3.11)
-            async with asyncio.timeout(left):
-                status, got = await pool.send(method, url, sent, body, on_answer)
-        else:
-            status, got = await asyncio.wait_for(
-                pool.send(method, url, sent, body, on_answer), left
-            )
+        status, got = await within(left, pool.send(method, url, sent, body, on_answer))
     except asyncio.TimeoutError:
         raise DeadlineExceeded("request deadline exceeded") from None
     return Answer(status, got, bytes(bodies[-1].data))

@@ -470,20 +470,21 @@ class Pool:
         loop = asyncio.get_running_loop()
         conn = _Conn(dest.key)
         ssl_ctx = self._context() if dest.https else None
-        hop = self.proxy or dest
+        hop = self.proxy or dest  # a proxy is http:// (`_proxy_auth`): TLS starts inside it
+        direct_tls = ssl_ctx if hop is dest else None
         try:
-            await _within(
+            await within(
                 self.connect_timeout,
                 loop.create_connection(
                     lambda: conn,
                     hop.host,
                     hop.port,
-                    ssl=self._context() if hop.https else None,
-                    server_hostname=hop.host if hop.https else None,
+                    ssl=direct_tls,
+                    server_hostname=hop.host if direct_tls else None,
                 ),
             )
-            if self.proxy is not None and dest.https:
-                await _within(self.connect_timeout, self._tunnel(conn, dest, ssl_ctx))
+            if hop is not dest and ssl_ctx is not None:
+                await within(self.connect_timeout, self._tunnel(conn, dest, ssl_ctx))
         except asyncio.TimeoutError:
             conn.abort()
             raise ConnectError(
@@ -557,7 +558,9 @@ def _token(name: str) -> bool:
     return bool(name) and all(c in _TCHAR for c in name)
 
 
-async def _within(seconds: float, aw: Any) -> Any:
+async def within(seconds: float, aw: Any) -> Any:
+    """`await aw` cut at `seconds` (asyncio.TimeoutError): on 3.11+ without the task per call
+    that wait_for makes."""
     if sys.version_info >= (3, 11):
         async with asyncio.timeout(seconds):
             return await aw
